@@ -1,0 +1,35 @@
+"""zhidang-analysis: township Party-building data → analysis and annual reports.
+
+>>> import zhidang_analysis as zd
+>>> ds = zd.load_dataset()          # the bundled synthetic sample
+>>> zd.load_catalog().name("new_members")
+'发展党员'
+"""
+
+from pathlib import Path
+
+from .catalog import Catalog, load_catalog, year_phrases
+from .errors import DataError, ReportError, UnknownNameError, ZhidangError
+from .loaders import Dataset, Problem, ValidationResult, load_dataset, validate
+
+__version__ = "0.1.0"
+
+#: The bundled synthetic sample (a fictional county), the default data of every command.
+SAMPLE_DATA = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+__all__ = [
+    "Catalog",
+    "DataError",
+    "Dataset",
+    "Problem",
+    "ReportError",
+    "SAMPLE_DATA",
+    "UnknownNameError",
+    "ValidationResult",
+    "ZhidangError",
+    "__version__",
+    "load_catalog",
+    "load_dataset",
+    "validate",
+    "year_phrases",
+]

@@ -1,0 +1,234 @@
+"""The indicator catalog and the year phrases: package data files read into typed objects.
+
+The catalog (``data/catalog.yaml``) holds one entry per quantity of the seed report. It is exposed as a
+:class:`Catalog` whose ``frame`` is a DataFrame indexed by indicator code, so it joins naturally with
+the tidy values table.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+
+import pandas as pd
+import yaml
+
+from .errors import UnknownNameError
+
+_COLUMNS = [
+    "name", "unit", "section", "integer", "min", "max", "first_year", "last_year",
+    "polarity", "origin", "key", "numeral", "additive", "help",
+]
+
+# Characters that differ between how people type a header and how the catalog spells it.
+_HEADER_NOISE = re.compile(r"[\s\"'“”‘’「」『』]")
+_UNIT_SUFFIX = re.compile(r"^(?P<name>.+?)[（(](?P<unit>[^（）()]*(?:[（(][^（）()]*[）)])?[^（）()]*)[）)]$")
+
+
+def normalize_header(text: object) -> str:
+    """Key under which a header is compared: NFKC, no spaces, no quotes.
+
+    >>> normalize_header(" “好媳妇” ")
+    '好媳妇'
+    """
+    s = unicodedata.normalize("NFKC", str(text))
+    return _HEADER_NOISE.sub("", s)
+
+
+def split_unit(header: str) -> tuple[str, str | None]:
+    """Split ``主题党日活动（次）`` into ``('主题党日活动', '次')``; units may nest one bracket level.
+
+    >>> split_unit("牛羊存栏（万头（只））")
+    ('牛羊存栏', '万头（只）')
+    >>> split_unit("发展党员")
+    ('发展党员', None)
+    """
+    m = _UNIT_SUFFIX.match(header.strip())
+    if not m:
+        return header.strip(), None
+    return m.group("name").strip(), m.group("unit").strip()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Indicator definitions.
+
+    ``frame``: one row per indicator code (see ``data/catalog.yaml`` for the columns' meaning).
+    ``sections``: section code → Chinese title. ``profile_fields``: text columns of the profile sheet.
+    """
+
+    frame: pd.DataFrame
+    sections: dict
+    profile_fields: pd.DataFrame
+
+    # -- lookups -------------------------------------------------------------------------------
+    @property
+    def codes(self) -> list[str]:
+        return list(self.frame.index)
+
+    @property
+    def value_codes(self) -> list[str]:
+        """Indicators read from the yearly sheets (not from the profile)."""
+        return list(self.frame.index[self.frame["origin"] == "values"])
+
+    @property
+    def size_codes(self) -> list[str]:
+        return list(self.frame.index[self.frame["section"] == "size"])
+
+    def __getitem__(self, code: str) -> pd.Series:
+        return self.frame.loc[self.check(code)]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.frame.index
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def check(self, code: str) -> str:
+        """Return ``code`` if it is in the catalog, else raise :class:`UnknownNameError`."""
+        if code not in self.frame.index:
+            raise UnknownNameError("指标代码", code, self.frame.index)
+        return code
+
+    def name(self, code: str) -> str:
+        return self.frame.at[self.check(code), "name"]
+
+    def label(self, code: str) -> str:
+        """Display label with unit, as an Excel header carries it: ``主题党日活动（次）``."""
+        row = self[code]
+        return f"{row['name']}（{row['unit']}）"
+
+    def applies(self, code: str, year: int) -> bool:
+        """Whether the indicator is reported in ``year`` (e.g. epidemic items only 2020–2022)."""
+        row = self[code]
+        return bool(row["first_year"] <= year <= row["last_year"])
+
+    def applicable(self, year: int, origin: str | None = "values") -> list[str]:
+        """Codes that apply in ``year``, in catalog order."""
+        f = self.frame
+        mask = (f["first_year"] <= year) & (f["last_year"] >= year)
+        if origin is not None:
+            mask &= f["origin"] == origin
+        return list(f.index[mask])
+
+    def in_section(self, section: str) -> list[str]:
+        if section not in self.sections:
+            raise UnknownNameError("报告部分", section, self.sections)
+        return list(self.frame.index[self.frame["section"] == section])
+
+    def labels(self, codes=None, unit: bool = True) -> dict[str, str]:
+        """Mapping code → Chinese label, for renaming columns in displays."""
+        codes = self.codes if codes is None else codes
+        return {c: (self.label(c) if unit else self.name(c)) for c in codes}
+
+    @functools.cached_property
+    def _header_index(self) -> dict[str, str]:
+        index = {}
+        for code, name in self.frame["name"].items():
+            index[normalize_header(name)] = code
+            index[normalize_header(code)] = code
+        return index
+
+    def match_header(self, header: object) -> tuple[str | None, str | None]:
+        """Match an Excel header to an indicator code.
+
+        Returns ``(code, unit_found)``; ``code`` is None when nothing matches. The unit in brackets,
+        if any, is returned so the caller can check it against the catalog.
+
+        >>> cat = load_catalog()
+        >>> cat.match_header("主题党日活动（次）")
+        ('theme_party_days', '次')
+        >>> cat.match_header("好媳妇")
+        ('good_daughters_in_law', None)
+        """
+        text = unicodedata.normalize("NFKC", str(header)).strip()
+        code = self._header_index.get(normalize_header(text))
+        if code is not None:
+            return code, None
+        name, unit = split_unit(str(header))
+        code = self._header_index.get(normalize_header(name))
+        return code, unit
+
+    def unit_matches(self, code: str, unit: str) -> bool:
+        return normalize_header(unit) == normalize_header(self.frame.at[code, "unit"])
+
+    def table(self) -> pd.DataFrame:
+        """The catalog as a display table with Chinese column names (what ``zhidang indicators`` prints)."""
+        f = self.frame
+        years = [
+            "全部年度" if (a <= 1900 and b >= 9999) else f"{a if a > 1900 else ''}—{b if b < 9999 else ''}"
+            for a, b in zip(f["first_year"], f["last_year"])
+        ]
+        where = {"opening": "开篇", "next": "三", "size": "乡镇概况"}
+        where.update({f"s{i}": f"一（{n}）" for i, n in enumerate("一二三四五六", start=1)})
+        return pd.DataFrame(
+            {
+                "代码": f.index,
+                "名称": f["name"].to_numpy(),
+                "单位": f["unit"].to_numpy(),
+                "所属部分": [where.get(s, s) for s in f["section"]],
+                "适用年度": years,
+            }
+        )
+
+
+def _read_yaml(name: str):
+    text = resources.files("zhidang_analysis").joinpath("data", name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+@functools.cache
+def load_catalog() -> Catalog:
+    """Read the packaged catalog (cached: it is immutable package data)."""
+    raw = _read_yaml("catalog.yaml")
+    rows = []
+    for entry in raw["indicators"]:
+        years = entry.get("years") or [None, None]
+        rows.append(
+            {
+                "code": entry["code"],
+                "name": entry["name"],
+                "unit": entry["unit"],
+                "section": entry["section"],
+                "integer": bool(entry.get("integer", True)),
+                "min": float(entry.get("min", 0)),
+                "max": float(entry.get("max", float("inf"))),
+                "first_year": int(years[0]) if years[0] is not None else 1900,
+                "last_year": int(years[1]) if years[1] is not None else 9999,
+                "polarity": int(entry.get("polarity", 1)),
+                "origin": entry.get("origin", "values"),
+                "key": bool(entry.get("key", False)),
+                "numeral": entry.get("numeral", "arabic"),
+                "additive": bool(entry.get("additive", True)),
+                "help": entry.get("help", ""),
+            }
+        )
+    frame = pd.DataFrame(rows).set_index("code")[_COLUMNS]
+    if not frame.index.is_unique:
+        dup = frame.index[frame.index.duplicated()].tolist()
+        raise ValueError(f"catalog.yaml: duplicate codes {dup}")
+    unknown = set(frame["section"]) - set(raw["sections"])
+    if unknown:
+        raise ValueError(f"catalog.yaml: unknown sections {sorted(unknown)}")
+    profile_fields = pd.DataFrame(raw["profile_fields"]).set_index("code")
+    return Catalog(frame=frame, sections=dict(raw["sections"]), profile_fields=profile_fields)
+
+
+@functools.cache
+def _year_phrases() -> dict:
+    return {int(k): v for k, v in _read_yaml("year_phrases.yaml").items()}
+
+
+def year_phrases(year: int) -> dict:
+    """Year-dependent wording (plenary sessions, study campaign, ...) from ``data/year_phrases.yaml``."""
+    phrases = _year_phrases()
+    if int(year) not in phrases:
+        raise UnknownNameError("年度用语（year_phrases.yaml）中的年度", year, sorted(phrases))
+    return dict(phrases[int(year)])
+
+
+def phrase_years() -> list[int]:
+    return sorted(_year_phrases())
