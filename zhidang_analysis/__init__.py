@@ -33,3 +33,7 @@ __all__ = [
     "validate",
     "year_phrases",
 ]
+
+from . import indicators  # noqa: E402  (the analytic functions, as zd.indicators)
+
+__all__ += ["indicators"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 import pandas as pd
@@ -58,11 +58,13 @@ class Catalog:
 
     ``frame``: one row per indicator code (see ``data/catalog.yaml`` for the columns' meaning).
     ``sections``: section code → Chinese title. ``profile_fields``: text columns of the profile sheet.
+    ``coverage``: ratios the seed implies (index code; columns name, numerator, denominator).
     """
 
     frame: pd.DataFrame
     sections: dict
     profile_fields: pd.DataFrame
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # -- lookups -------------------------------------------------------------------------------
     @property
@@ -214,7 +216,19 @@ def load_catalog() -> Catalog:
     if unknown:
         raise ValueError(f"catalog.yaml: unknown sections {sorted(unknown)}")
     profile_fields = pd.DataFrame(raw["profile_fields"]).set_index("code")
-    return Catalog(frame=frame, sections=dict(raw["sections"]), profile_fields=profile_fields)
+    coverage = pd.DataFrame(raw.get("coverage", []), columns=["code", "name", "numerator", "denominator"])
+    coverage = coverage.set_index("code")
+    bad = set(coverage["numerator"]).union(coverage["denominator"]) - set(frame.index)
+    if bad:
+        raise ValueError(f"catalog.yaml: coverage refers to unknown codes {sorted(bad)}")
+    return Catalog(frame=frame, sections=dict(raw["sections"]), profile_fields=profile_fields,
+                   coverage=coverage)
+
+
+@functools.cache
+def load_scoring() -> dict:
+    """Composite-score settings from ``data/scoring.yaml`` (section weights, size scaling per indicator)."""
+    return _read_yaml("scoring.yaml")
 
 
 @functools.cache

@@ -1,0 +1,64 @@
+"""Shared fixtures: small workbooks written by the tests themselves (never the bundled sample).
+
+``write_xlsx(path, {sheet: rows})`` writes rows top-down starting at A1; a row is a list of cell values
+(``None`` leaves a cell blank). So ``rows[i][j]`` lands in Excel cell ``<column j+1><row i+1>``:
+``rows[6][3]`` is ``D7``. Tests compute expected cell names from that rule by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+PROFILE_HEADER = ["县", "乡镇", "乡镇类别", "省份", "分散居住村", "文旅品牌", "县党代会届次",
+                  "行政村数", "户籍人口", "党员人数", "党支部数"]
+# Two fictional towns; branches >= villages so the profile itself raises no warning.
+PROFILE_ROWS = [
+    ["测试县", "甲镇", "镇", "甘肃", "上村", "甲镇花海", 15, 10, 20000, 600, 12],
+    ["测试县", "乙乡", "乡", "甘肃", None, None, 15, 6, 8000, 240, 8],
+]
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """Write a workbook with one sheet per key; rows start at A1."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for i, row in enumerate(rows, start=1):
+            for j, value in enumerate(row, start=1):
+                if value is not None:
+                    ws.cell(row=i, column=j, value=value)
+    wb.save(path)
+    return path
+
+
+def write_profile(folder: Path, rows: list[list] | None = None, name: str = "乡镇概况.xlsx") -> Path:
+    """The town profile workbook (sheet 乡镇概况) with ``PROFILE_ROWS`` unless ``rows`` is given."""
+    return write_xlsx(Path(folder) / name, {"乡镇概况": [PROFILE_HEADER] + (PROFILE_ROWS if rows is None else rows)})
+
+
+@pytest.fixture
+def xlsx():
+    """The workbook writer, as a fixture for tests that prefer injection."""
+    return write_xlsx
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    """A fresh input folder that already holds the two-town profile workbook."""
+    folder = tmp_path / "input"
+    write_profile(folder)
+    return folder
+
+
+@pytest.fixture
+def profile_file(data_dir) -> Path:
+    return data_dir / "乡镇概况.xlsx"
