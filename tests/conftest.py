@@ -17,10 +17,11 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 
 PROFILE_HEADER = ["县", "乡镇", "乡镇类别", "省份", "分散居住村", "文旅品牌", "县党代会届次",
                   "行政村数", "户籍人口", "党员人数", "党支部数"]
-# Two fictional towns; branches >= villages so the profile itself raises no warning.
+# Three fictional towns (profile rows 2-4); branches >= villages so the profile raises no warning.
 PROFILE_ROWS = [
     ["测试县", "甲镇", "镇", "甘肃", "上村", "甲镇花海", 15, 10, 20000, 600, 12],
     ["测试县", "乙乡", "乡", "甘肃", None, None, 15, 6, 8000, 240, 8],
+    ["测试县", "丙镇", "镇", "甘肃", "下村、中村", None, 15, 8, 15000, 450, 9],
 ]
 
 
@@ -53,7 +54,7 @@ def xlsx():
 
 @pytest.fixture
 def data_dir(tmp_path) -> Path:
-    """A fresh input folder that already holds the two-town profile workbook."""
+    """A fresh input folder that already holds the three-town profile workbook 乡镇概况.xlsx."""
     folder = tmp_path / "input"
     write_profile(folder)
     return folder

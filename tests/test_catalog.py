@@ -239,7 +239,7 @@ def test_catalog_is_cached():
     assert zd.load_catalog()["theme_party_days"]["max"] == 2000
 
 
-def test_missing_max_means_unbounded_and_missing_years_mean_always(cat):
+def test_every_indicator_has_a_finite_max_and_omitted_years_mean_always(cat):
     # every catalog entry sets max, so a defaulted max (inf) would be a typo in catalog.yaml
     assert all(math.isfinite(v) for v in cat.frame["max"])
     assert (cat["theme_party_days"]["first_year"], cat["theme_party_days"]["last_year"]) == (1900, 9999)

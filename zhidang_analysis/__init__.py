@@ -34,6 +34,7 @@ __all__ = [
     "year_phrases",
 ]
 
-from . import indicators  # noqa: E402  (the analytic functions, as zd.indicators)
+# the modules analysts use as zd.indicators, zd.narrative, zd.charts, zd.export, zd.runner
+from . import charts, export, indicators, narrative, runner  # noqa: E402
 
-__all__ += ["indicators"]
+__all__ += ["charts", "export", "indicators", "narrative", "runner"]

@@ -48,12 +48,24 @@ def indicators_cmd(section: str | None) -> None:
 
 @main.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-def validate_cmd(paths) -> None:
+@click.option("--report", "reports", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="把审核结果另存为 .xlsx 或 .html 文件，发回乡镇更正（可重复给出，有错误时也会生成）。")
+@click.option("--jump-factor", type=click.FloatRange(min=1, min_open=True), default=3.0, show_default=True,
+              help="与上年相比变化超过此倍数时标为“请核实”（上年数据需一并给出）。")
+def validate_cmd(paths, reports, jump_factor) -> None:
     """校验数据文件或文件夹（默认 data/sample），列出全部问题。
 
-    无错误时退出码为0（可以有警告），有错误时为2。
+    除错误和警告外，还列出有效但不寻常的数据（与上年相比变化很大、明显偏离全县一般水平），标为“请核实”。
+    各乡镇的工作簿放在同一文件夹中即可合并校验；同一乡镇同一年度出现在两个文件中是错误。
+
+    无错误时退出码为0（可以有警告和请核实），有错误时为2。
     """
-    result = validate_data(*_data_paths(paths))
+    from .checks import REPORT_SUFFIXES, report_towns, review, write_check_report
+
+    for r in reports:
+        if r.suffix.lower() not in REPORT_SUFFIXES:
+            raise click.BadParameter(f"审核结果只能保存为 .xlsx 或 .html 文件：{r}", param_hint="--report")
+    result = review(*_data_paths(paths), jump_factor=jump_factor)
     errors = result.errors
     if result.dataset is not None:
         s = result.dataset.summary()
@@ -61,11 +73,108 @@ def validate_cmd(paths) -> None:
         click.echo(f"县：{s['county']}")
         click.echo(f"乡镇：{s['towns']}个；年度：{years[0]}—{years[-1]}（{len(years)}年）；指标：{s['indicators']}项")
         click.echo(f"已填：{s['present']}项；缺失：{s['missing']}项；不适用：{s['na']}项；约数：{s['approx']}项；目标值：{s['targets']}项")
-    warnings = [p for p in result.problems if p.level != "error"]
-    for p in errors + warnings:
+    warnings = [p for p in result.problems if p.level == "warning"]
+    checks = [p for p in result.problems if p.level == "check"]
+    for p in errors + warnings + checks:
         click.echo(str(p))
-    click.echo(f"校验完成：{len(errors)}处错误，{len(warnings)}处警告。")
+    click.echo(f"校验完成：{len(errors)}处错误，{len(warnings)}处警告，{len(checks)}处请核实。")
+    for r in reports:
+        try:
+            write_check_report(result.problems, r, towns=report_towns(result))
+        except (OSError, ZhidangError) as e:
+            raise click.ClickException(f"无法保存审核结果“{r}”：{e}") from e
+        click.echo(f"审核结果已保存：{r}")
     sys.exit(2 if errors else 0)
+
+
+@main.command("template")
+@click.option("--year", type=click.IntRange(1990, 2100), required=True, help="填报年度，如 2026。")
+@click.option("--towns", default=None, help="乡镇名称，用逗号或顿号分隔，如“城关镇,青石镇”。")
+@click.option("--profile", type=click.Path(exists=True, path_type=Path), default=None,
+              help="从这个文件或文件夹中的“乡镇概况”表读取乡镇（不给 --towns 时默认用示范数据）。")
+@click.option("--per-town", is_flag=True, help="每个乡镇单独一个工作簿，写入 -o 指定的文件夹。")
+@click.option("--with-previous", is_flag=True, help="附上上年数据，作为只读的参考工作表。")
+@click.option("--data", "data_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="上年数据所在的文件或文件夹，供 --with-previous 使用（默认示范数据，可重复给出）。")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="输出的 .xlsx 文件（默认“<年度>年指标填报表.xlsx”）；与 --per-town 同用时为文件夹。")
+def template_cmd(year, towns, profile, per_town, with_previous, data_paths, output) -> None:
+    """生成Excel数据填报模板：乡镇已填好，只列出当年适用的指标，每个填写单元格有数据验证和填写提示，附填表说明。"""
+    import re
+
+    from .loaders import load_dataset
+    from .template import profile_towns, write_template, write_town_templates
+
+    if towns and profile:
+        raise click.UsageError("--towns 与 --profile 只能选用一个。")
+    if not per_town and output is not None and output.suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"模板应保存为 .xlsx 文件：{output}", param_hint="-o")
+    if per_town and output is not None and output.is_file():
+        raise click.BadParameter(f"与 --per-town 同用时 -o 应为文件夹：{output}", param_hint="-o")
+    try:
+        county = None
+        if towns:
+            names = [t for t in re.split(r"[,，、;；\s]+", towns) if t]
+        else:
+            names, county = profile_towns(profile or SAMPLE_DATA)
+        previous = load_dataset(*_data_paths(data_paths)) if with_previous else None
+        if previous is not None:
+            absent = [t for t in names if t not in previous.towns]
+            if absent:
+                click.echo(f"提示：上年数据中没有这些乡镇，参考表中留空：{'、'.join(absent)}")
+        if per_town:
+            folder = output or Path(f"{year}年指标填报表")
+            written = write_town_templates(folder, year, names, previous=previous, county=county)
+            click.echo(f"已生成{len(written)}个乡镇的填报模板，保存在：{folder}")
+        else:
+            path = write_template(output or Path(f"{year}年指标填报表.xlsx"), year, names,
+                                  previous=previous, county=county)
+            click.echo(f"已生成填报模板（{len(names)}个乡镇）：{path}")
+    except ZhidangError as e:
+        raise click.ClickException(str(e)) from e
+    except OSError as e:
+        raise click.ClickException(f"无法保存模板：{e}") from e
+
+
+def _check_town_year(data, town: str | None, year: int):
+    """Fail fast, before any kernel starts, on an unknown town or year (the package's own message)."""
+    from .loaders import load_dataset
+
+    try:
+        ds = load_dataset(*_data_paths([data] if data else []))
+        if town is not None:
+            ds.check_town(town)
+        ds.check_year(year)
+    except ZhidangError as e:
+        raise click.ClickException(str(e)) from e
+    return ds
+
+
+@main.command("run")
+@click.option("--town", required=True, help="乡镇名称，须与数据中“乡镇”列一致。")
+@click.option("--year", required=True, type=int, help="报告年度，如 2025。")
+@click.option("--data", "data", type=click.Path(exists=True, path_type=Path), default=None,
+              help="数据文件或文件夹（默认：随附示范数据 data/sample）。")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+              help="报告输出文件夹。")
+@click.option("--no-yoy", is_flag=True, help="不写与上年的比较。")
+@click.option("--no-general-problems", is_flag=True, help="“存在的问题”只写数据反映的问题，不保留三条共性问题。")
+@click.option("--round-approx", is_flag=True, help="把20以上的计数写成“30余”式约数。")
+@click.option("--timeout", type=int, default=600, show_default=True, help="单个单元格的最长运行时间（秒）。")
+def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, timeout) -> None:
+    """生成一个乡镇某一年度的报告：运行 notebooks/town_report.ipynb 并导出 HTML。
+
+    输出 <out>/<年度>/<乡镇>.html，旁边是运行后的 <乡镇>.ipynb。
+    """
+    from .runner import run_town_report
+
+    _check_town_year(data, town, year)
+    try:
+        result = run_town_report(town, year, data=data, out=out, timeout=timeout, yoy=not no_yoy,
+                                 general_problems=not no_general_problems, round_approx=round_approx)
+    except ZhidangError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"已生成报告：{result.html}（用时{result.seconds:.1f}秒）")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -57,8 +57,15 @@ def _present(values: pd.DataFrame) -> pd.DataFrame:
     return values.loc[mask]
 
 
+def _lookup(keys: pd.Series, mapping) -> pd.Series:
+    """``keys.map(mapping)``, mapping only the distinct keys (a few dozen codes, not a million rows)."""
+    codes, uniques = pd.factorize(keys)
+    small = pd.Series(uniques).map(mapping)
+    return pd.Series(small.array.take(codes, allow_fill=True), index=keys.index, name=keys.name)
+
+
 def _polarity(indicators: pd.Series, catalog: Catalog) -> pd.Series:
-    return indicators.map(catalog.frame["polarity"]).fillna(1).astype("int64")
+    return _lookup(indicators, catalog.frame["polarity"]).fillna(1).astype("int64")
 
 
 def _check(values: pd.DataFrame, *, town=None, year=None, codes=None, catalog=None) -> None:
@@ -84,7 +91,8 @@ def _labelled(df: pd.DataFrame, labels: bool, catalog: Catalog | None) -> pd.Dat
 def _wide(values: pd.DataFrame, index: str, codes, catalog) -> pd.DataFrame:
     cat = _cat(catalog)
     wide = values.pivot_table(index=index, columns="indicator", values="value", aggfunc="first", dropna=False)
-    order = [c for c in (codes if codes is not None else cat.codes) if c in wide.columns]
+    # codes asked for by name are all shown (NaN where the slice has no value); otherwise those present
+    order = list(codes) if codes is not None else [c for c in cat.codes if c in wide.columns]
     extra = [c for c in wide.columns if c not in cat.codes and codes is None]
     wide = wide.reindex(columns=order + extra)
     wide.columns.name = "indicator"
@@ -110,6 +118,8 @@ def town_year(values: pd.DataFrame, town: str, year: int, *, catalog: Catalog | 
 def town_table(values: pd.DataFrame, year: int, *, codes=None, labels: bool = False,
                catalog: Catalog | None = None) -> pd.DataFrame:
     """Town × indicator table for one year (wide). ``labels=True`` gives Chinese column labels with units.
+
+    Columns follow catalog order; ``codes`` picks them (each one shown, NaN where it has no value).
 
     >>> v = pd.DataFrame({"town": ["甲镇", "乙镇"], "year": [2024, 2024],
     ...                   "indicator": ["new_members"] * 2, "value": [12.0, 9.0]})
@@ -153,8 +163,9 @@ def yoy(values: pd.DataFrame, *, catalog: Catalog | None = None) -> pd.DataFrame
     [[nan, nan, nan, nan], [10.0, nan, '增加', '增长'], [-2.0, -0.2, '减少', '下降']]
     """
     cat = _cat(catalog)
-    out = values.copy()
-    present = _present(values).sort_values(["town", "indicator", "year"])
+    out = values.reset_index(drop=True)  # work by position, so any index (even a duplicated one) is fine
+    # groupby().shift follows row order within each group, so ordering by year alone is enough
+    present = _present(out).sort_values("year", kind="stable")
     g = present.groupby(["town", "indicator"], sort=False)
     prev_value = g["value"].shift(1)
     prev_year = g["year"].shift(1)
@@ -174,6 +185,7 @@ def yoy(values: pd.DataFrame, *, catalog: Catalog | None = None) -> pd.DataFrame
     improved[better > 0] = True
     improved[better < 0] = False
     out["improved"] = improved
+    out.index = values.index
     return out
 
 
@@ -182,13 +194,16 @@ def cagr(values: pd.DataFrame, start: int | None = None, end: int | None = None)
     """Compound annual growth per town and indicator between ``start`` and ``end`` (default: first and
     last year each series is present): ``(end_value / start_value) ** (1 / years) - 1``.
 
-    NaN when the start value is zero or missing, or the span is zero years.
+    NaN when the start value is zero or missing, or the span is zero years. A ``start``/``end`` that is
+    not a year of ``values`` raises :class:`UnknownNameError`.
 
     >>> v = pd.DataFrame({"town": ["甲镇"] * 3, "year": [2020, 2021, 2022],
     ...                   "indicator": ["new_members"] * 3, "value": [10.0, 12.0, 14.4]})
     >>> round(float(cagr(v).loc[("甲镇", "new_members"), "cagr"]), 6)
     0.2
     """
+    _check(values, year=start)
+    _check(values, year=end)
     p = _present(values)
     if start is not None:
         p = p[p["year"] >= start]
@@ -234,7 +249,8 @@ def target_completion(values: pd.DataFrame, targets: pd.DataFrame, *,
     """Completion against yearly targets: ``completion`` (value / target), ``met`` and ``gap`` (value − target).
 
     Only (town, year, indicator) with a target appear; a town without targets has no rows. ``met`` follows
-    polarity (for a less-is-better indicator, at or below target is met); NA when the value is missing.
+    polarity (for a less-is-better indicator, at or below target is met); NA when the value or the target
+    is missing.
 
     >>> v = pd.DataFrame({"town": ["甲镇"], "year": [2024], "indicator": ["new_members"], "value": [9.0]})
     >>> t = pd.DataFrame({"town": ["甲镇"], "year": [2024], "indicator": ["new_members"], "target": [12.0]})
@@ -249,7 +265,7 @@ def target_completion(values: pd.DataFrame, targets: pd.DataFrame, *,
     out["gap"] = out["value"] - out["target"]
     pol = _polarity(out["indicator"], cat)
     met = pd.Series(pd.NA, index=out.index, dtype="boolean")
-    has = out["value"].notna()
+    has = out["value"].notna() & out["target"].notna()
     met[has] = np.where(pol[has] < 0, out.loc[has, "value"] <= out.loc[has, "target"],
                         out.loc[has, "value"] >= out.loc[has, "target"])
     out["met"] = met
@@ -346,11 +362,19 @@ def county_compare(values: pd.DataFrame, year: int | None = None, *,
 def scaled_values(values: pd.DataFrame, profile: pd.DataFrame, *, catalog: Catalog | None = None,
                   scoring: dict | None = None) -> pd.DataFrame:
     """Present values with ``scaled``: the value made comparable across towns of different size, by
-    each indicator's ``scale`` in ``data/scoring.yaml`` (per_village, per_100_members, per_10k_people, none)."""
+    each indicator's ``scale`` in ``data/scoring.yaml`` (per_village, per_100_members, per_10k_people, none).
+
+    >>> v = pd.DataFrame({"town": ["甲镇"], "year": [2024], "indicator": ["new_members"], "value": [6.0]})
+    >>> prof = pd.DataFrame({"party_members": [300.0], "villages": [10.0], "population": [20000.0]},
+    ...                     index=pd.Index(["甲镇"], name="town"))
+    >>> scaled_values(v, prof)[["scale", "scaled"]].to_dict("records")
+    [{'scale': 'per_100_members', 'scaled': 2.0}]
+    """
     cat = _cat(catalog)
     scoring = scoring or load_scoring()
     out = per_capita(values, profile)
-    rule = out["indicator"].map(lambda c: scoring.get("scale", {}).get(c, scoring.get("default_scale", "none")))
+    default = scoring.get("default_scale", "none")
+    rule = _lookup(out["indicator"], lambda c: scoring.get("scale", {}).get(c, default))
     out["scale"] = rule
     scaled = out["value"].copy()
     for name, col in (("per_village", "per_village"), ("per_100_members", "per_100_members"),
@@ -372,19 +396,28 @@ def composite_score(values: pd.DataFrame, profile: pd.DataFrame, *, weights: dic
 
     Returns a frame indexed by (town, year) with one column per section (s1…s6), ``score`` and ``rank``
     (1 = best within the year).
+
+    >>> v = pd.DataFrame({"town": ["甲镇", "乙镇"], "year": [2024, 2024],
+    ...                   "indicator": ["theme_party_days"] * 2, "value": [40.0, 60.0]})
+    >>> prof = pd.DataFrame({"villages": [10.0, 10.0], "party_members": [300.0, 300.0],
+    ...                      "population": [2e4, 2e4]}, index=pd.Index(["甲镇", "乙镇"], name="town"))
+    >>> composite_score(v, prof).loc["甲镇", ["s2", "score"]].values.tolist()
+    [[0.0, 0.0]]
     """
     cat = _cat(catalog)
     scoring = scoring or load_scoring()
     weights = weights or scoring["weights"]
     s = scaled_values(values, profile, catalog=cat, scoring=scoring)
     s = s[(s["polarity"] != 0) & s["scaled"].notna()]
-    s = s[s["indicator"].map(cat.frame["section"]).isin(weights)]
+    section = _lookup(s["indicator"], cat.frame["section"])
+    keep = section.isin(weights).to_numpy()
+    s, section = s[keep], section[keep]
     key = s["scaled"] * s["polarity"]
     g = key.groupby([s["year"], s["indicator"]])
     n = g.transform("count")
     r = g.rank(method="average", ascending=True)
     s = s.assign(points=np.where(n > 1, (r - 1) / (n - 1).where(n > 1) * 100.0, 50.0),
-                 section=s["indicator"].map(cat.frame["section"]))
+                 section=section.to_numpy())
     sections = s.pivot_table(index=["town", "year"], columns="section", values="points", aggfunc="mean")
     sections = sections.reindex(columns=[k for k in weights])
     w = pd.Series(weights, dtype="float64")
@@ -406,7 +439,8 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
     ``value``, ``reference`` (previous value, target or county median), ``ratio`` (rate of change,
     completion, or robust z-score) and a short Chinese ``message``. Flags:
 
-    - ``missing`` (medium): an applicable indicator without a value;
+    - ``missing`` (medium): an applicable indicator without a value (``status`` missing; without a
+      ``status`` column, a NaN value in a year the indicator applies to);
     - ``decline`` (high): a more-is-better indicator fell by more than ``drop_threshold`` (a share, 0.2 =
       20%) against the previous year present, from a base of at least ``min_base`` (so that 1 → 0 new
       parks is not called a 100% decline);
@@ -415,6 +449,11 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
       size-scaled value beyond ``outlier_z`` among the county's towns that year — needs ``profile``
       (without it raw values are compared); ``outlier_low`` is the unfavourable side by polarity;
     - ``approx`` (low): a value given only as approximate (``30余``).
+
+    >>> v = pd.DataFrame({"town": ["甲镇"] * 2, "year": [2023, 2024],
+    ...                   "indicator": ["new_members"] * 2, "value": [10.0, 7.0]})
+    >>> flags(v)[["year", "flag", "message"]].values.tolist()
+    [[2024, 'decline', '发展党员比上年下降30%']]
     """
     cat = _cat(catalog)
     name = cat.frame["name"]
@@ -423,10 +462,15 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
 
     if "status" in values.columns:
         m = values[values["status"] == "missing"]
+    else:  # without a status, an applicable indicator whose value is NaN is missing
+        first = _lookup(values["indicator"], cat.frame["first_year"])
+        last = _lookup(values["indicator"], cat.frame["last_year"])
+        m = values[values["value"].isna() & (values["year"] >= first) & (values["year"] <= last)]
+    if len(m):
         frames.append(pd.DataFrame({
             "town": m["town"], "year": m["year"], "indicator": m["indicator"], "flag": "missing",
             "severity": "medium", "value": np.nan, "reference": np.nan, "ratio": np.nan,
-            "message": m["indicator"].map(name) + "未填报",
+            "message": _lookup(m["indicator"], name) + "未填报",
         }))
 
     y = yoy(values, catalog=cat)
@@ -435,7 +479,7 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
     frames.append(pd.DataFrame({
         "town": d["town"], "year": d["year"], "indicator": d["indicator"], "flag": "decline", "severity": "high",
         "value": d["value"], "reference": d["prev_value"], "ratio": d["rate"],
-        "message": d["indicator"].map(name) + "比上年下降" + (-d["rate"] * 100).round(1).map(_num) + "%",
+        "message": _lookup(d["indicator"], name) + "比上年下降" + _lookup((-d["rate"] * 100).round(1), _num) + "%",
     }))
 
     if targets is not None and len(targets):
@@ -444,7 +488,7 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
         frames.append(pd.DataFrame({
             "town": t["town"], "year": t["year"], "indicator": t["indicator"], "flag": "target_missed",
             "severity": "high", "value": t["value"], "reference": t["target"], "ratio": t["completion"],
-            "message": t["indicator"].map(name) + "未完成年度目标（完成" + (t["completion"] * 100).round(1).map(_num) + "%）",
+            "message": _lookup(t["indicator"], name) + "未完成年度目标（完成" + _lookup((t["completion"] * 100).round(1), _num) + "%）",
         }))
 
     if profile is not None:
@@ -459,7 +503,9 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
     mad = (s["_x"] - med).abs().groupby([s["year"], s["indicator"]]).transform("median")
     z = 0.6745 * (s["_x"] - med) / mad.where(mad > 0)
     sp = _polarity(s["indicator"], cat).replace(0, 1)
-    out = s[z.abs() > outlier_z].assign(_z=z, _pol=sp)
+    # assign before filtering: assigning a Series to an empty frame would adopt the Series' index
+    s = s.assign(_z=z, _pol=sp)
+    out = s[s["_z"].abs() > outlier_z]
     low = (out["_z"] * out["_pol"]) < 0
     # the reference shown is the county median of the reported values, which a reader can compare with
     raw_median = _present(values).groupby(["year", "indicator"])["value"].median()
@@ -469,7 +515,7 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
         "value": out["value"],
         "reference": pd.MultiIndex.from_frame(out[["year", "indicator"]]).map(raw_median).to_numpy(),
         "ratio": out["_z"],
-        "message": out["indicator"].map(name) + np.where(low, "明显低于全县多数乡镇", "明显高于全县多数乡镇"),
+        "message": _lookup(out["indicator"], name) + np.where(low, "明显低于全县多数乡镇", "明显高于全县多数乡镇"),
     }))
 
     if "approx" in values.columns:
@@ -477,7 +523,7 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
         frames.append(pd.DataFrame({
             "town": a["town"], "year": a["year"], "indicator": a["indicator"], "flag": "approx", "severity": "low",
             "value": a["value"], "reference": np.nan, "ratio": np.nan,
-            "message": a["indicator"].map(name) + "仅填报了约数",
+            "message": _lookup(a["indicator"], name) + "仅填报了约数",
         }))
 
     frames = [f for f in frames if len(f)]
@@ -487,7 +533,7 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
     res = pd.concat(frames, ignore_index=True)[cols]
     res["year"] = res["year"].astype("int64")
     order = res["severity"].map(SEVERITY_ORDER)
-    code_order = res["indicator"].map({c: i for i, c in enumerate(cat.codes)})
+    code_order = _lookup(res["indicator"], {c: i for i, c in enumerate(cat.codes)})
     res = res.assign(_s=order, _c=code_order).sort_values(["town", "year", "_s", "_c"], kind="stable")
     return res.drop(columns=["_s", "_c"]).reset_index(drop=True)
 

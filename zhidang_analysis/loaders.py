@@ -33,11 +33,12 @@ PROFILE_SHEET = "乡镇概况"
 TARGETS_MARK = "目标"
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 # Sheets a workbook may carry besides the data (the template's instructions, last year's reference).
-IGNORED_SHEETS = {"填表说明", "说明", "指标说明", "上年数据", "上年数据（参考）", "审核结果"}
+IGNORED_SHEETS = {"填表说明", "说明", "指标说明", "上年数据", "上年数据（参考）", "审核结果", "审核汇总"}
 
 VALUE_COLUMNS = ["county", "town", "year", "indicator", "value", "approx", "status", "source"]
 NA_TOKENS = {"—", "——", "-", "--", "－", "/", "／", "不适用", "无此项"}
 TOTAL_WORDS = ("合计", "小计", "总计")
+EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 FOOTER_PREFIXES = ("注", "备注", "说明", "填表", "填报", "审核", "制表", "联系")
 CSV_COLUMNS = {
     "county": ("县", "county"),
@@ -163,6 +164,8 @@ def parse_cell(raw: object, ind: pd.Series, *, allow_approx: bool = True) -> tup
             return math.nan, False, "missing"
         if s in NA_TOKENS:
             return math.nan, False, "na"
+        if s in EXCEL_ERRORS:
+            raise CellError("单元格是Excel错误值（公式出错）", expected_text(ind))
         unit = normalize_header(ind["unit"])
         if unit and s.endswith(unit) and len(s) > len(unit):
             s = s[: -len(unit)]
@@ -287,7 +290,21 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def _read_workbook(path: Path) -> dict[str, pd.DataFrame]:
-    """All sheets as raw object frames aligned to A1 (row i, col j is cell_name(i, j))."""
+    """All sheets as raw object frames aligned to A1 (row i, col j is cell_name(i, j)).
+
+    ``.xlsx``/``.xlsm`` are read with openpyxl, which keeps Excel error cells (``#DIV/0!``) as their text so
+    they are reported instead of passing for empty; other formats (``.xls``, ``.xlsb``, ``.ods``) with
+    python-calamine through pandas.
+    """
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, data_only=True)
+        try:
+            return {ws.title: pd.DataFrame(list(ws.iter_rows(min_row=1, min_col=1, values_only=True)), dtype=object)
+                    for ws in wb.worksheets}
+        finally:
+            wb.close()
     return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="calamine")
 
 
@@ -358,8 +375,8 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
         town = _town_name(_cell(df, i, town_col))
         if not town:
             continue
-        if town.startswith(FOOTER_PREFIXES):
-            continue
+        if town.startswith(FOOTER_PREFIXES) or any(w in town for w in TOTAL_WORDS):
+            continue  # a 合计 row of the size figures is not a town
         record = {"source": f"{col.file}!{sheet}!{cell_name(i, town_col)}"}
         for j, code in columns.items():
             raw = _cell(df, i, j)
@@ -646,7 +663,7 @@ def validate(*paths: str | Path, catalog: Catalog | None = None) -> ValidationRe
         years_seen: dict[int, str] = {}
         for sheet, df in workbooks[f].items():
             name = _text(sheet)
-            if name == PROFILE_SHEET or name in IGNORED_SHEETS:
+            if name == PROFILE_SHEET or name in {_text(s) for s in IGNORED_SHEETS}:  # names NFKC-normalised like the sheet
                 continue
             m = _YEAR_SHEET.match(name)
             if not m:
@@ -666,6 +683,9 @@ def validate(*paths: str | Path, catalog: Catalog | None = None) -> ValidationRe
                 target_rows += [r for r in part if r[5] == "present"]
             else:
                 _merge(part, rows, where_from, f, col)
+    if not rows and not any(p.level == "error" for p in problems):
+        problems.append(Problem("error", ", ".join(str(p) for p in paths) or "data/sample", None, None, None,
+                                "没有找到年度指标数据", "名为“2023”或“2023年”的年度工作表，或长表CSV文件"))
 
     errors = [p for p in problems if p.level == "error"]
     if errors:

@@ -1,0 +1,117 @@
+"""The ``zhidang`` command line (foundation commands: indicators, validate)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+import zhidang_analysis as zd
+from zhidang_analysis.cli import main
+
+from .conftest import REPO, write_xlsx
+
+HEAD = ["乡镇", "主题党日活动（次）", "发展党员（名）", "警示教育（次）"]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_indicators_lists_codes_and_chinese_names(runner):
+    result = runner.invoke(main, ["indicators"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    cat = zd.load_catalog()
+    for code in ("theme_party_days", "new_members", "epidemic_teams", "livestock_stock", "party_branches"):
+        assert code in out
+        assert cat.name(code) in out
+    assert "主题党日活动" in out and "2020—2022" in out and "全部年度" in out
+    assert out.rstrip().endswith(f"共{len(cat)}项指标。")
+    # one line per indicator between header and footer
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1 + len(cat) + 1
+
+
+def test_indicators_section_filter(runner):
+    result = runner.invoke(main, ["indicators", "--section", "s3"])
+    assert result.exit_code == 0, result.output
+    assert "supervised_cadres" in result.output and "纪委督促管理干部" in result.output
+    assert "theme_party_days" not in result.output
+    assert "共1项指标。" in result.output
+
+
+def test_indicators_unknown_section_fails_in_chinese(runner):
+    result = runner.invoke(main, ["indicators", "--section", "s9"])
+    assert result.exit_code == 1
+    assert "未找到报告部分“s9”" in result.output
+
+
+def test_validate_sample_exits_0_and_prints_summary(runner):
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    s = zd.load_dataset().summary()
+    out = result.output
+    assert "县：示范县" in out
+    assert "乡镇：14个；年度：2020—2025（6年）" in out
+    assert f"指标：{s['indicators']}项" in out
+    assert f"缺失：{s['missing']}项" in out and "约数：8项" in out
+    assert out.rstrip().endswith("校验完成：0处错误，0处警告。")
+
+
+def test_validate_sample_given_explicitly(runner):
+    result = runner.invoke(main, ["validate", str(zd.SAMPLE_DATA)])
+    assert result.exit_code == 0, result.output
+    assert "县：示范县" in result.output
+
+
+def test_validate_bad_folder_exits_2_and_prints_each_problem(runner, data_dir):
+    # header row 2; 甲镇 row 3, 乙乡 row 4, 丙镇 row 5
+    rows = [["标题"], HEAD, ["甲镇", "很多", 10, 3], ["乙乡", 8, 5.5, 2], ["丙镇", 20, 7, -1]]
+    write_xlsx(data_dir / "指标.xlsx", {"2023": rows})
+    result = runner.invoke(main, ["validate", str(data_dir)])
+    assert result.exit_code == 2, result.output
+    out = result.output
+    for cell, value in (("B3", "很多"), ("C4", "5.5"), ("D5", "-1")):
+        assert f"【错误】文件“指标.xlsx”，工作表“2023”，单元格{cell}" in out
+        assert f"读到“{value}”" in out
+    assert "县：" not in out  # no summary without a dataset
+    assert out.rstrip().endswith("校验完成：3处错误，0处警告。")
+
+
+def test_validate_with_warnings_only_exits_0(runner, data_dir):
+    rows = [HEAD, ["甲镇", 12, 10, 3], ["乙乡", 8, 5, 2], ["丙镇", 20, 7, 4], ["合计", 41, 22, 9]]
+    write_xlsx(data_dir / "指标.xlsx", {"2023": rows})
+    result = runner.invoke(main, ["validate", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    assert "【警告】文件“指标.xlsx”，工作表“2023”，单元格B5" in result.output
+    assert "校验完成：0处错误，1处警告。" in result.output
+
+
+def test_validate_nonexistent_path_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(main, ["validate", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "nope" in result.output
+
+
+def test_version(runner):
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"zhidang-analysis {zd.__version__}"
+
+
+def test_python_m_help_works():
+    proc = subprocess.run([sys.executable, "-m", "zhidang_analysis", "--help"], capture_output=True, text=True,
+                          encoding="utf-8", cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "validate" in proc.stdout and "indicators" in proc.stdout
+    assert "全面从严治党" in proc.stdout
+
+
+def test_short_help_option(runner):
+    result = runner.invoke(main, ["validate", "-h"])
+    assert result.exit_code == 0
+    assert "退出码" in result.output

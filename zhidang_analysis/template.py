@@ -1,0 +1,465 @@
+"""The Excel data-entry template that town offices fill in (``zhidang template``).
+
+The workbook is laid out exactly as :mod:`zhidang_analysis.loaders` reads it:
+
+- a sheet named after the year (``2026``): a title in row 1, the catalog's sections as a grouped header in
+  row 2 (column A left empty), the header in row 3 (``乡镇`` then ``名称（单位）`` for every indicator that
+  applies that year), one pre-filled row per town from row 4, and a ``填表人：`` footer the loader skips;
+- ``填表说明``: how to write numbers, approximate values (``30余``), not applicable (``—``) and missing
+  (blank), and what each indicator means;
+- optionally ``上年数据（参考）``: last year's values, same columns, protected (read-only).
+
+Both extra sheets are named from :data:`loaders.IGNORED_SHEETS`, so a filled template loads as it is.
+
+Every input cell carries Excel data validation: whole numbers within the catalog's range for counts,
+decimals within the range for amounts; the input message shows unit and range. The error style is
+``warning`` rather than ``stop``: Excel then warns about text but lets the user keep it, which is needed
+for the two text forms the loader accepts (``30余`` and ``—``). The loader checks every cell again.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .catalog import Catalog, load_catalog
+from .errors import DataError, UnknownNameError, ZhidangError
+from . import loaders
+from .loaders import Dataset
+
+INSTRUCTIONS_SHEET = "填表说明"
+PREVIOUS_SHEET = "上年数据（参考）"
+TITLE_ROW, SECTION_ROW, HEADER_ROW = 1, 2, 3
+FIRST_TOWN_ROW = HEADER_ROW + 1
+APPROX_EXAMPLE = "30余"
+NA_MARK = "—"
+
+# Excel's limits for data-validation texts (longer texts make Excel "repair" the file).
+_TITLE_MAX, _PROMPT_MAX, _ERROR_MAX = 32, 255, 225
+_MIN_WIDTH, _MAX_WIDTH = 10, 22
+_LINE_HEIGHT = 15
+
+_THIN = Side(style="thin", color="A6A6A6")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_FILL_SECTION = PatternFill("solid", fgColor="DDEBF7")
+_FILL_HEADER = PatternFill("solid", fgColor="F2F2F2")
+_FILL_TOWN = PatternFill("solid", fgColor="F2F2F2")
+_FILL_INPUT = PatternFill("solid", fgColor="FFFBE6")
+_WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_UNLOCKED = Protection(locked=False)
+_NUMERALS = "一二三四五六七八九十"
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def display_width(text: str) -> int:
+    """Width of ``text`` in Excel column units: CJK (wide/full-width) characters count 2.
+
+    >>> display_width("主题党日活动（次）")
+    18
+    >>> display_width("2026")
+    4
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def safe_filename(name: str) -> str:
+    """A town name made safe as part of a file name on Windows and Unix (the name is data, not a path).
+
+    >>> safe_filename("城关/镇:1")
+    '城关_镇_1'
+    >>> safe_filename("..")
+    '_'
+    """
+    s = re.sub(r'[\x00-\x1f<>:"/\\|?*]', "_", unicodedata.normalize("NFC", str(name)))
+    s = s.strip(" .")
+    if not s:
+        return "_"
+    if s.split(".")[0].upper() in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                                   *(f"LPT{i}" for i in range(1, 10))}:
+        s = "_" + s
+    return s[:100]
+
+
+def _number_text(x: float) -> str:
+    """A bound as Excel formula text and for display: ``2000`` not ``2000.0``."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def _range_text(ind: pd.Series) -> str:
+    lo, hi = ind["min"], ind["max"]
+    if math.isfinite(hi):
+        return f"{_number_text(lo)}～{_number_text(hi)}"
+    return f"不小于{_number_text(lo)}"
+
+
+def _kind_text(ind: pd.Series) -> str:
+    return "整数" if ind["integer"] else "数值（可有小数）"
+
+
+def section_title(catalog: Catalog, section: str) -> str:
+    """The grouped-header text of a section: ``（二）强化组织建设，…`` for s2, the plain title otherwise."""
+    title = catalog.sections[section]
+    m = re.fullmatch(r"s(\d+)", section)
+    if m and 1 <= int(m.group(1)) <= len(_NUMERALS):
+        return f"（{_NUMERALS[int(m.group(1)) - 1]}）{title}"
+    return title
+
+
+def text_cell(ws, row: int, col: int, value: object):
+    """Write text that is data (a town name, a user's value) so Excel never evaluates it as a formula."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    cell = ws.cell(row=row, column=col, value=text)
+    cell.data_type = "s"
+    return cell
+
+
+def save_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    A failure leaves the previous file in place and no half-written one; the temporary name starts with a
+    dot so the loader never picks it up.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _check_towns(towns: Iterable[str]) -> list[str]:
+    cleaned = [re.sub(r"\s+", "", str(t)) for t in towns]
+    cleaned = [t for t in cleaned if t]
+    if not cleaned:
+        raise ZhidangError("没有乡镇：请用 --towns 列出乡镇，或用 --profile 指定乡镇概况表")
+    dup = sorted({t for t in cleaned if cleaned.count(t) > 1})
+    if dup:
+        raise ZhidangError("乡镇重复：" + "、".join(dup))
+    return cleaned
+
+
+def profile_towns(*paths: str | Path, catalog: Catalog | None = None) -> tuple[list[str], str]:
+    """Towns (in profile order) and the county, from the ``乡镇概况`` sheets of the workbooks under ``paths``.
+
+    Only the profile is read (with the loader's own parser and checks), so a profile workbook alone will
+    do. Raises :class:`DataError` listing the profile's errors, if any.
+    """
+    cat = catalog or load_catalog()
+    problems: list = []
+    profiles: dict[str, dict] = {}
+    origin: dict[str, str] = {}
+    for f in loaders._expand(paths):
+        if f.suffix.lower() not in loaders.EXCEL_SUFFIXES:
+            continue
+        try:
+            sheets = loaders._read_workbook(f)
+        except Exception as e:  # noqa: BLE001 - reported with the file name
+            raise DataError([loaders.Problem("error", f.name, None, None, None,
+                                             f"无法读取Excel文件（{type(e).__name__}：{e}）", "可以用Excel打开的 .xlsx 文件")]) from e
+        for sheet, df in sheets.items():
+            if loaders._text(sheet) == loaders.PROFILE_SHEET:
+                loaders._parse_profile(df, sheet, loaders._Collector(f, problems), cat, profiles, origin)
+    if not profiles:
+        problems.append(loaders.Problem("error", "、".join(str(p) for p in paths), None, None, None,
+                                        "没有找到乡镇概况表", f"某个工作簿中有名为“{loaders.PROFILE_SHEET}”的工作表"))
+    if any(p.level == "error" for p in problems):
+        raise DataError(problems)
+    counties = list(dict.fromkeys(rec["county"] for rec in profiles.values()))
+    return list(profiles), "、".join(counties)
+
+
+# --------------------------------------------------------------------------------------------- sheets
+def _columns(cat: Catalog, year: int) -> list[str]:
+    return cat.applicable(year)
+
+
+def _widths(cat: Catalog, codes: Sequence[str]) -> dict[str, int]:
+    return {c: max(_MIN_WIDTH, min(_MAX_WIDTH, display_width(cat.label(c)) + 2)) for c in codes}
+
+
+def _lines(text: str, width: int) -> int:
+    return max(1, math.ceil(display_width(text) / max(1, width - 2)))
+
+
+def _title(ws, text: str, ncols: int):
+    cell = text_cell(ws, TITLE_ROW, 1, text)
+    cell.font = Font(bold=True, size=14)
+    cell.alignment = Alignment(horizontal="center", vertical="center")
+    if ncols > 1:
+        ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=ncols)
+    ws.row_dimensions[TITLE_ROW].height = 28
+
+
+def _grid(ws, cat: Catalog, codes: Sequence[str], towns: Sequence[str], town_width: int) -> dict[str, int]:
+    """Section row, header row, town column; return code → column number."""
+    widths = _widths(cat, codes)
+    col_of = {code: j for j, code in enumerate(codes, start=2)}
+    ws.column_dimensions["A"].width = town_width
+
+    # grouped section header: one merged block per run of consecutive columns of the same section
+    section_lines = 1
+    runs: list[tuple[str, int, int]] = []
+    for code in codes:
+        s = cat.frame.at[code, "section"]
+        if runs and runs[-1][0] == s:
+            runs[-1] = (s, runs[-1][1], col_of[code])
+        else:
+            runs.append((s, col_of[code], col_of[code]))
+    for s, first, last in runs:
+        text = section_title(cat, s)
+        cell = ws.cell(row=SECTION_ROW, column=first, value=text)
+        for j in range(first, last + 1):
+            c = ws.cell(row=SECTION_ROW, column=j)
+            c.fill, c.border, c.alignment = _FILL_SECTION, _BORDER, _WRAP_CENTER
+        cell.font = Font(bold=True)
+        if last > first:
+            ws.merge_cells(start_row=SECTION_ROW, start_column=first, end_row=SECTION_ROW, end_column=last)
+        span = sum(widths[c] for c in codes[first - 2:last - 1])
+        section_lines = max(section_lines, _lines(text, span))
+    ws.row_dimensions[SECTION_ROW].height = _LINE_HEIGHT * section_lines + 6
+
+    # header: 乡镇, then 名称（单位）
+    header_lines = 1
+    head = ws.cell(row=HEADER_ROW, column=1, value="乡镇")
+    for code in codes:
+        label = cat.label(code)
+        ws.cell(row=HEADER_ROW, column=col_of[code], value=label)
+        ws.column_dimensions[get_column_letter(col_of[code])].width = widths[code]
+        header_lines = max(header_lines, _lines(label, widths[code]))
+    for j in range(1, len(codes) + 2):
+        c = ws.cell(row=HEADER_ROW, column=j)
+        c.font, c.fill, c.border, c.alignment = Font(bold=True), _FILL_HEADER, _BORDER, _WRAP_CENTER
+    head.alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[HEADER_ROW].height = _LINE_HEIGHT * header_lines + 6
+
+    for i, town in enumerate(towns, start=FIRST_TOWN_ROW):
+        c = text_cell(ws, i, 1, town)
+        c.font, c.fill, c.border = Font(bold=True), _FILL_TOWN, _BORDER
+    ws.freeze_panes = ws.cell(row=FIRST_TOWN_ROW, column=2)
+    ws.print_title_rows = f"{SECTION_ROW}:{HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    return col_of
+
+
+def _validation(ind: pd.Series, code: str, cat: Catalog) -> DataValidation:
+    """Excel data validation for one indicator column (see the module docstring for the error style)."""
+    lo, hi = ind["min"], ind["max"]
+    bounds = {"operator": "between", "formula1": _number_text(lo), "formula2": _number_text(hi)}
+    if not math.isfinite(hi):
+        bounds = {"operator": "greaterThanOrEqual", "formula1": _number_text(lo)}
+    rng, kind, unit = _range_text(ind), _kind_text(ind), ind["unit"]
+    prompt = (f"单位：{unit}；范围：{rng}；填{kind}。"
+              f"约数写“{APPROX_EXAMPLE}”，不适用写“{NA_MARK}”，暂缺留空。")
+    help_text = str(ind["help"] or "")
+    if help_text and len(prompt) + len(help_text) + 1 <= _PROMPT_MAX:
+        prompt = f"{prompt}\n{help_text}"
+    error = (f"“{ind['name']}”应为{rng}之间的{kind}（单位：{unit}）。"
+             f"如确为约数（如“{APPROX_EXAMPLE}”）或不适用（“{NA_MARK}”），请点“是”保留；否则请点“否”重新填写。")
+    return DataValidation(
+        type="whole" if ind["integer"] else "decimal", allow_blank=True,
+        showInputMessage=True, showErrorMessage=True, errorStyle="warning",
+        promptTitle=cat.label(code)[:_TITLE_MAX], prompt=prompt[:_PROMPT_MAX],
+        errorTitle="请核对填写内容", error=error[:_ERROR_MAX], **bounds,
+    )
+
+
+def _data_sheet(wb: Workbook, cat: Catalog, year: int, towns: Sequence[str], title: str, protect: bool):
+    codes = _columns(cat, year)
+    ws = wb.create_sheet(str(year))
+    town_width = max(_MIN_WIDTH, max(display_width(t) for t in towns) + 4)
+    _title(ws, title, len(codes) + 1)
+    col_of = _grid(ws, cat, codes, towns, town_width)
+    last_row = FIRST_TOWN_ROW + len(towns) - 1
+    for code in codes:
+        j = col_of[code]
+        for i in range(FIRST_TOWN_ROW, last_row + 1):
+            c = ws.cell(row=i, column=j)
+            c.fill, c.border, c.protection = _FILL_INPUT, _BORDER, _UNLOCKED
+        dv = _validation(cat[code], code, cat)
+        letter = get_column_letter(j)
+        dv.add(f"{letter}{FIRST_TOWN_ROW}:{letter}{last_row}")
+        ws.add_data_validation(dv)
+    footer = last_row + 2
+    c = ws.cell(row=footer, column=1, value="填表人：            联系电话：            审核人：")
+    c.protection = _UNLOCKED
+    ws.merge_cells(start_row=footer, start_column=1, end_row=footer, end_column=min(len(codes) + 1, 8))
+    if protect:
+        # no password: the structure is protected against slips, not against the user
+        ws.protection.sheet = True
+        ws.protection.formatColumns = False
+        ws.protection.formatRows = False
+    return ws
+
+
+def _instructions_sheet(wb: Workbook, cat: Catalog, year: int, protect: bool, with_previous: bool):
+    ws = wb.create_sheet(INSTRUCTIONS_SHEET)
+    codes = _columns(cat, year)
+    rules = [
+        f"请在“{year}”工作表中填写，每个乡镇一行，每项指标一列。乡镇名称和表头已预先填好，请勿修改、"
+        "插入或删除行列，请勿合并单元格。",
+        "数字直接填写，不带单位（如“12”）。计数类指标填整数；面积、金额等可有小数。",
+        f"约数写作数字加“余”（或“多”），如“{APPROX_EXAMPLE}”：系统按30读取，并在报告中标注为约数。",
+        f"本年度不适用的指标写“{NA_MARK}”（或“不适用”），如没有景区的乡镇的旅游指标。",
+        "暂时没有数据的留空，系统按“缺失”处理，报告中不引用该项；请勿用0代替空缺，0表示确实为零。",
+        "每个填写单元格都设置了数据验证：选中单元格时显示单位、有效范围和指标含义；填写超出范围的数字或"
+        f"文字时，Excel会弹出警告。填写约数（如“{APPROX_EXAMPLE}”）或“{NA_MARK}”时出现的警告请点“是”保留；"
+        "其他情况请点“否”后改正。",
+    ]
+    if protect:
+        rules.append(f"“{year}”工作表中除填写区域外已锁定（工作表保护，无密码），以免误改乡镇名称和表头；"
+                     "可以调整行高列宽。")
+    if with_previous:
+        rules.append(f"“{PREVIOUS_SHEET}”工作表为上年已报送数据，仅供参考，已锁定，不会被读取。")
+    rules.append("填好后请保存为 .xlsx 文件报送。县里审核后会发回“审核结果”，请按其中列出的单元格逐条更正后重新报送；"
+                 "标为“请核实”的不是错误，如数据无误请说明原因。")
+    rules = [f"{year}年度乡镇履行全面从严治党主体责任指标填表说明", ""] + [
+        f"{_NUMERALS[k]}、{text}" for k, text in enumerate(rules)
+    ]
+    for i, text in enumerate(rules, start=1):
+        cell = ws.cell(row=i, column=1, value=text or None)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=6)
+        if i == 1:
+            cell.font = Font(bold=True, size=14)
+        elif text:
+            ws.row_dimensions[i].height = _LINE_HEIGHT * _lines(text, 110) + 4
+
+    start = len(rules) + 2
+    ws.cell(row=start, column=1, value="指标说明").font = Font(bold=True, size=12)
+    heads = ["所属部分", "指标名称", "单位", "填写类型", "有效范围", "含义"]
+    widths = [30, 28, 12, 16, 16, 60]
+    for j, (h, w) in enumerate(zip(heads, widths), start=1):
+        c = ws.cell(row=start + 1, column=j, value=h)
+        c.font, c.fill, c.border, c.alignment = Font(bold=True), _FILL_HEADER, _BORDER, _WRAP_CENTER
+        ws.column_dimensions[get_column_letter(j)].width = w
+    for i, code in enumerate(codes, start=start + 2):
+        ind = cat[code]
+        row = [section_title(cat, ind["section"]), ind["name"], ind["unit"], _kind_text(ind),
+               _range_text(ind), ind["help"]]
+        for j, v in enumerate(row, start=1):
+            c = ws.cell(row=i, column=j, value=v)
+            c.border = _BORDER
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    return ws
+
+
+def _previous_cell(value: float, approx: bool, status: str):
+    if status == "na":
+        return NA_MARK
+    if status != "present" or value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    number = int(value) if float(value).is_integer() else float(value)
+    return f"{number}余" if approx else number
+
+
+def _previous_sheet(wb: Workbook, cat: Catalog, year: int, towns: Sequence[str], previous: Dataset, title: str):
+    prev_year = year - 1
+    if prev_year not in previous.years:
+        raise UnknownNameError("上年（参考）数据的年度", prev_year, previous.years)
+    codes = _columns(cat, year)
+    ws = wb.create_sheet(PREVIOUS_SHEET)
+    town_width = max(_MIN_WIDTH, max(display_width(t) for t in towns) + 4)
+    _title(ws, title, len(codes) + 1)
+    col_of = _grid(ws, cat, codes, towns, town_width)
+    v = previous.values
+    v = v[(v["year"] == prev_year) & v["town"].isin(towns)].set_index(["town", "indicator"])
+    for i, town in enumerate(towns, start=FIRST_TOWN_ROW):
+        for code in codes:
+            c = ws.cell(row=i, column=col_of[code])
+            c.border = _BORDER
+            if (town, code) in v.index:
+                rec = v.loc[(town, code)]
+                value = _previous_cell(rec["value"], bool(rec["approx"]), rec["status"])
+                if isinstance(value, str):
+                    text_cell(ws, i, col_of[code], value)
+                else:
+                    c.value = value
+    note = FIRST_TOWN_ROW + len(towns) + 1
+    ws.cell(row=note, column=1, value=f"注：本表为{prev_year}年已报送数据，仅供参考，已锁定，不会被读取。")
+    ws.protection.sheet = True
+    return ws
+
+
+# --------------------------------------------------------------------------------------------- public
+def build_template(year: int, towns: Iterable[str], *, catalog: Catalog | None = None,
+                   previous: Dataset | None = None, county: str | None = None, title: str | None = None,
+                   protect: bool = True) -> Workbook:
+    """The template as an openpyxl :class:`Workbook` (not saved); see :func:`write_template`."""
+    cat = catalog or load_catalog()
+    year = int(year)
+    towns = _check_towns(towns)
+    title = title or f"{county or ''}{year}年度乡镇履行全面从严治党主体责任指标填报表"
+    wb = Workbook()
+    wb.remove(wb.active)
+    _data_sheet(wb, cat, year, towns, title, protect)
+    _instructions_sheet(wb, cat, year, protect, previous is not None)
+    if previous is not None:
+        _previous_sheet(wb, cat, year, towns, previous, f"{year - 1}年已报送数据（仅供参考）")
+    wb.active = 0
+    return wb
+
+
+def write_template(path: str | Path, year: int, towns: Iterable[str], *, catalog: Catalog | None = None,
+                   previous: Dataset | None = None, county: str | None = None, protect: bool = True) -> Path:
+    """Write the data-entry workbook for ``year`` and ``towns`` to ``path`` (atomically); return the path.
+
+    ``previous``: a dataset holding ``year - 1``; its values go to a protected reference sheet.
+    ``county``: prefixed to the title. ``protect``: lock everything but the input cells (no password).
+
+    >>> import tempfile, zhidang_analysis as zd
+    >>> from zhidang_analysis.template import write_template
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = write_template(f"{d}/t.xlsx", 2026, ["城关镇", "青石镇"])
+    ...     ds = zd.load_dataset(p, zd.SAMPLE_DATA / "乡镇概况.xlsx")
+    >>> sorted(ds.values.loc[ds.values["year"] == 2026, "status"].unique())  # blank, or not applicable in 2026
+    ['missing', 'na']
+    """
+    wb = build_template(year, towns, catalog=catalog, previous=previous, county=county, protect=protect)
+    return save_atomic(path, wb.save)
+
+
+def town_template_name(town: str, year: int) -> str:
+    """File name of one town's workbook: ``2026年城关镇指标填报表.xlsx`` (the town name made safe)."""
+    return f"{int(year)}年{safe_filename(town)}指标填报表.xlsx"
+
+
+def write_town_templates(folder: str | Path, year: int, towns: Iterable[str], *, catalog: Catalog | None = None,
+                         previous: Dataset | None = None, county: str | None = None,
+                         protect: bool = True) -> dict[str, Path]:
+    """Write one workbook per town into ``folder``; return town → path.
+
+    Each holds only its own town's row (and, with ``previous``, only its own last-year values).
+    """
+    towns = _check_towns(towns)
+    folder = Path(folder)
+    paths: dict[str, Path] = {}
+    used: set[str] = set()
+    for town in towns:
+        name = town_template_name(town, year)
+        stem, n = name.removesuffix(".xlsx"), 2
+        while name.casefold() in used:  # two names that differ only in unsafe characters
+            name, n = f"{stem}_{n}.xlsx", n + 1
+        used.add(name.casefold())
+        wb = build_template(year, [town], catalog=catalog, previous=previous, protect=protect,
+                            title=f"{county or ''}{town}{int(year)}年度履行全面从严治党主体责任指标填报表")
+        paths[town] = save_atomic(folder / name, wb.save)
+    return paths
