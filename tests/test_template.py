@@ -265,14 +265,20 @@ def test_cli_template_per_town_from_a_profile(tmp_path):
 
 
 def test_cli_template_with_previous_needs_last_years_data(tmp_path):
-    r = CliRunner().invoke(main, ["template", "--year", "2026", "--with-previous", "--towns", "城关镇",
-                                  "-o", str(tmp_path / "t.xlsx")])
-    assert r.exit_code == 0, r.output  # the bundled sample holds 2025
+    data = tmp_path / "往年"
+    write_profile(data)
+    fill(write_template(data / "2025年.xlsx", 2025, ["甲镇", "乙乡"]),
+         {"甲镇": {"theme_party_days": 14}, "乙乡": {"theme_party_days": "20余"}})
+    r = CliRunner().invoke(main, ["template", "--year", "2026", "--with-previous", "--data", str(data),
+                                  "--towns", "乙乡,丙镇", "-o", str(tmp_path / "t.xlsx")])
+    assert r.exit_code == 0, r.output
+    assert "上年数据中没有这些乡镇，参考表中留空：丙镇" in r.output
     ref = load_workbook(tmp_path / "t.xlsx")[PREVIOUS_SHEET]
-    assert ref["A4"].value == "城关镇" and isinstance(ref["B4"].value, int)
-    r = CliRunner().invoke(main, ["template", "--year", "2031", "--with-previous", "--towns", "城关镇",
-                                  "-o", str(tmp_path / "u.xlsx")])
-    assert r.exit_code == 1 and "2030" in r.output and not (tmp_path / "u.xlsx").exists()
+    assert (ref["A4"].value, ref["E4"].value, ref["A5"].value, ref["E5"].value) == ("乙乡", "20余", "丙镇", None)
+    r = CliRunner().invoke(main, ["template", "--year", "2031", "--with-previous", "--data", str(data),
+                                  "--towns", "甲镇", "-o", str(tmp_path / "u.xlsx")])
+    assert r.exit_code == 1 and "未找到上年（参考）数据的年度“2030”" in r.output
+    assert not (tmp_path / "u.xlsx").exists()
 
 
 def test_cli_template_refuses_towns_and_profile_together(tmp_path):

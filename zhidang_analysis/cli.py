@@ -77,7 +77,8 @@ def validate_cmd(paths, reports, jump_factor) -> None:
     checks = [p for p in result.problems if p.level == "check"]
     for p in errors + warnings + checks:
         click.echo(str(p))
-    click.echo(f"校验完成：{len(errors)}处错误，{len(warnings)}处警告，{len(checks)}处请核实。")
+    found = f"{len(errors)}处错误，{len(warnings)}处警告" + (f"，{len(checks)}处请核实" if checks else "")
+    click.echo(f"校验完成：{found}。")
     for r in reports:
         try:
             write_check_report(result.problems, r, towns=report_towns(result))

@@ -95,6 +95,13 @@ def _pct(rate: float) -> str:
 
 
 # --------------------------------------------------------------------------------------------- options
+class HTML(Markup):
+    """Safe HTML that Jupyter (and so the exported report) displays as HTML, not as its text."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
 @dataclass(frozen=True)
 class ReportOptions:
     """What a user can switch in a report.
@@ -147,14 +154,14 @@ class TownReport:
         body = re.sub(r"</(p|h1|h2|h3)>", "\n", str(self.html))
         return unescape(re.sub(r"<[^>]+>", "", body)).strip()
 
-    def missing_html(self) -> Markup:
+    def missing_html(self) -> HTML:
         """The list of missing numbers that ends the report (empty when nothing is missing)."""
         if self.missing.empty:
-            return Markup("")
+            return HTML("")
         rows = "".join(
             f"<li>{escape(r.name)}（{escape(r.unit)}）：来源 {escape(r.source)}</li>" for r in self.missing.itertuples()
         )
-        return Markup(f'<section class="missing-list"><h2>附：待补数据（{len(self.missing)}项）</h2><ol>{rows}</ol></section>')
+        return HTML(f'<section class="missing-list"><h2>附：待补数据（{len(self.missing)}项）</h2><ol>{rows}</ol></section>')
 
 
 @cache
@@ -253,6 +260,35 @@ class _Filler:
         title = f"{row['name']} · {prev_year}年为{format_number(r['prev_value'], integer=bool(row['integer']))}{row['unit']}"
         return Markup(f'，<span class="chg" data-indicator="{code}" title="{escape(title)}">{escape(text)}</span>')
 
+    def share(self, code: str) -> Markup:
+        """A coverage ratio (catalog ``coverage``) and its change in 百分点: ``，覆盖率83.3%，比上年提高8.3个百分点``."""
+        cov = self.cat.coverage.loc[code]
+        now = self._ratio(cov, self.year)
+        if now is None:
+            return Markup("")
+        text = f"{cov['name']}{_pct(now)}%"
+        before = self._ratio(cov, self.year - 1) if self.options.yoy else None
+        if before is not None:
+            points = round((now - before) * 100, 1)
+            if points == 0:
+                text += "，与上年持平"
+            else:
+                text += f"，比上年{'提高' if points > 0 else '下降'}{_pct(abs(points) / 100)}个百分点"
+        return Markup(f'，<span class="share" data-indicator="{code}">{escape(text)}</span>')
+
+    def _ratio(self, cov: pd.Series, year: int) -> float | None:
+        if year == self.year:
+            num, den = self.value(cov["numerator"]), self.value(cov["denominator"])
+        else:
+            v = self.ds.values
+            row = v[(v["town"] == self.town) & (v["year"] == year) & (v["indicator"] == cov["numerator"])
+                    & (v["status"] == "present")]
+            num = float(row["value"].iloc[0]) if len(row) else None
+            den = self.value(cov["denominator"])
+        if num is None or not den:
+            return None
+        return num / den
+
     def text(self, field_code: str) -> Markup:
         """Profile text (escaped); the not-applicable mark when it is empty, so its clause is dropped."""
         t = str(self.profile.get(field_code, "") or "").strip()
@@ -349,7 +385,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
     html = template.render(
         title=title, town=town, year=year, k=kind, phrases=year_phrases(year),
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
-        n=filler.number, chg=filler.change, p=filler.text, value=filler.value,
+        n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
         cn=chinese_numeral, findings=findings, options=options,
     )
     html = Markup(_prune(html).strip())

@@ -1,0 +1,451 @@
+"""Charts return Figures with the expected panels, bars and Chinese text, in the CJK font, without warnings.
+
+Each function is checked on a tiny hand-built frame (expected bar lengths, panel data and labels worked
+out by hand below) and on the bundled sample. pytest turns every warning into an error (pyproject), so
+a "Glyph … missing from font" warning while drawing fails the test; ``_draw`` also says so explicitly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import font_manager
+from matplotlib._pylab_helpers import Gcf
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from pandas.testing import assert_frame_equal
+
+import zhidang_analysis as zd
+from zhidang_analysis import charts
+from zhidang_analysis import indicators as ind
+from zhidang_analysis.errors import UnknownNameError
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MINUS = "\u2212"
+TOWNS = ["甲镇", "乙乡", "丙镇"]
+
+# town → (2023, 2024) for three key indicators; 甲镇 did not fill in new_members for 2024.
+TINY = {
+    "theme_party_days": {"甲镇": (30, 36), "乙乡": (20, 18), "丙镇": (25, 25)},
+    "new_members": {"甲镇": (5, None), "乙乡": (3, 4), "丙镇": (4, 6)},
+    "income_per_household": {"甲镇": (0.5, 0.6), "乙乡": (0.4, 0.3), "丙镇": (0.45, 0.5)},
+}
+
+
+def _frame(table: dict) -> pd.DataFrame:
+    rows = []
+    for code, by_town in table.items():
+        for town, pair in by_town.items():
+            for year, value in zip((2023, 2024), pair):
+                rows.append({"county": "测试县", "town": town, "year": year, "indicator": code,
+                             "value": np.nan if value is None else float(value), "approx": False,
+                             "status": "missing" if value is None else "present", "source": "test"})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def tiny() -> pd.DataFrame:
+    return _frame(TINY)
+
+
+@pytest.fixture
+def tiny_profile() -> pd.DataFrame:
+    # villages chosen so that theme_party_days per village reverses the raw order:
+    # 甲镇 36/20 = 1.8, 乙乡 18/6 = 3.0, 丙镇 25/8 = 3.125
+    return pd.DataFrame({"villages": [20.0, 6.0, 8.0], "party_members": [600.0, 240.0, 450.0],
+                         "population": [20000.0, 8000.0, 15000.0]}, index=pd.Index(TOWNS, name="town"))
+
+
+@pytest.fixture
+def tiny_scores() -> pd.DataFrame:
+    idx = pd.MultiIndex.from_tuples([(t, 2024) for t in TOWNS], names=["town", "year"])
+    s = pd.DataFrame({"s1": [90.0, 40.0, 60.0], "s2": [80.0, 20.0, 50.0], "s3": [70.0, 30.0, np.nan],
+                      "s4": [100.0, 0.0, 50.0], "s5": [60.0, 60.0, 60.0], "s6": [88.0, 12.0, 50.0],
+                      "score": [81.4, 27.5, 55.0]}, index=idx)
+    s["rank"] = pd.array([1, 3, 2], dtype="Int64")
+    return s
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return zd.load_dataset()
+
+
+@pytest.fixture(scope="module")
+def sample_scores(ds):
+    return ind.composite_score(ds.values, ds.profile)
+
+
+def _draw(fig: Figure) -> bytes:
+    """Draw the figure (savefig to PNG bytes) with every warning an error, missing glyphs included."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return charts.figure_to_png(fig)
+
+
+def _texts(fig: Figure) -> str:
+    """All text of the figure: titles, labels, tick labels, annotations, legends."""
+    out = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    return "\n".join(out)
+
+
+def _is_cjk(text) -> bool:
+    path = font_manager.findfont(text.get_fontproperties(), fallback_to_default=False)
+    return text.get_fontfamily()[0] == "Noto Sans CJK SC" and path.endswith("NotoSansCJKsc-Regular.otf")
+
+
+def _bars(ax) -> list[float]:
+    return [round(p.get_width(), 6) for p in ax.patches]
+
+
+def _yticklabels(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+# --------------------------------------------------------------------------------------------- font
+def test_use_cjk_font_registers_the_mplfonts_file_once():
+    first = charts.use_cjk_font()
+    path = charts._font_path()
+    count = sum(e.fname == path for e in font_manager.fontManager.ttflist)
+    assert charts.use_cjk_font() == first == "Noto Sans CJK SC"
+    assert sum(e.fname == path for e in font_manager.fontManager.ttflist) == count
+    assert path.endswith("mplfonts/fonts/NotoSansCJKsc-Regular.otf")
+
+
+def test_font_has_the_minus_sign():
+    font = matplotlib.ft2font.FT2Font(charts._font_path())
+    assert font.get_char_index(ord(MINUS)) != 0
+
+
+def test_glyph_check_is_not_vacuous():
+    """A character no font has does warn: so the warning-free draws below mean something."""
+    with charts.chart_style():
+        fig = Figure()
+        fig.text(0.5, 0.5, "\U0001F600")
+    with pytest.warns(UserWarning, match="missing from font"):
+        FigureCanvasAgg(fig).draw()
+
+
+def test_style_is_only_applied_inside_chart_style():
+    before = list(matplotlib.rcParams["font.family"])
+    with charts.chart_style():
+        assert matplotlib.rcParams["font.family"][0] == "Noto Sans CJK SC"
+        assert not matplotlib.rcParams["axes.spines.top"]
+    assert list(matplotlib.rcParams["font.family"]) == before
+
+
+# --------------------------------------------------------------------------------------------- town_trend
+def test_town_trend_tiny_has_one_panel_per_indicator_with_gaps(tiny):
+    fig = charts.town_trend(tiny, "甲镇")
+    assert isinstance(fig, Figure)
+    assert [ax.get_title() for ax in fig.axes] == ["主题党日活动（次）", "发展党员（名）", "户均增收（万元）"]
+    town_lines = [[ln for ln in ax.get_lines() if ln.get_label() == "甲镇"][0] for ax in fig.axes]
+    assert list(town_lines[0].get_ydata()) == [30.0, 36.0]
+    ydata = town_lines[1].get_ydata()
+    assert ydata[0] == 5.0 and np.isnan(ydata[1])  # the missing year is a gap
+    median = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "全县中位数"][0]
+    assert list(median.get_ydata()) == [25.0, 25.0]
+    assert list(fig.axes[0].get_xticks()) == [2023, 2024]
+    assert "甲镇重点指标变化趋势（2023—2024年）" in _texts(fig)
+    assert _draw(fig).startswith(PNG_SIGNATURE)
+    assert all(_is_cjk(ax.title) for ax in fig.axes)
+
+
+def test_town_trend_drops_codes_without_data(tiny):
+    fig = charts.town_trend(tiny, "甲镇", codes=["new_members", "tourists"])
+    assert [ax.get_title() for ax in fig.axes] == ["发展党员（名）"]
+
+
+def test_town_trend_negative_values_draw_with_true_minus(tiny):
+    neg = tiny.assign(value=tiny["value"] - 40.0)
+    fig = charts.town_trend(neg, "乙乡", codes=["theme_party_days"])
+    _draw(fig)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert any(label.startswith(MINUS) for label in labels)
+
+
+def test_town_trend_sample(ds):
+    fig = charts.town_trend(ds.values, "青石镇")
+    key = [c for c in zd.load_catalog().value_codes if zd.load_catalog().frame.at[c, "key"]]
+    assert len(fig.axes) == len(key) == 13
+    png = _draw(fig)
+    assert png.startswith(PNG_SIGNATURE) and len(png) < 150_000
+
+
+def test_town_trend_unknown_town(tiny):
+    with pytest.raises(UnknownNameError):
+        charts.town_trend(tiny, "丁镇")
+    with pytest.raises(UnknownNameError):
+        charts.town_trend(tiny, "甲镇", codes=["no_such_code"])
+
+
+# --------------------------------------------------------------------------------------------- town_vs_county
+def test_town_vs_county_tiny_index_against_median(tiny):
+    # 2024 medians: theme 25 (36 → 144), income 0.5 (0.6 → 120); 甲镇's new_members is missing
+    fig = charts.town_vs_county(tiny, "甲镇", 2024)
+    ax = fig.axes[0]
+    assert _bars(ax) == [144.0, 120.0]
+    assert _yticklabels(ax) == ["主题党日活动", "户均增收"]
+    assert {matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches} == {charts.ACCENT.lower()}
+    assert 100 in [ln.get_xdata()[0] for ln in ax.get_lines()]
+    texts = _texts(fig)
+    assert "36次" in texts and "0.6万元" in texts and "甲镇2024年重点指标与全县中位数比较" in texts
+    assert _is_cjk(ax.title)
+    _draw(fig)
+
+
+def test_town_vs_county_unfavourable_bars_are_grey(tiny):
+    # 乙乡 2024: theme 18/25 = 72, new_members 4/5 = 80, income 0.3/0.5 = 60, all below the median
+    fig = charts.town_vs_county(tiny, "乙乡", 2024)
+    ax = fig.axes[0]
+    assert _bars(ax) == [72.0, 80.0, 60.0]
+    assert {matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches} == {charts.GREY_LIGHT.lower()}
+    assert "不及全县中位数" in _texts(fig)
+
+
+def test_town_vs_county_skips_zero_median(tiny):
+    zero = _frame({"warning_sessions": {"甲镇": (0, 1), "乙乡": (0, 0), "丙镇": (0, 0)}})
+    fig = charts.town_vs_county(pd.concat([tiny, zero], ignore_index=True), "甲镇", 2024,
+                                codes=["theme_party_days", "warning_sessions"])
+    assert _bars(fig.axes[0]) == [144.0]
+
+
+def test_town_vs_county_sample(ds):
+    fig = charts.town_vs_county(ds.values, "河湾镇", 2025)
+    png = _draw(fig)
+    # 13 key indicators less the two tourism ones 河湾镇 does not report
+    assert len(fig.axes[0].patches) == 11
+    assert png.startswith(PNG_SIGNATURE) and len(png) < 150_000
+
+
+def test_town_vs_county_unknown_names(tiny):
+    with pytest.raises(UnknownNameError):
+        charts.town_vs_county(tiny, "丁镇", 2024)
+    with pytest.raises(UnknownNameError):
+        charts.town_vs_county(tiny, "甲镇", 2019)
+
+
+# --------------------------------------------------------------------------------------------- score_breakdown
+def test_section_labels_are_short():
+    assert [charts.section_label(f"s{i}") for i in range(1, 7)] == [
+        "（一）政治站位", "（二）组织建设", "（三）转变作风", "（四）“一岗双责”", "（五）底线思维", "（六）党建引领"]
+
+
+def test_score_breakdown_tiny(tiny_scores):
+    fig = charts.score_breakdown(tiny_scores, "丙镇", 2024)
+    ax = fig.axes[0]
+    # 丙镇 has no s3 score: five bars, six labels
+    assert _bars(ax) == [60.0, 50.0, 50.0, 60.0, 50.0]
+    assert _yticklabels(ax)[0] == "（一）政治站位" and len(_yticklabels(ax)) == 6
+    median = [ln for ln in ax.get_lines() if ln.get_label() == "全县中位数"][0]
+    assert list(median.get_xdata()) == [60.0, 50.0, 50.0, 50.0, 60.0, 50.0]
+    assert ax.get_title() == "丙镇2024年各部分得分\n综合得分55.0分，全县第2名（共3个乡镇）"
+    assert "暂无数据" in _texts(fig)
+    assert _is_cjk(ax.title)
+    _draw(fig)
+
+
+def test_score_breakdown_sample(sample_scores):
+    fig = charts.score_breakdown(sample_scores, "青石镇", 2025)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 6
+    assert "综合得分" in ax.get_title() and "共14个乡镇" in ax.get_title()
+    png = _draw(fig)
+    assert png.startswith(PNG_SIGNATURE) and len(png) < 150_000
+
+
+def test_score_breakdown_unknown_names(tiny_scores):
+    with pytest.raises(UnknownNameError):
+        charts.score_breakdown(tiny_scores, "丁镇", 2024)
+    with pytest.raises(UnknownNameError):
+        charts.score_breakdown(tiny_scores, "甲镇", 2023)
+
+
+# --------------------------------------------------------------------------------------------- score_ranking
+def test_score_ranking_tiny_sorted_with_rank_labels(tiny_scores):
+    fig = charts.score_ranking(tiny_scores, 2024, highlight="丙镇")
+    ax = fig.axes[0]
+    assert _yticklabels(ax) == ["甲镇", "丙镇", "乙乡"]
+    assert _bars(ax) == [81.4, 55.0, 27.5]
+    colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
+    assert colours[1] == charts.ACCENT.lower() and colours[0] != colours[1]
+    texts = _texts(fig)
+    assert "81.4分 第1名" in texts and "27.5分 第3名" in texts and "2024年各乡镇综合得分排名" in texts
+    assert _is_cjk(ax.title)
+    _draw(fig)
+
+
+def test_score_ranking_sample(sample_scores):
+    fig = charts.score_ranking(sample_scores, 2025)
+    assert len(fig.axes[0].patches) == 14
+    png = _draw(fig)
+    assert png.startswith(PNG_SIGNATURE) and len(png) < 150_000
+
+
+def test_score_ranking_unknown_names(tiny_scores):
+    with pytest.raises(UnknownNameError):
+        charts.score_ranking(tiny_scores, 2019)
+    with pytest.raises(UnknownNameError):
+        charts.score_ranking(tiny_scores, 2024, highlight="丁镇")
+
+
+# --------------------------------------------------------------------------------------------- heatmap
+def _levels(fig) -> np.ndarray:
+    return np.ma.filled(fig.axes[0].images[0].get_array().astype("float64"), np.nan)
+
+
+def test_heatmap_tiny_percentiles(tiny):
+    fig = charts.heatmap(tiny, 2024)
+    # columns theme, new_members, income; rows 甲镇, 乙乡, 丙镇 (order of appearance)
+    expected = np.array([[100.0, np.nan, 100.0], [0.0, 0.0, 0.0], [50.0, 100.0, 50.0]])
+    np.testing.assert_array_equal(_levels(fig), expected)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["主题党日活动（次）", "发展党员（名）", "户均增收（万元）"]
+    assert _yticklabels(ax) == TOWNS
+    assert len(fig.axes) == 2  # the heat map and its colour bar
+    assert fig.axes[1].get_ylabel() == "相对水平（0=全县最低，100=全县最高）"
+    assert _is_cjk(ax.title) and _is_cjk(fig.axes[1].yaxis.label)
+    _draw(fig)
+
+
+def test_heatmap_with_profile_uses_size_scaling(tiny, tiny_profile):
+    fig = charts.heatmap(tiny, 2024, codes=["theme_party_days"], profile=tiny_profile)
+    np.testing.assert_array_equal(_levels(fig)[:, 0], [0.0, 50.0, 100.0])
+    assert "折算" in fig.axes[0].get_title()
+
+
+def test_heatmap_reverses_less_is_better(tiny):
+    cat = zd.load_catalog()
+    frame = cat.frame.copy()
+    frame.loc["theme_party_days", "polarity"] = -1
+    reversed_cat = dataclasses.replace(cat, frame=frame)
+    fig = charts.heatmap(tiny, 2024, codes=["theme_party_days"], catalog=reversed_cat)
+    np.testing.assert_array_equal(_levels(fig)[:, 0], [0.0, 100.0, 50.0])
+    assert fig.axes[0].get_xticklabels()[0].get_text().endswith("*")
+
+
+def test_heatmap_sample(ds):
+    fig = charts.heatmap(ds.values, 2025, profile=ds.profile)
+    assert _levels(fig).shape == (14, 13)
+    png = _draw(fig)
+    assert png.startswith(PNG_SIGNATURE) and len(png) < 150_000
+
+
+def test_heatmap_unknown_year(tiny):
+    with pytest.raises(UnknownNameError):
+        charts.heatmap(tiny, 2019)
+
+
+# --------------------------------------------------------------------------------------------- county_small_multiples
+def test_county_small_multiples_tiny_sum_and_mean(tiny):
+    fig = charts.county_small_multiples(tiny)
+    assert [ax.get_title() for ax in fig.axes] == ["主题党日活动（次）", "发展党员（名）", "户均增收（万元，乡镇平均）"]
+    theme, members, income = (ax.get_lines()[0].get_ydata() for ax in fig.axes)
+    assert list(theme) == [75.0, 79.0]
+    assert list(members) == [12.0, 10.0]
+    np.testing.assert_allclose(income, [0.45, 1.4 / 3])
+    # 2024 new_members lacks 甲镇: drawn as a hollow point
+    hollow = fig.axes[1].get_lines()[1]
+    assert list(hollow.get_xdata()) == [2024] and hollow.get_markerfacecolor() == "white"
+    assert "空心点：当年有乡镇未填报，合计偏低" in _texts(fig)
+    assert all(_is_cjk(ax.title) for ax in fig.axes)
+    _draw(fig)
+
+
+def test_county_small_multiples_sample(ds):
+    fig = charts.county_small_multiples(ds.values)
+    assert len(fig.axes) == 13
+    png = _draw(fig)
+    assert png.startswith(PNG_SIGNATURE) and len(png) < 150_000
+
+
+def test_county_small_multiples_unknown_code(tiny):
+    with pytest.raises(UnknownNameError):
+        charts.county_small_multiples(tiny, codes=["no_such_code"])
+
+
+# --------------------------------------------------------------------------------------------- movers
+def test_movers_tiny_diverging_bars(tiny):
+    # theme_party_days 2024: 甲镇 +6, 乙乡 −2, 丙镇 unchanged (left out)
+    fig = charts.movers(ind.yoy(tiny), 2024)
+    ax = fig.axes[0]
+    assert _bars(ax) == [6.0, -2.0]
+    assert _yticklabels(ax) == ["甲镇", "乙乡"]
+    texts = _texts(fig)
+    assert "+6次" in texts and f"{MINUS}2次" in texts
+    assert "2024年主题党日活动比上年变化较大的乡镇" in texts
+    assert _is_cjk(ax.title)
+    _draw(fig)
+    assert any(t.get_text().startswith(MINUS) for t in ax.get_xticklabels())
+
+
+def test_movers_by_rate_in_percent(tiny):
+    fig = charts.movers(ind.yoy(tiny), 2024, "new_members", by="rate")
+    # 乙乡 3 → 4 (+33.3%), 丙镇 4 → 6 (+50%); 甲镇 missing
+    assert _bars(fig.axes[0]) == [50.0, round(100 / 3, 6)]
+    assert "+33.3%" in _texts(fig)
+
+
+def test_movers_keeps_n_each_side(ds):
+    fig = charts.movers(ind.yoy(ds.values), 2025, n=2)
+    widths = _bars(fig.axes[0])
+    assert len(widths) == 4 and widths[0] >= widths[1] > 0 > widths[2] >= widths[3]
+    png = _draw(fig)
+    assert png.startswith(PNG_SIGNATURE) and len(png) < 150_000
+
+
+def test_movers_unknown_names(tiny):
+    y = ind.yoy(tiny)
+    with pytest.raises(UnknownNameError):
+        charts.movers(y, 2019)
+    with pytest.raises(UnknownNameError):
+        charts.movers(y, 2024, "no_such_code")
+
+
+# --------------------------------------------------------------------------------------------- common
+def test_charts_do_not_mutate_inputs_nor_touch_pyplot(tiny, tiny_scores, tiny_profile):
+    before_values, before_scores = tiny.copy(), tiny_scores.copy()
+    y = ind.yoy(tiny)
+    before_yoy = y.copy()
+    n_figs = Gcf.get_num_fig_managers()
+    charts.town_trend(tiny, "甲镇")
+    charts.town_vs_county(tiny, "甲镇", 2024)
+    charts.heatmap(tiny, 2024, profile=tiny_profile)
+    charts.county_small_multiples(tiny)
+    charts.score_breakdown(tiny_scores, "甲镇", 2024)
+    charts.score_ranking(tiny_scores, 2024)
+    charts.movers(y, 2024)
+    assert_frame_equal(tiny, before_values)
+    assert_frame_equal(tiny_scores, before_scores)
+    assert_frame_equal(y, before_yoy)
+    assert Gcf.get_num_fig_managers() == n_figs
+
+
+def test_tick_labels_keep_cjk_font_when_drawn_outside_the_style(tiny):
+    fig = charts.heatmap(tiny, 2024)
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            FigureCanvasAgg(fig).draw()
+    labels = fig.axes[0].get_yticklabels() + fig.axes[1].get_yticklabels()
+    assert labels and all(_is_cjk(t) for t in labels)
+
+
+def test_figure_to_png_is_small_png(tiny):
+    png = charts.figure_to_png(charts.town_vs_county(tiny, "甲镇", 2024), dpi=80)
+    assert png.startswith(PNG_SIGNATURE) and len(png) < 150_000
+    assert b"Matplotlib" not in png  # no software stamp: identical input gives identical bytes
+
+
+def test_nothing_to_draw_gives_a_message_not_an_error(tiny):
+    fig = charts.town_trend(tiny, "甲镇", codes=["tourists"])
+    assert "暂无可绘制的数据" in _texts(fig)
+    still = tiny.assign(value=tiny.groupby(["town", "indicator"])["value"].transform("first"))
+    fig = charts.movers(ind.yoy(still), 2024)
+    assert "与上年相比无变化或无上年数据" in _texts(fig)
+    _draw(fig)

@@ -1,0 +1,244 @@
+"""The narrative: number wording, clause pruning, provenance, findings (fast: no notebook)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+import zhidang_analysis as zd
+from zhidang_analysis import narrative
+from zhidang_analysis.narrative import chinese_numeral, chinese_year, format_number
+
+SUBSECTIONS = ["（一）提高政治站位", "（二）强化组织建设", "（三）聚焦转变作风", "（四）突出“一岗双责”",
+               "（五）树立底线思维", "（六）坚持党建引领"]
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return zd.load_dataset()
+
+
+def soup_of(report) -> BeautifulSoup:
+    return BeautifulSoup(str(report.html), "html.parser")
+
+
+def value(ds, town, year, code):
+    v = ds.values
+    row = v[(v.town == town) & (v.year == year) & (v.indicator == code)].iloc[0]
+    return row
+
+
+# ------------------------------------------------------------------------------------ numbers
+@pytest.mark.parametrize(("n", "text"), [(0, "零"), (4, "四"), (7, "七"), (10, "十"), (15, "十五"), (20, "二十"),
+                                         (21, "二十一"), (99, "九十九"), (100, "一百"), (105, "一百零五"),
+                                         (1010, "一千零一十")])
+def test_chinese_numeral(n, text):
+    assert chinese_numeral(n) == text
+
+
+def test_chinese_year_writes_each_digit_with_ling_circle():
+    assert chinese_year(2025) == "二〇二五"
+    assert chinese_year(2020) == "二〇二〇"
+
+
+@pytest.mark.parametrize(("value", "kw", "text"), [
+    (12.0, {}, "12"), (3.456, {"integer": False}, "3.46"), (120.5, {"integer": False}, "120.5"),
+    (2.0, {"integer": False}, "2"), (4, {"numeral": "chinese"}, "四"),
+])
+def test_format_number(value, kw, text):
+    assert format_number(value, **kw) == text
+
+
+# ------------------------------------------------------------------------------------ the text
+def test_report_has_three_parts_and_six_subsections(ds):
+    r = narrative.town_report(ds, "青石镇", 2025)
+    soup = soup_of(r)
+    h2 = [h.get_text() for h in soup.find_all("h2")]
+    assert h2 == ["一、责任落实情况", "二、存在的问题", "三、下一步工作打算"]
+    h3 = [h.get_text() for h in soup.find_all("h3")]
+    assert len(h3) == 6
+    for h, prefix in zip(h3, SUBSECTIONS):
+        assert h.startswith(prefix)
+    assert soup.find("h1").get_text() == "中共青石镇委员会关于二〇二五年度履行全面从严治党主体责任暨书记第一责任人责任情况的报告"
+
+
+def test_numbers_equal_the_data_and_carry_provenance(ds):
+    r = narrative.town_report(ds, "青石镇", 2025)
+    spans = soup_of(r).select("span.num")
+    assert len(spans) >= 45
+    for span in spans:
+        code, year = span["data-indicator"], int(span["data-year"])
+        assert year == 2025
+        if ds.catalog.frame.at[code, "origin"] == "profile":
+            expected = ds.profile.at["青石镇", code]
+        else:
+            row = value(ds, "青石镇", 2025, code)
+            expected = row["value"]
+            assert span["data-source"] == row["source"]
+            assert re.fullmatch(r"示范县指标数据\.xlsx!2025年?![A-Z]+\d+", span["data-source"])
+        assert float(span["data-value"]) == pytest.approx(expected)
+        assert ds.catalog.name(code) in span["title"] and "2025年" in span["title"]
+    theme = value(ds, "青石镇", 2025, "theme_party_days")["value"]
+    assert f"开展主题党日活动{int(theme)}次" in r.text
+
+
+def test_yoy_context_uses_change_words(ds):
+    text = narrative.town_report(ds, "青石镇", 2025).text
+    now = value(ds, "青石镇", 2025, "new_members")["value"]
+    before = value(ds, "青石镇", 2024, "new_members")["value"]
+    diff = int(now - before)
+    word = "增加" if diff > 0 else "减少"
+    expected = f"发展党员{int(now)}名，比上年{word}{abs(diff)}名" if diff else f"发展党员{int(now)}名，与上年持平"
+    assert expected in text
+    # money is told as a rate with 同比
+    assert re.search(r"实现旅游综合收入[\d.]+万元，同比(增长|下降)[\d.]+%", text)
+
+
+def test_yoy_option_off_removes_change_phrases(ds):
+    text = narrative.town_report(ds, "青石镇", 2025, yoy=False).text
+    assert "比上年" not in text.split("二、存在的问题")[0]
+    assert "同比" not in text
+
+
+def test_first_year_has_no_change_phrase(ds):
+    text = narrative.town_report(ds, "青石镇", 2020).text.split("二、存在的问题")[0]
+    assert "比上年" not in text and "同比" not in text
+
+
+def test_not_applicable_clauses_are_left_out_without_dangling_punctuation(ds):
+    t2021 = narrative.town_report(ds, "青石镇", 2021).text
+    t2025 = narrative.town_report(ds, "青石镇", 2025).text
+    assert "疫情防控突击队" in t2021 and "核酸检测" in t2021
+    assert "疫情防控" not in t2025 and "核酸" not in t2025 and "消杀" not in t2025
+    # the clause before the epidemic clauses now ends the sentence
+    assert "发挥基层党组织战斗堡垒和党员先锋模范作用。" in t2025
+    for text in (t2021, t2025):
+        assert not re.search(r"[，；]{2}|[，；]。|。[，；]|^[，；]", text, flags=re.M)
+    # a town without a scenic area reports tourism as not applicable: that whole part goes
+    t = narrative.town_report(ds, "河湾镇", 2025).text
+    assert "景区" not in t and "文旅品牌" not in t and "藏式民宿" not in t
+    # 2020: the “我为群众办实事” activity started in 2021
+    assert "我为群众办实事" not in narrative.town_report(ds, "青石镇", 2020).text.split("二、存在的问题")[0]
+
+
+def test_missing_value_shows_marker_and_is_listed(ds):
+    r = narrative.town_report(ds, "河湾镇", 2025)
+    assert "开展双语宣讲【待补：双语宣讲次数】" in r.text
+    assert r.missing["code"].tolist() == ["bilingual_lectures"]
+    assert r.missing["source"].iloc[0] == value(ds, "河湾镇", 2025, "bilingual_lectures")["source"]
+    listing = BeautifulSoup(str(r.missing_html()), "html.parser")
+    assert "附：待补数据（1项）" in listing.get_text()
+    assert "双语宣讲" in listing.li.get_text()
+
+
+def test_approximate_values_keep_yu_and_exact_values_do_not(ds):
+    # 松山乡 2025 home_study_visits was given as "xx余"
+    row = value(ds, "松山乡", 2025, "home_study_visits")
+    assert row["approx"]
+    text = narrative.town_report(ds, "松山乡", 2025).text
+    assert f"送学上门{int(row['value'])}余次" in text
+    exact = value(ds, "青石镇", 2025, "home_study_visits")["value"]
+    assert f"送学上门{int(exact)}次" in narrative.town_report(ds, "青石镇", 2025).text
+
+
+def test_round_approx_option_writes_yu_for_counts_of_twenty_and_more(ds):
+    exact = int(value(ds, "青石镇", 2025, "theme_party_days")["value"])
+    text = narrative.town_report(ds, "青石镇", 2025, round_approx=True).text
+    floor = exact // 10 * 10
+    expected = f"开展主题党日活动{floor}余次" if floor != exact else f"开展主题党日活动{exact}次"
+    assert expected in text
+
+
+def test_chinese_numerals_for_fixed_terms(ds):
+    text = narrative.town_report(ds, "青石镇", 2021).text
+    aspects = int(value(ds, "青石镇", 2021, "screening_aspects")["value"])
+    rounds = int(value(ds, "青石镇", 2021, "nat_rounds")["value"])
+    assert f"共发现{chinese_numeral(aspects)}个方面" in text
+    assert f"核酸检测{chinese_numeral(rounds)}轮" in text
+    assert "围绕县委第十五次党代会" in text
+
+
+def test_year_phrases_and_profile_fill_the_xx_places(ds):
+    t2021 = narrative.town_report(ds, "青石镇", 2021).text
+    assert "扎实开展党史学习教育" in t2021
+    assert "深入贯彻落实党的十九大及十九届历次全会精神" in t2021
+    assert "严肃换届纪律" in t2021  # 2021 is an election year
+    t2025 = narrative.town_report(ds, "青石镇", 2025).text
+    assert "党的二十大和二十届二中、三中、四中全会精神" in t2025
+    assert "严肃换届纪律" not in t2025
+    assert "习近平总书记对甘肃重要讲话" in t2025
+    assert "为石峡村、青岭村居住分散的牧民群众开展双语宣讲" in t2025
+    assert "擦亮“青石古道·峡谷人家”文旅品牌" in t2025
+    # a 乡 writes 我乡/乡党委
+    t = narrative.town_report(ds, "松山乡", 2025).text
+    assert "我乡党委" in t and "我镇" not in t
+
+
+def test_partial_coverage_is_told_with_percentage_points(ds):
+    text = narrative.town_report(ds, "柳林镇", 2020).text
+    assert "12个行政村中10个实现“一肩挑”，“一肩挑”覆盖率83.3%" in text
+    assert "12个行政村全部实现“一肩挑”" in narrative.town_report(ds, "柳林镇", 2025).text
+
+
+def test_findings_become_problems_with_numbers_and_lead_the_plans(ds):
+    r = narrative.town_report(ds, "柳林镇", 2025)  # a declining town
+    assert r.findings, "the declining sample town should have data-driven problems"
+    text = r.text
+    problems = text.split("二、存在的问题")[1].split("三、下一步工作打算")[0]
+    plans = text.split("三、下一步工作打算")[1]
+    first = r.findings[0]
+    assert f"一是{_lead(first.section)}" in problems
+    assert re.search(r"(比上年减少[\d.]+\S*、下降[\d.]+%|未完成年度目标[\d.]+\S*（完成[\d.]+%）|明显低于全县中位数)", problems)
+    n_items = len(r.findings) + 3
+    assert f"主要表现在以下{chinese_numeral(n_items)}个方面" in problems
+    assert "一是坚持" in plans and first.names.split("、")[0] in plans.split("二是")[0]
+
+
+def test_general_problems_option(ds):
+    r = narrative.town_report(ds, "柳林镇", 2025, general_problems=False)
+    problems = r.text.split("二、存在的问题")[1].split("三、下一步工作打算")[0]
+    assert "宗旨意识淡化" not in problems
+    assert f"以下{chinese_numeral(len(r.findings))}个方面" in problems
+
+
+def _lead(section: str) -> str:
+    return {"s1": "理论武装", "s2": "基层组织建设", "s3": "作风建设", "s4": "“一岗双责”",
+            "s5": "权力运行", "s6": "党建引领乡村振兴"}[section]
+
+
+def test_unknown_town_or_year_raises_package_error(ds):
+    with pytest.raises(zd.UnknownNameError, match="未找到乡镇“青石”") as e:
+        narrative.town_report(ds, "青石", 2025)
+    assert "青石镇" in e.value.suggestions
+    with pytest.raises(zd.UnknownNameError, match="年度"):
+        narrative.town_report(ds, "青石镇", 2019)
+
+
+def test_town_name_and_profile_text_are_escaped(ds):
+    profile = ds.profile.copy()
+    profile.loc["青石镇", "tourism_brand"] = "<script>alert(1)</script>"
+    nasty = zd.Dataset(values=ds.values, profile=profile, targets=ds.targets, catalog=ds.catalog)
+    html = str(narrative.town_report(nasty, "青石镇", 2025).html)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_zero_only_clause_is_dropped():
+    html = "<p>新建小游园\ue001<span>0处</span>，藏式民宿\ue002<span>3套</span>。开展\ue001<span>0次</span>。</p>"
+    assert narrative._prune(html) == "<p>藏式民宿<span>3套</span>。</p>"
+
+
+def test_report_text_has_no_placeholder_left(ds):
+    for town, year in (("青石镇", 2021), ("河湾镇", 2025)):
+        text = narrative.town_report(ds, town, year).text
+        assert not re.search(r"(?<![A-Za-z])[xX]{1,3}(?![A-Za-z])", text)
+        assert "\ue000" not in text and "\ue001" not in text and "\ue002" not in text
+
+
+def test_report_objects_render_in_jupyter(ds):
+    r = narrative.town_report(ds, "青石镇", 2025)
+    assert r._repr_html_().startswith('<h1 class="title">')
+    assert isinstance(r.missing, pd.DataFrame)
