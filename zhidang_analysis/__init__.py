@@ -34,7 +34,18 @@ __all__ = [
     "year_phrases",
 ]
 
-# the modules analysts use as zd.indicators, zd.narrative, zd.charts, zd.export, zd.runner
-from . import charts, export, indicators, narrative, runner  # noqa: E402
+# the modules analysts use as zd.indicators, zd.narrative, zd.charts, ...; the heavy ones that only the
+# command line needs (papermill, nbconvert) load on first use, so a notebook kernel starts quickly
+from . import charts, indicators, narrative  # noqa: E402
 
-__all__ += ["charts", "export", "indicators", "narrative", "runner"]
+_LAZY = {"export", "runner", "batch", "overview", "template", "checks"}
+
+__all__ += ["charts", "indicators", "narrative", *sorted(_LAZY)]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

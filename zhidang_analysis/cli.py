@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -176,6 +177,98 @@ def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, ti
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"已生成报告：{result.html}（用时{result.seconds:.1f}秒）")
+
+
+@main.command("batch")
+@click.option("--year", "year", type=int, default=None, help="一个年度，如 2025。")
+@click.option("--years", "years", default=None, help="多个年度：2021-2025 或 2021,2023。")
+@click.option("--towns", default=None, help="只运行这些乡镇，用逗号分隔（默认：全部乡镇）。")
+@click.option("--data", "data", type=click.Path(exists=True, path_type=Path), default=None,
+              help="数据文件或文件夹（默认：随附示范数据 data/sample）。")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+              help="报告输出文件夹。")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="并行进程数（默认：本机CPU核数）。")
+@click.option("--force", is_flag=True, help="全部重新生成，不跳过未变化的报告。")
+@click.option("--timeout", type=int, default=600, show_default=True, help="单个单元格的最长运行时间（秒）。")
+@click.option("--no-overview", is_flag=True, help="不生成全县概览。")
+def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview) -> None:
+    """批量生成报告：每个乡镇（和/或每个年度）并行运行，跳过未变化的，失败的不影响其他。
+
+    每个年度输出 <out>/<年度>/index.html（索引页）和 manifest.json（运行记录）。
+    有报告失败时退出码为1。
+    """
+    from .batch import parse_years, plain_progress, run_batch
+
+    if (year is None) == (years is None):
+        raise click.UsageError("请给出 --year 或 --years 中的一个。")
+    year_list = [year] if year is not None else parse_years(years)
+    town_list = [t.strip() for t in re.split(r"[,，、]", towns) if t.strip()] if towns else None
+    ds = _check_town_year(data, None, year_list[0])
+    try:
+        for y in year_list:
+            ds.check_year(y)
+        for t in town_list or []:
+            ds.check_town(t)
+    except ZhidangError as e:
+        raise click.ClickException(str(e)) from e
+    progress = plain_progress() if not sys.stderr.isatty() else _bar_progress()
+    try:
+        result = run_batch(year_list, data=data, towns=town_list, out=out, jobs=jobs, force=force,
+                           timeout=timeout, overview=not no_overview, progress=progress, dataset=ds)
+    except ZhidangError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        progress(None, -1, -1)
+    click.echo(result.summary())
+    for job in result.failed:
+        click.echo(f"  失败：{job.label}：{job.error['message']}")
+    for page in result.index_pages:
+        click.echo(f"索引页：{page}")
+    sys.exit(0 if result.ok else 1)
+
+
+def _bar_progress():
+    """A progress bar on a terminal (click's), closed by a call with n = -1."""
+    state = {}
+
+    def report(job, n, total):
+        if n == -1:
+            if "bar" in state:
+                state["bar"].render_finish()
+            return
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label="生成报告", file=sys.stderr,
+                                             show_pos=True, item_show_func=lambda j: j.label if j else "")
+            state["n"] = 0
+        bar = state["bar"]
+        bar.current_item = job
+        bar.update(n - state["n"])
+        state["n"] = n
+
+    return report
+
+
+@main.command("overview")
+@click.option("--year", required=True, type=int, help="报告年度，如 2025。")
+@click.option("--data", "data", type=click.Path(exists=True, path_type=Path), default=None,
+              help="数据文件或文件夹（默认：随附示范数据 data/sample）。")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+              help="报告输出文件夹。")
+@click.option("--timeout", type=int, default=600, show_default=True, help="单个单元格的最长运行时间（秒）。")
+def overview_cmd(year, data, out, timeout) -> None:
+    """生成某一年度的全县概览：运行 notebooks/county_overview.ipynb 并导出 HTML。
+
+    内容：总体情况、综合得分排名、重点指标横向比较、与上年相比的变化、主要指标历年变化、各乡镇存在的问题、数据完整情况。
+    输出 <out>/<年度>/overview.html，旁边是运行后的 overview.ipynb。
+    """
+    from .runner import run_overview
+
+    _check_town_year(data, None, year)
+    try:
+        result = run_overview(year, data=data, out=out, timeout=timeout)
+    except ZhidangError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"已生成全县概览：{result.html}（用时{result.seconds:.1f}秒）")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,11 +15,13 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-import nbformat
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:  # nbconvert/nbformat load on first export: a kernel displaying figures never needs them
+    import nbformat
+    from nbconvert import HTMLExporter
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "nbconvert"
 TEMPLATE_NAME = "zhidang_report"
@@ -78,6 +80,9 @@ def atomic_write_text(path: Path, text: str) -> Path:
 
 def html_exporter() -> HTMLExporter:
     """Our HTML exporter: the report template, outputs only, parameter cells removed."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
     exporter = HTMLExporter(
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATE_DIR)],
@@ -102,6 +107,8 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str | None = None) -> 
 def export_html(notebook: str | Path | nbformat.NotebookNode, html_path: str | Path, *,
                 title: str | None = None) -> Path:
     """Export ``notebook`` (path or node) to ``html_path`` atomically and return the path."""
+    import nbformat
+
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, as_version=4)
     return atomic_write_text(Path(html_path), notebook_to_html(nb, title=title))
 

@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,14 @@ class ProjectKernelManager(AsyncKernelManager):
     @default("transport")
     def _default_transport(self) -> str:
         return "ipc" if os.name == "posix" else "tcp"
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        # jupyter_client numbers IPC sockets "<ip>-1", "<ip>-2"… after the files it sees: kernels started at the
+        # same moment by parallel workers would pick the same ones. A unique prefix per kernel rules that out.
+        if self.transport == "ipc":
+            return os.path.join(tempfile.gettempdir(), f"zhidang-kernel-{uuid.uuid4().hex[:16]}")
+        return "127.0.0.1"
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -130,3 +139,16 @@ def run_town_report(town: str, year: int, *, data: str | Path | None = None, out
     html, ipynb = report_paths(Path(out), year, town)
     title = f"{town}{chinese_year(year)}年度履行全面从严治党主体责任情况报告"
     return execute_notebook(TOWN_NOTEBOOK, ipynb, parameters, timeout=timeout, title=title, html=html)
+
+
+def run_overview(year: int, *, data: str | Path | None = None, out: str | Path = DEFAULT_OUT,
+                 timeout: int | None = 600) -> RunResult:
+    """Execute ``notebooks/county_overview.ipynb`` for one year and export ``<out>/<year>/overview.html``
+    (the executed ``overview.ipynb`` beside it)."""
+    from .narrative import chinese_year
+
+    data_param = str(Path(data).resolve()) if data else ""
+    parameters = {"year": int(year), "data": data_param}
+    html, ipynb = report_paths(Path(out), year, "overview")
+    title = f"{chinese_year(year)}年度乡镇党委履行全面从严治党主体责任情况综合分析"
+    return execute_notebook(OVERVIEW_NOTEBOOK, ipynb, parameters, timeout=timeout, title=title, html=html)

@@ -1,0 +1,178 @@
+"""Time town reports made by the naive per-town CLI loop against ``zhidang batch``, on the same sample.
+
+Three variants produce the same town reports (``<town>.ipynb`` + ``<town>.html``) for the first ``--towns``
+towns of the bundled sample (``zd.load_dataset().towns``) and one ``--year``:
+
+- **naive loop**, the loop a user would write: per town, ``papermill notebooks/town_report.ipynb
+  <tmp>/<town>.ipynb -p town <town> -p year <year>`` (kernel ``python3``, which must resolve to this
+  virtualenv's Python: ipykernel's native kernel) then ``jupyter nbconvert --to html --no-input
+  <tmp>/<town>.ipynb``, using the virtualenv's ``papermill`` and ``jupyter`` next to ``sys.executable``;
+  two new processes (and one kernel) per town;
+- **zhidang batch --jobs 1** and **zhidang batch** (default jobs: one per CPU core), each run as a
+  subprocess (``python -m zhidang_analysis batch --year Y --towns … --no-overview --force --out <tmp>``) so
+  its own start-up is counted like the naive loop's. Workers run the notebooks through papermill's Python
+  API, never one CLI process per town.
+
+Every variant writes into its own fresh temporary folder (``tempfile.TemporaryDirectory``), so nothing is
+skipped as up to date; each step's return code and outputs are checked. Wall-clock time
+(``time.perf_counter``), best of ``--repeat`` runs, is printed as total seconds, seconds per report and the
+throughput ratio to the naive loop (naive time / variant time). The aim is at least 3× the naive loop's
+throughput on a 2-core machine.
+
+Run it with ``make bench-batch`` or ``.venv/bin/python benchmarks/bench_batch.py [--towns 6]`` (options:
+``--towns``, ``--year``, ``--repeat``). With the defaults it takes about two minutes on two cores. Timings
+vary with machine load (the load average is printed before and after), so compare figures measured on an
+otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import zhidang_analysis as zd
+from zhidang_analysis.runner import report_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "town_report.ipynb"
+BIN = Path(sys.executable).parent
+PAPERMILL = BIN / "papermill"
+JUPYTER = BIN / "jupyter"
+AIM = 3.0
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def run(cmd: list[str], what: str) -> None:
+    """Run ``cmd`` quietly; raise with its output when it fails."""
+    proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise BenchError(f"{what} failed (exit {proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stdout[-3000:]}")
+
+
+def expect(paths: list[Path], what: str) -> None:
+    missing = [str(p) for p in paths if not p.is_file() or p.stat().st_size == 0]
+    if missing:
+        raise BenchError(f"{what}: missing output {', '.join(missing)}")
+
+
+def check_tools() -> str:
+    """Check the venv's papermill/jupyter exist and kernel ``python3`` resolves to this venv's Python."""
+    for tool in (PAPERMILL, JUPYTER):
+        if not tool.exists():
+            raise BenchError(f"{tool} not found: run this with the virtualenv's Python (.venv/bin/python)")
+    # What papermill (whose interpreter is in its shebang) will launch for kernel "python3".
+    shebang = PAPERMILL.read_text(encoding="utf-8", errors="replace").splitlines()[0].removeprefix("#!").strip()
+    probe = (
+        "import sys; from jupyter_client.manager import KernelManager\n"
+        "km = KernelManager(kernel_name='python3'); km.connection_file = 'probe.json'\n"
+        "print(km.kernel_spec.resource_dir); print(km.format_kernel_cmd()[0])"
+    )
+    proc = subprocess.run([shebang, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BenchError(f"cannot resolve kernel python3 for {PAPERMILL}:\n{proc.stderr[-2000:]}")
+    spec_dir, kernel_python = proc.stdout.strip().splitlines()[-2:]
+    if Path(kernel_python).resolve() != Path(sys.executable).resolve() or Path(sys.prefix) not in Path(
+            kernel_python).parents:
+        raise BenchError(f"kernel python3 runs {kernel_python} (spec {spec_dir}), not this virtualenv's "
+                         f"{sys.executable}")
+    return f"{kernel_python} (spec {spec_dir})"
+
+
+def naive_loop(towns: list[str], year: int, out: Path) -> None:
+    for town in towns:
+        nb = out / f"{town}.ipynb"
+        run([str(PAPERMILL), str(NOTEBOOK), str(nb), "-p", "town", town, "-p", "year", str(year)],
+            f"papermill {town}")
+        expect([nb], f"papermill {town}")
+        run([str(JUPYTER), "nbconvert", "--to", "html", "--no-input", str(nb)], f"nbconvert {town}")
+        expect([nb.with_suffix(".html")], f"nbconvert {town}")
+
+
+def zhidang_batch(towns: list[str], year: int, out: Path, jobs: int | None) -> None:
+    cmd = [sys.executable, "-m", "zhidang_analysis", "batch", "--year", str(year), "--towns", ",".join(towns),
+           "--out", str(out), "--no-overview", "--force"]
+    if jobs is not None:
+        cmd += ["--jobs", str(jobs)]
+    run(cmd, "zhidang batch")
+    html, ipynb = zip(*(report_paths(out, year, t) for t in towns))
+    expect([*html, *ipynb], "zhidang batch")
+
+
+def timed(fn, towns: list[str], year: int, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="zhidang-bench-") as tmp:
+            t0 = time.perf_counter()
+            fn(towns, year, Path(tmp))
+            best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def load() -> str:
+    try:
+        return "load average " + " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1 / 5 / 15 min)"
+    except OSError:
+        return "load average unavailable"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--towns", type=int, default=6, help="the first N towns of the bundled sample (default 6)")
+    ap.add_argument("--year", type=int, default=2025)
+    ap.add_argument("--repeat", type=int, default=1, help="best of this many runs per variant (default 1)")
+    args = ap.parse_args(argv)
+
+    ds = zd.load_dataset()
+    towns = ds.towns[: max(1, args.towns)]
+    ds.check_year(args.year)
+    kernel = check_tools()
+    cores = os.cpu_count() or 1
+
+    print(f"machine: {cores} cores (os.cpu_count()), Python {platform.python_version()} "
+          f"({platform.system()} {platform.machine()})")
+    print(f"kernel python3: {kernel}")
+    print(f"reports: {len(towns)} towns × {args.year} ({'、'.join(towns)}); best of {args.repeat}")
+    print(f"before: {load()}")
+    sys.stdout.flush()
+
+    variants = [
+        ("naive loop (papermill + nbconvert CLI)", naive_loop),
+        ("zhidang batch --jobs 1", lambda t, y, o: zhidang_batch(t, y, o, 1)),
+        (f"zhidang batch (default, {cores} jobs)", lambda t, y, o: zhidang_batch(t, y, o, None)),
+    ]
+    results = []
+    for name, fn in variants:
+        results.append((name, timed(fn, towns, args.year, args.repeat)))
+
+    naive = results[0][1]
+    n = len(towns)
+    w = max(len(name) for name, _ in results) + 2
+    print()
+    print(f"{'variant':<{w}}{'total s':>10}{'s/report':>10}{'× naive':>10}")
+    print("-" * (w + 30))
+    for name, secs in results:
+        print(f"{name:<{w}}{secs:>10.1f}{secs / n:>10.2f}{naive / secs:>10.2f}")
+    print("-" * (w + 30))
+    print(f"after: {load()}")
+    best = max(naive / secs for _, secs in results[1:])
+    met = "met" if best >= AIM else "NOT met"
+    print(f"aim: ≥{AIM:.0f}× the naive loop's throughput on a 2-core machine; best here {best:.2f}× on {cores} "
+          f"cores: {met}.")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(1)

@@ -1,0 +1,199 @@
+"""Batch runs: index page, manifest, skip on rerun, rerun after a data change, failure isolation, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+from filelock import FileLock
+from openpyxl import load_workbook
+
+import zhidang_analysis as zd
+from zhidang_analysis import batch
+from zhidang_analysis.cli import main
+
+pytestmark = pytest.mark.slow
+
+TOWNS = ["青石镇", "河湾镇", "柳林镇"]
+FLAKY = Path(__file__).parent / "notebooks" / "flaky_town.ipynb"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """A private copy of the sample, so a test can change one town's row."""
+    d = tmp_path_factory.mktemp("data")
+    for f in zd.SAMPLE_DATA.glob("*.xlsx"):
+        shutil.copy(f, d / f.name)
+    return d
+
+
+@pytest.fixture(scope="module")
+def first_run(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    result = batch.run_batch([2025], data=data, towns=TOWNS, out=out, jobs=2, overview=False)
+    return out, result
+
+
+def manifest(out: Path, year: int = 2025) -> dict:
+    return json.loads((out / str(year) / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_first_run_produces_every_report(first_run):
+    out, result = first_run
+    assert result.ok and result.count("done") == 3 and result.count("failed") == 0
+    for town in TOWNS:
+        assert (out / "2025" / f"{town}.html").exists()
+        assert (out / "2025" / f"{town}.ipynb").exists()
+    assert result.summary().startswith("完成3份，跳过0份（无变化），失败0份")
+
+
+def test_manifest_records_each_report(first_run, data):
+    out, _ = first_run
+    m = manifest(out)
+    assert m["year"] == 2025 and m["package_version"] == zd.__version__
+    assert set(m["data_files"]) == {"乡镇概况.xlsx", "示范县指标数据.xlsx", "目标任务.xlsx"}
+    assert set(m["reports"]) == set(TOWNS)
+    for town in TOWNS:
+        e = m["reports"][town]
+        assert e["status"] == "done"
+        assert e["parameters"] == {"town": town, "year": 2025, "data": str(data.resolve())}
+        assert len(e["input_key"]) == 64 and len(e["notebook_hash"]) == 64
+        assert e["html"] == f"{town}.html" and e["ipynb"] == f"{town}.ipynb"
+        assert e["seconds"] > 0 and e["error"] is None and e["package_version"] == zd.__version__
+
+
+def test_index_page_lists_towns_with_scores_and_links(first_run, data):
+    out, _ = first_run
+    s = BeautifulSoup((out / "2025" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    rows = s.select("#towns tbody tr")
+    ds = zd.load_dataset(data)
+    # every town of the county is listed with its rank; the ones in this batch link to their report
+    assert sorted(r.find_all("td")[1].get_text() for r in rows) == sorted(ds.towns)
+    scores = zd.indicators.composite_score(ds.values, ds.profile).xs(2025, level="year")
+    assert [r.find_all("td")[0].get_text() for r in rows] == [str(i) for i in range(1, 15)]
+    for r in rows:
+        cells = [td.get_text() for td in r.find_all("td")]
+        town = cells[1]
+        assert cells[0] == str(int(scores.at[town, "rank"]))
+        assert cells[2] == f"{scores.at[town, 'score']:.1f}"
+        if town in TOWNS:
+            assert r.find("a")["href"] == batch.quote(f"{town}.html")
+        else:
+            assert r.find("a") is None and "未生成" in cells[5]
+    # sortable with an inline script, nothing remote
+    assert all(not sc.get("src") for sc in s.find_all("script"))
+    assert "http" not in str(s)
+
+
+def test_rerun_skips_everything_up_to_date(first_run, data):
+    out, _ = first_run
+    before = {t: (out / "2025" / f"{t}.html").stat().st_mtime_ns for t in TOWNS}
+    result = batch.run_batch([2025], data=data, towns=TOWNS, out=out, jobs=2, overview=False)
+    assert result.count("skipped") == 3 and result.count("done") == 0 and result.ok
+    assert {t: (out / "2025" / f"{t}.html").stat().st_mtime_ns for t in TOWNS} == before
+    assert {e["status"] for e in manifest(out)["reports"].values()} == {"skipped"}
+
+
+def test_changing_one_towns_row_reruns_that_town_only(first_run, data):
+    out, _ = first_run
+    wb = load_workbook(data / "示范县指标数据.xlsx")
+    ws = wb["2025年"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "乡镇")
+    col = next(c.column - 1 for c in header if c.value == "主题党日活动（次）")
+    row = next(r for r in ws.iter_rows() if r[0].value == "柳林镇")
+    row[col].value = 77  # one cell of 柳林镇: its theme party days
+    wb.save(data / "示范县指标数据.xlsx")
+    result = batch.run_batch([2025], data=data, towns=TOWNS, out=out, jobs=2, overview=False)
+    status = {j.town: j.status for j in result.jobs}
+    assert status == {"青石镇": "skipped", "河湾镇": "skipped", "柳林镇": "done"}
+    s = BeautifulSoup((out / "2025" / "柳林镇.html").read_text(encoding="utf-8"), "html.parser")
+    span = s.select_one('span.num[data-indicator="theme_party_days"]')
+    assert span["data-value"] == "77" and span.get_text() == "77次"
+
+
+def test_force_reruns_all(first_run, data):
+    out, _ = first_run
+    result = batch.run_batch([2025], data=data, towns=TOWNS[:1], out=out, jobs=1, overview=False, force=True)
+    assert [j.status for j in result.jobs] == ["done"]
+    # a partial batch keeps the other towns' manifest entries
+    assert set(manifest(out)["reports"]) == set(TOWNS)
+
+
+def test_failing_towns_are_isolated_and_previous_reports_kept(tmp_path):
+    out = tmp_path / "out"
+    towns = ["青石镇", "河湾镇", "柳林镇", "金川镇"]
+    # a previous good report of the town that will fail
+    (out / "2025").mkdir(parents=True)
+    (out / "2025" / "河湾镇.html").write_text("上一次的好报告", encoding="utf-8")
+    result = batch.run_batch([2025], towns=towns, out=out, jobs=2, overview=False, notebook=FLAKY, timeout=5)
+    status = {j.town: j.status for j in result.jobs}
+    assert status == {"青石镇": "done", "河湾镇": "failed", "柳林镇": "failed", "金川镇": "failed"}
+    assert not result.ok
+    errors = {j.town: j.error for j in result.jobs if j.error}
+    # cell 2: papermill inserts the injected-parameters cell after the parameters cell
+    assert "故意出错" in errors["河湾镇"]["message"] and errors["河湾镇"]["cell"] == 2
+    assert "内核" in errors["柳林镇"]["message"] or "Dead" in errors["柳林镇"]["message"]
+    assert "超时" in errors["金川镇"]["message"] or "timed out" in errors["金川镇"]["message"].lower()
+    assert (out / "2025" / "青石镇.html").exists()
+    assert (out / "2025" / "河湾镇.html").read_text(encoding="utf-8") == "上一次的好报告"
+    assert not (out / "2025" / "柳林镇.html").exists()
+    m = manifest(out)
+    assert m["reports"]["河湾镇"]["status"] == "failed"
+    assert "故意出错" in m["reports"]["河湾镇"]["error"]["message"]
+    assert not [p for p in (out / "2025").iterdir() if p.name.startswith(".") and p.suffix != ".lock"]
+    index = BeautifulSoup((out / "2025" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    failed_row = next(r for r in index.select("#towns tbody tr") if r.find_all("td")[1].get_text() == "河湾镇")
+    assert "生成失败" in failed_row.get_text() and failed_row.find("a") is None
+
+
+def test_cli_exit_codes_and_summary(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["batch", "--year", "2025", "--towns", "青石镇", "--out", str(tmp_path), "--no-overview",
+                               "--jobs", "1"])
+    assert res.exit_code == 0, res.output
+    assert "完成1份" in res.output and f"索引页：{tmp_path / '2025' / 'index.html'}" in res.output
+    res = runner.invoke(main, ["batch", "--year", "2025", "--towns", "青石", "--out", str(tmp_path)])
+    assert res.exit_code == 1 and "未找到乡镇“青石”" in res.output
+    res = runner.invoke(main, ["batch", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "--year" in res.output
+
+
+def test_a_second_batch_on_the_same_folder_is_refused(tmp_path):
+    lock = FileLock(str(tmp_path / batch.LOCK_NAME))
+    with lock.acquire(timeout=0):
+        with pytest.raises(batch.BatchLockedError, match="正被另一个批量任务使用"):
+            batch.run_batch([2025], towns=["青石镇"], out=tmp_path, jobs=1, overview=False)
+        res = CliRunner().invoke(main, ["batch", "--year", "2025", "--towns", "青石镇", "--out", str(tmp_path)])
+        assert res.exit_code == 1 and "正被另一个批量任务使用" in res.output
+
+
+def test_interrupted_batch_records_what_was_not_done_and_resumes(tmp_path):
+    def stop_after_first(job, n, total):
+        if job is not None and job.status == "done":
+            raise KeyboardInterrupt
+
+    # (the executor has already handed the next job or two to the worker: those finish, the rest is not run)
+    towns = ["青石镇", "河湾镇", "柳林镇", "城关镇", "金川镇", "红崖镇"]
+    result = batch.run_batch([2025], towns=towns, out=tmp_path, jobs=1, overview=False, progress=stop_after_first)
+    assert result.interrupted and not result.ok
+    done = [j.town for j in result.jobs if j.status == "done"]
+    assert len(done) >= 1
+    m = manifest(tmp_path)
+    not_run = [t for t, e in m["reports"].items() if e["status"] == "not_run"]
+    assert not_run and set(done) | set(not_run) == set(towns)
+    for t in not_run:
+        assert not (tmp_path / "2025" / f"{t}.html").exists()
+    assert not [p for p in (tmp_path / "2025").iterdir() if p.name.startswith(".")]
+    resumed = batch.run_batch([2025], towns=towns, out=tmp_path, jobs=2, overview=False)
+    assert {j.town for j in resumed.jobs if j.status == "skipped"} == set(done)
+    assert {j.town for j in resumed.jobs if j.status == "done"} == set(towns) - set(done)
+
+
+def test_parse_years():
+    assert batch.parse_years("2025") == [2025]
+    assert batch.parse_years("2021-2023") == [2021, 2022, 2023]
+    assert batch.parse_years("2023，2021,2023") == [2021, 2023]
