@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the python3 kernel of JupyterLab, registered inside the venv with the venv's Python as an absolute path
+KERNEL := $(VENV)/.kernel
 
 .PHONY: demo test test-fast lab sample bench bench-batch clean
 
@@ -14,17 +16,22 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+$(KERNEL): $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3
+	touch $(KERNEL)
+
 demo: $(STAMP)
 	$(BIN)/zhidang validate data/sample
 
-test: $(STAMP)
+test: $(KERNEL)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+# kernels of the venv come before any registered in the user's home (~/.local/share/jupyter)
+lab: $(KERNEL)
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab notebooks/
 
 sample: $(STAMP)
 	$(BIN)/python data/make_sample.py

@@ -674,7 +674,7 @@ def validate(*paths: str | Path, catalog: Catalog | None = None) -> ValidationRe
                 col.add("error", sheet, None, sheet, f"与工作表“{years_seen[year]}”是同一年度", "每个年度一个工作表")
                 continue
             years_seen[year] = sheet
-            if df.empty:
+            if df.empty or df.isna().all().all():
                 col.add("error", sheet, "A1", None, "工作表是空的", "表头行与各乡镇数据")
                 continue
             part = []

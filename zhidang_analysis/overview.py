@@ -24,6 +24,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from . import indicators as ind
+from .catalog import load_scoring
 from .charts import section_label
 from .errors import ZhidangError
 from .loaders import Dataset
@@ -43,6 +44,7 @@ __all__ = [
     "overview_narrative",
     "overview_title",
     "ranking_table",
+    "weights_text",
 ]
 
 #: Short Chinese names of the findings of :func:`indicators.flags`, in the order they are listed.
@@ -391,6 +393,15 @@ def overview_narrative(ds: Dataset, year: int) -> HTML:
     return HTML(html.strip())
 
 
+def weights_text(ds: Dataset) -> HTML:
+    """The section weights of the composite score (``data/scoring.yaml``) as a sentence, in percent of
+    their sum: ``各部分权重：（一）政治站位15%、（二）组织建设25%……``."""
+    weights = load_scoring()["weights"]
+    total = sum(weights.values())
+    parts = "、".join(f"{section_label(s, ds.catalog)}{_pct(w / total)}%" for s, w in weights.items())
+    return HTML(Markup("<p>各部分权重：{}。</p>").format(parts))
+
+
 # --------------------------------------------------------------------------------------------- movers
 def mover_codes(ds: Dataset, year: int, n: int = 2) -> list[str]:
     """The ``n`` main indicators whose county total changed most against the previous year (by the size
@@ -435,16 +446,19 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 1,
     ``group=True`` shows the first column only where its value changes (one block of rows per town).
 
     >>> str(html_table(pd.DataFrame({"乡镇": ["<b>镇"], "得分": [81.44]})))  # doctest: +ELLIPSIS
-    '<table class="zd-table"><thead><tr><th>乡镇</th><th>得分</th></tr></thead><tbody><tr><td class="text">&lt;b&gt;镇</td><td class="num">81.4</td>...'
+    '<table class="zd-table"><thead><tr><th>乡镇</th><th>得分</th></tr></thead><tbody><tr><td class="text nowrap">&lt;b&gt;镇</td>...'
     """
     cols = list(df.columns)
-    kinds = {}
+    kinds, classes = {}, {}
     for i, c in enumerate(cols):
         col = df.iloc[:, i]
         if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
             kinds[i] = "text"
+            short = col.dropna().astype(str).str.len().max() <= 10 if col.notna().any() else True
+            classes[i] = "text nowrap" if short else "text"  # town names and labels stay on one line
         else:
             kinds[i] = "int" if pd.api.types.is_integer_dtype(col) else "float"
+            classes[i] = "num"
 
     def cell(i: int, x) -> str:
         if x is None or (not isinstance(x, str) and pd.isna(x)):
@@ -467,7 +481,7 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 1,
         tds = []
         for i, x in enumerate(row):
             text = "" if (group and i == 0 and not starts) else cell(i, x)
-            tds.append(f'<td class="{"text" if kinds[i] == "text" else "num"}">{escape(text)}</td>')
+            tds.append(f'<td class="{classes[i]}">{escape(text)}</td>')
         parts.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
         previous = first
     parts.append("</tbody></table>")
