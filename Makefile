@@ -22,6 +22,7 @@ $(KERNEL): $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/zhidang validate data/sample
+	$(BIN)/zhidang batch --out reports
 
 test: $(KERNEL)
 	$(BIN)/python -m pytest

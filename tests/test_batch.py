@@ -158,8 +158,13 @@ def test_cli_exit_codes_and_summary(tmp_path):
     assert "完成1份" in res.output and f"索引页：{tmp_path / '2025' / 'index.html'}" in res.output
     res = runner.invoke(main, ["batch", "--year", "2025", "--towns", "青石", "--out", str(tmp_path)])
     assert res.exit_code == 1 and "未找到乡镇“青石”" in res.output
-    res = runner.invoke(main, ["batch", "--out", str(tmp_path)])
-    assert res.exit_code == 2 and "--year" in res.output
+    res = runner.invoke(main, ["batch", "--year", "2025", "--years", "2024-2025", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "--years" in res.output
+    res = runner.invoke(main, ["batch", "--years", "二〇二五", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "无法识别" in res.output
+    # without a year: the latest year of the data, here all skipped as up to date
+    res = runner.invoke(main, ["batch", "--towns", "青石镇", "--out", str(tmp_path), "--no-overview"])
+    assert res.exit_code == 0 and "跳过1份" in res.output
 
 
 def test_a_second_batch_on_the_same_folder_is_refused(tmp_path):

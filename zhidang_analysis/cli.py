@@ -12,7 +12,6 @@ import pandas as pd
 from . import SAMPLE_DATA, __version__
 from .catalog import load_catalog
 from .errors import ZhidangError
-from .loaders import validate as validate_data
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -21,8 +20,27 @@ def _data_paths(paths) -> list[Path]:
     return [Path(p) for p in paths] if paths else [SAMPLE_DATA]
 
 
-@click.group(context_settings=CONTEXT)
-@click.version_option(__version__, "-V", "--version", message="zhidang-analysis %(version)s")
+class _ChineseHelp:
+    """Chinese text for click's own help option (the rest of the help is ours)."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示本帮助并退出。"
+        return option
+
+
+class Command(_ChineseHelp, click.Command):
+    pass
+
+
+class Group(_ChineseHelp, click.Group):
+    command_class = Command
+
+
+@click.group(cls=Group, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", message="zhidang-analysis %(version)s",
+                      help="显示版本并退出。")
 def main() -> None:
     """乡镇党委履行全面从严治党主体责任情况：数据校验、分析与年度报告生成。
 
@@ -180,7 +198,7 @@ def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, ti
 
 
 @main.command("batch")
-@click.option("--year", "year", type=int, default=None, help="一个年度，如 2025。")
+@click.option("--year", "year", type=int, default=None, help="一个年度，如 2025（默认：数据中最新的年度）。")
 @click.option("--years", "years", default=None, help="多个年度：2021-2025 或 2021,2023。")
 @click.option("--towns", default=None, help="只运行这些乡镇，用逗号分隔（默认：全部乡镇）。")
 @click.option("--data", "data", type=click.Path(exists=True, path_type=Path), default=None,
@@ -194,16 +212,31 @@ def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, ti
 def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview) -> None:
     """批量生成报告：每个乡镇（和/或每个年度）并行运行，跳过未变化的，失败的不影响其他。
 
+    不给年度时，生成数据中最新年度的报告。
+
     每个年度输出 <out>/<年度>/index.html（索引页）和 manifest.json（运行记录）。
     有报告失败时退出码为1。
     """
     from .batch import parse_years, plain_progress, run_batch
 
-    if (year is None) == (years is None):
-        raise click.UsageError("请给出 --year 或 --years 中的一个。")
-    year_list = [year] if year is not None else parse_years(years)
+    if year is not None and years is not None:
+        raise click.UsageError("--year 与 --years 只能给出一个。")
+    from .loaders import load_dataset
+
+    try:
+        ds = load_dataset(*_data_paths([data] if data else []))
+    except ZhidangError as e:
+        raise click.ClickException(str(e)) from e
+    if year is not None:
+        year_list = [year]
+    elif years is not None:
+        try:
+            year_list = parse_years(years)
+        except ValueError:
+            raise click.BadParameter(f"无法识别“{years}”，应为 2021-2025 或 2021,2023", param_hint="--years") from None
+    else:
+        year_list = [ds.years[-1]]
     town_list = [t.strip() for t in re.split(r"[,，、]", towns) if t.strip()] if towns else None
-    ds = _check_town_year(data, None, year_list[0])
     try:
         for y in year_list:
             ds.check_year(y)
