@@ -518,6 +518,7 @@ def _calls():
         "scaled_values": lambda v, p, t: ind.scaled_values(v, p),
         "composite_score": lambda v, p, t: ind.composite_score(v, p),
         "flags": lambda v, p, t: ind.flags(v, targets=t, profile=p),
+        "percentile_points": lambda v, p, t: ind.percentile_points(v["value"], [v["year"], v["indicator"]]),
     }
 
 
@@ -554,3 +555,11 @@ def test_docstring_examples_run_and_every_public_function_has_one():
         assert ">>>" in (getattr(ind, name).__doc__ or ""), name
     result = doctest.testmod(ind, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 10
+
+
+def test_percentile_points_by_hand_with_ties_and_a_lone_member():
+    key = pd.Series([10.0, 30.0, 20.0, 20.0, 5.0], index=list("abcde"))
+    group = pd.Series(["x", "x", "x", "x", "y"], index=key.index)
+    # in x: ranks 1, 4, 2.5, 2.5 of n=4 -> (r-1)/3*100; y has one member -> 50
+    expected = pd.Series([0.0, 100.0, 50.0, 50.0, 50.0], index=key.index)
+    pd.testing.assert_series_equal(ind.percentile_points(key, [group]), expected)

@@ -44,7 +44,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .catalog import Catalog
 from .errors import ZhidangError
-from .indicators import _cat, _check, _present, county_compare, scaled_values
+from .indicators import _cat, _check, _present, county_compare, percentile_points, scaled_values
 
 __all__ = [
     "ACCENT",
@@ -497,12 +497,7 @@ def heatmap(values: pd.DataFrame, year: int, codes=None, *, profile: pd.DataFram
     codes = _codes_with_data(p, codes)
     p = p[p["indicator"].isin(codes)]
     pol = p["indicator"].map(lambda c: _pol(c, cat)).replace(0, 1)
-    key = p["_x"] * pol
-    g = key.groupby(p["indicator"])
-    n = g.transform("count")
-    r = g.rank(method="average", ascending=True)
-    pct = np.where(n > 1, (r - 1) / (n - 1).where(n > 1) * 100.0, 50.0)
-    p = p.assign(_pct=pct)
+    p = p.assign(_pct=percentile_points(p["_x"] * pol, [p["indicator"]]))
     level = p.pivot_table(index="town", columns="indicator", values="_pct", aggfunc="first")
     level = level.reindex(index=towns, columns=codes)
     raw = p.pivot_table(index="town", columns="indicator", values="value", aggfunc="first")

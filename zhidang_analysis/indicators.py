@@ -30,6 +30,7 @@ __all__ = [
     "coverage",
     "flags",
     "per_capita",
+    "percentile_points",
     "scaled_values",
     "target_completion",
     "town_table",
@@ -386,6 +387,20 @@ def scaled_values(values: pd.DataFrame, profile: pd.DataFrame, *, catalog: Catal
     return out
 
 
+def percentile_points(key: pd.Series, by) -> pd.Series:
+    """Score ``key`` 0–100 by its percentile rank within the groups ``by``: ``(rank − 1) / (n − 1) × 100``,
+    ties sharing their average rank, a lone member scoring 50. Multiply ``key`` by the polarity first so that
+    100 is always the best. Used by :func:`composite_score` and the heatmap of the county overview.
+
+    >>> percentile_points(pd.Series([3.0, 1.0, 2.0, 2.0]), [pd.Series(["a", "a", "a", "b"])]).tolist()
+    [100.0, 0.0, 50.0, 50.0]
+    """
+    g = key.groupby(by)
+    n = g.transform("count")
+    r = g.rank(method="average", ascending=True)
+    return pd.Series(np.where(n > 1, (r - 1) / (n - 1).where(n > 1) * 100.0, 50.0), index=key.index)
+
+
 def composite_score(values: pd.DataFrame, profile: pd.DataFrame, *, weights: dict | None = None,
                     catalog: Catalog | None = None, scoring: dict | None = None) -> pd.DataFrame:
     """Weighted composite score per town and year (0–100), with its breakdown by section.
@@ -412,11 +427,7 @@ def composite_score(values: pd.DataFrame, profile: pd.DataFrame, *, weights: dic
     section = _lookup(s["indicator"], cat.frame["section"])
     keep = section.isin(weights).to_numpy()
     s, section = s[keep], section[keep]
-    key = s["scaled"] * s["polarity"]
-    g = key.groupby([s["year"], s["indicator"]])
-    n = g.transform("count")
-    r = g.rank(method="average", ascending=True)
-    s = s.assign(points=np.where(n > 1, (r - 1) / (n - 1).where(n > 1) * 100.0, 50.0),
+    s = s.assign(points=percentile_points(s["scaled"] * s["polarity"], [s["year"], s["indicator"]]),
                  section=section.to_numpy())
     sections = s.pivot_table(index=["town", "year"], columns="section", values="points", aggfunc="mean")
     sections = sections.reindex(columns=[k for k in weights])

@@ -418,9 +418,10 @@ def movers_text(ds: Dataset, year: int) -> HTML:
     year = ds.check_year(year)
     cat = ds.catalog
     prev = _prev_year(ds, year)
-    ups, downs = [], []
+    ups, downs, ranked = [], [], 0
     if prev is not None:
         sc = _scores(ds, year).dropna(subset=["rank", "prev_rank"])
+        ranked = len(sc)
         move = (sc["prev_rank"] - sc["rank"]).astype("int64")
         for sign, bucket in ((1, ups), (-1, downs)):
             m = move * sign
@@ -432,7 +433,7 @@ def movers_text(ds: Dataset, year: int) -> HTML:
     changed = [{"name": totals.at[c, "name"], "change": _change_text(c, totals.loc[c], cat)}
                for c in mover_codes(ds, year)]
     html = _environment().get_template("county_movers.html.j2").render(
-        year=year, prev=prev, first=ds.years[0] if ds.years else year, ups=ups, downs=downs, changed=changed,
+        year=year, prev=prev, ranked=ranked, ups=ups, downs=downs, changed=changed,
     )
     return HTML(html.strip())
 
@@ -445,8 +446,9 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 1,
 
     ``group=True`` shows the first column only where its value changes (one block of rows per town).
 
-    >>> str(html_table(pd.DataFrame({"乡镇": ["<b>镇"], "得分": [81.44]})))  # doctest: +ELLIPSIS
-    '<table class="zd-table"><thead><tr><th>乡镇</th><th>得分</th></tr></thead><tbody><tr><td class="text nowrap">&lt;b&gt;镇</td>...'
+    >>> html = str(html_table(pd.DataFrame({"乡镇": ["<b>镇"], "得分": [81.44]})))
+    >>> '<td class="text nowrap">&lt;b&gt;镇</td><td class="num">81.4</td>' in html
+    True
     """
     cols = list(df.columns)
     kinds, classes = {}, {}
