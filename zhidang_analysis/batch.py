@@ -174,16 +174,10 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
 def _run_job(job: Job, timeout: int | None) -> Job:
     """Worker: run one job; every failure is recorded on the job, never raised."""
     from .errors import ReportError
-    from .runner import execute_notebook
+    from .runner import execute_notebook, report_title
 
     start = time.perf_counter()
-    title = None
-    if job.kind == "town":
-        from .narrative import chinese_year
-
-        title = f"{job.town}{chinese_year(job.year)}年度履行全面从严治党主体责任情况报告"
-    else:
-        title = f"{job.year}年度全县履行全面从严治党主体责任情况概览"
+    title = report_title(job.year, job.town if job.kind == "town" else None)
     try:
         execute_notebook(Path(job.notebook), Path(job.ipynb), job.parameters, timeout=timeout, title=title,
                          html=Path(job.html))

@@ -119,6 +119,15 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *, timeout:
     return RunResult(html=html, notebook=output, seconds=time.perf_counter() - start, parameters=parameters)
 
 
+def report_title(year: int, town: str | None = None) -> str:
+    """The HTML ``<title>`` of a town report, or of the county overview when ``town`` is None."""
+    from .narrative import chinese_year
+
+    if town is None:
+        return f"{chinese_year(year)}年度乡镇党委履行全面从严治党主体责任情况综合分析"
+    return f"{town}{chinese_year(year)}年度履行全面从严治党主体责任情况报告"
+
+
 def report_paths(out: Path, year: int, name: str) -> tuple[Path, Path]:
     """(html, ipynb) paths of a report: ``<out>/<year>/<safe name>.html`` and ``.ipynb``."""
     folder = Path(out) / str(int(year))
@@ -132,23 +141,19 @@ def run_town_report(town: str, year: int, *, data: str | Path | None = None, out
 
     ``options`` are the notebook's other parameters (``yoy``, ``general_problems``, ``round_approx``).
     """
-    from .narrative import chinese_year
-
     data_param = str(Path(data).resolve()) if data else ""
     parameters = {"town": town, "year": int(year), "data": data_param, **options}
     html, ipynb = report_paths(Path(out), year, town)
-    title = f"{town}{chinese_year(year)}年度履行全面从严治党主体责任情况报告"
-    return execute_notebook(TOWN_NOTEBOOK, ipynb, parameters, timeout=timeout, title=title, html=html)
+    return execute_notebook(TOWN_NOTEBOOK, ipynb, parameters, timeout=timeout, title=report_title(year, town),
+                            html=html)
 
 
 def run_overview(year: int, *, data: str | Path | None = None, out: str | Path = DEFAULT_OUT,
                  timeout: int | None = 600) -> RunResult:
     """Execute ``notebooks/county_overview.ipynb`` for one year and export ``<out>/<year>/overview.html``
     (the executed ``overview.ipynb`` beside it)."""
-    from .narrative import chinese_year
-
     data_param = str(Path(data).resolve()) if data else ""
     parameters = {"year": int(year), "data": data_param}
     html, ipynb = report_paths(Path(out), year, "overview")
-    title = f"{chinese_year(year)}年度乡镇党委履行全面从严治党主体责任情况综合分析"
-    return execute_notebook(OVERVIEW_NOTEBOOK, ipynb, parameters, timeout=timeout, title=title, html=html)
+    return execute_notebook(OVERVIEW_NOTEBOOK, ipynb, parameters, timeout=timeout, title=report_title(year),
+                            html=html)
