@@ -202,3 +202,32 @@ def test_parse_years():
     assert batch.parse_years("2025") == [2025]
     assert batch.parse_years("2021-2023") == [2021, 2022, 2023]
     assert batch.parse_years("2023，2021,2023") == [2021, 2023]
+
+
+PROBE = Path(__file__).parent / "notebooks" / "kernel_probe.ipynb"
+
+
+def _probe(tmp_path, name, **params):
+    from zhidang_analysis.runner import execute_notebook
+
+    html = tmp_path / f"{name}.html"
+    execute_notebook(PROBE, tmp_path / f"{name}.ipynb", {"town": name, **params}, html=html, warm=True, timeout=60)
+    seen, pid = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser").select_one("#probe").get_text().split("|")
+    return seen == "True", int(pid)
+
+
+def test_warm_kernel_is_reused_with_a_clean_namespace_and_replaced_after_a_failure(tmp_path):
+    from zhidang_analysis.runner import WarmKernelEngine
+
+    try:
+        seen1, pid1 = _probe(tmp_path, "甲镇")
+        seen2, pid2 = _probe(tmp_path, "乙镇")
+        assert pid1 == pid2  # one kernel for both notebooks
+        assert not seen1 and not seen2  # nothing of the first notebook is left for the second
+        with pytest.raises(zd.ReportError, match="故意出错"):
+            _probe(tmp_path, "丙镇", fail=True)
+        assert WarmKernelEngine._km is None  # the kernel of a failed run is not kept
+        seen3, pid3 = _probe(tmp_path, "丁镇")
+        assert pid3 != pid1 and not seen3
+    finally:
+        WarmKernelEngine.shutdown()

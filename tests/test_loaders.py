@@ -789,3 +789,33 @@ def test_excel_error_cell_is_an_error_not_missing(data_dir):
     # openpyxl stores the text "#DIV/0!" as an error cell (data type "e"), as Excel does for a broken formula
     p = only_error(load(data_dir, {"2023": year_rows(bing=[20, 7, "#DIV/0!", 0.6])}))
     assert_located(p, cell="D7", value="#DIV/0!")
+
+
+def test_load_dataset_serves_unchanged_files_from_cache_as_independent_copies(tmp_path):
+    import os
+    import shutil
+
+    import zhidang_analysis as zd
+    from zhidang_analysis import loaders
+
+    for f in zd.SAMPLE_DATA.glob("*.xlsx"):
+        shutil.copy(f, tmp_path / f.name)
+    first = zd.load_dataset(tmp_path)
+    calls = []
+    original = loaders.validate
+    loaders.validate = lambda *a, **k: calls.append(a) or original(*a, **k)
+    try:
+        second = zd.load_dataset(tmp_path)
+        assert calls == []  # served from the cache
+        pd.testing.assert_frame_equal(first.values, second.values)
+        second.values.loc[0, "value"] = -1.0
+        assert zd.load_dataset(tmp_path).values.loc[0, "value"] != -1.0  # a copy, not the cached frame
+        target = tmp_path / "乡镇概况.xlsx"
+        st = target.stat()
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # the file changed
+        zd.load_dataset(tmp_path)
+        assert len(calls) == 1
+        zd.load_dataset(tmp_path, cache=False)
+        assert len(calls) == 2
+    finally:
+        loaders.validate = original

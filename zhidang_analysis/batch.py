@@ -180,7 +180,7 @@ def _run_job(job: Job, timeout: int | None) -> Job:
     title = report_title(job.year, job.town if job.kind == "town" else None)
     try:
         execute_notebook(Path(job.notebook), Path(job.ipynb), job.parameters, timeout=timeout, title=title,
-                         html=Path(job.html))
+                         html=Path(job.html), warm=True)
         job.status, job.error = "done", None
     except ReportError as e:
         job.status = "failed"
@@ -379,7 +379,7 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
         by_id = {id(j): j for j in all_jobs}
         if todo:
             ctx = multiprocessing.get_context("spawn")
-            pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx)
+            pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init)
             futures = {}
             try:
                 # town reports first, the county overview of each year last (it is the slowest)
@@ -415,6 +415,15 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
     finally:
         lock.release()
         Path(lock.lock_file).unlink(missing_ok=True)
+
+
+def _worker_init() -> None:
+    """In each worker: stop its kept kernel when the worker exits (multiprocessing runs finalizers then)."""
+    from multiprocessing.util import Finalize
+
+    from .runner import WarmKernelEngine
+
+    Finalize(WarmKernelEngine, WarmKernelEngine.shutdown, exitpriority=10)
 
 
 def _collect(fut, job: Job) -> Job:

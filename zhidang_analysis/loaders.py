@@ -249,6 +249,11 @@ class Dataset:
             "warnings": sum(p.level != "error" for p in self.problems),
         }
 
+    def copy(self) -> Dataset:
+        """A copy whose tables can be changed without touching this one."""
+        return Dataset(values=self.values.copy(), profile=self.profile.copy(), targets=self.targets.copy(),
+                       catalog=self.catalog, problems=list(self.problems), files=list(self.files))
+
     def __repr__(self) -> str:
         s = self.summary()
         return (
@@ -773,10 +778,13 @@ def _consistency(values: pd.DataFrame, profile: pd.DataFrame, problems: list, ca
                                     "特殊困难人群人数少于户数", f"不少于{_show(wide.at[(town, year), 'hardship_households'])}", town, "hardship_persons"))
 
 
-def load_dataset(*paths: str | Path, catalog: Catalog | None = None) -> Dataset:
+def load_dataset(*paths: str | Path, catalog: Catalog | None = None, cache: bool = True) -> Dataset:
     """Load and validate data; raise :class:`DataError` listing every error if there is any.
 
-    ``paths`` are files or folders (default: the bundled sample ``data/sample``).
+    ``paths`` are files or folders (default: the bundled sample ``data/sample``). With ``cache`` (the
+    default) a second call on files unchanged since (same paths, sizes and modification times) returns a
+    fresh copy of the dataset loaded before instead of reading the workbooks again: a kernel that renders
+    one town after another reads them once.
 
     >>> import zhidang_analysis as zd
     >>> ds = zd.load_dataset(zd.SAMPLE_DATA)
@@ -785,7 +793,26 @@ def load_dataset(*paths: str | Path, catalog: Catalog | None = None) -> Dataset:
     """
     from . import SAMPLE_DATA
 
-    result = validate(*(paths or (SAMPLE_DATA,)), catalog=catalog)
+    paths = paths or (SAMPLE_DATA,)
+    key = _cache_key(paths) if cache and catalog is None else None
+    if key is not None and key in _DATASETS:
+        return _DATASETS[key].copy()
+    result = validate(*paths, catalog=catalog)
     if not result.ok:
         raise DataError(result.problems)
+    if key is not None:
+        _DATASETS.clear()  # one dataset is enough: a kernel serves one county at a time
+        _DATASETS[key] = result.dataset.copy()
     return result.dataset
+
+
+_DATASETS: dict[tuple, Dataset] = {}
+
+
+def _cache_key(paths) -> tuple | None:
+    """Identity of the input files: resolved path, size and modification time of each (None if unreadable)."""
+    try:
+        files = _expand(paths)
+        return tuple((str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    except OSError:
+        return None

@@ -22,6 +22,10 @@ import nbformat
 import papermill as pm
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.log import logger as pm_logger
 from traitlets import default
 
 from .errors import ReportError
@@ -32,6 +36,7 @@ NOTEBOOKS = ROOT / "notebooks"
 TOWN_NOTEBOOK = NOTEBOOKS / "town_report.ipynb"
 OVERVIEW_NOTEBOOK = NOTEBOOKS / "county_overview.ipynb"
 DEFAULT_OUT = Path("reports")
+WARM_ENGINE = "zhidang-warm-kernel"
 
 
 class ProjectKernelManager(AsyncKernelManager):
@@ -66,6 +71,61 @@ class ProjectKernelManager(AsyncKernelManager):
         return self._kernel_spec
 
 
+class WarmKernelEngine(NBClientEngine):
+    """A papermill engine that keeps one kernel alive per process and runs notebook after notebook in it.
+
+    Used by the batch workers: starting a kernel and importing pandas, matplotlib and this package costs
+    more than rendering one report, so each worker pays it once. Between notebooks the kernel's namespace is
+    cleared (``%reset -f``); modules stay imported and :func:`loaders.load_dataset` serves unchanged files
+    from its cache. After any failure the kernel is shut down and the next notebook gets a fresh one, so a
+    timed-out or broken kernel never serves another town.
+    """
+
+    _km: AsyncKernelManager | None = None
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, **kwargs):
+        if cls._km is None:
+            cls._km = ProjectKernelManager(kernel_name=kernel_name)
+        client = PapermillNotebookClient(
+            nb_man, km=cls._km, timeout=execution_timeout, startup_timeout=start_timeout,
+            kernel_name=kernel_name, log=pm_logger, log_output=log_output, stdout_file=stdout_file,
+            stderr_file=stderr_file,
+        )
+        ok = False
+        try:
+            nb = client.execute(cwd=kwargs.get("cwd"))
+            # a cell that raised is recorded by papermill, not raised here: that kernel is not kept either
+            failed = nb_man.nb.metadata.get("papermill", {}).get("exception")
+            ok = not failed and run_sync(cls._reset)(client)
+            return nb
+        finally:
+            if client.kc is not None:
+                client.kc.stop_channels()
+            if not ok:
+                cls.shutdown()
+
+    @staticmethod
+    async def _reset(client) -> bool:
+        msg_id = client.kc.execute("get_ipython().run_line_magic('reset', '-f')", silent=True, store_history=False)
+        reply = await client.async_wait_for_reply(msg_id)
+        return bool(reply) and reply["content"].get("status") == "ok"
+
+    @classmethod
+    def shutdown(cls) -> None:
+        """Stop the kept kernel (also called when a worker process exits)."""
+        km, cls._km = cls._km, None
+        if km is not None and km.has_kernel:
+            try:
+                run_sync(km.shutdown_kernel)(now=True)
+            except Exception:  # noqa: BLE001 - a dead kernel has nothing left to stop
+                pass
+
+
+papermill_engines.register(WARM_ENGINE, WarmKernelEngine)
+
+
 @dataclass
 class RunResult:
     """What one notebook run produced."""
@@ -88,11 +148,13 @@ def _failure(exc: BaseException, nb_path: Path | None) -> ReportError:
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict, *, timeout: int | None = 600,
-                     title: str | None = None, html: Path | None = None, cwd: Path | None = None) -> RunResult:
+                     title: str | None = None, html: Path | None = None, cwd: Path | None = None,
+                     warm: bool = False) -> RunResult:
     """Execute ``notebook`` with ``parameters`` into ``output`` (and export ``html``), atomically.
 
     The executed notebook goes to a temporary file first; only when execution and export both succeed are
-    the two outputs moved into place. Raises :class:`ReportError` on failure.
+    the two outputs moved into place. Raises :class:`ReportError` on failure. ``warm=True`` runs in this
+    process's kept kernel (:class:`WarmKernelEngine`) instead of a new one.
     """
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +168,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *, timeout:
                 str(notebook), str(tmp), parameters=parameters, kernel_name="python3",
                 kernel_manager_class=ProjectKernelManager, progress_bar=False, log_output=False,
                 execution_timeout=timeout, cwd=str(cwd or notebook.parent), report_mode=False,
+                engine_name=WARM_ENGINE if warm else None,
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a ReportError with context
             raise _failure(exc, tmp) from exc
