@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # the python3 kernel of JupyterLab, registered inside the venv with the venv's Python as an absolute path
 KERNEL := $(VENV)/.kernel
 
-.PHONY: demo test test-fast lab sample bench bench-batch clean
+.PHONY: demo test test-fast lint lab sample bench bench-batch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ demo: $(STAMP)
 
 test: $(KERNEL)
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check zhidang_analysis tests benchmarks data/make_sample.py
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

@@ -180,4 +180,4 @@ if __name__ == "__main__":
         raise SystemExit(main())
     except BenchError as e:
         print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1)
+        raise SystemExit(1) from None

@@ -570,9 +570,12 @@ def _parse_csv(path: Path, col: _Collector, cat: Catalog, known_towns, out: list
             names[key] = hit[0]
     letters = {k: get_column_letter(list(df.columns).index(v) + 1) for k, v in names.items()}
     seen: dict[tuple, int] = {}
-    for n, rec in enumerate(df.itertuples(index=False), start=2):
-        rec = rec._asdict() if hasattr(rec, "_asdict") else dict(zip(df.columns, rec))
-        get = lambda k: rec[names[k]] if k in names else ""  # noqa: E731
+    for n, row in enumerate(df.itertuples(index=False, name=None), start=2):
+        rec = dict(zip(df.columns, row))
+
+        def get(k: str, rec: dict = rec) -> str:
+            return rec[names[k]] if k in names else ""
+
         town = _town_name(get("town"))
         if not town and not any(str(v).strip() for v in rec.values()):
             continue

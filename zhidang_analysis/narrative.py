@@ -35,7 +35,7 @@ _MARKS = re.compile("[\ue000-\ue002]")
 
 _DIGITS = "零一二三四五六七八九"
 # Units whose change is better told as a rate (同比增长12.5%) than as an absolute difference.
-_RATE_UNITS = {"万元", "万人次", "万头（只）", "亩", "米", "吨"}
+RATE_UNITS = {"万元", "万人次", "万头（只）", "亩", "米", "吨"}
 # How a missing number is named in its marker: 主题党日活动 + 次数.
 _MEASURE = {"次": "次数", "名": "人数", "人": "人数", "个": "个数", "支": "支数", "轮": "轮次", "户": "户数",
             "份": "份数", "处": "处数", "套": "套数", "篇": "篇数", "件": "件数", "起": "起数", "座": "座数",
@@ -89,7 +89,7 @@ def format_number(value: float, *, integer: bool = True, numeral: str = "arabic"
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _pct(rate: float) -> str:
+def percent_text(rate: float) -> str:
     """A rate as percent text: 0.125 → '12.5', 0.1 → '10'."""
     return f"{abs(rate) * 100:.1f}".removesuffix(".0")
 
@@ -165,7 +165,7 @@ class TownReport:
 
 
 @cache
-def _environment() -> Environment:
+def template_environment() -> Environment:
     env = Environment(
         loader=PackageLoader("zhidang_analysis", "templates/narrative"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -252,8 +252,8 @@ class _Filler:
         since = "比上年" if prev_year == self.year - 1 else f"比{prev_year}年"
         if r["change"] == 0:
             text = "与上年持平" if prev_year == self.year - 1 else f"与{prev_year}年持平"
-        elif row["unit"] in _RATE_UNITS and pd.notna(r["rate"]):
-            text = ("同比" if prev_year == self.year - 1 else since) + f"{r['rate_word']}{_pct(r['rate'])}%"
+        elif row["unit"] in RATE_UNITS and pd.notna(r["rate"]):
+            text = ("同比" if prev_year == self.year - 1 else since) + f"{r['rate_word']}{percent_text(r['rate'])}%"
         else:
             amount = format_number(abs(r["change"]), integer=bool(row["integer"]))
             text = f"{since}{r['change_word']}{amount}{row['unit']}"
@@ -266,14 +266,14 @@ class _Filler:
         now = self._ratio(cov, self.year)
         if now is None:
             return Markup("")
-        text = f"{cov['name']}{_pct(now)}%"
+        text = f"{cov['name']}{percent_text(now)}%"
         before = self._ratio(cov, self.year - 1) if self.options.yoy else None
         if before is not None:
             points = round((now - before) * 100, 1)
             if points == 0:
                 text += "，与上年持平"
             else:
-                text += f"，比上年{'提高' if points > 0 else '下降'}{_pct(abs(points) / 100)}个百分点"
+                text += f"，比上年{'提高' if points > 0 else '下降'}{percent_text(abs(points) / 100)}个百分点"
         return Markup(f'，<span class="share" data-indicator="{code}">{escape(text)}</span>')
 
     def _ratio(self, cov: pd.Series, year: int) -> float | None:
@@ -326,10 +326,10 @@ class _Filler:
         num = Markup(_MARKS.sub("", self.number(r.indicator)))  # a finding is never pruned
         if r.flag == "decline":
             amount = format_number(abs(r.value - r.reference), integer=bool(row["integer"]))
-            return Markup(f"{escape(name)}{num}，比上年减少{amount}{escape(row['unit'])}、下降{_pct(r.ratio)}%")
+            return Markup(f"{escape(name)}{num}，比上年减少{amount}{escape(row['unit'])}、下降{percent_text(r.ratio)}%")
         if r.flag == "target_missed":
             target = format_number(r.reference, integer=bool(row["integer"]))
-            return Markup(f"{escape(name)}{num}，未完成年度目标{target}{escape(row['unit'])}（完成{_pct(r.ratio)}%）")
+            return Markup(f"{escape(name)}{num}，未完成年度目标{target}{escape(row['unit'])}（完成{percent_text(r.ratio)}%）")
         median = format_number(r.reference, integer=False)
         return Markup(f"{escape(name)}{num}，明显低于全县中位数{median}{escape(row['unit'])}")
 
@@ -381,7 +381,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
     findings = filler.findings(flags)
     kind = filler.profile.get("town_kind") or "镇"
     title = f"中共{town}委员会关于{chinese_year(year)}年度履行全面从严治党主体责任暨书记第一责任人责任情况的报告"
-    template = _environment().get_template("town_report.html.j2")
+    template = template_environment().get_template("town_report.html.j2")
     html = template.render(
         title=title, town=town, year=year, k=kind, phrases=year_phrases(year),
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},

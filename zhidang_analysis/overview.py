@@ -28,7 +28,7 @@ from .catalog import load_scoring
 from .charts import section_label
 from .errors import ZhidangError
 from .loaders import Dataset
-from .narrative import _RATE_UNITS, HTML, ReportOptions, _environment, _pct, chinese_year, format_number
+from .narrative import RATE_UNITS, HTML, ReportOptions, template_environment, percent_text, chinese_year, format_number
 
 __all__ = [
     "FLAG_LABELS",
@@ -342,8 +342,8 @@ def _change_text(code: str, row: pd.Series, catalog) -> str:
     change = row["change"]
     if change == 0:
         return "与上年持平"
-    if row["unit"] in _RATE_UNITS and pd.notna(row["rate"]):
-        return f"同比{'增长' if change > 0 else '下降'}{_pct(row['rate'])}%"
+    if row["unit"] in RATE_UNITS and pd.notna(row["rate"]):
+        return f"同比{'增长' if change > 0 else '下降'}{percent_text(row['rate'])}%"
     return f"比上年{'增加' if change > 0 else '减少'}{_num(abs(change), code, catalog)}{row['unit']}"
 
 
@@ -378,7 +378,7 @@ def overview_narrative(ds: Dataset, year: int) -> HTML:
     applicable, present = int(c["应填（项）"].sum()), int(c["已填（项）"].sum())
     scored = s.scores.dropna(subset=["score"])
     counts = s.flags["flag"].value_counts()
-    html = _environment().get_template("county_overview.html.j2").render(
+    html = template_environment().get_template("county_overview.html.j2").render(
         title=overview_title(ds, year), year=year, s=s, totals=totals,
         applicable=applicable, present=present, missing=int(c["未填（项）"].sum()),
         approx=int(c["约数（项）"].sum()),
@@ -388,7 +388,7 @@ def overview_narrative(ds: Dataset, year: int) -> HTML:
         n_scored=len(scored), median=(f"{scored['score'].median():.1f}" if len(scored) else ""),
         flag_counts=[(k, int(counts.get(k, 0))) for k in FLAG_LABELS if counts.get(k, 0)],
         n_flags=len(s.flags), n_flag_towns=int(s.flags["town"].nunique()),
-        drop=_pct(DROP_THRESHOLD),
+        drop=percent_text(DROP_THRESHOLD),
     )
     return HTML(html.strip())
 
@@ -398,7 +398,7 @@ def weights_text(ds: Dataset) -> HTML:
     their sum: ``各部分权重：（一）政治站位15%、（二）组织建设25%……``."""
     weights = load_scoring()["weights"]
     total = sum(weights.values())
-    parts = "、".join(f"{section_label(s, ds.catalog)}{_pct(w / total)}%" for s, w in weights.items())
+    parts = "、".join(f"{section_label(s, ds.catalog)}{percent_text(w / total)}%" for s, w in weights.items())
     return HTML(Markup("<p>各部分权重：{}。</p>").format(parts))
 
 
@@ -432,7 +432,7 @@ def movers_text(ds: Dataset, year: int) -> HTML:
     totals = county_totals(ds, year)
     changed = [{"name": totals.at[c, "name"], "change": _change_text(c, totals.loc[c], cat)}
                for c in mover_codes(ds, year)]
-    html = _environment().get_template("county_movers.html.j2").render(
+    html = template_environment().get_template("county_movers.html.j2").render(
         year=year, prev=prev, ranked=ranked, ups=ups, downs=downs, changed=changed,
     )
     return HTML(html.strip())
@@ -452,7 +452,7 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 1,
     """
     cols = list(df.columns)
     kinds, classes = {}, {}
-    for i, c in enumerate(cols):
+    for i in range(len(cols)):
         col = df.iloc[:, i]
         if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
             kinds[i] = "text"
