@@ -94,6 +94,10 @@ def generate():
         level = {code: base * vil * rng.uniform(0.8, 1.25) for code, (base, _) in PER_VILLAGE.items()}
         new_base = float(np.clip(members * rng.uniform(0.017, 0.024), 9, 26))
         five_star_share = rng.uniform(0.15, 0.35)
+        # amounts evolve smoothly too: a town's own level, its trend and ±5% noise
+        income_base = rng.uniform(0.4, 0.8)
+        insured_share = rng.uniform(0.55, 0.8)
+        investment_base = vil * rng.uniform(60, 140)
         for k, year in enumerate(YEARS):
             growth = (1 + trend) ** k
             row: dict[str, object] = {}
@@ -113,10 +117,10 @@ def generate():
             row["warning_attendance"] = int(row["warning_sessions"] * rng.integers(25, 45))
             row["micro_power_checkpoints"] = int(rng.integers(8, 16))
             row["rotation_demo_sites"] = max(1, int(round(vil / 4 * growth)))
-            row["income_per_household"] = round(rng.uniform(0.35, 0.9) * growth, 2)
-            row["livestock_insured"] = round(row["livestock_stock"] * rng.uniform(0.55, 0.8), 2)
+            row["income_per_household"] = round(income_base * growth * rng.uniform(0.95, 1.05), 2)
+            row["livestock_insured"] = round(row["livestock_stock"] * insured_share * rng.uniform(0.97, 1.03), 2)
             row["new_parks"] = int(rng.integers(0, 3))
-            row["beautiful_village_investment"] = round(vil * rng.uniform(60, 140), 1)
+            row["beautiful_village_investment"] = round(investment_base * growth * rng.uniform(0.9, 1.1), 1)
             row["provincial_demo_villages"] = int(rng.integers(0, 2)) + (1 if trend > 0.05 else 0)
             row["county_demo_villages"] = int(rng.integers(1, 4))
             # epidemic control 2020–2022
