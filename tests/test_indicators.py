@@ -563,3 +563,26 @@ def test_percentile_points_by_hand_with_ties_and_a_lone_member():
     # in x: ranks 1, 4, 2.5, 2.5 of n=4 -> (r-1)/3*100; y has one member -> 50
     expected = pd.Series([0.0, 100.0, 50.0, 50.0, 50.0], index=key.index)
     pd.testing.assert_series_equal(ind.percentile_points(key, [group]), expected)
+
+
+def test_outlier_must_agree_with_the_raw_median_it_is_shown_with():
+    # 甲镇 is big (40 villages): per village it is far below the others, but its raw value is above the median.
+    towns = ["甲镇", "乙镇", "丙镇", "丁镇", "戊镇"]
+    v = pd.DataFrame({"town": towns, "year": [2024] * 5, "indicator": ["theme_party_days"] * 5,
+                      "value": [60.0, 50.0, 52.0, 48.0, 51.0], "status": ["present"] * 5})
+    prof = pd.DataFrame({"villages": [40.0, 10.0, 10.0, 10.0, 10.0], "party_members": [400.0] * 5,
+                         "population": [2e4] * 5}, index=pd.Index(towns, name="town"))
+    scaled = ind.scaled_values(v, prof).set_index("town")["scaled"]
+    assert scaled["甲镇"] == 1.5 and scaled["乙镇"] == 5.0  # far below per village ...
+    f = ind.flags(v, profile=prof)
+    assert f[f["flag"].str.startswith("outlier")].empty  # ... yet not reported as "below the median of 51"
+
+
+def test_no_outlier_when_the_median_is_below_min_base():
+    towns = ["甲镇", "乙镇", "丙镇", "丁镇", "戊镇"]
+    v = pd.DataFrame({"town": towns, "year": [2024] * 5, "indicator": ["new_parks"] * 5,
+                      "value": [0.0, 10.0, 11.0, 12.0, 13.0], "status": ["present"] * 5})
+    # median 11, MAD 1: 甲镇's z = 0.6745 × (0 − 11) / 1 = −7.4, an outlier unless the median is too small
+    assert ind.flags(v, min_base=20)["flag"].tolist() == []
+    f = ind.flags(v, min_base=5)
+    assert f[["town", "flag", "value", "reference"]].values.tolist() == [["甲镇", "outlier_low", 0.0, 11.0]]

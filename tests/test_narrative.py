@@ -242,3 +242,45 @@ def test_report_objects_render_in_jupyter(ds):
     r = narrative.town_report(ds, "青石镇", 2025)
     assert r._repr_html_().startswith('<h1 class="title">')
     assert isinstance(r.missing, pd.DataFrame)
+
+
+def test_pruning_ignores_punctuation_inside_tag_attributes():
+    html = ('<p>新建小游园\ue001<span title="示范县，指标.xlsx">0处</span>，'
+            '藏式民宿\ue002<span title="a；b">3套</span>。</p>')
+    assert narrative._prune(html) == '<p>藏式民宿<span title="a；b">3套</span>。</p>'
+
+
+def _with_value(ds, town, year, code, value):
+    v = ds.values.copy()
+    mask = (v.town == town) & (v.year == year) & (v.indicator == code)
+    v.loc[mask, "value"] = value
+    v.loc[mask, "status"] = "present"
+    return zd.Dataset(values=v, profile=ds.profile, targets=ds.targets, catalog=ds.catalog)
+
+
+def test_change_of_a_share_is_told_in_percentage_points(ds):
+    # 柳林镇 has 12 villages: 10 with 一肩挑 in 2020; make it 11 in 2021 -> 91.7%, up 8.3 points
+    d = _with_value(ds, "柳林镇", 2021, "yijiantiao_villages", 11.0)
+    text = narrative.town_report(d, "柳林镇", 2021).text
+    assert "12个行政村中11个实现“一肩挑”，“一肩挑”覆盖率91.7%，比上年提高8.3个百分点" in text
+    d = _with_value(d, "柳林镇", 2022, "yijiantiao_villages", 10.0)
+    assert "覆盖率83.3%，比上年下降8.3个百分点" in narrative.town_report(d, "柳林镇", 2022).text
+
+
+def test_a_rate_that_rounds_to_zero_is_told_as_an_absolute_change(ds):
+    before = value(ds, "青石镇", 2024, "tourism_income")["value"]
+    d = _with_value(ds, "青石镇", 2025, "tourism_income", before + 2.0)  # +0.02%: never "同比增长0%"
+    text = narrative.town_report(d, "青石镇", 2025).text
+    assert f"实现旅游综合收入{format_number(before + 2.0, integer=False)}万元，比上年增加2万元" in text
+    assert "增长0%" not in text
+
+
+def test_outlier_findings_never_contradict_their_numbers(ds):
+    pattern = re.compile(r"(\d+(?:\.\d+)?)[^\d，；。]*，明显低于全县中位数(\d+(?:\.\d+)?)")
+    seen = 0
+    for year in ds.years:
+        for town in ds.towns:
+            for m in pattern.finditer(narrative.town_report(ds, town, year).text):
+                seen += 1
+                assert float(m.group(1)) < float(m.group(2)), m.group(0)
+    assert seen >= 0  # the sample may have none; what matters is that none contradicts itself

@@ -128,7 +128,7 @@ def test_ranking_table_by_hand_on_tiny(tiny):
     assert r["（六）党建引领"].tolist() == pytest.approx([66.667, 50.0, 33.333], abs=1e-3)
     assert r["较上年"].tolist() == ["持平"] * 3
     # 甲镇: new_members missing, theme per village far below the others; 乙乡: one approximate value
-    assert r.set_index("乡镇")["问题（项）"].to_dict() == {"乙乡": 1, "丙镇": 0, "甲镇": 2}
+    assert r.set_index("乡镇")["问题（项）"].to_dict() == {"乙乡": 1, "丙镇": 0, "甲镇": 1}
 
 
 def test_ranking_table_columns_use_section_labels(ds):
@@ -160,8 +160,9 @@ def test_rank_change_against_previous_year(ds):
 def test_flag_table_lists_the_findings_per_town(tiny, ds):
     f = ov.flag_table(tiny, 2024)
     assert list(f.columns) == ["乡镇", "程度", "类型", "说明"]
+    # 甲镇's theme party days are lowest per village (1.8 against 3.0) but its 36 is above the county median
+    # of 25 that a reader would be shown: no "明显偏低" finding that its own numbers contradict
     assert f.values.tolist() == [
-        ["甲镇", "中", "明显偏低", "主题党日活动明显低于全县多数乡镇"],  # 1.8 per village against a median of 3.0
         ["甲镇", "中", "未填报", "发展党员未填报"],
         ["乙乡", "低", "仅填约数", "化解矛盾纠纷仅填报了约数"],
     ]
@@ -217,9 +218,9 @@ def test_narrative_by_hand_on_tiny(tiny):
     assert "户均增收" not in text
     assert "乙乡以75.9分居全县第1位，其组织建设（83.3分）、党建引领（66.7分）两部分得分较高" in text
     assert ("甲镇以14.8分居全县末位（第3位），其组织建设（0.0分）、党建引领（33.3分）两部分得分较低，"
-            "另有1项指标明显低于全县多数乡镇、1项指标未填报。") in text
+            "另有1项指标未填报。") in text
     assert "全县3个乡镇综合得分的中位数为50.0分。" in text
-    assert "数据比对共发现需关注的情况3项，涉及2个乡镇" in text
+    assert "数据比对共发现需关注的情况2项，涉及2个乡镇，其中未填报的1项、仅填报了约数的1项" in text
 
 
 def test_narrative_numbers_carry_indicator_and_value(ds):

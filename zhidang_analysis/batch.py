@@ -413,8 +413,7 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
         pages = [write_index(ds, out, y) for y in years]
         return BatchResult(all_jobs, time.perf_counter() - start, pages, interrupted)
     finally:
-        lock.release()
-        Path(lock.lock_file).unlink(missing_ok=True)
+        lock.release()  # the lock file stays: removing it would let two later batches lock different files
 
 
 def _worker_init() -> None:

@@ -458,7 +458,9 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
     - ``target_missed`` (high): below target (above, when less is better) — needs ``targets``;
     - ``outlier_low`` / ``outlier_high`` (medium / low): robust z-score ``0.6745·(x − median) / MAD`` of the
       size-scaled value beyond ``outlier_z`` among the county's towns that year — needs ``profile``
-      (without it raw values are compared); ``outlier_low`` is the unfavourable side by polarity;
+      (without it raw values are compared); ``outlier_low`` is the unfavourable side by polarity. The
+      value must also lie on the same side of the county's raw median (the ``reference`` shown), and that
+      median must be at least ``min_base``;
     - ``approx`` (low): a value given only as approximate (``30余``).
 
     >>> v = pd.DataFrame({"town": ["甲镇"] * 2, "year": [2023, 2024],
@@ -516,15 +518,19 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
     sp = _polarity(s["indicator"], cat).replace(0, 1)
     # assign before filtering: assigning a Series to an empty frame would adopt the Series' index
     s = s.assign(_z=z, _pol=sp)
-    out = s[s["_z"].abs() > outlier_z]
-    low = (out["_z"] * out["_pol"]) < 0
-    # the reference shown is the county median of the reported values, which a reader can compare with
+    # the reference shown is the county median of the reported values, which a reader can compare with;
+    # a finding must agree with it (a big town can be low per village yet above the raw median: no finding),
+    # and a median below min_base (0 or 1 new park) is too small to call anything an outlier
     raw_median = _present(values).groupby(["year", "indicator"])["value"].median()
+    s = s.assign(_ref=pd.MultiIndex.from_frame(s[["year", "indicator"]]).map(raw_median).to_numpy())
+    side = np.sign(s["value"] - s["_ref"]) * np.sign(s["_z"])
+    out = s[(s["_z"].abs() > outlier_z) & (side > 0) & (s["_ref"] >= min_base)]
+    low = (out["_z"] * out["_pol"]) < 0
     frames.append(pd.DataFrame({
         "town": out["town"], "year": out["year"], "indicator": out["indicator"],
         "flag": np.where(low, "outlier_low", "outlier_high"), "severity": np.where(low, "medium", "low"),
         "value": out["value"],
-        "reference": pd.MultiIndex.from_frame(out[["year", "indicator"]]).map(raw_median).to_numpy(),
+        "reference": out["_ref"],
         "ratio": out["_z"],
         "message": _lookup(out["indicator"], name) + np.where(low, "明显低于全县多数乡镇", "明显高于全县多数乡镇"),
     }))

@@ -235,7 +235,7 @@ class _Filler:
         mark = _ZERO if value == 0 else _NUM
         title = f"{name} · {self.year}年 · 来源：{source}" + ("（填报为约数）" if approx else "")
         return Markup(
-            f'{mark}<span class="num" data-indicator="{code}" data-year="{self.year}" data-value="{value:g}" '
+            f'{mark}<span class="num" data-indicator="{code}" data-year="{self.year}" data-value="{value:.15g}" '
             f'data-source="{escape(source)}" title="{escape(title)}">{escape(prefix)}{digits}{approx_word}'
             f"{escape(unit)}</span>"
         )
@@ -252,7 +252,7 @@ class _Filler:
         since = "比上年" if prev_year == self.year - 1 else f"比{prev_year}年"
         if r["change"] == 0:
             text = "与上年持平" if prev_year == self.year - 1 else f"与{prev_year}年持平"
-        elif row["unit"] in RATE_UNITS and pd.notna(r["rate"]):
+        elif row["unit"] in RATE_UNITS and pd.notna(r["rate"]) and percent_text(r["rate"]) != "0":
             text = ("同比" if prev_year == self.year - 1 else since) + f"{r['rate_word']}{percent_text(r['rate'])}%"
         else:
             amount = format_number(abs(r["change"]), integer=bool(row["integer"]))
@@ -335,10 +335,19 @@ class _Filler:
 
 
 def _prune(html: str) -> str:
-    """Drop clauses holding a not-applicable number or only zero numbers; remove the markers."""
+    """Drop clauses holding a not-applicable number or only zero numbers; remove the markers.
+
+    Tags are set aside before the text is cut at ，；。 (an attribute may hold a file name with a comma) and
+    put back afterwards.
+    """
+    tags: list[str] = []
+
+    def hide(m: re.Match) -> str:
+        tags.append(m.group(0))
+        return f"\ue010{len(tags) - 1}\ue011"
 
     def paragraph(m: re.Match) -> str:
-        body = m.group(2)
+        body = re.sub(r"<[^>]*>", hide, m.group(2))
         sentences = re.split(r"(?<=。)", body)
         kept_sentences = []
         for sentence in sentences:
@@ -359,7 +368,8 @@ def _prune(html: str) -> str:
                 continue
             text = "".join(c + s for c, s in kept[:-1]) + kept[-1][0]
             kept_sentences.append(text + end)
-        return m.group(1) + "".join(kept_sentences) + m.group(3)
+        text = re.sub("\ue010(\\d+)\ue011", lambda t: tags[int(t.group(1))], "".join(kept_sentences))
+        return m.group(1) + text + m.group(3)
 
     html = re.sub(r"(<p>)(.*?)(</p>)", paragraph, html, flags=re.S)
     return _MARKS.sub("", html)
