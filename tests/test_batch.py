@@ -231,3 +231,42 @@ def test_warm_kernel_is_reused_with_a_clean_namespace_and_replaced_after_a_failu
         assert pid3 != pid1 and not seen3
     finally:
         WarmKernelEngine.shutdown()
+
+
+def test_ctrl_c_on_a_real_batch_leaves_complete_reports_and_a_manifest_that_resumes(tmp_path):
+    """A real SIGINT to the process group, as a terminal sends it, in the middle of a batch."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    towns = ["青石镇", "河湾镇", "柳林镇", "城关镇", "金川镇", "红崖镇", "松山乡", "石门乡"]
+    cmd = [sys.executable, "-m", "zhidang_analysis", "batch", "--year", "2025", "--towns", ",".join(towns),
+           "--out", str(tmp_path), "--jobs", "2", "--no-overview"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        manifest_file = tmp_path / "2025" / "manifest.json"
+        while time.monotonic() < deadline:  # wait for the first finished report
+            if manifest_file.exists() and '"status": "done"' in manifest_file.read_text(encoding="utf-8"):
+                break
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, (out, err)
+    assert "已中断" in out and "下次运行将继续" in out
+    m = manifest(tmp_path)
+    done = {t for t, e in m["reports"].items() if e["status"] == "done"}
+    not_run = {t for t, e in m["reports"].items() if e["status"] == "not_run"}
+    assert done and not_run and done | not_run == set(towns)
+    for t in towns:  # a report is there exactly when the manifest says it was done
+        assert (tmp_path / "2025" / f"{t}.html").exists() == (t in done)
+    assert (tmp_path / "2025" / "index.html").exists()
+    assert not [p for p in (tmp_path / "2025").iterdir() if p.name.startswith(".")]
+    resumed = batch.run_batch([2025], towns=towns, out=tmp_path, jobs=2, overview=False)
+    assert {j.town for j in resumed.jobs if j.status == "skipped"} == done
+    assert {j.town for j in resumed.jobs if j.status == "done"} == not_run

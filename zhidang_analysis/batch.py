@@ -417,11 +417,18 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
 
 
 def _worker_init() -> None:
-    """In each worker: stop its kept kernel when the worker exits (multiprocessing runs finalizers then)."""
+    """In each worker: ignore Ctrl-C and stop the kept kernel when the worker exits.
+
+    Ctrl-C on a terminal reaches the whole process group. The batch (the parent) handles it: it cancels what
+    has not started and lets the reports under way finish, so only complete reports are left. Workers must
+    therefore not die of it themselves; kernels run in their own session and never see it.
+    """
+    import signal
     from multiprocessing.util import Finalize
 
     from .runner import WarmKernelEngine
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     Finalize(WarmKernelEngine, WarmKernelEngine.shutdown, exitpriority=10)
 
 
@@ -429,7 +436,7 @@ def _collect(fut, job: Job) -> Job:
     """Copy a finished future's outcome onto the planned job (a crashed worker is a failure)."""
     try:
         job.__dict__.update(fut.result().__dict__)
-    except Exception as e:  # noqa: BLE001 - e.g. a worker process killed
+    except BaseException as e:  # noqa: BLE001 - e.g. a worker process killed
         job.status = "failed"
         job.error = {"cell": None, "message": f"工作进程异常退出：{type(e).__name__}：{e}", "detail": ""}
     return job
