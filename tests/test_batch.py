@@ -270,3 +270,34 @@ def test_ctrl_c_on_a_real_batch_leaves_complete_reports_and_a_manifest_that_resu
     resumed = batch.run_batch([2025], towns=towns, out=tmp_path, jobs=2, overview=False)
     assert {j.town for j in resumed.jobs if j.status == "skipped"} == done
     assert {j.town for j in resumed.jobs if j.status == "done"} == not_run
+
+
+def test_a_town_with_bad_data_fails_alone_and_the_others_are_reported(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in zd.SAMPLE_DATA.glob("*.xlsx"):
+        shutil.copy(f, data / f.name)
+    wb = load_workbook(data / "示范县指标数据.xlsx")
+    ws = wb["2025年"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "乡镇")
+    col = next(c.column - 1 for c in header if c.value == "主题党日活动（次）")
+    row = next(r for r in ws.iter_rows() if r[0].value == "河湾镇")
+    row[col].value = "很多"
+    bad_cell = row[col].coordinate
+    wb.save(data / "示范县指标数据.xlsx")
+    out = tmp_path / "out"
+    (out / "2025").mkdir(parents=True)
+    (out / "2025" / "河湾镇.html").write_text("上一次的好报告", encoding="utf-8")
+
+    res = CliRunner().invoke(main, ["batch", "--year", "2025", "--towns", "青石镇,河湾镇,城关镇", "--data", str(data),
+                                    "--out", str(out), "--jobs", "2"])
+    assert res.exit_code == 1, res.output
+    assert "完成3份" in res.output and "失败1份" in res.output  # two towns and the overview
+    assert f"失败：2025年 河湾镇：数据有误，未生成（1处错误）" in res.output and bad_cell in res.output
+    m = manifest(out)
+    assert m["reports"]["河湾镇"]["status"] == "failed" and bad_cell in m["reports"]["河湾镇"]["error"]["message"]
+    assert {m["reports"][t]["status"] for t in ("青石镇", "城关镇", "overview")} == {"done"}
+    assert m["reports"]["青石镇"]["parameters"]["exclude_towns"] == "河湾镇"
+    assert (out / "2025" / "河湾镇.html").read_text(encoding="utf-8") == "上一次的好报告"
+    overview = BeautifulSoup((out / "2025" / "overview.html").read_text(encoding="utf-8"), "html.parser")
+    assert "全县13个乡镇" in overview.get_text()

@@ -40,7 +40,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import __version__
 from . import indicators as ind
-from .errors import ZhidangError
+from .errors import DataError, ZhidangError
 from .export import atomic_write_text
 from .loaders import Dataset, load_dataset
 from .runner import DEFAULT_OUT, OVERVIEW_NOTEBOOK, TOWN_NOTEBOOK, report_paths
@@ -119,23 +119,51 @@ class Job:
         return f"{self.year}年 {self.name}"
 
 
+def load_for_batch(data: str | Path | None = None) -> tuple[Dataset, dict[str, list]]:
+    """Load the data of a batch; a town whose own rows have errors is left out, not the whole county.
+
+    Returns the dataset of the other towns and, per left-out town, its problems (each with file, sheet and
+    cell). Errors that belong to no town (an unreadable file, an unknown header) still raise
+    :class:`DataError` for the whole batch.
+    """
+    paths = [data] if data else []
+    try:
+        return load_dataset(*paths), {}
+    except DataError as e:
+        errors = [p for p in e.problems if p.level == "error"]
+        if not errors or any(not p.town for p in errors):
+            raise
+        bad: dict[str, list] = {}
+        for p in errors:
+            bad.setdefault(p.town, []).append(p)
+        return load_dataset(*paths, exclude_towns=sorted(bad)), bad
+
+
 def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = None, data: str | Path | None = None,
          out: str | Path = DEFAULT_OUT, overview: bool = True, force: bool = False,
-         options: dict | None = None, notebook: str | Path = TOWN_NOTEBOOK) -> list[Job]:
+         options: dict | None = None, notebook: str | Path = TOWN_NOTEBOOK,
+         bad_towns: dict[str, list] | None = None) -> list[Job]:
     """The jobs of a batch, each marked ``skipped`` when its last successful run is still up to date.
 
     ``notebook`` is the town report notebook (default ``notebooks/town_report.ipynb``); it receives the
-    parameters ``town``, ``year``, ``data`` and ``options``.
+    parameters ``town``, ``year``, ``data`` and ``options``. ``bad_towns`` (from :func:`load_for_batch`)
+    become failed jobs naming their bad cells, and every notebook is told to leave them out
+    (``exclude_towns``).
     """
     out = Path(out)
+    bad_towns = bad_towns or {}
     options = dict(options or {})
+    if bad_towns:
+        options["exclude_towns"] = ",".join(sorted(bad_towns))
     data_param = str(Path(data).resolve()) if data else ""
     code = code_hash()
     notebook = Path(notebook).resolve()
     nb_hash = file_hash(notebook)
     ov_hash = file_hash(OVERVIEW_NOTEBOOK) if OVERVIEW_NOTEBOOK.exists() else ""
     all_towns = ds.towns
-    wanted = list(towns) if towns is not None else all_towns
+    wanted = list(towns) if towns is not None else all_towns + sorted(bad_towns)
+    broken = [t for t in wanted if t in bad_towns]
+    wanted = [t for t in wanted if t not in bad_towns]
     for t in wanted:
         ds.check_town(t)
     jobs: list[Job] = []
@@ -153,14 +181,24 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
             key = _sha(town_keys[town].encode(), code.encode(), nb_hash.encode(),
                        json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
             jobs.append(Job("town", year, town, params, str(notebook), str(html), str(ipynb), key, nb_hash))
+        for town in broken:
+            problems = bad_towns[town]
+            html, ipynb = report_paths(out, year, town)
+            job = Job("town", year, town, {"town": town, "year": year, "data": data_param}, str(notebook), str(html),
+                      str(ipynb), "", nb_hash, status="failed")
+            job.error = {"cell": None, "message": f"数据有误，未生成（{len(problems)}处错误）：{problems[0]}",
+                         "detail": "\n".join(str(p) for p in problems[:50])}
+            jobs.append(job)
         if overview and ov_hash:
             params = {"year": year, "data": data_param}
+            if bad_towns:
+                params["exclude_towns"] = options["exclude_towns"]
             html, ipynb = report_paths(out, year, OVERVIEW)
             key = _sha(whole.encode(), code.encode(), ov_hash.encode(),
                        json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
             jobs.append(Job(OVERVIEW, year, None, params, str(OVERVIEW_NOTEBOOK), str(html), str(ipynb), key, ov_hash))
         for job in jobs:
-            if job.year != year or force:
+            if job.year != year or force or job.status != "pending":
                 continue
             prev = manifest.get("reports", {}).get(job.town or OVERVIEW)
             if (prev and prev.get("status") in {"done", "skipped"} and prev.get("input_key") == job.input_key
@@ -342,11 +380,12 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
               out: str | Path = DEFAULT_OUT, jobs: int | None = None, force: bool = False,
               timeout: int | None = 600, overview: bool = True, options: dict | None = None,
               progress: Callable[[Job, int, int], None] | None = None, notebook: str | Path = TOWN_NOTEBOOK,
-              dataset: Dataset | None = None) -> BatchResult:
+              dataset: Dataset | None = None, bad_towns: dict[str, list] | None = None) -> BatchResult:
     """Run the reports of ``towns`` (default: all) for ``years`` in ``jobs`` parallel worker processes.
 
-    ``dataset`` saves loading ``data`` again when the caller already has it; ``notebook`` replaces the town
-    report notebook (see :func:`plan`).
+    ``dataset`` (with its ``bad_towns``, both from :func:`load_for_batch`) saves loading ``data`` again when
+    the caller already has it; ``notebook`` replaces the town report notebook (see :func:`plan`). A town whose
+    data have errors is recorded as failed with its bad cells; the other towns are reported on.
 
     Returns a :class:`BatchResult`; failures are recorded per job (manifest, summary), never raised.
     Raises :class:`BatchLockedError` when another batch is writing to ``out``.
@@ -360,15 +399,15 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
     except Timeout:
         raise BatchLockedError(f"输出文件夹“{out}”正被另一个批量任务使用，请等它结束后再运行") from None
     try:
-        ds = dataset if dataset is not None else load_dataset(*([data] if data else []))
+        ds, bad = (dataset, bad_towns or {}) if dataset is not None else load_for_batch(data)
         years = [ds.check_year(y) for y in years]
         all_jobs = plan(ds, years, towns=towns, data=data, out=out, overview=overview, force=force, options=options,
-                        notebook=notebook)
+                        notebook=notebook, bad_towns=bad)
         data_files = {str(f.name): file_hash(f) for f in ds.files}
         todo = [j for j in all_jobs if j.status == "pending"]
         done_count = 0
         for j in all_jobs:
-            if j.status == "skipped":
+            if j.status in {"skipped", "failed"}:
                 done_count += 1
                 if progress:
                     progress(j, done_count, len(all_jobs))

@@ -221,10 +221,10 @@ def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview) 
 
     if year is not None and years is not None:
         raise click.UsageError("--year 与 --years 只能给出一个。")
-    from .loaders import load_dataset
+    from .batch import load_for_batch
 
     try:
-        ds = load_dataset(*_data_paths([data] if data else []))
+        ds, bad = load_for_batch(data)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     if year is not None:
@@ -241,13 +241,14 @@ def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview) 
         for y in year_list:
             ds.check_year(y)
         for t in town_list or []:
-            ds.check_town(t)
+            if t not in bad:
+                ds.check_town(t)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     progress = plain_progress() if not sys.stderr.isatty() else _bar_progress()
     try:
         result = run_batch(year_list, data=data, towns=town_list, out=out, jobs=jobs, force=force,
-                           timeout=timeout, overview=not no_overview, progress=progress, dataset=ds)
+                           timeout=timeout, overview=not no_overview, progress=progress, dataset=ds, bad_towns=bad)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     finally:

@@ -94,9 +94,10 @@ class Problem:
 class _Collector:
     """Collects problems for one file, so every message names the file."""
 
-    def __init__(self, file: Path, problems: list[Problem]):
+    def __init__(self, file: Path, problems: list[Problem], exclude: frozenset = frozenset()):
         self.file = file.name
         self.problems = problems
+        self.exclude = exclude  # towns left out on purpose: their rows are not read at all
 
     def add(self, level, sheet, cell, value, message, expected="", town=None, indicator=None):
         self.problems.append(
@@ -380,7 +381,7 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
         town = _town_name(_cell(df, i, town_col))
         if not town:
             continue
-        if town.startswith(FOOTER_PREFIXES) or any(w in town for w in TOTAL_WORDS):
+        if town.startswith(FOOTER_PREFIXES) or any(w in town for w in TOTAL_WORDS) or town in col.exclude:
             continue  # a 合计 row of the size figures is not a town
         record = {"source": f"{col.file}!{sheet}!{cell_name(i, town_col)}"}
         for j, code in columns.items():
@@ -467,7 +468,7 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
         if any(w in town for w in TOTAL_WORDS):
             total_row = i
             continue
-        if town.startswith(FOOTER_PREFIXES):
+        if town.startswith(FOOTER_PREFIXES) or town in col.exclude:
             continue
         if town in rows_by_town:
             col.add("error", sheet, cell_name(i, 0), town,
@@ -577,7 +578,7 @@ def _parse_csv(path: Path, col: _Collector, cat: Catalog, known_towns, out: list
             return rec[names[k]] if k in names else ""
 
         town = _town_name(get("town"))
-        if not town and not any(str(v).strip() for v in rec.values()):
+        if (not town and not any(str(v).strip() for v in rec.values())) or town in col.exclude:
             continue
         if known_towns is not None and town not in known_towns:
             col.add("error", None, f"{letters['town']}{n}", town, "乡镇不在乡镇概况表中", "乡镇概况表中的乡镇名称", town)
@@ -619,9 +620,14 @@ def _parse_csv(path: Path, col: _Collector, cat: Catalog, known_towns, out: list
 
 
 # --------------------------------------------------------------------------------------------- public
-def validate(*paths: str | Path, catalog: Catalog | None = None) -> ValidationResult:
-    """Read and check every file under ``paths``; return all problems and, if none is an error, the dataset."""
+def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=()) -> ValidationResult:
+    """Read and check every file under ``paths``; return all problems and, if none is an error, the dataset.
+
+    ``exclude_towns`` (names, or one comma-separated string) are left out as if their rows were not there:
+    a batch uses it to report on the other towns when one town's data have errors.
+    """
     cat = catalog or load_catalog()
+    exclude = frozenset(_town_list(exclude_towns))
     files = _expand(paths or ["data/sample"])
     problems: list[Problem] = []
     if not files:
@@ -648,7 +654,7 @@ def validate(*paths: str | Path, catalog: Catalog | None = None) -> ValidationRe
     for f, sheets in workbooks.items():
         for sheet, df in sheets.items():
             if _text(sheet) == PROFILE_SHEET:
-                _parse_profile(df, sheet, _Collector(f, problems), cat, profiles, origin)
+                _parse_profile(df, sheet, _Collector(f, problems, exclude), cat, profiles, origin)
     if not profiles and not any(p.level == "error" for p in problems):
         problems.append(Problem("error", ", ".join(str(p) for p in paths) or "data/sample", None, None, None,
                                 "没有找到乡镇概况表", f"某个工作簿中有名为“{PROFILE_SHEET}”的工作表"))
@@ -659,7 +665,7 @@ def validate(*paths: str | Path, catalog: Catalog | None = None) -> ValidationRe
     target_rows: list[tuple] = []
     where_from: dict[tuple[str, int], str] = {}
     for f in files:
-        col = _Collector(f, problems)
+        col = _Collector(f, problems, exclude)
         is_targets = TARGETS_MARK in f.stem
         if f.suffix.lower() == ".csv":
             part: list[tuple] = []
@@ -781,10 +787,12 @@ def _consistency(values: pd.DataFrame, profile: pd.DataFrame, problems: list, ca
                                     "特殊困难人群人数少于户数", f"不少于{_show(wide.at[(town, year), 'hardship_households'])}", town, "hardship_persons"))
 
 
-def load_dataset(*paths: str | Path, catalog: Catalog | None = None, cache: bool = True) -> Dataset:
+def load_dataset(*paths: str | Path, catalog: Catalog | None = None, cache: bool = True,
+                 exclude_towns=()) -> Dataset:
     """Load and validate data; raise :class:`DataError` listing every error if there is any.
 
-    ``paths`` are files or folders (default: the bundled sample ``data/sample``). With ``cache`` (the
+    ``paths`` are files or folders (default: the bundled sample ``data/sample``); ``exclude_towns`` as in
+    :func:`validate`. With ``cache`` (the
     default) a second call on files unchanged since (same paths, sizes and modification times) returns a
     fresh copy of the dataset loaded before instead of reading the workbooks again: a kernel that renders
     one town after another reads them once.
@@ -797,10 +805,12 @@ def load_dataset(*paths: str | Path, catalog: Catalog | None = None, cache: bool
     from . import SAMPLE_DATA
 
     paths = paths or (SAMPLE_DATA,)
-    key = _cache_key(paths) if cache and catalog is None else None
+    exclude = tuple(sorted(_town_list(exclude_towns)))
+    files_key = _cache_key(paths) if cache and catalog is None else None
+    key = (files_key, exclude) if files_key is not None else None
     if key is not None and key in _DATASETS:
         return _DATASETS[key].copy()
-    result = validate(*paths, catalog=catalog)
+    result = validate(*paths, catalog=catalog, exclude_towns=exclude)
     if not result.ok:
         raise DataError(result.problems)
     if key is not None:
@@ -810,6 +820,13 @@ def load_dataset(*paths: str | Path, catalog: Catalog | None = None, cache: bool
 
 
 _DATASETS: dict[tuple, Dataset] = {}
+
+
+def _town_list(towns) -> list[str]:
+    """Town names from a list or from one string separated by commas (，、 too)."""
+    if isinstance(towns, str):
+        towns = re.split(r"[,，、]", towns)
+    return [t.strip() for t in towns or () if t and t.strip()]
 
 
 def _cache_key(paths) -> tuple | None:
