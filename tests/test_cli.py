@@ -115,3 +115,30 @@ def test_short_help_option(runner):
     result = runner.invoke(main, ["validate", "-h"])
     assert result.exit_code == 0
     assert "退出码" in result.output
+
+
+def test_outputs_never_overwrite_input_files_and_templates_need_force(tmp_path):
+    import hashlib
+    import shutil
+
+    import zhidang_analysis as zd
+
+    data = tmp_path / "data"
+    shutil.copytree(zd.SAMPLE_DATA, data)
+    values = data / "示范县指标数据.xlsx"
+    before = hashlib.sha256(values.read_bytes()).hexdigest()
+    runner = CliRunner()
+    res = runner.invoke(main, ["validate", str(data), "--report", str(values)])
+    assert res.exit_code == 2 and "不能覆盖输入" in res.output
+    res = runner.invoke(main, ["template", "--year", "2026", "--profile", str(data), "-o", str(data / "乡镇概况.xlsx")])
+    assert res.exit_code == 2 and "不能覆盖输入" in res.output
+    assert hashlib.sha256(values.read_bytes()).hexdigest() == before
+    out = tmp_path / "t.xlsx"
+    assert runner.invoke(main, ["template", "--year", "2026", "-o", str(out)]).exit_code == 0
+    res = runner.invoke(main, ["template", "--year", "2026", "-o", str(out)])
+    assert res.exit_code == 2 and "--force" in res.output
+    assert runner.invoke(main, ["template", "--year", "2026", "-o", str(out), "--force"]).exit_code == 0
+    folder = tmp_path / "towns"
+    assert runner.invoke(main, ["template", "--year", "2026", "--per-town", "-o", str(folder)]).exit_code == 0
+    res = runner.invoke(main, ["template", "--year", "2026", "--per-town", "-o", str(folder)])
+    assert res.exit_code == 2 and "已存在" in res.output

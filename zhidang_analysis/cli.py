@@ -20,6 +20,20 @@ def _data_paths(paths) -> list[Path]:
     return [Path(p) for p in paths] if paths else [SAMPLE_DATA]
 
 
+def _refuse_overwriting(outputs, inputs, *, force: bool = False) -> None:
+    """Input files are only ever read: refuse an output that is one of them, or (without ``force``) any
+    existing file, such as a template a town has already filled in."""
+    from .loaders import _expand
+
+    sources = {f.resolve() for f in _expand([Path(p) for p in inputs if Path(p).exists()])}
+    for out in outputs:
+        out = Path(out)
+        if out.resolve() in sources:
+            raise click.UsageError(f"输出文件“{out}”是输入数据文件之一，不能覆盖输入；请换一个文件名。")
+        if out.exists() and not force:
+            raise click.UsageError(f"文件“{out}”已存在；确认要覆盖请加 --force。")
+
+
 class _ChineseHelp:
     """Chinese text for click's own help option (the rest of the help is ours)."""
 
@@ -84,6 +98,7 @@ def validate_cmd(paths, reports, jump_factor) -> None:
     for r in reports:
         if r.suffix.lower() not in REPORT_SUFFIXES:
             raise click.BadParameter(f"审核结果只能保存为 .xlsx 或 .html 文件：{r}", param_hint="--report")
+    _refuse_overwriting(reports, _data_paths(paths), force=True)  # a check report is rewritten on each run
     result = review(*_data_paths(paths), jump_factor=jump_factor)
     errors = result.errors
     if result.dataset is not None:
@@ -118,12 +133,13 @@ def validate_cmd(paths, reports, jump_factor) -> None:
               help="上年数据所在的文件或文件夹，供 --with-previous 使用（默认示范数据，可重复给出）。")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="输出的 .xlsx 文件（默认“<年度>年指标填报表.xlsx”）；与 --per-town 同用时为文件夹。")
-def template_cmd(year, towns, profile, per_town, with_previous, data_paths, output) -> None:
+@click.option("--force", is_flag=True, help="覆盖已有的同名模板文件（输入数据文件永远不会被覆盖）。")
+def template_cmd(year, towns, profile, per_town, with_previous, data_paths, output, force) -> None:
     """生成Excel数据填报模板：乡镇已填好，只列出当年适用的指标，每个填写单元格有数据验证和填写提示，附填表说明。"""
     import re
 
     from .loaders import load_dataset
-    from .template import profile_towns, write_template, write_town_templates
+    from .template import profile_towns, town_template_name, write_template, write_town_templates
 
     if towns and profile:
         raise click.UsageError("--towns 与 --profile 只能选用一个。")
@@ -131,6 +147,10 @@ def template_cmd(year, towns, profile, per_town, with_previous, data_paths, outp
         raise click.BadParameter(f"模板应保存为 .xlsx 文件：{output}", param_hint="-o")
     if per_town and output is not None and output.is_file():
         raise click.BadParameter(f"与 --per-town 同用时 -o 应为文件夹：{output}", param_hint="-o")
+    inputs = [profile or SAMPLE_DATA, *_data_paths(data_paths)]
+    folder = output or Path(f"{year}年指标填报表")
+    if not per_town:
+        _refuse_overwriting([output or Path(f"{year}年指标填报表.xlsx")], inputs, force=force)
     try:
         county = None
         if towns:
@@ -143,7 +163,7 @@ def template_cmd(year, towns, profile, per_town, with_previous, data_paths, outp
             if absent:
                 click.echo(f"提示：上年数据中没有这些乡镇，参考表中留空：{'、'.join(absent)}")
         if per_town:
-            folder = output or Path(f"{year}年指标填报表")
+            _refuse_overwriting([folder / town_template_name(t, year) for t in names], inputs, force=force)
             written = write_town_templates(folder, year, names, previous=previous, county=county)
             click.echo(f"已生成{len(written)}个乡镇的填报模板，保存在：{folder}")
         else:
