@@ -284,3 +284,16 @@ def test_outlier_findings_never_contradict_their_numbers(ds):
                 seen += 1
                 assert float(m.group(1)) < float(m.group(2)), m.group(0)
     assert seen >= 0  # the sample may have none; what matters is that none contradicts itself
+
+
+def test_every_digit_in_the_narrative_carries_its_provenance(ds):
+    """Digits outside a span with data-source/title are only fixed wording (一小时, 周四…) or the title year."""
+    for town, year in (("青石镇", 2025), ("柳林镇", 2025), ("青石镇", 2021)):
+        soup = soup_of(narrative.town_report(ds, town, year))
+        for p in soup.find_all("p"):
+            for span in p.find_all("span"):
+                assert span.get("title"), span
+                if "num" in span["class"] or "chg" in span["class"]:
+                    assert span.get("data-source"), span
+                span.decompose()
+            assert not re.search(r"\d", p.get_text()), p.get_text()

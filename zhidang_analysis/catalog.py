@@ -81,7 +81,17 @@ class Catalog:
         return list(self.frame.index[self.frame["section"] == "size"])
 
     def __getitem__(self, code: str) -> pd.Series:
-        return self.frame.loc[self.check(code)]
+        """The catalog row of ``code`` (a Series; shared, so copy it before changing it)."""
+        try:
+            return self._rows[code]
+        except KeyError:
+            self.check(code)
+            raise
+
+    @functools.cached_property
+    def _rows(self) -> dict[str, pd.Series]:
+        # the loader looks up a row for every cell it reads: build the Series once, not per cell
+        return {code: row for code, row in self.frame.iterrows()}
 
     def __contains__(self, code: object) -> bool:
         return code in self.frame.index

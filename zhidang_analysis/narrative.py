@@ -257,8 +257,22 @@ class _Filler:
         else:
             amount = format_number(abs(r["change"]), integer=bool(row["integer"]))
             text = f"{since}{r['change_word']}{amount}{row['unit']}"
-        title = f"{row['name']} · {prev_year}年为{format_number(r['prev_value'], integer=bool(row['integer']))}{row['unit']}"
-        return Markup(f'，<span class="chg" data-indicator="{code}" title="{escape(title)}">{escape(text)}</span>')
+        prev_source = self._source(code, prev_year)
+        title = (f"{row['name']} · {prev_year}年为{format_number(r['prev_value'], integer=bool(row['integer']))}"
+                 f"{row['unit']} · 来源：{prev_source}")
+        return Markup(f'，<span class="chg" data-indicator="{code}" data-year="{prev_year}" '
+                      f'data-source="{escape(prev_source)}" title="{escape(title)}">{escape(text)}</span>')
+
+    def _source(self, code: str, year: int) -> str:
+        """``file!sheet!cell`` of this town's value of ``code`` in ``year``."""
+        v = self.ds.values
+        hit = v.loc[(v["town"] == self.town) & (v["year"] == year) & (v["indicator"] == code), "source"]
+        return str(hit.iloc[0]) if len(hit) else ""
+
+    def _provenance(self, text: str, title: str, source: str = "") -> Markup:
+        """A number that is not a data value (a target, a change, a county median) with where it comes from."""
+        attrs = f' data-source="{escape(source)}"' if source else ""
+        return Markup(f'<span class="ref"{attrs} title="{escape(title)}">{escape(text)}</span>')
 
     def share(self, code: str) -> Markup:
         """A coverage ratio (catalog ``coverage``) and its change in 百分点: ``，覆盖率83.3%，比上年提高8.3个百分点``."""
@@ -274,7 +288,8 @@ class _Filler:
                 text += "，与上年持平"
             else:
                 text += f"，比上年{'提高' if points > 0 else '下降'}{percent_text(abs(points) / 100)}个百分点"
-        return Markup(f'，<span class="share" data-indicator="{code}">{escape(text)}</span>')
+        title = f"{cov['name']} = {self.cat.name(cov['numerator'])} ÷ {self.cat.name(cov['denominator'])}"
+        return Markup(f'，<span class="share" data-indicator="{code}" title="{escape(title)}">{escape(text)}</span>')
 
     def _ratio(self, cov: pd.Series, year: int) -> float | None:
         if year == self.year:
@@ -294,7 +309,10 @@ class _Filler:
         t = str(self.profile.get(field_code, "") or "").strip()
         if not t or t == "nan":
             return Markup(_NA)
-        return Markup(f'<span class="profile" data-field="{field_code}">{escape(t)}</span>')
+        label = self.cat.profile_fields.at[field_code, "name"] if field_code in self.cat.profile_fields.index else field_code
+        source = str(self.profile.get("source", ""))
+        return Markup(f'<span class="profile" data-field="{field_code}" data-source="{escape(source)}" '
+                      f'title="{escape(f"乡镇概况 · {label} · 来源：{source}")}">{escape(t)}</span>')
 
     # -- findings ------------------------------------------------------------------------------
     def findings(self, flags: pd.DataFrame) -> list[Finding]:
@@ -324,14 +342,24 @@ class _Filler:
         for suffix in (row["unit"] + "数", row["unit"] + "次", row["unit"]):
             name = name.removesuffix(suffix)
         num = Markup(_MARKS.sub("", self.number(r.indicator)))  # a finding is never pruned
+        unit, integer = row["unit"], bool(row["integer"])
         if r.flag == "decline":
-            amount = format_number(abs(r.value - r.reference), integer=bool(row["integer"]))
-            return Markup(f"{escape(name)}{num}，比上年减少{amount}{escape(row['unit'])}、下降{percent_text(r.ratio)}%")
+            amount = format_number(abs(r.value - r.reference), integer=integer)
+            prev = self._source(r.indicator, self.year - 1)
+            ref = self._provenance(f"减少{amount}{unit}、下降{percent_text(r.ratio)}%",
+                                   f"{row['name']} · {self.year - 1}年为{format_number(r.reference, integer=integer)}"
+                                   f"{unit} · 来源：{prev}", prev)
+            return Markup(f"{escape(name)}{num}，比上年{ref}")
         if r.flag == "target_missed":
-            target = format_number(r.reference, integer=bool(row["integer"]))
-            return Markup(f"{escape(name)}{num}，未完成年度目标{target}{escape(row['unit'])}（完成{percent_text(r.ratio)}%）")
-        median = format_number(r.reference, integer=False)
-        return Markup(f"{escape(name)}{num}，明显低于全县中位数{median}{escape(row['unit'])}")
+            t = self.ds.targets
+            hit = t.loc[(t["town"] == self.town) & (t["year"] == self.year) & (t["indicator"] == r.indicator), "source"]
+            source = str(hit.iloc[0]) if len(hit) else ""
+            ref = self._provenance(f"{format_number(r.reference, integer=integer)}{unit}（完成{percent_text(r.ratio)}%）",
+                                   f"{row['name']} · {self.year}年目标 · 来源：{source}", source)
+            return Markup(f"{escape(name)}{num}，未完成年度目标{ref}")
+        ref = self._provenance(f"{format_number(r.reference, integer=False)}{unit}",
+                               f"{row['name']} · {self.year}年全县各乡镇填报值的中位数")
+        return Markup(f"{escape(name)}{num}，明显低于全县中位数{ref}")
 
 
 def _prune(html: str) -> str:
