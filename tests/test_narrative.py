@@ -297,3 +297,14 @@ def test_every_digit_in_the_narrative_carries_its_provenance(ds):
                     assert span.get("data-source"), span
                 span.decompose()
             assert not re.search(r"\d", p.get_text()), p.get_text()
+
+
+def test_a_zero_half_of_a_clause_is_left_out(ds):
+    d = _with_value(ds, "青石镇", 2025, "provincial_demo_villages", 0.0)
+    d = _with_value(d, "青石镇", 2025, "county_demo_villages", 2.0)
+    text = narrative.town_report(d, "青石镇", 2025).text
+    assert re.search(r"先后投资[\d.]+万元，建成2个村县级示范村，投资", text)
+    assert "0个村" not in text
+    d = _with_value(d, "青石镇", 2025, "county_demo_villages", 0.0)
+    text = narrative.town_report(d, "青石镇", 2025).text
+    assert re.search(r"先后投资[\d.]+万元，投资[\d.]+万元实施高效节水灌溉", text) and "建成" not in text.split("先后投资")[1][:30]
