@@ -293,7 +293,7 @@ def test_a_town_with_bad_data_fails_alone_and_the_others_are_reported(tmp_path):
                                     "--out", str(out), "--jobs", "2"])
     assert res.exit_code == 1, res.output
     assert "完成3份" in res.output and "失败1份" in res.output  # two towns and the overview
-    assert f"失败：2025年 河湾镇：数据有误，未生成（1处错误）" in res.output and bad_cell in res.output
+    assert "失败：2025年 河湾镇：数据有误，未生成（1处错误）" in res.output and bad_cell in res.output
     m = manifest(out)
     assert m["reports"]["河湾镇"]["status"] == "failed" and bad_cell in m["reports"]["河湾镇"]["error"]["message"]
     assert {m["reports"][t]["status"] for t in ("青石镇", "城关镇", "overview")} == {"done"}
