@@ -419,17 +419,22 @@ def score_breakdown(scores: pd.DataFrame, town: str, year: int, *, catalog: Cata
             else:
                 ax.text(max(v, m if not np.isnan(m) else v) + 1.5, y, f"{v:.1f}", va="center",
                         ha="left", fontsize=7.5)
-        ax.set_yticks(ypos, [section_label(s, cat) for s in sections])
-        ax.invert_yaxis()
-        ax.set_xlim(0, 108)
-        ax.set_xticks([0, 20, 40, 60, 80, 100])
-        ax.set_xlabel("分项得分（分，满分100）")
-        ax.tick_params(axis="y", length=0)
-        ax.grid(axis="x")
-        ax.set_axisbelow(True)
+        _score_axis(ax, ypos, [section_label(s, cat) for s in sections], 108, "分项得分（分，满分100）")
         ax.set_title(f"{town}{year}年各部分得分\n{summary}")
         fig.legend(loc="outside lower center", ncols=2)
         return _finish(fig)
+
+
+def _score_axis(ax, ypos, labels, xmax: float, xlabel: str) -> None:
+    """A horizontal 0–100 score axis: labels top-down, vertical grid, room on the right for annotations."""
+    ax.set_yticks(ypos, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, xmax)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.set_xlabel(xlabel)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x")
+    ax.set_axisbelow(True)
 
 
 # --------------------------------------------------------------------------------------------- county overview
@@ -457,14 +462,7 @@ def score_ranking(scores: pd.DataFrame, year: int, *, highlight: str | None = No
         ax.barh(ypos, order["score"].to_numpy(dtype="float64"), color=colours, height=0.66)
         for y, s, r in zip(ypos, order["score"], order["_rank"]):
             ax.text(s + 1.2, y, f"{s:.1f}分 第{int(r)}名", va="center", ha="left", fontsize=7.5)
-        ax.set_yticks(ypos, list(order["town"]))
-        ax.invert_yaxis()
-        ax.set_xlim(0, 118)
-        ax.set_xticks([0, 20, 40, 60, 80, 100])
-        ax.set_xlabel("综合得分（分，满分100）")
-        ax.tick_params(axis="y", length=0)
-        ax.grid(axis="x")
-        ax.set_axisbelow(True)
+        _score_axis(ax, ypos, list(order["town"]), 118, "综合得分（分，满分100）")
         ax.set_title(title)
         return _finish(fig)
 
