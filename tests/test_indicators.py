@@ -518,6 +518,7 @@ def _calls():
         "scaled_values": lambda v, p, t: ind.scaled_values(v, p),
         "composite_score": lambda v, p, t: ind.composite_score(v, p),
         "flags": lambda v, p, t: ind.flags(v, targets=t, profile=p),
+        "up_to": lambda v, p, t: ind.up_to(v, 2023),
         "percentile_points": lambda v, p, t: ind.percentile_points(v["value"], [v["year"], v["indicator"]]),
     }
 
@@ -586,3 +587,11 @@ def test_no_outlier_when_the_median_is_below_min_base():
     assert ind.flags(v, min_base=20)["flag"].tolist() == []
     f = ind.flags(v, min_base=5)
     assert f[["town", "flag", "value", "reference"]].values.tolist() == [["甲镇", "outlier_low", 0.0, 11.0]]
+
+
+def test_up_to_keeps_the_year_and_earlier_and_rejects_an_unknown_year():
+    v = pd.DataFrame({"town": ["甲镇"] * 3, "year": [2022, 2023, 2024], "indicator": ["new_members"] * 3,
+                      "value": [8.0, 10.0, 12.0]})
+    pd.testing.assert_frame_equal(ind.up_to(v, 2023), v.iloc[:2])
+    with pytest.raises(UnknownNameError, match="年度"):
+        ind.up_to(v, 2025)

@@ -36,6 +36,7 @@ __all__ = [
     "town_table",
     "town_year",
     "trend",
+    "up_to",
     "year_table",
     "yoy",
 ]
@@ -147,6 +148,18 @@ def year_table(values: pd.DataFrame, town: str, *, codes=None, labels: bool = Fa
 
 
 trend = year_table
+
+
+def up_to(values: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The rows of ``year`` and earlier: what a report of that year may show (no later data).
+
+    >>> v = pd.DataFrame({"town": ["甲镇"] * 3, "year": [2023, 2024, 2025],
+    ...                   "indicator": ["new_members"] * 3, "value": [10.0, 12.0, 14.0]})
+    >>> up_to(v, 2024)["year"].tolist()
+    [2023, 2024]
+    """
+    _check(values, year=year)
+    return values[values["year"] <= year]
 
 
 # --------------------------------------------------------------------------------------------- yoy
