@@ -6,6 +6,7 @@ Writes three workbooks in the layout users fill (the loaders read exactly this):
   示范县指标数据.xlsx   one sheet per year 2020–2025 (title row, header with units, one row per town, 合计 row)
   乡镇概况.xlsx         the town profile (text for the report's XX places, size figures)
   目标任务.xlsx         yearly targets for a few key indicators (two towns have none)
+  特色做法.xlsx         each town's own named practices per year (sheet 特色做法), from sample_practices.yaml
 
 All names and numbers are invented. A few cells are approximate (``30余``), two are blank (missing),
 two towns without a scenic area report tourism as ``—`` (not applicable).
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
@@ -75,8 +77,8 @@ APPROX = [
 # Cells left blank (missing)
 MISSING = [("河湾镇", 2025, "bilingual_lectures"), ("石门乡", 2022, "care_actions")]
 NO_TARGETS = {"河湾镇", "西滩镇"}
-TARGET_CODES = ["theme_party_days", "new_members", "warning_sessions", "disputes_resolved", "practical_deeds",
-                "tourism_income"]
+# targets are set for indicators where more is better (disputes resolved are not a target: fewer disputes is good)
+TARGET_CODES = ["theme_party_days", "new_members", "warning_sessions", "practical_deeds", "tourism_income"]
 
 
 def generate():
@@ -89,7 +91,7 @@ def generate():
         members = int(round(pop * rng.uniform(0.026, 0.038)))
         branches = vil + int(rng.integers(2, 7))
         profile.append({"县": COUNTY, "乡镇": town, "乡镇类别": kind, "省份": PROVINCE, "分散居住村": herding,
-                        "文旅品牌": brand, "县党代会届次": 15, "行政村数": vil, "户籍人口": pop,
+                        "文旅品牌": brand, "县党代会届次": 15, "县党代会召开年度": 2021, "行政村数": vil, "户籍人口": pop,
                         "党员人数": members, "党支部数": branches})
         level = {code: base * vil * rng.uniform(0.8, 1.25) for code, (base, _) in PER_VILLAGE.items()}
         new_base = float(np.clip(members * rng.uniform(0.017, 0.024), 9, 26))
@@ -110,7 +112,8 @@ def generate():
             row["five_star_branches"] = int(min(branches, round(branches * min(0.9, five_star_share * growth))))
             row["yijiantiao_villages"] = vil if (year >= 2021 or town not in {"柳林镇", "石门乡"}) else vil - 2
             row["weak_org_villages"] = int(rng.integers(1, 4))
-            row["screening_aspects"] = int(rng.integers(4, 8))
+            # the problems found fall into at most as many 方面 as there are problems
+            row["screening_aspects"] = min(int(rng.integers(4, 8)), row["screening_problems"])
             row["monitor_directors_talked"] = vil
             row["discipline_secretary_talks"] = int(rng.integers(2, 5))
             row["warning_sessions"] = int(round(vil * 0.7 * growth * rng.uniform(0.9, 1.1))) + 2
@@ -227,12 +230,48 @@ def write_targets(values, path: Path):
     wb.save(path)
 
 
+def practices() -> list[dict[str, str]]:
+    """One record per town and year from ``sample_practices.yaml`` (``all`` plus that year's own entries,
+    which replace a field of ``all``). 天堂镇 holds the seed report's own practices; 河湾镇 gave none."""
+    raw = yaml.safe_load((ROOT / "sample_practices.yaml").read_text(encoding="utf-8")) or {}
+    cat = load_catalog()
+    records = []
+    for town, *_ in TOWNS:
+        spec = raw.get(town) or {}
+        for year in YEARS:
+            fields = {**(spec.get("all") or {}), **(spec.get(year) or {})}
+            if not fields:
+                continue
+            rec = {"乡镇": town, "年度": year}
+            for code, text in fields.items():
+                name = cat.practice_fields.at[code, "name"]
+                rec[name] = "\n".join(text) if isinstance(text, list) else str(text)
+            records.append(rec)
+    return records
+
+
+def write_practices(records, path: Path):
+    cat = load_catalog()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "特色做法"
+    heads = ["乡镇", "年度"] + list(cat.practice_fields["name"])
+    for j, h in enumerate(heads, start=1):
+        ws.cell(row=1, column=j, value=h)
+    for i, rec in enumerate(records, start=2):
+        for j, h in enumerate(heads, start=1):
+            cell = ws.cell(row=i, column=j, value=rec.get(h))
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    wb.save(path)
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     values, profile = generate()
     write_values(values, OUT / "示范县指标数据.xlsx")
     write_profile(profile, OUT / "乡镇概况.xlsx")
     write_targets(values, OUT / "目标任务.xlsx")
+    write_practices(practices(), OUT / "特色做法.xlsx")
     print(f"已生成示范数据：{OUT}")
 
 

@@ -1,7 +1,8 @@
 """Helpers for the template tests: a profile workbook, and typing values into a written template.
 
 ``fill`` finds a town's row by column A and an indicator's column by its header ``名称（单位）``, the way a
-town office finds where to type; it returns the Excel cell name of every value written.
+town office finds where to type; it returns the Excel cell name of every value written. ``fill_practices``
+does the same in the sheet 特色做法 (header: the practice field's name).
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ def valid_row(year: int, *, shift: int = 0, catalog: Catalog | None = None) -> d
     row: dict[str, object] = {}
     for k, code in enumerate(cat.applicable(year)):
         row[code] = (k % 7) + 1 + shift if cat.frame.at[code, "integer"] else 0.5 + 0.25 * (k % 7)
-    # parts never exceed their whole (profile: at least 6 villages, 8 branches); persons >= households
-    row.update({"yijiantiao_villages": 3, "five_star_branches": 3, "hardship_households": 2, "hardship_persons": 6})
+    # the cross-field rules of data/rules.yaml hold: parts never exceed their whole (profile: at least 6
+    # villages, 8 branches); people are not fewer than households / sessions / teams; problems not fewer
+    # than their aspects (counts are >= 1, so every "more than 0 when" rule holds too)
+    row.update({"yijiantiao_villages": 3, "five_star_branches": 3, "hardship_households": 2, "hardship_persons": 6,
+                "weak_org_villages": 3, "monitor_directors_talked": 3, "provincial_demo_villages": 1,
+                "county_demo_villages": 2, "warning_attendance": 300, "epidemic_teams": 2, "epidemic_members": 30,
+                "livestock_stock": 2.0, "livestock_insured": 1.0, "screening_aspects": 2, "screening_problems": 6})
     return {c: v for c, v in row.items() if c in cat.frame.index and cat.applies(c, year)}
 
 
@@ -64,6 +70,24 @@ def fill(path: Path, values: dict[str, dict[str, object]], *, catalog: Catalog |
         for code, value in row.items():
             cell = f"{columns[cat.label(code)]}{rows[town]}"
             ws[cell] = value
+            cells[(town, code)] = cell
+    wb.save(path)
+    return cells
+
+
+def fill_practices(path: Path, texts: dict[str, dict[str, str]], *,
+                   catalog: Catalog | None = None) -> dict[tuple[str, str], str]:
+    """Type ``texts[town][code]`` into the sheet 特色做法 of the template at ``path``; return (town, code) → cell."""
+    cat = catalog or load_catalog()
+    wb = load_workbook(path)
+    ws = wb["特色做法"]
+    columns = header_columns(ws)
+    rows = {ws.cell(i, 1).value: i for i in range(4, ws.max_row + 1) if ws.cell(i, 1).value}
+    cells = {}
+    for town, row in texts.items():
+        for code, text in row.items():
+            cell = f"{columns[cat.practice_fields.at[code, 'name']]}{rows[town]}"
+            ws[cell] = text
             cells[(town, code)] = cell
     wb.save(path)
     return cells

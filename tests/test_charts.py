@@ -8,6 +8,7 @@ a "Glyph … missing from font" warning while drawing fails the test; ``_draw`` 
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 
 import matplotlib
@@ -151,7 +152,7 @@ def test_town_trend_tiny_has_one_panel_per_indicator_with_gaps(tiny):
     median = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "全县中位数"][0]
     assert list(median.get_ydata()) == [25.0, 25.0]
     assert list(fig.axes[0].get_xticks()) == [2023, 2024]
-    assert "甲镇重点指标变化趋势（2023—2024年）" in _texts(fig)
+    assert "甲镇重点指标变化趋势" not in _texts(fig)  # the report's caption is the title
     assert _draw(fig).startswith(PNG_SIGNATURE)
     assert all(_is_cjk(ax.title) for ax in fig.axes)
 
@@ -194,8 +195,8 @@ def test_town_vs_county_tiny_index_against_median(tiny):
     assert {matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches} == {charts.ACCENT.lower()}
     assert 100 in [ln.get_xdata()[0] for ln in ax.get_lines()]
     texts = _texts(fig)
-    assert "36次" in texts and "0.6万元" in texts and "甲镇2024年重点指标与全县中位数比较" in texts
-    assert _is_cjk(ax.title)
+    assert "36次" in texts and "0.6万元" in texts and "甲镇2024年重点指标与全县中位数比较" not in texts
+    assert ax.get_xlabel() == "指数（全县中位数＝100）" and _is_cjk(ax.xaxis.label)
     _draw(fig)
 
 
@@ -244,9 +245,10 @@ def test_score_breakdown_tiny(tiny_scores):
     assert _yticklabels(ax)[0] == "（一）政治站位" and len(_yticklabels(ax)) == 6
     median = [ln for ln in ax.get_lines() if ln.get_label() == "全县中位数"][0]
     assert list(median.get_xdata()) == [60.0, 50.0, 50.0, 50.0, 60.0, 50.0]
-    assert ax.get_title() == "丙镇2024年各部分得分\n综合得分55.0分，全县第2名（共3个乡镇）"
+    assert ax.get_title() == ""
+    summary = [t for t in ax.texts if t.get_text() == "综合得分55.0分，全县第2名（共3个乡镇）"]
+    assert len(summary) == 1 and _is_cjk(summary[0])
     assert "暂无数据" in _texts(fig)
-    assert _is_cjk(ax.title)
     _draw(fig)
 
 
@@ -254,7 +256,8 @@ def test_score_breakdown_sample(sample_scores):
     fig = charts.score_breakdown(sample_scores, "青石镇", 2025)
     ax = fig.axes[0]
     assert len(ax.patches) == 6
-    assert "综合得分" in ax.get_title() and "共14个乡镇" in ax.get_title()
+    summary = [t.get_text() for t in ax.texts if t.get_text().startswith("综合得分")]
+    assert len(summary) == 1 and "共14个乡镇" in summary[0]
     png = _draw(fig)
     assert png.startswith(PNG_SIGNATURE) and len(png) < 150_000
 
@@ -275,8 +278,8 @@ def test_score_ranking_tiny_sorted_with_rank_labels(tiny_scores):
     colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
     assert colours[1] == charts.ACCENT.lower() and colours[0] != colours[1]
     texts = _texts(fig)
-    assert "81.4分 第1名" in texts and "27.5分 第3名" in texts and "2024年各乡镇综合得分排名" in texts
-    assert _is_cjk(ax.title)
+    assert "81.4分 第1名" in texts and "27.5分 第3名" in texts and "2024年各乡镇综合得分排名" not in texts
+    assert ax.get_xlabel() == "综合得分（分，满分100）" and _is_cjk(ax.xaxis.label)
     _draw(fig)
 
 
@@ -309,14 +312,14 @@ def test_heatmap_tiny_percentiles(tiny):
     assert _yticklabels(ax) == TOWNS
     assert len(fig.axes) == 2  # the heat map and its colour bar
     assert fig.axes[1].get_ylabel() == "相对水平（0=全县最低，100=全县最高）"
-    assert _is_cjk(ax.title) and _is_cjk(fig.axes[1].yaxis.label)
+    assert _is_cjk(ax.get_xticklabels()[0]) and _is_cjk(fig.axes[1].yaxis.label)
     _draw(fig)
 
 
 def test_heatmap_with_profile_uses_size_scaling(tiny, tiny_profile):
     fig = charts.heatmap(tiny, 2024, codes=["theme_party_days"], profile=tiny_profile)
     np.testing.assert_array_equal(_levels(fig)[:, 0], [0.0, 50.0, 100.0])
-    assert "折算" in fig.axes[0].get_title()
+    assert "折算" in fig.axes[0].get_xlabel()
 
 
 def test_heatmap_reverses_less_is_better(tiny):
@@ -327,6 +330,7 @@ def test_heatmap_reverses_less_is_better(tiny):
     fig = charts.heatmap(tiny, 2024, codes=["theme_party_days"], catalog=reversed_cat)
     np.testing.assert_array_equal(_levels(fig)[:, 0], [0.0, 100.0, 50.0])
     assert fig.axes[0].get_xticklabels()[0].get_text().endswith("*")
+    assert fig.axes[0].get_xlabel() == "注：标*的指标越小越好，已反向排序"
 
 
 def test_heatmap_sample(ds):
@@ -378,8 +382,8 @@ def test_movers_tiny_diverging_bars(tiny):
     assert _yticklabels(ax) == ["甲镇", "乙乡"]
     texts = _texts(fig)
     assert "+6次" in texts and f"{MINUS}2次" in texts
-    assert "2024年主题党日活动比上年变化较大的乡镇" in texts
-    assert _is_cjk(ax.title)
+    assert "2024年主题党日活动比上年变化较大的乡镇" not in texts
+    assert ax.get_xlabel() == "比上年增减（次）" and _is_cjk(ax.xaxis.label)
     _draw(fig)
     assert any(t.get_text().startswith(MINUS) for t in ax.get_xticklabels())
 
@@ -449,3 +453,261 @@ def test_nothing_to_draw_gives_a_message_not_an_error(tiny):
     fig = charts.movers(ind.yoy(still), 2024)
     assert "与上年相比无变化或无上年数据" in _texts(fig)
     _draw(fig)
+
+
+# --------------------------------------------------------------------------------------------- one title, no clipping
+# The report's caption (export.FigureHTML) is a figure's only title; the figure itself draws none.
+YEARS6 = list(range(2020, 2026))
+
+
+def _six_years(table: dict) -> pd.DataFrame:
+    """Tidy values for 2020–2025 from ``{code: {town: [six values]}}`` (None = left blank)."""
+    rows = []
+    for code, by_town in table.items():
+        for town, values in by_town.items():
+            for year, value in zip(YEARS6, values):
+                rows.append({"county": "测试县", "town": town, "year": year, "indicator": code,
+                             "value": np.nan if value is None else float(value), "approx": False,
+                             "status": "missing" if value is None else "present", "source": "test"})
+    return pd.DataFrame(rows)
+
+
+# Zeros at the bottom of the axis and the highest value in the last year, where markers get cut.
+SIX = {
+    "theme_party_days": {"甲镇": [0, 10, 20, 30, 40, 50], "乙乡": [5, 0, 8, 9, 12, 6], "丙镇": [7, 7, 7, 7, 7, 7]},
+    "new_members": {"甲镇": [0, 0, 0, 0, 0, 0], "乙乡": [3, 4, None, 5, 6, 9], "丙镇": [1, 2, 3, 2, 1, 0]},
+    "livestock_stock": {"甲镇": [1.2, 1.3, 1.1, 1.4, 1.5, 1.6], "乙乡": [0.8, 0.9, 0.9, 1.0, 1.2, 1.1],
+                        "丙镇": [2.0, 2.1, 2.2, 2.2, 2.3, 2.4]},
+}
+
+
+@pytest.fixture
+def six() -> pd.DataFrame:
+    return _six_years(SIX)
+
+
+@pytest.fixture
+def bracket_catalog():
+    """The catalog with a unit that has brackets of its own, as the report prints it: 万头（只）."""
+    cat = zd.load_catalog()
+    frame = cat.frame.copy()
+    frame.loc["livestock_stock", "unit"] = "万头（只）"
+    return dataclasses.replace(cat, frame=frame)
+
+
+def _all_charts(tiny, tiny_scores, tiny_profile) -> dict[str, Figure]:
+    return {
+        "town_trend": charts.town_trend(tiny, "甲镇"),
+        "town_vs_county": charts.town_vs_county(tiny, "甲镇", 2024),
+        "score_breakdown": charts.score_breakdown(tiny_scores, "乙乡", 2024),
+        "score_ranking": charts.score_ranking(tiny_scores, 2024),
+        "heatmap": charts.heatmap(tiny, 2024, profile=tiny_profile),
+        "county_small_multiples": charts.county_small_multiples(tiny),
+        "movers": charts.movers(ind.yoy(tiny), 2024),
+        "empty town_trend": charts.town_trend(tiny, "甲镇", codes=["tourists"]),
+        "empty movers": charts.movers(ind.yoy(tiny[tiny["year"] == 2024]), 2024),
+    }
+
+
+def test_no_chart_draws_a_title_of_its_own(tiny, tiny_scores, tiny_profile):
+    names = {zd.load_catalog().name(c) for c in zd.load_catalog().value_codes}
+
+    def is_panel_title(title: str) -> bool:  # an indicator with its unit, nothing about the town or the years
+        return title.split("（")[0] in names and not any(t in title for t in TOWNS) and "20" not in title
+
+    for name, fig in _all_charts(tiny, tiny_scores, tiny_profile).items():
+        _draw(fig)
+        assert fig.get_suptitle() == "", name
+        small_multiples = name in ("town_trend", "county_small_multiples")
+        for ax in fig.axes:
+            titles = [ax.get_title(loc) for loc in ("left", "center", "right")]
+            assert titles[0] == titles[2] == "", name
+            # one panel per indicator: its title is the indicator with its unit, nothing about town or years
+            assert is_panel_title(titles[1]) if small_multiples else (titles[1] == ""), (name, titles[1])
+    assert "暂无可绘制的数据" in _texts(charts.town_trend(tiny, "甲镇", codes=["tourists"]))
+
+
+def test_score_breakdown_keeps_the_composite_score_inside_the_axes(tiny_scores):
+    fig = charts.score_breakdown(tiny_scores, "甲镇", 2024)
+    ax = fig.axes[0]
+    summary = [t for t in ax.texts if t.get_text() == "综合得分81.4分，全县第1名（共3个乡镇）"]
+    assert len(summary) == 1
+    _draw(fig)
+    # drawn inside the plot, above the first section's bar
+    box = summary[0].get_window_extent()
+    frame = ax.get_window_extent()
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    first_bar = ax.patches[0].get_window_extent()
+    assert box.y0 >= first_bar.y1
+
+
+def test_heatmap_keeps_its_notes_as_the_axis_label(tiny, tiny_profile):
+    cat = zd.load_catalog()
+    frame = cat.frame.copy()
+    frame.loc["theme_party_days", "polarity"] = -1
+    fig = charts.heatmap(tiny, 2024, profile=tiny_profile, catalog=dataclasses.replace(cat, frame=frame))
+    ax = fig.axes[0]
+    assert ax.get_title() == ""
+    assert ax.get_xlabel() == "注：按行政村数、党员人数或户籍人口折算后比较；标*的指标越小越好，已反向排序"
+    assert _is_cjk(ax.xaxis.label)
+    _draw(fig)
+
+
+def _marker_lines(fig: Figure):
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            if line.get_marker() not in (None, "None", "", " ") and line.get_label() != "全县中位数":
+                yield ax, line
+
+
+@pytest.mark.parametrize("build", [
+    lambda v: charts.town_trend(v, "甲镇"),
+    lambda v: charts.town_trend(v, "丙镇"),
+    lambda v: charts.town_trend(v, "乙乡", show_median=False),
+    lambda v: charts.county_small_multiples(v),
+], ids=["town_trend_甲镇", "town_trend_丙镇", "town_trend_no_median", "county_small_multiples"])
+def test_trend_points_are_never_clipped(six, build):
+    fig = build(six)
+    _draw(fig)
+    checked = 0
+    for ax, line in _marker_lines(fig):
+        y = np.asarray(line.get_ydata(), dtype="float64")
+        x = np.asarray(line.get_xdata(), dtype="float64")
+        ok = ~np.isnan(y)
+        lo, hi = ax.get_ylim()
+        assert np.all((lo < y[ok]) & (y[ok] < hi)), (ax.get_title(), list(y), (lo, hi))
+        # the whole marker, not only its centre, is inside the frame (or drawn unclipped over it)
+        radius = (line.get_markersize() / 2 + line.get_markeredgewidth()) * fig.dpi / 72
+        pix = ax.transData.transform(np.c_[x[ok], y[ok]])
+        frame = ax.get_window_extent()
+        inside = (pix[:, 1] - radius >= frame.y0) & (pix[:, 1] + radius <= frame.y1)
+        assert inside.all() or not line.get_clip_on(), (ax.get_title(), list(y))
+        checked += int(ok.sum())
+    assert checked > 0
+
+
+def test_trend_points_at_the_edges_are_drawn_whole_when_clipping_is_on(six):
+    """Belt and braces: even a clipped line would keep its markers, thanks to the headroom."""
+    fig = charts.town_trend(six, "甲镇")
+    _draw(fig)
+    for ax, line in _marker_lines(fig):
+        y = np.asarray(line.get_ydata(), dtype="float64")
+        y = y[~np.isnan(y)]
+        lo, hi = ax.get_ylim()
+        span = hi - lo
+        radius_data = (line.get_markersize() / 2 + line.get_markeredgewidth()) / 72 * fig.dpi
+        radius_data *= span / ax.get_window_extent().height
+        assert y.max() + radius_data < hi and y.min() - radius_data > lo, ax.get_title()
+
+
+def _year_labels_fit(ax) -> bool:
+    labels = [t for t in ax.get_xticklabels() if t.get_text()]
+    pos = ax.transData.transform(np.c_[ax.get_xticks(), np.zeros(len(ax.get_xticks()))])[:, 0]
+    gap = float(np.min(np.diff(pos)))
+    rotation = labels[0].get_rotation()
+    if rotation == 0:
+        boxes = [t.get_window_extent() for t in labels]
+        return all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))
+    height = labels[0].get_fontsize() * ax.figure.dpi / 72  # parallel slanted labels: distance across them
+    return gap * np.sin(np.radians(rotation)) > height
+
+
+def test_trend_charts_label_every_year_of_a_long_series():
+    twelve = pd.concat([_six_years(SIX).assign(year=lambda f, k=k: f["year"] - 6 * k) for k in (0, 1)],
+                       ignore_index=True)
+    years = list(range(2014, 2026))
+    # three panels as narrow as those of the four-column default
+    for fig in (charts.town_trend(twelve, "甲镇", figsize=(charts.WIDTH * 3 / 4, 2.5)),
+                charts.county_small_multiples(twelve, figsize=(charts.WIDTH * 3 / 4, 2.5))):
+        _draw(fig)
+        for ax in fig.axes:
+            assert [t.get_text() for t in ax.get_xticklabels()] == [str(y) for y in years]
+            assert _year_labels_fit(ax), ax.get_title()
+
+
+@pytest.mark.parametrize("build", [
+    lambda v: charts.town_trend(v, "甲镇"),
+    lambda v: charts.town_trend(v, "甲镇", ncols=2),
+    lambda v: charts.county_small_multiples(v),
+    lambda v: charts.county_small_multiples(v, codes=["theme_party_days"], figsize=(3, 2)),
+], ids=["town_trend", "town_trend_2cols", "county_small_multiples", "county_small_multiples_narrow"])
+def test_trend_charts_label_every_year(six, build):
+    fig = build(six)
+    _draw(fig)
+    for ax in fig.axes:
+        assert list(ax.get_xticks()) == YEARS6
+        assert [t.get_text() for t in ax.get_xticklabels()] == [str(y) for y in YEARS6], ax.get_title()
+        assert _year_labels_fit(ax), ax.get_title()
+
+
+def test_with_unit_never_nests_brackets():
+    assert charts._with_unit("牛羊存栏", "万头（只）") == "牛羊存栏（万头/只）"
+    assert charts._with_unit("牛羊存栏", "万头(只)") == "牛羊存栏（万头/只）"
+    assert charts._with_unit("户均增收", "万元", "乡镇平均") == "户均增收（万元，乡镇平均）"
+    assert charts._with_unit("大小畜投保", "万头（只）", "乡镇平均") == "大小畜投保（万头/只，乡镇平均）"
+    assert charts._with_unit("合计", "") == charts._with_unit("合计", None) == "合计"
+
+
+NESTED = re.compile(r"[（(][^）)]*[（(]")
+
+
+def test_labels_with_a_bracketed_unit_are_not_nested(six, bracket_catalog):
+    cat = bracket_catalog
+    figs = {
+        "town_trend": charts.town_trend(six, "甲镇", codes=["livestock_stock"], catalog=cat),
+        "county_small_multiples": charts.county_small_multiples(six, codes=["livestock_stock"], catalog=cat),
+        "heatmap": charts.heatmap(six, 2025, codes=["livestock_stock"], catalog=cat),
+        "movers": charts.movers(ind.yoy(six, catalog=cat), 2025, "livestock_stock", catalog=cat),
+    }
+    assert figs["town_trend"].axes[0].get_title() == "牛羊存栏（万头/只）"
+    assert figs["county_small_multiples"].axes[0].get_title() == "牛羊存栏（万头/只）"
+    assert figs["heatmap"].axes[0].get_xticklabels()[0].get_text() == "牛羊存栏（万头/只）"
+    assert figs["movers"].axes[0].get_xlabel() == "比上年增减（万头/只）"
+    for name, fig in figs.items():
+        _draw(fig)
+        labels = [ax.get_title() for ax in fig.axes] + [ax.get_xlabel() for ax in fig.axes]
+        labels += [ax.get_ylabel() for ax in fig.axes]
+        labels += [t.get_text() for ax in fig.axes for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        assert not [lab for lab in labels if NESTED.search(lab)], name
+
+
+def test_score_breakdown_zero_is_visible_and_not_read_as_missing(tiny_scores):
+    # 乙乡 scored 0.0 in s4 (lowest of the three towns); 丙镇 has no s3 score at all
+    fig = charts.score_breakdown(tiny_scores, "乙乡", 2024)
+    ax = fig.axes[0]
+    _draw(fig)
+    row = 3  # s4
+    dots = [ln for ln in ax.get_lines() if ln.get_label() != "全县中位数" and 0.0 in list(ln.get_xdata())]
+    assert len(dots) == 1
+    dot = dots[0]
+    k = list(dot.get_xdata()).index(0.0)
+    assert dot.get_ydata()[k] == row and dot.get_markersize() >= 4
+    assert matplotlib.colors.to_hex(dot.get_color()) == charts.ACCENT.lower()
+    assert not dot.get_clip_on()  # drawn whole over the axis, not cut in half
+    label = [t for t in ax.texts if t.get_text().startswith("0.0")]
+    assert [t.get_text() for t in label] == ["0.0（全县最低）"]
+    x, y = label[0].get_position()
+    assert y == row and x < 5  # beside the dot, not beside the county median marker (at 50)
+    assert "暂无数据" not in _texts(fig)
+    # a missing section reads differently: no dot, no number, 暂无数据
+    fig = charts.score_breakdown(tiny_scores, "丙镇", 2024)
+    ax = fig.axes[0]
+    assert [ln for ln in ax.get_lines() if ln.get_label() != "全县中位数"] == []
+    texts = [(t.get_text(), t.get_position()[1]) for t in ax.texts]
+    assert ("暂无数据", 2) in texts
+    assert not [t for t, y in texts if y == 2 and t[0].isdigit()]
+    _draw(fig)
+
+
+def test_score_breakdown_shared_zero_says_so(tiny_scores):
+    shared = tiny_scores.copy()
+    shared.loc[("丙镇", 2024), "s4"] = 0.0
+    fig = charts.score_breakdown(shared, "乙乡", 2024)
+    assert "0.0（并列全县最低）" in [t.get_text() for t in fig.axes[0].texts]
+
+
+def test_score_breakdown_value_label_stays_by_its_bar(tiny_scores):
+    # 乙乡 s1 40.0 with the county median at 60: the label sits by the bar, not after the median marker
+    fig = charts.score_breakdown(tiny_scores, "乙乡", 2024)
+    label = [t for t in fig.axes[0].texts if t.get_text() == "40.0"][0]
+    assert 40 < label.get_position()[0] < 60

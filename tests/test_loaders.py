@@ -575,11 +575,20 @@ def test_town_without_data_in_a_year_warns(data_dir):
     assert "2024年没有数据" in ds.problems[0].message
 
 
-def test_more_five_star_branches_than_branches_warns(data_dir):
+def test_more_five_star_branches_than_branches_is_an_error_naming_both_cells(data_dir):
+    # a cross-field rule of data/rules.yaml (more in test_crosscheck.py); it used to be a warning
     head = ["乡镇", "五星级党支部（个）"]
-    rows = [head, ["甲镇", 13], ["乙乡", 8], ["丙镇", 1]]  # 甲镇 has 12 branches
-    ds = ok(load(data_dir, {"2023": rows}))
-    assert [(p.cell, p.value, p.town, p.expected) for p in ds.problems] == [("B2", "13", "甲镇", "不超过12")]
+    rows = [head, ["甲镇", 13], ["乙乡", 8], ["丙镇", 1]]  # 甲镇 has 12 branches: 乡镇概况 column K, row 2
+    result = load(data_dir, {"2023": rows})
+    assert not result.ok
+    assert [(p.cell, p.value, p.town, p.expected) for p in result.errors] == [("B2", "13", "甲镇", "不超过12个")]
+    p = result.errors[0]
+    assert_located(p, cell="B2", value="13")
+    assert p.message == ("五星级党支部（13个，单元格B2）超过乡镇概况中的党支部数"
+                         "（12个，文件“乡镇概况.xlsx”工作表“乡镇概况”单元格K2）")
+    assert [q.level for q in result.problems] == ["error"]
+    with pytest.raises(DataError):
+        zd.load_dataset(data_dir, cache=False)
 
 
 def test_targets_workbook(data_dir):

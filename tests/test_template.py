@@ -5,6 +5,9 @@ Layout of the sheet for the year (rows are fixed by the template): 1 title, 2 se
 Data validation choice (documented in the template's 填表说明 too): type ``whole`` for counts and ``decimal``
 for amounts with the catalog's range, error style ``warning`` — Excel warns about text but lets the user
 keep it, so ``30余`` and ``—`` can still be typed; the loader checks every cell again.
+
+The sheet 特色做法 (full catalog): 1 title, 2 report sections, 3 header ``乡镇 | 年度 | <practice fields>``,
+4… towns with the year; text cells carry ``textLength`` ≤ the field's max, also with the ``warning`` style.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from tests.template_filling import fill, header_columns, valid_row, write_profile
+from tests.template_filling import fill, fill_practices, header_columns, valid_row, write_profile
 from zhidang_analysis import load_dataset, validate
 from zhidang_analysis.catalog import Catalog, load_catalog
 from zhidang_analysis.cli import main
 from zhidang_analysis.errors import UnknownNameError, ZhidangError
+from zhidang_analysis.practices import PRACTICES_SHEET, split_items
 from zhidang_analysis.template import (
     INSTRUCTIONS_SHEET, PREVIOUS_SHEET, safe_filename, town_template_name, write_template, write_town_templates,
 )
@@ -242,6 +246,192 @@ def test_duplicate_or_empty_town_lists_are_refused(tmp_path, small):
     with pytest.raises(ZhidangError, match="没有乡镇"):
         write_template(tmp_path / "t.xlsx", 2026, [" "], catalog=small)
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------------- 特色做法
+# The catalog's practice fields in order, from column C: 学习载体 C, 学习制度 D, 换届成效 E, 作风建设机制 F,
+# 作风管理制度 G, 在岗督查方式 H, 小微权力检查方法 I, 重点项目类别 J, 主导产业 K, （一）…（六）特色做法 L…Q,
+# 自查问题 R.
+PRACTICE_LETTERS = {"study_carrier": "C", "leading_industries": "K", "s1_practice": "L", "s5_practice": "P",
+                    "own_problems": "R"}
+
+
+def test_practices_sheet_layout_validation_and_protection(tmp_path):
+    cat = load_catalog()
+    fields = cat.practice_fields
+    wb = load_workbook(write_template(tmp_path / "t.xlsx", 2026, ["甲镇", "乙乡"], county="测试县"))
+    assert wb.sheetnames == ["2026", PRACTICES_SHEET, INSTRUCTIONS_SHEET]
+    assert wb.active.title == "2026"
+    ws = wb[PRACTICES_SHEET]
+    assert ws["A1"].value == "测试县2026年度乡镇特色做法填报表"
+    ncols = len(fields) + 2
+    assert f"A1:{ws.cell(1, ncols).column_letter}1" in {str(r) for r in ws.merged_cells.ranges}
+    assert [ws.cell(3, j).value for j in range(1, ncols + 1)] == ["乡镇", "年度", *fields["name"]]
+    assert ws.cell(3, ncols + 1).value is None
+    columns = header_columns(ws)
+    assert {code: columns[fields.at[code, "name"]] for code in PRACTICE_LETTERS} == PRACTICE_LETTERS
+    # report sections above the header; A2:B2 empty
+    assert (ws["A2"].value, ws["B2"].value) == (None, None)
+    assert ws["C2"].value == "（一）提高政治站位，认真履行全面从严治党主体责任"
+    assert ws["K2"].value == "三、下一步工作打算" and ws["R2"].value == "二、存在的问题"
+    # one row per town, the template's year, no text
+    assert [[c.value for c in row] for row in ws.iter_rows(min_row=4, max_row=5, max_col=3)] == [
+        ["甲镇", 2026, None], ["乙乡", 2026, None]]
+    assert all(ws.cell(i, j).value is None for i in (4, 5, 6) for j in range(3, ncols + 1))
+    assert ws["A6"].value is None and ws.max_row == 5
+    assert ws.freeze_panes == "C4"
+    # town and year locked and grey; text cells unlocked, input fill, wrapped; rows tall, paragraphs wide
+    assert ws.protection.sheet
+    for cell in ("A4", "B4", "A5", "B5"):
+        assert ws[cell].protection.locked is True and ws[cell].fill.fgColor.rgb == "00F2F2F2"
+    for cell in ("C4", "L5", "R4"):
+        c = ws[cell]
+        assert c.protection.locked is False and c.fill.fgColor.rgb == "00FFFBE6" and c.alignment.wrap_text
+    assert ws.column_dimensions["C"].width == 30 and ws.column_dimensions["L"].width == 50
+    assert ws.row_dimensions[4].height >= 100
+
+    rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    assert set(rules) == {f"{ws.cell(1, j).column_letter}4:{ws.cell(1, j).column_letter}5"
+                          for j in range(3, ncols + 1)}  # every text cell, not 乡镇 or 年度
+    for code in fields.index:
+        letter = columns[fields.at[code, "name"]]
+        dv = rules[f"{letter}4:{letter}5"]
+        assert (dv.type, dv.operator, dv.formula1) == ("textLength", "lessThanOrEqual", str(fields.at[code, "max"]))
+        assert dv.errorStyle == "warning" and dv.allow_blank and dv.showInputMessage and dv.showErrorMessage
+        assert dv.promptTitle == fields.at[code, "name"]
+        assert len(dv.promptTitle) <= 32 and len(dv.prompt) <= 255 and len(dv.error) <= 225
+        assert f"不超过{fields.at[code, 'max']}字" in dv.prompt and "最多" in dv.error
+    carrier = rules["C4:C5"]
+    assert carrier.formula1 == "40"
+    assert carrier.prompt == ("写入报告第（一）部分；短语，报告把它写进固定的句子；不超过40字。"
+                              "本乡镇打造的理论学习载体名称；报告写作“不断创新学习载体和学习方式……打造××”。"
+                              "\n示例（范本原话）：周四“理论学堂”")
+    assert rules["R4:R5"].formula1 == "600" and "每条一行" in rules["R4:R5"].prompt
+    assert rules["K4:K5"].prompt.startswith("写入报告“三、下一步工作打算”；多项，用顿号“、”分隔；不超过80字。")
+    assert rules["P4:P5"].prompt.endswith("达到了发现问题、整改落实、杜绝出错的目的。")
+
+
+def test_practices_sheet_only_when_the_catalog_has_practice_fields(tmp_path, small):
+    assert small.practice_fields.empty
+    wb = load_workbook(write_template(tmp_path / "t.xlsx", 2026, ["甲镇"], catalog=small))
+    assert PRACTICES_SHEET not in wb.sheetnames
+
+
+def test_instructions_explain_the_practices_sheet(tmp_path):
+    fields = load_catalog().practice_fields
+    ws = load_workbook(write_template(tmp_path / "t.xlsx", 2026, ["甲镇"]))[INSTRUCTIONS_SHEET]
+    rules = [str(c.value) for c in ws["A"] if c.value]
+    [rule] = [r for r in rules if r.startswith("七、“特色做法”工作表")]
+    for words in ("报告只写乡镇在这里写明的做法", "每个乡镇每个年度一行", "Alt+Enter", "用“；”分隔",
+                  "主导产业用顿号“、”分隔", "某一格留空，报告中相应的句子照常写，只是不写这一做法", "请写本乡镇2026年自己的做法"):
+        assert words in rule
+    assert any(r.startswith("八、“2026”和“特色做法”工作表中除填写区域外已锁定") for r in rules)
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    table = rows[rows.index(["所属部分", "列名", "填写方式", "字数上限", "留空时", "含义与示例"]) + 1:]
+    assert [r[1] for r in table] == list(fields["name"])
+    carrier = table[0]
+    assert carrier == ["（一）提高政治站位，认真履行全面从严治党主体责任", "学习载体", "短语", "40字",
+                       "该句照常写，但不写这一做法",
+                       "本乡镇打造的理论学习载体名称；报告写作“不断创新学习载体和学习方式……打造××”\n示例（范本原话）：周四“理论学堂”"]
+    problems = table[list(fields.index).index("own_problems")]
+    assert problems[:5] == ["二、存在的问题", "自查问题", "多条，每条一行", "600字", "该处照常写，但不列这些内容"]
+    assert table[list(fields.index).index("s1_practice")][4] == "该部分不加这一段"
+
+
+def test_filled_practices_load_back_with_their_cells(tmp_path):
+    folder = tmp_path / "in"
+    write_profile(folder)
+    path = write_template(folder / "县汇总.xlsx", 2026, ["甲镇", "乙乡"])
+    fill(path, {"甲镇": valid_row(2026), "乙乡": valid_row(2026, shift=1)})
+    phrase = "周二“田间课堂”"
+    paragraph = "在田间地头开展党员冬春训，把课堂搬到群众家门口。"
+    problems = "部分村级活动场所利用率不高\n个别党员参加组织生活不经常"  # Alt+Enter between the two
+    cells = fill_practices(path, {"甲镇": {"study_carrier": phrase, "s1_practice": paragraph, "own_problems": problems}})
+    assert cells == {("甲镇", "study_carrier"): "C4", ("甲镇", "s1_practice"): "L4", ("甲镇", "own_problems"): "R4"}
+
+    result = validate(folder)
+    assert result.problems == []  # the title and section rows, and 乙乡's row without text, are no trouble
+    ds = result.dataset
+    assert ds.practice("甲镇", 2026) == {
+        "study_carrier": (phrase, "县汇总.xlsx!特色做法!C4"),
+        "s1_practice": (paragraph, "县汇总.xlsx!特色做法!L4"),
+        "own_problems": (problems, "县汇总.xlsx!特色做法!R4"),
+    }
+    assert ds.practice("乙乡", 2026) == {}
+    assert split_items(ds.practice("甲镇", 2026)["own_problems"][0]) == ["部分村级活动场所利用率不高", "个别党员参加组织生活不经常"]
+    assert len(ds.practices) == 3
+
+
+def test_unfilled_practices_sheet_loads_without_a_word(tmp_path):
+    folder = tmp_path / "in"
+    write_profile(folder)
+    fill(write_template(folder / "t.xlsx", 2026, ["甲镇", "乙乡"]),
+         {"甲镇": valid_row(2026), "乙乡": valid_row(2026, shift=1)})
+    result = validate(folder)
+    assert result.problems == [] and result.dataset.practices.empty
+
+
+def test_over_long_practice_is_an_error_naming_the_cell(tmp_path):
+    folder = tmp_path / "in"
+    write_profile(folder)
+    path = write_template(folder / "县汇总.xlsx", 2026, ["甲镇", "乙乡"])
+    fill(path, {"甲镇": valid_row(2026), "乙乡": valid_row(2026, shift=1)})
+    fill_practices(path, {"乙乡": {"study_carrier": "长" * 41, "study_routine": "每天学习一小时"}})
+
+    result = validate(folder)
+    assert not result.ok
+    [err] = result.errors
+    assert (err.file, err.sheet, err.cell, err.town) == ("县汇总.xlsx", PRACTICES_SHEET, "C5", "乙乡")
+    assert "“学习载体”太长（41字）" in err.message and err.expected == "不超过40字"
+
+
+def test_per_town_workbooks_have_their_own_practices_row(tmp_path):
+    folder = tmp_path / "回收"
+    paths = write_town_templates(folder, 2026, ["甲镇", "乙乡"], county="测试县")
+    ws = load_workbook(paths["乙乡"])[PRACTICES_SHEET]
+    assert ws["A1"].value == "测试县乙乡2026年度特色做法填报表"
+    assert (ws["A4"].value, ws["B4"].value, ws["A5"].value) == ("乙乡", 2026, None)
+    assert {str(dv.sqref) for dv in ws.data_validations.dataValidation} >= {"C4", "R4"}
+    for town, shift in (("甲镇", 0), ("乙乡", 1)):
+        fill(paths[town], {town: valid_row(2026, shift=shift)})
+    fill_practices(paths["乙乡"], {"乙乡": {"leading_industries": "高原夏菜种植业、乡村旅游业"}})
+    write_profile(folder)
+
+    result = validate(folder)
+    assert result.problems == []
+    assert result.dataset.practice("乙乡", 2026) == {
+        "leading_industries": ("高原夏菜种植业、乡村旅游业", "2026年乙乡指标填报表.xlsx!特色做法!K4")}
+    assert result.dataset.practice("甲镇", 2026) == {}
+
+
+def test_with_previous_shows_last_years_practices_for_reference_only(tmp_path):
+    folder = tmp_path / "in"
+    write_profile(folder)
+    p2025 = write_template(folder / "2025.xlsx", 2025, ["甲镇", "乙乡"])
+    fill(p2025, {"甲镇": valid_row(2025), "乙乡": valid_row(2025, shift=1)})
+    fill_practices(p2025, {"甲镇": {"study_carrier": "周四“理论学堂”", "own_problems": "问题一\n问题二"}})
+    previous = load_dataset(folder)
+    assert set(previous.practice("甲镇", 2025)) == {"study_carrier", "own_problems"}
+
+    out = tmp_path / "out" / "2026.xlsx"
+    write_template(out, 2026, ["甲镇", "乙乡"], previous=previous)
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["2026", PRACTICES_SHEET, INSTRUCTIONS_SHEET, PREVIOUS_SHEET]
+    # never pre-filled: a practice is written by the town for the year
+    new = wb[PRACTICES_SHEET]
+    assert all(new.cell(i, j).value is None for i in (4, 5) for j in range(3, new.max_column + 1))
+    ref = wb[PREVIOUS_SHEET]
+    rows = [[c.value for c in row[:3]] for row in ref.iter_rows()]
+    start = rows.index(["乡镇", "项目", "上年填写内容"])
+    assert str(rows[start - 1][0]).startswith("2025年特色做法（仅供参考")
+    assert rows[start + 1:start + 3] == [["甲镇", "学习载体", "周四“理论学堂”"], ["甲镇", "自查问题", "问题一\n问题二"]]
+    assert ref.protection.sheet
+
+    # the reference text is not read: the filled 2026 workbook has no practices
+    fill(out, {"甲镇": valid_row(2026), "乙乡": valid_row(2026, shift=1)})
+    shutil.copy(folder / "乡镇概况.xlsx", out.parent / "乡镇概况.xlsx")
+    result = validate(out.parent)
+    assert result.problems == [] and result.dataset.practices.empty
 
 
 # --------------------------------------------------------------------------------------------- CLI

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 import yaml
@@ -20,7 +21,7 @@ from .errors import UnknownNameError
 
 _COLUMNS = [
     "name", "unit", "section", "integer", "min", "max", "first_year", "last_year",
-    "polarity", "origin", "key", "numeral", "additive", "help",
+    "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem",
 ]
 
 # Characters that differ between how people type a header and how the catalog spells it.
@@ -59,12 +60,16 @@ class Catalog:
     ``frame``: one row per indicator code (see ``data/catalog.yaml`` for the columns' meaning).
     ``sections``: section code → Chinese title. ``profile_fields``: text columns of the profile sheet.
     ``coverage``: ratios the seed implies (index code; columns name, numerator, denominator).
+    ``practice_fields``: the text columns of the 特色做法 sheet (index code; name, section, kind, max, help).
+    ``sentences``: how section （六） is composed from its indicators' phrases (name → lead/tail/requires).
     """
 
     frame: pd.DataFrame
     sections: dict
     profile_fields: pd.DataFrame
     coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    practice_fields: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sentences: dict = field(default_factory=dict)
 
     # -- lookups -------------------------------------------------------------------------------
     @property
@@ -192,10 +197,22 @@ def _read_yaml(name: str):
     return yaml.safe_load(text)
 
 
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Read the indicator catalog: the packaged ``data/catalog.yaml``, or a county's own copy at ``path``.
+
+    A county whose towns grow tea instead of 高原夏菜 copies the packaged file, edits it (names, units,
+    (六) phrases) and passes it as ``catalog=load_catalog("my_catalog.yaml")`` to the loaders.
+    Cached per path: a catalog is read-only data.
+    """
+    return _load_catalog(None if path is None else str(Path(path).resolve()))
+
+
 @functools.cache
-def load_catalog() -> Catalog:
-    """Read the packaged catalog (cached: it is immutable package data)."""
-    raw = _read_yaml("catalog.yaml")
+def _load_catalog(path: str | None) -> Catalog:
+    if path is None:
+        raw = _read_yaml("catalog.yaml")
+    else:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     rows = []
     for entry in raw["indicators"]:
         years = entry.get("years") or [None, None]
@@ -216,6 +233,10 @@ def load_catalog() -> Catalog:
                 "numeral": entry.get("numeral", "arabic"),
                 "additive": bool(entry.get("additive", True)),
                 "help": entry.get("help", ""),
+                "sentence": entry.get("sentence"),
+                "phrase": entry.get("phrase"),
+                "join": entry.get("join", "，"),
+                "problem": bool(entry.get("problem", int(entry.get("polarity", 1)) != 0)),
             }
         )
     frame = pd.DataFrame(rows).set_index("code")[_COLUMNS]
@@ -231,8 +252,15 @@ def load_catalog() -> Catalog:
     bad = set(coverage["numerator"]).union(coverage["denominator"]) - set(frame.index)
     if bad:
         raise ValueError(f"catalog.yaml: coverage refers to unknown codes {sorted(bad)}")
+    practice_fields = pd.DataFrame(raw.get("practice_fields", []),
+                                   columns=["code", "name", "section", "kind", "max", "example", "help"])
+    practice_fields = practice_fields.set_index("code").fillna({"example": "", "help": ""})
+    sentences = {str(k): dict(v or {}) for k, v in (raw.get("sentences") or {}).items()}
+    unknown = set(frame["sentence"].dropna()) - set(sentences)
+    if unknown:
+        raise ValueError(f"catalog.yaml: phrases name sentences that `sentences:` does not list: {sorted(unknown)}")
     return Catalog(frame=frame, sections=dict(raw["sections"]), profile_fields=profile_fields,
-                   coverage=coverage)
+                   coverage=coverage, practice_fields=practice_fields, sentences=sentences)
 
 
 @functools.cache

@@ -18,6 +18,11 @@ Every figure is built inside :func:`chart_style` (``matplotlib.rc_context(STYLE)
 before it is returned, so its tick labels are created with the style's font even when the caller later
 draws the figure outside that context.
 
+No chart draws a title of its own: the caption the report gives it (``export.FigureHTML(fig, caption)``)
+is its only title, so the image never carries a second, different one. What a title used to say that the
+caption does not (the composite score and rank of :func:`score_breakdown`, the notes of :func:`heatmap`)
+is written inside the axes. Small multiples keep one short title per panel (the indicator and its unit).
+
 Colours are sober and print in greys: the subject (the town of the report, a favourable bar) is the one
 dark accent :data:`ACCENT`; everything else is grey.
 """
@@ -29,6 +34,7 @@ import functools
 import importlib.util
 import io
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -185,10 +191,10 @@ def _finish(fig: Figure) -> Figure:
     return fig
 
 
-def _empty(fig: Figure, title: str, message: str = "暂无可绘制的数据") -> Figure:
+def _empty(fig: Figure, message: str = "暂无可绘制的数据") -> Figure:
+    """A placeholder figure: the message in the middle of a bare axes (the caption says what is missing)."""
     ax = fig.add_subplot()
     ax.set_axis_off()
-    ax.set_title(title)
     ax.text(0.5, 0.5, message, ha="center", va="center", color=GREY, transform=ax.transAxes)
     return _finish(fig)
 
@@ -215,6 +221,40 @@ def _signed(x: float, suffix: str = "") -> str:
     return ("+" if x > 0 else "") + _fmt(x) + suffix
 
 
+_INNER_BRACKETS = re.compile(r"\s*[（(]\s*([^（）()]*?)\s*[）)]")
+
+
+def _flat_unit(unit) -> str:
+    """A unit without brackets of its own, so that it can go inside a label's brackets: ``万头（只）`` →
+    ``万头/只``, ``(只)`` → ``只``."""
+    if unit is None or (not isinstance(unit, str) and pd.isna(unit)):
+        return ""
+    return _INNER_BRACKETS.sub(r"/\1", str(unit).strip()).strip("/")
+
+
+def _with_unit(name: str, unit=None, *notes: str) -> str:
+    """``name（unit，note…）``: one pair of full-width brackets, never nested; empty parts are left out.
+
+    Every chart label that carries a unit is built here.
+
+    >>> _with_unit("牛羊存栏", "万头（只）")
+    '牛羊存栏（万头/只）'
+    >>> _with_unit("户均增收", "万元", "乡镇平均")
+    '户均增收（万元，乡镇平均）'
+    >>> _with_unit("乡镇数", "")
+    '乡镇数'
+    """
+    parts = [p for p in (_flat_unit(unit), *(_flat_unit(n) for n in notes)) if p]
+    return f"{name}（{'，'.join(parts)}）" if parts else name
+
+
+def _label(code: str, cat: Catalog, *notes: str) -> str:
+    """An indicator's name with its unit (and notes): ``牛羊存栏（万头/只）``; an unknown code as is."""
+    if code not in cat:
+        return _with_unit(str(code), "", *notes)
+    return _with_unit(cat.name(code), cat.frame.at[code, "unit"], *notes)
+
+
 def _pol(code: str, cat: Catalog) -> int:
     return int(cat.frame.at[code, "polarity"]) if code in cat else 1
 
@@ -224,18 +264,49 @@ def _grid(n: int, ncols: int) -> tuple[int, int]:
     return math.ceil(n / ncols), ncols
 
 
-def _year_axis(ax, years: list[int], ncols: int) -> None:
-    """A tick per year; in narrow panels only every other year is labelled, always the latest one."""
-    step = 1 if len(years) * ncols <= 12 else (2 if len(years) <= 10 else 5)
-    labels = [str(y) if (years[-1] - y) % step == 0 else "" for y in years]
-    ax.set_xticks(years, labels)
+# Width of a four-digit year at the style's x tick size (7.5 pt), in inches, and the room each panel loses
+# to its y tick labels; measured on the Noto Sans CJK SC digits.
+_YEAR_LABEL_IN = 0.22
+_PANEL_MARGIN_IN = 0.45
+
+
+def _year_axis(ax, years: list[int], panel_width: float) -> None:
+    """A labelled tick for every year of the data, none skipped.
+
+    The labels stand upright when they fit side by side in a panel ``panel_width`` inches wide; else they
+    are slanted (45°), or set vertically and, for very many years, smaller, so that they never overlap.
+    """
+    ax.set_xticks(years, [str(y) for y in years])
     ax.set_xlim(years[0] - 0.4, years[-1] + 0.4)
+    gap = (panel_width - _PANEL_MARGIN_IN) / (len(years) - 0.2)  # inches between two ticks
+    size = float(STYLE["xtick.labelsize"])
+    if len(years) < 2 or gap >= _YEAR_LABEL_IN + 0.05:
+        return
+    height = size / 72 * 1.15  # a slanted or vertical label needs its line height across
+    rotation = 45 if gap * math.sin(math.radians(45)) >= height else 90
+    if rotation == 90 and gap < height:
+        size = max(5.0, gap / 1.15 * 72)
+    ax.tick_params(axis="x", labelrotation=rotation, labelsize=size, pad=1)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right" if rotation == 45 else "center")
+        label.set_rotation_mode("anchor" if rotation == 45 else "default")
 
 
-def _value_axis(ax, integer: bool, nonneg: bool) -> None:
+def _value_axis(ax, shown, integer: bool, nonneg: bool) -> None:
+    """Y axis of a trend panel with room above the highest and below the lowest point, so that no marker
+    touches the frame; a non-negative series starts at 0 (a point at 0 sits a little above the x axis)."""
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=integer, min_n_ticks=3))
-    if nonneg:
-        ax.set_ylim(bottom=0)
+    shown = np.asarray(shown, dtype="float64")
+    shown = shown[~np.isnan(shown)]
+    if shown.size:
+        lo, hi = float(shown.min()), float(shown.max())
+        base = 0.0 if nonneg else lo
+        span = hi - base
+        if span <= 0:
+            span = abs(hi) if hi != 0 else 1.0
+        pad = 0.08 * span
+        bottom = base if (nonneg and lo > 0) else base - pad
+        ax.set_ylim(bottom, hi + pad)
     ax.grid(axis="y")
     ax.set_axisbelow(True)
 
@@ -281,6 +352,8 @@ def town_trend(values: pd.DataFrame, town: str, codes=None, *, catalog: Catalog 
     ``codes`` defaults to the catalog's key indicators; indicators the town never reported are left out,
     so the number of panels is the number of indicators with data. The town's line is the accent colour,
     missing years are gaps; ``show_median`` adds the county median of each year as a grey dashed line.
+    Every year of ``values`` is a labelled tick; each panel is titled with the indicator and its unit, the
+    legend names the town. No figure title: the report's caption is the title.
     Raises :class:`UnknownNameError` for an unknown town or indicator code.
     """
     cat = _cat(catalog)
@@ -290,10 +363,9 @@ def town_trend(values: pd.DataFrame, town: str, codes=None, *, catalog: Catalog 
     codes = list(codes) if codes is not None else _key_codes(cat)
     mine = present[(present["town"] == town) & present["indicator"].isin(codes)]
     codes = _codes_with_data(mine, codes)
-    title = f"{town}重点指标变化趋势（{years[0]}—{years[-1]}年）"
     with chart_style():
         if not codes:
-            return _empty(_new_figure(WIDTH, 2.5, figsize), title)
+            return _empty(_new_figure(WIDTH, 2.5, figsize))
         wide = mine.pivot_table(index="year", columns="indicator", values="value", aggfunc="first")
         wide = wide.reindex(index=years)
         median = (present[present["indicator"].isin(codes)]
@@ -306,17 +378,16 @@ def town_trend(values: pd.DataFrame, town: str, codes=None, *, catalog: Catalog 
             if show_median:
                 ax.plot(years, median[code].to_numpy(dtype="float64"), color=GREY, lw=1.0, ls="--",
                         label="全县中位数")
-            ax.plot(years, y, color=ACCENT, marker="o", ms=3.5, label=town)
-            ax.set_title(cat.label(code) if code in cat else code, fontsize=8.5)
-            _year_axis(ax, years, ncols)
+            ax.plot(years, y, color=ACCENT, marker="o", ms=3.5, label=town, clip_on=False, zorder=3)
+            ax.set_title(_label(code, cat), fontsize=8.5)
+            _year_axis(ax, years, fig.get_figwidth() / ncols)
             shown = np.r_[y, median[code].to_numpy(dtype="float64")] if show_median else y
             integer = bool(cat.frame.at[code, "integer"]) if code in cat else False
-            _value_axis(ax, integer, bool(np.nanmin(shown) >= 0))
+            _value_axis(ax, shown, integer, bool(np.nanmin(shown) >= 0))
         handles = [Line2D([], [], color=ACCENT, marker="o", ms=3.5, label=town)]
         if show_median:
             handles.append(Line2D([], [], color=GREY, lw=1.0, ls="--", label="全县中位数"))
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-        fig.suptitle(title)
         return _finish(fig)
 
 
@@ -329,7 +400,8 @@ def town_vs_county(values: pd.DataFrame, town: str, year: int, codes=None, *,
     than the median in the accent colour, worse in light grey, equal (or a neutral indicator) in grey.
     Indicators the town did not report, and those whose county median is zero, negative or missing, are
     left out, so the number of bars is the number of indicators compared. ``codes`` defaults to the key
-    indicators. Raises :class:`UnknownNameError` for an unknown town, year or code.
+    indicators. No title: the report's caption names the town and the year. Raises
+    :class:`UnknownNameError` for an unknown town, year or code.
     """
     cat = _cat(catalog)
     _check(values, town=town, year=year, codes=codes, catalog=cat)
@@ -339,10 +411,9 @@ def town_vs_county(values: pd.DataFrame, town: str, year: int, codes=None, *,
     mine = mine.set_index("indicator").reindex([c for c in codes if c in set(mine["indicator"])])
     ok = mine["value"].notna() & mine["county_median"].notna() & (mine["county_median"] > 0)
     mine = mine[ok]
-    title = f"{town}{year}年重点指标与全县中位数比较"
     with chart_style():
         if mine.empty:
-            return _empty(_new_figure(WIDTH, 2.5, figsize), title)
+            return _empty(_new_figure(WIDTH, 2.5, figsize))
         index = (mine["value"] / mine["county_median"] * 100.0).to_numpy(dtype="float64")
         colours, kinds = [], []
         for code, ix in zip(mine.index, index):
@@ -367,9 +438,8 @@ def town_vs_county(values: pd.DataFrame, town: str, year: int, codes=None, *,
         ax.set_yticks(ypos, names)
         ax.invert_yaxis()
         ax.set_xlim(0, xmax * 1.22)
-        ax.set_xlabel("指数（全县中位数＝100）")
+        ax.set_xlabel(_with_unit("指数", "全县中位数＝100"))
         ax.tick_params(axis="y", length=0)
-        ax.set_title(title)
         legend = {"better": (ACCENT, "优于全县中位数"), "equal": (GREY, "与全县中位数持平"),
                   "worse": (GREY_LIGHT, "不及全县中位数")}
         handles = [Patch(color=c, label=lab) for k, (c, lab) in legend.items() if k in kinds]
@@ -382,9 +452,12 @@ def score_breakdown(scores: pd.DataFrame, town: str, year: int, *, catalog: Cata
     """The town's section scores (0–100) as bars, with the county median of each section as a marker.
 
     ``scores`` is :func:`indicators.composite_score` output (index (town, year); columns s1…s6, score,
-    rank). The title carries the composite score and rank: ``综合得分81.4分，全县第1名（共14个乡镇）``.
-    A section without a score keeps its label and is marked 暂无数据 (no bar), so the number of bars is
-    the number of sections scored. Raises :class:`UnknownNameError` for an unknown town or year.
+    rank). A line at the top of the plot gives the composite score and rank:
+    ``综合得分81.4分，全县第1名（共14个乡镇）`` (no title: the report's caption names the town and year).
+    Each bar is labelled with its score. A score of 0 (the county's lowest) is a dot on the axis labelled
+    ``0.0（全县最低）`` (``并列全县最低`` when shared); a section without a score keeps its label and is
+    marked 暂无数据 (no bar, no dot), so the number of bars is the number of sections scored.
+    Raises :class:`UnknownNameError` for an unknown town or year.
     """
     cat = _cat(catalog)
     _check_scores(scores, town=town, year=year)
@@ -403,8 +476,9 @@ def score_breakdown(scores: pd.DataFrame, town: str, year: int, *, catalog: Cata
         summary = f"综合得分{float(score):.1f}分"
         if not pd.isna(rank):
             summary += f"，全县第{int(rank)}名（共{n_towns}个乡镇）"
+    xmax = 108
     with chart_style():
-        fig = _new_figure(WIDTH, 0.42 * len(sections) + 1.5, figsize)
+        fig = _new_figure(WIDTH, 0.42 * len(sections) + 1.8, figsize)
         ax = fig.add_subplot()
         ypos = np.arange(len(sections))
         vals = row[sections].to_numpy(dtype="float64")
@@ -412,17 +486,39 @@ def score_breakdown(scores: pd.DataFrame, town: str, year: int, *, catalog: Cata
         ax.barh(ypos[has], vals[has], color=ACCENT, height=0.55, label=f"{town}得分")
         med = median.to_numpy(dtype="float64")
         ax.plot(med, ypos, ls="none", marker="|", ms=15, mew=2.2, color=GREY_DARK, label="全县中位数",
-                zorder=3)
-        for y, v, m in zip(ypos, vals, med):
+                zorder=3, clip_on=False)
+        zero = has & (vals == 0)
+        if zero.any():  # a zero-length bar is invisible: mark the score on the axis
+            ax.plot(vals[zero], ypos[zero], ls="none", marker="o", ms=5, color=ACCENT, zorder=4,
+                    clip_on=False, label="_zero")
+        units_per_inch = xmax / max(fig.get_figwidth() - 1.2, 1.0)
+        for y, s, v, m in zip(ypos, sections, vals, med):
             if np.isnan(v):
                 ax.text(1, y, "暂无数据", va="center", ha="left", fontsize=7.5, color=GREY)
-            else:
-                ax.text(max(v, m if not np.isnan(m) else v) + 1.5, y, f"{v:.1f}", va="center",
-                        ha="left", fontsize=7.5)
-        _score_axis(ax, ypos, [section_label(s, cat) for s in sections], 108, "分项得分（分，满分100）")
-        ax.set_title(f"{town}{year}年各部分得分\n{summary}")
-        fig.legend(loc="outside lower center", ncols=2)
+                continue
+            text = f"{v:.1f}"
+            if v == 0:
+                others = yearly[s].drop(town, errors="ignore")
+                if not (others < 0).any():
+                    text += "（并列全县最低）" if (others == 0).any() else "（全县最低）"
+            x = v + 1.5
+            width = _text_width_in(text, 7.5) * units_per_inch
+            if not np.isnan(m) and v - 0.5 < m < x + width + 1.5:  # the median marker would cross the label
+                x = m + 1.5
+            ax.text(x, y, text, va="center", ha="left", fontsize=7.5)
+        _score_axis(ax, ypos, [section_label(s, cat) for s in sections], xmax,
+                    _with_unit("分项得分", "分", "满分100"))
+        ax.set_ylim(len(sections) - 0.5, -1.35)  # a row above the first section for the summary
+        ax.text(0.6, -0.95, summary, va="center", ha="left", fontsize=8.5, color="#222222", zorder=5,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+        fig.legend(loc="outside lower center", ncols=2)  # the zero dots ("_zero") are labelled in place
         return _finish(fig)
+
+
+def _text_width_in(text: str, size: float) -> float:
+    """Rough width in inches of ``text`` set at ``size`` points: a CJK character is 1 em, others ~0.56 em."""
+    ems = sum(1.0 if ord(ch) > 0x2E7F else 0.56 for ch in text)
+    return ems * size / 72.0
 
 
 def _score_axis(ax, ypos, labels, xmax: float, xlabel: str) -> None:
@@ -441,8 +537,8 @@ def _score_axis(ax, ypos, labels, xmax: float, xlabel: str) -> None:
 def score_ranking(scores: pd.DataFrame, year: int, *, highlight: str | None = None, figsize=None) -> Figure:
     """Towns ranked by composite score in ``year``: plain horizontal bars, best at the top, each annotated
     with its score and rank (``81.4分 第1名``). ``highlight`` draws one town in the accent colour (the
-    others grey). Towns without a score are left out. Raises :class:`UnknownNameError` for an unknown
-    year or highlighted town.
+    others grey). Towns without a score are left out. No title: the report's caption names the year.
+    Raises :class:`UnknownNameError` for an unknown year or highlighted town.
     """
     _check_scores(scores, town=highlight, year=year)
     yearly = scores.xs(year, level="year")
@@ -450,10 +546,9 @@ def score_ranking(scores: pd.DataFrame, year: int, *, highlight: str | None = No
     rank = yearly["rank"] if "rank" in yearly else yearly["score"].rank(method="min", ascending=False)
     order = yearly.assign(_rank=rank.astype("float64")).reset_index()
     order = order.sort_values(["_rank", "score", "town"], ascending=[True, False, True], kind="stable")
-    title = f"{year}年各乡镇综合得分排名"
     with chart_style():
         if order.empty:
-            return _empty(_new_figure(WIDTH, 2.5, figsize), title)
+            return _empty(_new_figure(WIDTH, 2.5, figsize))
         n = len(order)
         fig = _new_figure(WIDTH, 0.27 * n + 1.1, figsize)
         ax = fig.add_subplot()
@@ -462,8 +557,7 @@ def score_ranking(scores: pd.DataFrame, year: int, *, highlight: str | None = No
         ax.barh(ypos, order["score"].to_numpy(dtype="float64"), color=colours, height=0.66)
         for y, s, r in zip(ypos, order["score"], order["_rank"]):
             ax.text(s + 1.2, y, f"{s:.1f}分 第{int(r)}名", va="center", ha="left", fontsize=7.5)
-        _score_axis(ax, ypos, list(order["town"]), 118, "综合得分（分，满分100）")
-        ax.set_title(title)
+        _score_axis(ax, ypos, list(order["town"]), 118, _with_unit("综合得分", "分", "满分100"))
         return _finish(fig)
 
 
@@ -477,7 +571,8 @@ def heatmap(values: pd.DataFrame, year: int, codes=None, *, profile: pd.DataFram
     (polarity −1) the order is reversed so that 100 is still the best; such columns are marked ``*``.
     With ``profile`` the values are first made comparable across towns of different size exactly as in
     :func:`indicators.scaled_values`. Cells show the value actually reported (``annotate``); blank cells
-    with ``—`` were not reported. ``codes`` defaults to the key indicators with data that year.
+    with ``—`` were not reported. ``codes`` defaults to the key indicators with data that year. No title:
+    the notes (size scaling, reversed columns) are the x-axis label, ``注：…``.
     Raises :class:`UnknownNameError` for an unknown year or code.
     """
     cat = _cat(catalog)
@@ -500,7 +595,6 @@ def heatmap(values: pd.DataFrame, year: int, codes=None, *, profile: pd.DataFram
     level = level.reindex(index=towns, columns=codes)
     raw = p.pivot_table(index="town", columns="indicator", values="value", aggfunc="first")
     raw = raw.reindex(index=towns, columns=codes)
-    title = f"{year}年各乡镇重点指标相对水平"
     notes = []
     if profile is not None:
         notes.append("按行政村数、党员人数或户籍人口折算后比较")
@@ -509,7 +603,7 @@ def heatmap(values: pd.DataFrame, year: int, codes=None, *, profile: pd.DataFram
         notes.append("标*的指标越小越好，已反向排序")
     with chart_style():
         if not codes or not towns:
-            return _empty(_new_figure(WIDTH, 2.5, figsize), title)
+            return _empty(_new_figure(WIDTH, 2.5, figsize))
         fig = _new_figure(WIDTH, 0.27 * len(towns) + 2.2, figsize)
         ax = fig.add_subplot()
         data = np.ma.masked_invalid(level.to_numpy(dtype="float64"))
@@ -522,16 +616,17 @@ def heatmap(values: pd.DataFrame, year: int, codes=None, *, profile: pd.DataFram
                     colour = "white" if (not pd.isna(lv) and lv >= 60) else "#222222"
                     ax.text(j, i, _fmt(v) if not pd.isna(v) else "—", ha="center", va="center",
                             fontsize=6, color=colour if not pd.isna(v) else GREY)
-        labels = [(cat.label(c) if c in cat else c) + ("*" if c in reversed_codes else "") for c in codes]
+        labels = [_label(c, cat) + ("*" if c in reversed_codes else "") for c in codes]
         ax.set_xticks(np.arange(len(codes)), labels, rotation=45, ha="right", rotation_mode="anchor",
                       fontsize=7)
         ax.set_yticks(np.arange(len(towns)), towns)
         ax.tick_params(length=0)
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)
-        ax.set_title(title + (f"\n（{'；'.join(notes)}）" if notes else ""))
+        if notes:
+            ax.set_xlabel("注：" + "；".join(notes), fontsize=7.5, color=GREY_DARK, labelpad=6)
         cbar = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.02, aspect=30)
-        cbar.set_label("相对水平（0=全县最低，100=全县最高）")
+        cbar.set_label(_with_unit("相对水平", "0=全县最低", "100=全县最高"))
         cbar.set_ticks([0, 25, 50, 75, 100])
         cbar.outline.set_visible(False)
         return _finish(fig)
@@ -542,8 +637,9 @@ def county_small_multiples(values: pd.DataFrame, codes=None, *, catalog: Catalog
     """County totals of the key indicators over the years, one panel per indicator with data.
 
     The total is the sum over the towns that reported for additive indicators (catalog ``additive``) and
-    the towns' mean for the others (rates, averages; titled 乡镇平均). A year in which some town left the
-    indicator unfilled (status ``missing``) is drawn as a hollow point: its sum is understated.
+    the towns' mean for the others (rates, averages; titled 乡镇平均); the legend says so. Every year is a
+    labelled tick. A year in which some town left the indicator unfilled (status ``missing``) is drawn as a
+    hollow point: its sum is understated. No figure title: the report's caption is the title.
     Raises :class:`UnknownNameError` for an unknown code.
     """
     cat = _cat(catalog)
@@ -560,10 +656,9 @@ def county_small_multiples(values: pd.DataFrame, codes=None, *, catalog: Catalog
     if "status" in values.columns:
         miss = values[values["status"] == "missing"]
         incomplete = set(zip(miss["indicator"], miss["year"].astype(int)))
-    title = f"全县重点指标变化（{years[0]}—{years[-1]}年，各乡镇合计）"
     with chart_style():
         if not codes:
-            return _empty(_new_figure(WIDTH, 2.5, figsize), title)
+            return _empty(_new_figure(WIDTH, 2.5, figsize))
         nrows, ncols = _grid(len(codes), ncols)
         fig = _new_figure(WIDTH, 1.55 * nrows + 0.75, figsize)
         any_incomplete = False
@@ -571,22 +666,23 @@ def county_small_multiples(values: pd.DataFrame, codes=None, *, catalog: Catalog
             ax = fig.add_subplot(nrows, ncols, i + 1)
             series = (sums if additive[code] else means).loc[code].reindex(years)
             y = series.to_numpy(dtype="float64")
-            ax.plot(years, y, color=ACCENT, marker="o", ms=3.5)
+            ax.plot(years, y, color=ACCENT, marker="o", ms=3.5, clip_on=False, zorder=3)
             hollow = [k for k, yr in enumerate(years) if (code, yr) in incomplete and not np.isnan(y[k])]
             if hollow:
                 any_incomplete = True
                 ax.plot([years[k] for k in hollow], y[hollow], ls="none", marker="o", ms=4.5,
-                        mfc="white", mec=ACCENT, mew=1.2, zorder=3)
-            name, unit = (cat.name(code), cat.frame.at[code, "unit"]) if code in cat else (code, "")
-            ax.set_title(f"{name}（{unit}）" if additive[code] else f"{name}（{unit}，乡镇平均）", fontsize=8.5)
-            _year_axis(ax, years, ncols)
+                        mfc="white", mec=ACCENT, mew=1.2, zorder=4, clip_on=False)
+            ax.set_title(_label(code, cat) if additive[code] else _label(code, cat, "乡镇平均"), fontsize=8.5)
+            _year_axis(ax, years, fig.get_figwidth() / ncols)
             integer = bool(cat.frame.at[code, "integer"]) if code in cat else False
-            _value_axis(ax, integer and additive[code], bool(np.nanmin(y) >= 0))
+            _value_axis(ax, y, integer and additive[code], bool(np.nanmin(y) >= 0))
+        series = ("各乡镇合计" if all(additive.values()) else
+                  "各乡镇平均" if not any(additive.values()) else "各乡镇合计（标“乡镇平均”的为各乡镇平均）")
+        handles = [Line2D([], [], color=ACCENT, marker="o", ms=3.5, label=series)]
         if any_incomplete:
-            fig.legend(handles=[Line2D([], [], ls="none", marker="o", ms=4.5, mfc="white", mec=ACCENT,
-                                       label="空心点：当年有乡镇未填报，合计偏低")],
-                       loc="outside lower center")
-        fig.suptitle(title)
+            handles.append(Line2D([], [], ls="none", marker="o", ms=4.5, mfc="white", mec=ACCENT,
+                                  label="空心点：当年有乡镇未填报，合计偏低"))
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
         return _finish(fig)
 
 
@@ -599,7 +695,8 @@ def movers(yoy_frame: pd.DataFrame, year: int, code: str | None = None, n: int =
     ``by="rate"`` by the growth rate in percent. Up to ``n`` rises (top, largest first) and ``n`` falls
     (bottom, largest at the bottom) are drawn as diverging bars around 0; towns without change or without
     a previous value are left out. Colour by polarity: a change for the better (``improved``) in the accent
-    colour, for the worse in grey, a neutral indicator in light grey. Raises :class:`UnknownNameError` for
+    colour, for the worse in grey, a neutral indicator in light grey. No title: the report's caption names
+    the indicator and the year; the x-axis label gives the unit. Raises :class:`UnknownNameError` for
     an unknown year or code.
     """
     if by not in ("change", "rate"):
@@ -619,13 +716,11 @@ def movers(yoy_frame: pd.DataFrame, year: int, code: str | None = None, n: int =
     rises = sub[sub["_x"] > 0].sort_values(["_x", "town"], ascending=[False, True]).head(n)
     falls = sub[sub["_x"] < 0].sort_values(["_x", "town"], ascending=[True, True]).head(n).iloc[::-1]
     shown = pd.concat([rises, falls])
-    name = cat.name(code) if code in cat else str(code)
     unit = cat.frame.at[code, "unit"] if code in cat else ""
     suffix = "%" if by == "rate" else unit
-    title = f"{year}年{name}比上年变化较大的乡镇"
     with chart_style():
         if shown.empty:
-            return _empty(_new_figure(WIDTH, 2.5, figsize), title, "与上年相比无变化或无上年数据")
+            return _empty(_new_figure(WIDTH, 2.5, figsize), "与上年相比无变化或无上年数据")
         k = len(shown)
         fig = _new_figure(WIDTH, 0.3 * k + 1.4, figsize)
         ax = fig.add_subplot()
@@ -654,8 +749,7 @@ def movers(yoy_frame: pd.DataFrame, year: int, code: str | None = None, n: int =
         ax.spines["left"].set_visible(False)
         ax.grid(axis="x")
         ax.set_axisbelow(True)
-        ax.set_xlabel("比上年增长率（%）" if by == "rate" else f"比上年增减（{unit}）")
-        ax.set_title(title)
+        ax.set_xlabel(_with_unit("比上年增长率", "%") if by == "rate" else _with_unit("比上年增减", unit))
         legend = {"better": (ACCENT, "向好"), "worse": (GREY, "向差"), "na": (GREY_LIGHT, "中性指标")}
         handles = [Patch(color=c, label=lab) for kd, (c, lab) in legend.items() if kd in kinds]
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))

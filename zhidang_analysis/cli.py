@@ -198,10 +198,12 @@ def _check_town_year(data, town: str | None, year: int):
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
               help="报告输出文件夹。")
 @click.option("--no-yoy", is_flag=True, help="不写与上年的比较。")
-@click.option("--no-general-problems", is_flag=True, help="“存在的问题”只写数据反映的问题，不保留三条共性问题。")
+@click.option("--no-general-problems", is_flag=True,
+              help="“存在的问题”只写数据反映的问题和乡镇自查问题，不足三条时也不用共性问题补足。")
 @click.option("--round-approx", is_flag=True, help="把20以上的计数写成“30余”式约数。")
+@click.option("--sign-date", default="", help="落款日期，如“2026年1月8日”（默认：报告年度的12月31日）。")
 @click.option("--timeout", type=int, default=600, show_default=True, help="单个单元格的最长运行时间（秒）。")
-def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, timeout) -> None:
+def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, sign_date, timeout) -> None:
     """生成一个乡镇某一年度的报告：运行 notebooks/town_report.ipynb 并导出 HTML。
 
     输出 <out>/<年度>/<乡镇>.html，旁边是运行后的 <乡镇>.ipynb。
@@ -211,7 +213,8 @@ def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, ti
     _check_town_year(data, town, year)
     try:
         result = run_town_report(town, year, data=data, out=out, timeout=timeout, yoy=not no_yoy,
-                                 general_problems=not no_general_problems, round_approx=round_approx)
+                                 general_problems=not no_general_problems, round_approx=round_approx,
+                                 sign_date=sign_date)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"已生成报告：{result.html}（用时{result.seconds:.1f}秒）")

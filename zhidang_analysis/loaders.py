@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
+from . import practices as _practices
 from .catalog import Catalog, load_catalog, normalize_header
 from .errors import DataError, UnknownNameError
 
@@ -207,6 +208,7 @@ class Dataset:
     catalog: Catalog
     problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    practices: pd.DataFrame = field(default_factory=_practices.empty)
 
     @property
     def towns(self) -> list[str]:
@@ -253,7 +255,14 @@ class Dataset:
     def copy(self) -> Dataset:
         """A copy whose tables can be changed without touching this one."""
         return Dataset(values=self.values.copy(), profile=self.profile.copy(), targets=self.targets.copy(),
-                       catalog=self.catalog, problems=list(self.problems), files=list(self.files))
+                       catalog=self.catalog, problems=list(self.problems), files=list(self.files),
+                       practices=self.practices.copy())
+
+    def practice(self, town: str, year: int) -> dict[str, tuple[str, str]]:
+        """The town's own practices of ``year`` from the sheet 特色做法: field code → (text, source)."""
+        p = self.practices
+        rows = p[(p["town"] == town) & (p["year"] == int(year))]
+        return {r.field: (r.text, r.source) for r in rows.itertuples()}
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -396,6 +405,11 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
                     col.add("error", sheet, where, None, f"“{fields.at[code, 'name']}”不能为空", "填写内容", town)
                 elif text and isinstance(choices, list) and text not in choices:
                     col.add("error", sheet, where, text, f"“{fields.at[code, 'name']}”填写不正确", "“" + "”或“".join(choices) + "”", town)
+                elif text and code == "county_congress_year":
+                    m = _YEAR_SHEET.match(_text(_show(raw)))
+                    if not m:
+                        col.add("error", sheet, where, text, f"“{fields.at[code, 'name']}”不是年份", "四位数年份，如2021", town)
+                    text = m.group("year") if m else ""
                 record[code] = text
             else:
                 try:
@@ -660,7 +674,16 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
                                 "没有找到乡镇概况表", f"某个工作簿中有名为“{PROFILE_SHEET}”的工作表"))
     known = set(profiles) if profiles else None
 
-    # 2. yearly values and targets
+    # 2. the towns' own practices (text), from any workbook's sheet 特色做法
+    practice_rows: list[tuple] = []
+    practice_seen: dict[tuple[str, int], str] = {}
+    for f, sheets in workbooks.items():
+        for sheet, df in sheets.items():
+            if _text(sheet) == _practices.PRACTICES_SHEET:
+                _practices.parse_sheet(df, sheet, _Collector(f, problems, exclude), cat, known, practice_rows,
+                                       practice_seen)
+
+    # 3. yearly values and targets
     rows: list[tuple] = []
     target_rows: list[tuple] = []
     where_from: dict[tuple[str, int], str] = {}
@@ -677,7 +700,7 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
         years_seen: dict[int, str] = {}
         for sheet, df in workbooks[f].items():
             name = _text(sheet)
-            if name == PROFILE_SHEET or name in {_text(s) for s in IGNORED_SHEETS}:  # names NFKC-normalised like the sheet
+            if name in {PROFILE_SHEET, _practices.PRACTICES_SHEET} or name in {_text(s) for s in IGNORED_SHEETS}:  # names NFKC-normalised like the sheet
                 continue
             m = _YEAR_SHEET.match(name)
             if not m:
@@ -718,9 +741,15 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
         for y in sorted(set(values["year"]) - have):
             problems.append(Problem("warning", origin[town].split("”")[0].removeprefix("文件“"), PROFILE_SHEET, None, town,
                                     f"乡镇“{town}”在{y}年没有数据", "", town))
-    _consistency(values, profile, problems, cat)
+    _consistency(values, profile, problems, cat, files)
+    practices = _practices.frame(practice_rows)
+    stray = practices[~practices["year"].isin(values["year"].unique())]
+    for r in stray.drop_duplicates(["town", "year"]).itertuples():
+        file, sheet, cell = r.source.split("!")
+        problems.append(Problem("warning", file, sheet, cell, r.town, f"特色做法中的{r.year}年没有指标数据，该行不会写入报告",
+                                "", r.town))
     ds = Dataset(values=values, profile=profile, targets=targets, catalog=cat,
-                 problems=[p for p in problems if p.level != "error"], files=files)
+                 problems=[p for p in problems if p.level != "error"], files=files, practices=practices)
     return ValidationResult(problems, ds)
 
 
@@ -760,31 +789,12 @@ def _sort_values(values: pd.DataFrame, profile: pd.DataFrame, cat: Catalog) -> p
     return values.loc[idx].reset_index(drop=True)
 
 
-def _consistency(values: pd.DataFrame, profile: pd.DataFrame, problems: list, cat: Catalog):
-    """Cross-indicator checks: parts never exceed their whole."""
-    wide = values.pivot_table(index=["town", "year"], columns="indicator", values="value", aggfunc="first")
-    src = values.set_index(["town", "year", "indicator"])["source"]
-    rules = [
-        ("five_star_branches", "party_branches", "五星级党支部数超过党支部总数"),
-        ("yijiantiao_villages", "villages", "实现“一肩挑”的村数超过行政村总数"),
-    ]
-    for part, whole, msg in rules:
-        if part not in wide.columns:
-            continue
-        limit = wide.index.get_level_values("town").map(profile[whole])
-        bad = wide[part].to_numpy() > limit.to_numpy()
-        for (town, year) in wide.index[bad]:
-            s = src.get((town, year, part), "")
-            file, sheet, cell = (s.split("!") + [None, None])[:3]
-            problems.append(Problem("warning", file, sheet, cell, _show(wide.at[(town, year), part]),
-                                    msg, f"不超过{_show(profile.at[town, whole])}", town, part))
-    if {"hardship_households", "hardship_persons"} <= set(wide.columns):
-        bad = wide["hardship_persons"] < wide["hardship_households"]
-        for (town, year) in wide.index[bad.to_numpy()]:
-            s = src.get((town, year, "hardship_persons"), "")
-            file, sheet, cell = (s.split("!") + [None, None])[:3]
-            problems.append(Problem("warning", file, sheet, cell, _show(wide.at[(town, year), "hardship_persons"]),
-                                    "特殊困难人群人数少于户数", f"不少于{_show(wide.at[(town, year), 'hardship_households'])}", town, "hardship_persons"))
+def _consistency(values: pd.DataFrame, profile: pd.DataFrame, problems: list, cat: Catalog, files=()):
+    """Cross-field rules of ``data/rules.yaml`` (see :mod:`.crosscheck`): each broken rule is an error
+    naming every cell involved; ``files`` let it name a size figure's cell in the 乡镇概况 sheet."""
+    from .crosscheck import check
+
+    problems += check(values, profile, cat, files)
 
 
 def load_dataset(*paths: str | Path, catalog: Catalog | None = None, cache: bool = True,

@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from . import indicators as ind
 from .catalog import Catalog, year_phrases
 from .loaders import Dataset
+from .practices import split_items
 
 __all__ = ["ReportOptions", "TownReport", "chinese_numeral", "chinese_year", "format_number", "town_report"]
 
@@ -94,6 +95,110 @@ def percent_text(rate: float) -> str:
     return f"{abs(rate) * 100:.1f}".removesuffix(".0")
 
 
+def missing_label(name: str, unit: str) -> str:
+    """How a missing number is named in its 【待补：…】 marker.
+
+    >>> missing_label("主题党日活动", "次"), missing_label("发展党员问题排查方面数", "个")
+    ('主题党日活动次数', '发展党员问题排查方面数')
+    >>> missing_label("牛羊存栏", "万头（只）"), missing_label("旅游综合收入", "万元")
+    ('牛羊存栏数', '旅游综合收入')
+    """
+    name = name.strip("“”")
+    if name.endswith(("数", "次", "人次", "轮次")):
+        return name
+    if unit in _MEASURE:
+        return name + _MEASURE[unit]
+    return name + "数" if unit.startswith("万") and not unit.endswith("元") else name
+
+
+def congress_ordinal(ordinal: float, held: object, year: int) -> float:
+    """The ordinal of the county Party congress whose goals a report of ``year`` cites.
+
+    ``ordinal`` was held in ``held`` (the profile's 县党代会召开年度); county congresses meet every five
+    years, so a report of a later term cites a later congress and one of an earlier term an earlier one.
+    Without ``held`` the ordinal is taken as given.
+
+    >>> congress_ordinal(15, "2021", 2020), congress_ordinal(15, "2021", 2025), congress_ordinal(15, "2021", 2026)
+    (14, 15, 16)
+    """
+    try:
+        held = int(str(held).strip())
+    except (TypeError, ValueError):
+        return ordinal
+    return int(ordinal) + (int(year) - held) // 5
+
+
+_SCALE_TEXT = {"per_village": "按村均计", "per_100_members": "按每百名党员计", "per_10k_people": "按每万人计"}
+
+
+def _scale_text(scale: str) -> str:
+    return _SCALE_TEXT.get(scale, "")
+
+
+def _fmt_scaled(x: float) -> str:
+    """A size-scaled value: one decimal (two below 1), no trailing zeros."""
+    if pd.isna(x):
+        return ""
+    return f"{x:.2f}".rstrip("0").rstrip(".") if abs(x) < 1 else f"{x:.1f}".removesuffix(".0")
+
+
+def _count_word(k: int) -> str:
+    """连续两年 / 连续三年 (两 before a measure word)."""
+    return "两" if k == 2 else chinese_numeral(k)
+
+
+def county_context(ds: Dataset, year: int) -> pd.DataFrame:
+    """Every town's standing per indicator in ``year``, the material of the sentences only its data can write.
+
+    One row per (town, indicator) present that year: ``scale``/``scaled`` (size-scaled value, as the composite
+    score scales it), ``rank`` (1 = best by polarity; neutral indicators by value) and ``n_towns`` among the
+    county's reporting towns, ``median`` (of the scaled values), ``streak`` (consecutive yearly increases
+    ending this year), ``record`` (higher than every earlier year) and ``first_year`` (first year present),
+    and ``target``/``completion``/``target_source`` where the town had a target.
+    """
+    cat = ds.catalog
+    v = ind.up_to(ds.values, year)
+    now = ind.scaled_values(v[v["year"] == year], ds.profile, catalog=cat)
+    now = now[now["scaled"].notna()]
+    pol = now["indicator"].map(cat.frame["polarity"]).replace(0, 1)
+    key = now["scaled"] * pol
+    g = key.groupby(now["indicator"])
+    out = now[["town", "indicator", "value", "scale", "scaled"]].copy()
+    out["rank"] = g.rank(method="min", ascending=False)
+    out["rank_max"] = g.rank(method="max", ascending=False)
+    out["n_towns"] = g.transform("count")
+    out["median"] = now.groupby("indicator")["scaled"].transform("median")
+
+    present = v[(v["status"] == "present") & v["value"].notna()].sort_values("year", kind="stable")
+    hist = present.groupby(["town", "indicator"])
+    earlier_max = present[present["year"] < year].groupby(["town", "indicator"])["value"].max()
+    first = hist["year"].min()
+    y = ind.yoy(present, catalog=cat)
+    rising = y[(y["change"] > 0) & (y["prev_year"] == y["year"] - 1)]
+    rising_years = set(zip(rising["town"], rising["indicator"], rising["year"]))
+
+    def streak(town: str, code: str) -> int:
+        k = 0
+        while (town, code, year - k) in rising_years:
+            k += 1
+        return k
+
+    keys = list(zip(out["town"], out["indicator"]))
+    out["streak"] = [streak(t, c) for t, c in keys]
+    out["first_year"] = [first.get(k, year) for k in keys]
+    prev = pd.Series([earlier_max.get(k, float("nan")) for k in keys], index=out.index)
+    out["record"] = prev.notna() & (out["value"] > prev)
+
+    t = ds.targets[ds.targets["year"] == year]
+    if len(t):
+        t = t.rename(columns={"source": "target_source"})[["town", "indicator", "target", "target_source"]]
+        out = out.merge(t, on=["town", "indicator"], how="left")
+        out["completion"] = out["value"] / out["target"].where(out["target"] > 0)
+    else:
+        out = out.assign(target=float("nan"), target_source="", completion=float("nan"))
+    return out.reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------------- options
 class HTML(Markup):
     """Safe HTML that Jupyter (and so the exported report) displays as HTML, not as its text."""
@@ -106,10 +211,13 @@ class HTML(Markup):
 class ReportOptions:
     """What a user can switch in a report.
 
-    ``yoy``: year-over-year context after key numbers. ``general_problems``: keep the seed's three general
-    problems beside the data-driven ones. ``round_approx``: write counts of 20 and more as ``30余``.
-    ``max_findings``: sections turned into data-driven problems. ``drop_threshold``: share of decline that is
-    flagged (see :func:`indicators.flags`).
+    ``yoy``: year-over-year context after key numbers. ``general_problems``: when the data-driven problems and
+    the town's own (自查问题) are fewer than three, fill 二、存在的问题 up to three with the seed's general
+    self-criticisms (off: only the town's real shortfalls). ``round_approx``: write counts of 20 and more as
+    ``30余``. ``max_findings``: sections turned into data-driven problems. ``drop_threshold``: share of decline
+    that is flagged (see :func:`indicators.flags`). ``nearly_met``: a target completed at this share or more is
+    told as 基本完成 and is not a problem. ``sign_date``: the date under the sign-off (default: the last day of
+    the report year, ``2025年12月31日``).
     """
 
     yoy: bool = True
@@ -117,6 +225,8 @@ class ReportOptions:
     round_approx: bool = False
     max_findings: int = 3
     drop_threshold: float = 0.2
+    nearly_met: float = 0.95
+    sign_date: str = ""
 
 
 @dataclass
@@ -188,6 +298,7 @@ class _Filler:
         y = ind.yoy(v[v["town"] == town], catalog=self.cat)
         self.yoy = y[y["year"] == year].set_index("indicator")
         self.profile = ds.profile.loc[town]
+        self.practices = ds.practice(town, year)
         self.missing: dict[str, str] = {}
 
     # -- values -------------------------------------------------------------------------------
@@ -198,6 +309,8 @@ class _Filler:
             value = self.profile.get(code, math.nan)
             status = "missing" if pd.isna(value) else "present"
             src = str(self.profile.get("source", "")).rsplit("!", 1)[0] + "（乡镇概况）"
+            if code == "county_congress_ordinal" and status == "present":
+                value = congress_ordinal(value, self.profile.get("county_congress_year"), self.year)
             return value, False, status, src
         if not self.cat.applies(code, self.year) or code not in self.rows.index:
             return math.nan, False, "na" if not self.cat.applies(code, self.year) else "missing", ""
@@ -217,7 +330,7 @@ class _Filler:
             return Markup(_NA)
         name = row["name"]
         if status != "present":
-            label = name if name.endswith(tuple(_MEASURE.values())) else name + _MEASURE.get(row["unit"], f"（{row['unit']}）")
+            label = missing_label(name, row["unit"])
             self.missing[code] = source
             return Markup(
                 f'{_NUM}<span class="missing" data-indicator="{code}" data-year="{self.year}" '
@@ -225,6 +338,8 @@ class _Filler:
                 f"【待补：{escape(label)}】</span>"
             )
         digits = format_number(value, integer=bool(row["integer"]), numeral=row["numeral"])
+        if row["numeral"] == "chinese" and value == 2 and not prefix:
+            digits = "两"  # 两轮、两个方面 (but 第二次)
         approx_word = ""
         if approx:
             approx_word = "余"
@@ -240,8 +355,11 @@ class _Filler:
             f"{escape(unit)}</span>"
         )
 
-    def change(self, code: str) -> Markup:
-        """Year-over-year phrase after a number: ``，比上年增加3次``, ``，同比增长12.5%``, ``，与上年持平``."""
+    def change(self, code: str, sep: str = "，") -> Markup:
+        """Year-over-year phrase after a number: ``，比上年增加3次``, ``，同比增长12.5%``, ``，与上年持平``.
+
+        ``sep`` is the punctuation before it (``、`` when a second number of the same clause follows).
+        """
         if not self.options.yoy or code not in self.yoy.index:
             return Markup("")
         r = self.yoy.loc[code]
@@ -260,7 +378,7 @@ class _Filler:
         prev_source = self._source(code, prev_year)
         title = (f"{row['name']} · {prev_year}年为{format_number(r['prev_value'], integer=bool(row['integer']))}"
                  f"{row['unit']} · 来源：{prev_source}")
-        return Markup(f'，<span class="chg" data-indicator="{code}" data-year="{prev_year}" '
+        return Markup(f'{escape(sep)}<span class="chg" data-indicator="{code}" data-year="{prev_year}" '
                       f'data-source="{escape(prev_source)}" title="{escape(title)}">{escape(text)}</span>')
 
     def _source(self, code: str, year: int) -> str:
@@ -314,16 +432,263 @@ class _Filler:
         return Markup(f'<span class="profile" data-field="{field_code}" data-source="{escape(source)}" '
                       f'title="{escape(f"乡镇概况 · {label} · 来源：{source}")}">{escape(t)}</span>')
 
+    # -- the town's own practices (sheet 特色做法) -----------------------------------------------
+    def has(self, code: str) -> bool:
+        """Whether the town wrote this practice for this year."""
+        return code in self.practices
+
+    def practice(self, code: str) -> Markup:
+        """The town's own text (escaped, with its source), or the not-applicable mark so its clause is dropped."""
+        if code not in self.practices:
+            return Markup(_NA)
+        text, source = self.practices[code]
+        fields = self.cat.practice_fields
+        if fields.at[code, "kind"] == "paragraph" and not text.endswith(("。", "！", "？", "”", "）")):
+            text += "。"
+        label = fields.at[code, "name"]
+        return Markup(f'<span class="practice" data-field="{code}" data-source="{escape(source)}" '
+                      f'title="{escape(f"特色做法 · {label} · 来源：{source}")}">{escape(text)}</span>')
+
+    def items(self, code: str) -> list[Markup]:
+        """A list practice (自查问题, 主导产业) as escaped items, each with the cell it came from."""
+        if code not in self.practices:
+            return []
+        text, source = self.practices[code]
+        label = self.cat.practice_fields.at[code, "name"]
+        title = escape(f"特色做法 · {label} · 来源：{source}")
+        return [Markup(f'<span class="practice" data-field="{code}" data-source="{escape(source)}" title="{title}">'
+                       f"{escape(item)}</span>")
+                for item in split_items(text, by_dunhao=code == "leading_industries")]
+
+    def industries(self) -> Markup:
+        """``做优A、做强B，做精C`` from the town's 主导产业 (empty when it named none)."""
+        items = self.items("leading_industries")
+        if not items:
+            return Markup("")
+        verbs = ["做优", "做强", "做精", "做大", "做特", "做活"]
+        parts = [Markup(verbs[i % len(verbs)]) + item for i, item in enumerate(items)]
+        if len(parts) <= 2:
+            return Markup("、").join(parts) + Markup("，")
+        return Markup("、").join(parts[:-1]) + Markup("，") + parts[-1] + Markup("，")
+
+    def cadres(self) -> str:
+        """镇村干部 in a 镇; 乡村两级干部 in a 乡 (乡村干部 would read as "rural cadres")."""
+        return "乡村两级干部" if self.kind == "乡" else "镇村干部"
+
+    @property
+    def kind(self) -> str:
+        return str(self.profile.get("town_kind") or "镇")
+
+    # -- catalog-driven sections ((六)) --------------------------------------------------------
+    def section_text(self, section: str) -> Markup:
+        """Sentences of ``section`` composed from its indicators' catalog phrases (see catalog.yaml ``sentences``).
+
+        A phrase is left out when its number does not apply or is zero; text in ``[ ]`` (a verb the phrase
+        shares with the one before) is written only when that phrase before was left out; a sentence whose
+        ``requires`` codes have no value is left out whole.
+        """
+        f = self.cat.frame
+        rows = f[(f["section"] == section) & f["phrase"].notna()]
+        out = []
+        for name, spec in self.cat.sentences.items():
+            codes = list(rows.index[rows["sentence"] == name])
+            if not codes:
+                continue
+            requires = spec.get("requires") or []
+            if requires and all(self.value(c) is None for c in requires):
+                continue
+            kept: list[Markup] = []
+            dropped_join = None  # the punctuation of the first phrase left out since the last one kept
+            for code in codes:
+                phrase = self._phrase(code, rows.at[code, "phrase"], shared=dropped_join is not None)
+                marks = _MARKS.findall(str(phrase))
+                if _NA in marks or (_ZERO in marks and _NUM not in marks):
+                    dropped_join = dropped_join or rows.at[code, "join"]
+                    continue
+                sep = (dropped_join or rows.at[code, "join"]) if kept else ""
+                dropped_join = None
+                kept.append(Markup(escape(sep)) + phrase)
+            if not kept:
+                continue
+            body = Markup("").join(kept)
+            lead = self._fill(spec.get("lead") or "")
+            if lead and _NA not in lead:
+                body = lead + Markup("，") + body
+            if spec.get("tail"):
+                body = body + Markup("，") + self._fill(spec["tail"])
+            out.append(body + Markup("。"))
+        return Markup("").join(out)
+
+    def _phrase(self, code: str, phrase: str, *, shared: bool) -> Markup:
+        text = re.sub(r"\[([^\]]*)\]", (lambda m: m.group(1)) if shared else "", phrase)
+        return self._fill(text, code)
+
+    def _fill(self, text: str, code: str | None = None) -> Markup:
+        """Render a catalog phrase: ``{}`` this number, ``{chg}`` its change, ``{code}`` another number or profile
+        text, and any Jinja the phrase holds (``{% if has('…') %}``)."""
+        def field(m: re.Match) -> str:
+            key = m.group(1)
+            if key == "":
+                return f"{{{{ n('{code}') }}}}"
+            if key == "chg":
+                return f"{{{{ chg('{code}') }}}}"
+            if key in self.cat:
+                return f"{{{{ n('{key}') }}}}"
+            if key in self.cat.profile_fields.index:
+                return f"{{{{ p('{key}') }}}}"
+            if key in self.cat.practice_fields.index:
+                return f"{{{{ pr('{key}') }}}}"
+            raise ValueError(f"catalog phrase “{text}” names an unknown field {{{key}}}")
+
+        source = re.sub(r"\{(\w*)\}", field, text)
+        template = template_environment().from_string(source)
+        return Markup(template.render(n=self.number, chg=self.change, p=self.text, pr=self.practice, has=self.has))
+
+    # -- sentences only this town's data can write ---------------------------------------------
+    def highlights(self, section: str, context: pd.DataFrame, limit: int = 3) -> Markup:
+        """One sentence of the town's standing in ``section``: its rank in the county, a run of increases,
+        its best year, a target completed, or (when nothing stands out) its level beside the county median.
+
+        ``context`` is :func:`_county_context` for this year: one row per (town, indicator).
+        """
+        codes = [c for c in self.cat.in_section(section) if self.cat.applies(c, self.year)]
+        mine = context[(context["town"] == self.town) & context["indicator"].isin(codes)]
+        if mine.empty:
+            return Markup("")
+        facts: dict[str, list[tuple[float, str, Markup]]] = {}
+        for r in mine.itertuples():
+            for fact in self._facts(r):
+                facts.setdefault(r.indicator, []).append(fact)
+        if not facts:
+            return self._fallback(mine)
+        key = self.cat.frame["key"]
+        ranked = sorted(facts.items(), key=lambda kv: -(sum(w for w, _, _ in kv[1]) + bool(key[kv[0]])))[:limit]
+        # indicators whose only fact is the same (为2020年以来最高) are told together: A、B均为2020年以来最高
+        alone: dict[str, list[str]] = {}
+        for code, fs in ranked:
+            if len(fs) == 1:
+                alone.setdefault(fs[0][1], []).append(code)
+        parts, told = [], set()
+        for code, fs in ranked:
+            if code in told:
+                continue
+            fs = sorted(fs, key=lambda t: -t[0])
+            same = alone.get(fs[0][1], []) if len(fs) == 1 else []
+            if len(same) > 1:
+                names = "、".join(self._short_name(c) for c in same)
+                parts.append(Markup(escape(names)) + Markup("均") + fs[0][2])
+                told.update(same)
+                continue
+            parts.append(Markup(escape(self._short_name(code))) + Markup("，").join(f for _, _, f in fs))
+        return Markup("；").join(parts) + Markup("。")
+
+    def _short_name(self, code: str) -> str:
+        row = self.cat[code]
+        name = row["name"].strip("“”")
+        return name
+
+    def _facts(self, r) -> list[tuple[float, str, Markup]]:
+        """The notable facts of one indicator for this town: (weight, kind, text); a higher weight is more
+        notable, and facts of the same kind read the same for any indicator (so they can be told together)."""
+        row = self.cat[r.indicator]
+        out: list[tuple[float, Markup]] = []
+        pol = int(row["polarity"])
+        # a rank is notable when at most two other towns are as good (not a tie of many at the top), on an
+        # indicator that is not a coverage count (those are told as a 覆盖率) and a scaled value of at least 1
+        if (pol != 0 and r.n_towns >= 5 and r.rank_max <= 3 and r.scaled >= 1
+                and r.indicator not in set(self.cat.coverage["numerator"])):
+            scale, digits = _scale_text(r.scale), _fmt_scaled(r.scaled)
+            title = (f"{row['name']} · 全县{int(r.n_towns)}个乡镇{scale or '按填报数'}排名 · "
+                     f"本乡镇{digits}{row['unit']}")
+            out.append((4 - r.rank, f"rank{r.indicator}",
+                        self._provenance(f"{scale}{digits}{row['unit']}，居全县第{int(r.rank)}位", title)))
+        if pol > 0 and r.streak >= 2:
+            title = f"{row['name']} · {self.year - int(r.streak)}—{self.year}年逐年增加"
+            out.append((r.streak - 0.5, f"streak{int(r.streak)}",
+                        self._provenance(f"连续{_count_word(int(r.streak))}年增长", title)))
+        if pol > 0 and r.record and r.first_year <= self.year - 3:
+            title = f"{row['name']} · {int(r.first_year)}—{self.year}年各年数值中最高"
+            out.append((1.5, f"record{int(r.first_year)}", self._provenance(f"为{int(r.first_year)}年以来最高", title)))
+        if pol != 0 and pd.notna(r.completion):
+            source = r.target_source
+            title = (f"{row['name']} · {self.year}年目标{format_number(r.target, integer=bool(row['integer']))}"
+                     f"{row['unit']} · 来源：{source}")
+            if r.completion >= 1:
+                out.append((3, f"target{r.indicator}",
+                            self._provenance(f"完成年度目标的{percent_text(r.completion)}%", title, source)))
+            elif r.completion >= self.options.nearly_met:
+                out.append((1, f"nearly{r.indicator}",
+                            self._provenance(f"基本完成年度目标（完成{percent_text(r.completion)}%）", title, source)))
+        return out
+
+    def _fallback(self, mine: pd.DataFrame) -> Markup:
+        """The section's first reported indicator beside the county median (when nothing stands out)."""
+        mine = mine[mine["n_towns"] >= 3]
+        if mine.empty:
+            return Markup("")
+        key = self.cat.frame["key"]
+        mine = mine.assign(_k=~mine["indicator"].map(key).astype(bool))
+        r = mine.sort_values("_k", kind="stable").iloc[0]
+        row = self.cat[r["indicator"]]
+        scale = _scale_text(r["scale"])
+        title = f"{row['name']} · {self.year}年全县{int(r['n_towns'])}个乡镇{scale or '填报数'}的中位数"
+        mine_text = f"{scale}{_fmt_scaled(r['scaled'])}{row['unit']}"
+        median = self._provenance(f"{_fmt_scaled(r['median'])}{row['unit']}", title)
+        return (Markup(escape(self._short_name(r["indicator"]))) + self._provenance(mine_text, title)
+                + Markup("，全县中位数为") + median + Markup("。"))
+
+    def target_state(self, context: pd.DataFrame) -> str:
+        """``met`` (every target of the year reached), ``nearly`` (all at least ``nearly_met``), ``missed``
+        or ``none`` (no target that year)."""
+        mine = context[(context["town"] == self.town) & context["completion"].notna()
+                       & (context["indicator"].map(self.cat.frame["polarity"]) != 0)]
+        if mine.empty:
+            return "none"
+        if (mine["completion"] >= 1).all():
+            return "met"
+        if (mine["completion"] >= self.options.nearly_met).all():
+            return "nearly"
+        return "missed"
+
     # -- findings ------------------------------------------------------------------------------
+    def lagging(self, context: pd.DataFrame) -> pd.DataFrame:
+        """Shortfalls against the county that are not outliers, as flag rows: ``lagging`` where the town is
+        among the last three of at least five reporting towns and at least 10% worse than the median (size-
+        scaled); ``slip`` where a headline indicator fell by 10% or more (less than a ``decline``)."""
+        self._context = context[context["town"] == self.town].set_index("indicator")
+        c = self._context
+        pol = c.index.map(self.cat.frame["polarity"]).to_numpy()
+        worse = pd.Series(pol, index=c.index) * (c["scaled"] - c["median"]) < -0.1 * c["median"].abs()
+        problem = c.index.map(self.cat.frame["problem"]).to_numpy(dtype=bool)
+        lag = c[problem & (pol != 0) & (c["n_towns"] >= 5) & (c["rank"] >= c["n_towns"] - 2) & worse & (c["median"] >= 1)
+                & ~c.index.isin(self.cat.coverage["numerator"])]
+        rows = [{"town": self.town, "year": self.year, "indicator": code, "flag": "lagging", "value": r["value"],
+                 "reference": r["median"], "ratio": r["rank"]} for code, r in lag.iterrows()]
+        y = self.yoy
+        if len(y):
+            pol = y.index.map(self.cat.frame["polarity"]).to_numpy()
+            key = y.index.map(self.cat.frame["key"]).to_numpy(dtype=bool)
+            y = y[key & (pol > 0) & (y["rate"] <= -0.1).to_numpy() & (y["rate"] >= -self.options.drop_threshold).to_numpy()
+                  & (y["prev_value"] >= 5).to_numpy() & (y["prev_year"] == self.year - 1).to_numpy()]
+        slip = y
+        rows += [{"town": self.town, "year": self.year, "indicator": code, "flag": "slip", "value": r["value"],
+                  "reference": r["prev_value"], "ratio": r["rate"]} for code, r in slip.iterrows()]
+        return pd.DataFrame(rows, columns=["town", "year", "indicator", "flag", "value", "reference", "ratio"])
+
     def findings(self, flags: pd.DataFrame) -> list[Finding]:
-        """Turn decline / target_missed / outlier_low flags into one problem sentence per section."""
+        """Turn decline / target_missed / outlier_low / lagging / slip flags into one problem sentence per
+        section, for the ``max_findings`` sections that weigh most."""
         f = flags[(flags["town"] == self.town) & (flags["year"] == self.year)
-                  & flags["flag"].isin(["decline", "target_missed", "outlier_low"])]
+                  & flags["flag"].isin(["decline", "target_missed", "outlier_low", "lagging", "slip"])]
+        # neutral indicators (disputes resolved, people cared for, checklist items) are never a problem, and a
+        # target missed by a small margin is told as 基本完成 among the achievements, not listed as a failure
+        f = f[f["indicator"].map(self.cat.frame["problem"]).fillna(False).astype(bool)]
+        f = f[~((f["flag"] == "target_missed") & (f["ratio"] >= self.options.nearly_met))]
         if f.empty:
             return []
         f = f.assign(section=f["indicator"].map(self.cat.frame["section"]))
         f = f[f["section"].isin([f"s{i}" for i in range(1, 7)])]
-        weight = f["flag"].map({"target_missed": 3, "decline": 2, "outlier_low": 1})
+        weight = f["flag"].map({"target_missed": 3, "decline": 2, "slip": 1.5, "outlier_low": 1.2, "lagging": 1})
         f = f.assign(_w=weight)
         order = (f.groupby("section")["_w"].sum().sort_values(ascending=False, kind="stable")
                  .index[: self.options.max_findings])
@@ -343,7 +708,14 @@ class _Filler:
             name = name.removesuffix(suffix)
         num = Markup(_MARKS.sub("", self.number(r.indicator)))  # a finding is never pruned
         unit, integer = row["unit"], bool(row["integer"])
-        if r.flag == "decline":
+        if r.flag == "lagging":
+            c = self._context.loc[r.indicator]
+            scale = _scale_text(c["scale"])
+            title = f"{row['name']} · {self.year}年全县{int(c['n_towns'])}个乡镇{scale or '按填报数'}排名"
+            ref = self._provenance(f"{scale}{_fmt_scaled(c['scaled'])}{unit}，在全县{int(c['n_towns'])}个乡镇中居第"
+                                   f"{int(c['rank'])}位，低于全县中位数{_fmt_scaled(c['median'])}{unit}", title)
+            return Markup(f"{escape(name)}") + ref
+        if r.flag in ("decline", "slip"):
             amount = format_number(abs(r.value - r.reference), integer=integer)
             prev = self._source(r.indicator, self.year - 1)
             ref = self._provenance(f"减少{amount}{unit}、下降{percent_text(r.ratio)}%",
@@ -416,15 +788,19 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
     filler = _Filler(ds, town, year, options)
     flags = ind.flags(ds.values[ds.values["year"].isin([year - 1, year])], targets=ds.targets,
                       profile=ds.profile, drop_threshold=options.drop_threshold, catalog=ds.catalog)
-    findings = filler.findings(flags)
-    kind = filler.profile.get("town_kind") or "镇"
+    context = county_context(ds, year)
+    findings = filler.findings(pd.concat([flags, filler.lagging(context)], ignore_index=True))
     title = f"中共{town}委员会关于{chinese_year(year)}年度履行全面从严治党主体责任暨书记第一责任人责任情况的报告"
     template = template_environment().get_template("town_report.html.j2")
     html = template.render(
-        title=title, town=town, year=year, k=kind, phrases=year_phrases(year),
+        title=title, town=town, year=year, k=filler.kind, phrases=year_phrases(year),
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
+        pr=filler.practice, has=filler.has, items=filler.items, industries=filler.industries,
+        cadres=filler.cadres(), section_text=filler.section_text,
+        hl=lambda section: filler.highlights(section, context), targets=filler.target_state(context),
         cn=chinese_numeral, findings=findings, options=options,
+        sign_date=options.sign_date or f"{year}年12月31日",
     )
     html = Markup(_prune(html).strip())
     cat = ds.catalog

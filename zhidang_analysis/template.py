@@ -5,9 +5,15 @@ The workbook is laid out exactly as :mod:`zhidang_analysis.loaders` reads it:
 - a sheet named after the year (``2026``): a title in row 1, the catalog's sections as a grouped header in
   row 2 (column A left empty), the header in row 3 (``乡镇`` then ``名称（单位）`` for every indicator that
   applies that year), one pre-filled row per town from row 4, and a ``填表人：`` footer the loader skips;
+- ``特色做法`` (when the catalog has ``practice_fields``): the towns' own practices as text, read by
+  :mod:`zhidang_analysis.practices`: the same title row, the report sections in row 2, the header
+  ``乡镇 | 年度 | <every practice field name>`` in row 3, one row per town from row 4 with the town and the
+  template's year pre-filled (locked) and the text cells empty — a practice is never pre-filled, not even
+  from last year: the town writes it for the year;
 - ``填表说明``: how to write numbers, approximate values (``30余``), not applicable (``—``) and missing
-  (blank), and what each indicator means;
-- optionally ``上年数据（参考）``: last year's values, same columns, protected (read-only).
+  (blank), and what each indicator means; then what each 特色做法 column is for, with its example;
+- optionally ``上年数据（参考）``: last year's values, same columns, protected (read-only), and below them
+  last year's 特色做法 text, for reference only.
 
 Both extra sheets are named from :data:`loaders.IGNORED_SHEETS`, so a filled template loads as it is.
 
@@ -15,6 +21,8 @@ Every input cell carries Excel data validation: whole numbers within the catalog
 decimals within the range for amounts; the input message shows unit and range. The error style is
 ``warning`` rather than ``stop``: Excel then warns about text but lets the user keep it, which is needed
 for the two text forms the loader accepts (``30余`` and ``—``). The loader checks every cell again.
+The 特色做法 text cells carry a ``textLength`` rule (at most the field's ``max`` characters), also with the
+``warning`` style; the loader reports a longer text as an error naming the cell.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from .catalog import Catalog, load_catalog
 from .errors import DataError, UnknownNameError, ZhidangError
 from . import loaders
 from .loaders import Dataset
+from .practices import PRACTICES_SHEET
 
 INSTRUCTIONS_SHEET = "填表说明"
 PREVIOUS_SHEET = "上年数据（参考）"
@@ -50,6 +59,12 @@ NA_MARK = "—"
 _TITLE_MAX, _PROMPT_MAX, _ERROR_MAX = 32, 255, 225
 _MIN_WIDTH, _MAX_WIDTH = 10, 22
 _LINE_HEIGHT = 15
+# 特色做法 sheet: column widths by kind (short fields narrower), and the height of a town's row in lines
+_PRACTICE_WIDTH = {"phrase": 30, "list": 30, "paragraph": 50}
+_PRACTICE_WIDE = 100  # a list field allowing more characters than this gets the paragraph width
+_PRACTICE_ROW_LINES = 8
+# list fields whose items are separated by 、 rather than one per line (as the report reads them)
+_DUNHAO_FIELDS = {"leading_industries"}
 
 _THIN = Side(style="thin", color="A6A6A6")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -209,23 +224,20 @@ def _title(ws, text: str, ncols: int):
     ws.row_dimensions[TITLE_ROW].height = 28
 
 
-def _grid(ws, cat: Catalog, codes: Sequence[str], towns: Sequence[str], town_width: int) -> dict[str, int]:
-    """Section row, header row, town column; return code → column number."""
-    widths = _widths(cat, codes)
-    col_of = {code: j for j, code in enumerate(codes, start=2)}
-    ws.column_dimensions["A"].width = town_width
+def _section_row(ws, columns: Sequence[tuple[int, str, int]]) -> None:
+    """The grouped section header in SECTION_ROW from (column, label, width) in column order.
 
-    # grouped section header: one merged block per run of consecutive columns of the same section
+    One merged block per run of consecutive columns with the same label; the row is as tall as the longest
+    label needs in its block's width.
+    """
     section_lines = 1
-    runs: list[tuple[str, int, int]] = []
-    for code in codes:
-        s = cat.frame.at[code, "section"]
-        if runs and runs[-1][0] == s:
-            runs[-1] = (s, runs[-1][1], col_of[code])
+    runs: list[tuple[str, int, int, int]] = []  # label, first column, last column, width of the block
+    for j, label, width in columns:
+        if runs and runs[-1][0] == label and runs[-1][2] == j - 1:
+            runs[-1] = (label, runs[-1][1], j, runs[-1][3] + width)
         else:
-            runs.append((s, col_of[code], col_of[code]))
-    for s, first, last in runs:
-        text = section_title(cat, s)
+            runs.append((label, j, j, width))
+    for text, first, last, span in runs:
         cell = ws.cell(row=SECTION_ROW, column=first, value=text)
         for j in range(first, last + 1):
             c = ws.cell(row=SECTION_ROW, column=j)
@@ -233,9 +245,18 @@ def _grid(ws, cat: Catalog, codes: Sequence[str], towns: Sequence[str], town_wid
         cell.font = Font(bold=True)
         if last > first:
             ws.merge_cells(start_row=SECTION_ROW, start_column=first, end_row=SECTION_ROW, end_column=last)
-        span = sum(widths[c] for c in codes[first - 2:last - 1])
         section_lines = max(section_lines, _lines(text, span))
     ws.row_dimensions[SECTION_ROW].height = _LINE_HEIGHT * section_lines + 6
+
+
+def _grid(ws, cat: Catalog, codes: Sequence[str], towns: Sequence[str], town_width: int) -> dict[str, int]:
+    """Section row, header row, town column; return code → column number."""
+    widths = _widths(cat, codes)
+    col_of = {code: j for j, code in enumerate(codes, start=2)}
+    ws.column_dimensions["A"].width = town_width
+
+    # grouped section header: one merged block per run of consecutive columns of the same section
+    _section_row(ws, [(col_of[c], section_title(cat, cat.frame.at[c, "section"]), widths[c]) for c in codes])
 
     # header: 乡镇, then 名称（单位）
     header_lines = 1
@@ -313,6 +334,7 @@ def _data_sheet(wb: Workbook, cat: Catalog, year: int, towns: Sequence[str], tit
 def _instructions_sheet(wb: Workbook, cat: Catalog, year: int, protect: bool, with_previous: bool):
     ws = wb.create_sheet(INSTRUCTIONS_SHEET)
     codes = _columns(cat, year)
+    fields = practice_fields(cat)
     rules = [
         f"请在“{year}”工作表中填写，每个乡镇一行，每项指标一列。乡镇名称和表头已预先填好，请勿修改、"
         "插入或删除行列，请勿合并单元格。",
@@ -324,9 +346,19 @@ def _instructions_sheet(wb: Workbook, cat: Catalog, year: int, protect: bool, wi
         f"文字时，Excel会弹出警告。填写约数（如“{APPROX_EXAMPLE}”）或“{NA_MARK}”时出现的警告请点“是”保留；"
         "其他情况请点“否”后改正。",
     ]
+    if not fields.empty:
+        dunhao = "、".join(_field_text(fields, c, "name") for c in fields.index if c in _DUNHAO_FIELDS)
+        rules.append(
+            f"“{PRACTICES_SHEET}”工作表用文字填写本乡镇自己的特色做法。报告只写乡镇在这里写明的做法，"
+            "不会借用其他乡镇或范本的说法。每个乡镇每个年度一行，乡镇和年度已预先填好；每列对应报告中的一处，"
+            "含义、写法和示例见下方“特色做法说明”（示例是范本报告中那个乡镇的原话，只说明写法，"
+            f"请写本乡镇{year}年自己的做法）。多条内容每条一行（在单元格内按Alt+Enter换行）或用“；”分隔"
+            + (f"，{dunhao}用顿号“、”分隔" if dunhao else "") + "。某一格留空，报告中相应的句子照常写，"
+            "只是不写这一做法（段落类则该部分不加这一段）。每列有字数上限，超出时Excel会警告，审核时会报错。")
     if protect:
-        rules.append(f"“{year}”工作表中除填写区域外已锁定（工作表保护，无密码），以免误改乡镇名称和表头；"
-                     "可以调整行高列宽。")
+        sheets = f"“{year}”" + (f"和“{PRACTICES_SHEET}”" if not fields.empty else "")
+        rules.append(f"{sheets}工作表中除填写区域外已锁定（工作表保护，无密码），以免误改乡镇名称"
+                     + ("、年度" if not fields.empty else "") + "和表头；可以调整行高列宽。")
     if with_previous:
         rules.append(f"“{PREVIOUS_SHEET}”工作表为上年已报送数据，仅供参考，已锁定，不会被读取。")
     rules.append("填好后请保存为 .xlsx 文件报送。县里审核后会发回“审核结果”，请按其中列出的单元格逐条更正后重新报送；"
@@ -359,6 +391,23 @@ def _instructions_sheet(wb: Workbook, cat: Catalog, year: int, protect: bool, wi
             c = ws.cell(row=i, column=j, value=v)
             c.border = _BORDER
             c.alignment = Alignment(wrap_text=True, vertical="top")
+
+    if not fields.empty:
+        start = start + 2 + len(codes) + 1
+        ws.cell(row=start, column=1, value="特色做法说明").font = Font(bold=True, size=12)
+        heads = ["所属部分", "列名", "填写方式", "字数上限", "留空时", "含义与示例"]
+        for j, h in enumerate(heads, start=1):
+            c = ws.cell(row=start + 1, column=j, value=h)
+            c.font, c.fill, c.border, c.alignment = Font(bold=True), _FILL_HEADER, _BORDER, _WRAP_CENTER
+        for i, code in enumerate(fields.index, start=start + 2):
+            kind, example = _field_text(fields, code, "kind"), _field_text(fields, code, "example")
+            meaning = _field_text(fields, code, "help") + (f"\n示例（范本原话）：{example}" if example else "")
+            row = [practice_section(cat, _field_text(fields, code, "section")), _field_text(fields, code, "name"),
+                   _practice_kind(code, kind), f"{int(fields.at[code, 'max'])}字", _practice_blank(kind), meaning]
+            for j, v in enumerate(row, start=1):
+                c = ws.cell(row=i, column=j, value=v)
+                c.border = _BORDER
+                c.alignment = Alignment(wrap_text=True, vertical="top")
     return ws
 
 
@@ -395,22 +444,221 @@ def _previous_sheet(wb: Workbook, cat: Catalog, year: int, towns: Sequence[str],
                     c.value = value
     note = FIRST_TOWN_ROW + len(towns) + 1
     ws.cell(row=note, column=1, value=f"注：本表为{prev_year}年已报送数据，仅供参考，已锁定，不会被读取。")
+    _previous_practices(ws, cat, towns, previous, prev_year, note + 2, len(codes) + 1)
     ws.protection.sheet = True
     return ws
+
+
+# --------------------------------------------------------------------------------------------- 特色做法
+def practice_fields(cat: Catalog) -> pd.DataFrame:
+    """The catalog's 特色做法 columns (code → name, section, kind, max, example, help); empty when it has none."""
+    f = cat.practice_fields
+    if f is None or f.empty or "name" not in f.columns:
+        return pd.DataFrame(columns=["name", "section", "kind", "max", "example", "help"])
+    return f
+
+
+def _field_text(fields: pd.DataFrame, code: str, column: str) -> str:
+    """A text attribute of a practice field ('' when absent or NaN)."""
+    v = fields.at[code, column] if column in fields.columns else None
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+
+
+def practice_section(cat: Catalog, section: str) -> str:
+    """Where in the report a practice goes: ``（一）提高政治站位，…``, ``二、存在的问题``, ``三、下一步工作打算``."""
+    if section == "problems":
+        return "二、存在的问题"
+    if section == "next":
+        return "三、" + cat.sections.get("next", "下一步工作打算")
+    if section in cat.sections:
+        return section_title(cat, section)
+    return str(section)
+
+
+def _practice_where(cat: Catalog, section: str) -> str:
+    m = re.fullmatch(r"s(\d+)", str(section))
+    if m and 1 <= int(m.group(1)) <= len(_NUMERALS):
+        return f"报告第（{_NUMERALS[int(m.group(1)) - 1]}）部分"
+    return f"报告“{practice_section(cat, section)}”"
+
+
+def _practice_kind(code: str, kind: str) -> str:
+    """How a field is written, in a few words (instructions table)."""
+    if kind == "list":
+        return "多项，用顿号“、”分隔" if code in _DUNHAO_FIELDS else "多条，每条一行"
+    return {"phrase": "短语", "paragraph": "一段话"}.get(kind, str(kind))
+
+
+def _practice_how(code: str, kind: str) -> str:
+    """How a field is written, in a sentence (input message)."""
+    if kind == "list":
+        if code in _DUNHAO_FIELDS:
+            return "多项，用顿号“、”分隔"
+        return "多条，每条一行（单元格内按Alt+Enter换行）或用“；”分隔"
+    return {"phrase": "短语，报告把它写进固定的句子", "paragraph": "一段完整的话，原样写在该部分末尾"}.get(kind, "文字")
+
+
+def _practice_blank(kind: str) -> str:
+    """What the report does when the cell is left blank (the sentence is written without that claim)."""
+    return {"paragraph": "该部分不加这一段", "list": "该处照常写，但不列这些内容"}.get(
+        kind, "该句照常写，但不写这一做法")
+
+
+def _practice_width(fields: pd.DataFrame, code: str) -> int:
+    kind = _field_text(fields, code, "kind")
+    width = _PRACTICE_WIDTH.get(kind, _PRACTICE_WIDTH["phrase"])
+    if kind == "list" and int(fields.at[code, "max"]) > _PRACTICE_WIDE:
+        width = _PRACTICE_WIDTH["paragraph"]
+    return max(width, display_width(_field_text(fields, code, "name")) + 4)
+
+
+def _practice_prompt(cat: Catalog, code: str) -> str:
+    """Input message of a practice column: where it goes, how to write it, the limit, its help, the example."""
+    fields = practice_fields(cat)
+    kind, limit = _field_text(fields, code, "kind"), int(fields.at[code, "max"])
+    how = _practice_how(code, kind)
+    prompt = f"写入{_practice_where(cat, _field_text(fields, code, 'section'))}；{how}；不超过{limit}字。"
+    help_text = _field_text(fields, code, "help")
+    # “同上” only reads right in the instructions table; a help that repeats ``how`` adds nothing
+    if help_text and not help_text.startswith("同上") and how not in help_text:
+        help_text = help_text.rstrip("。") + "。"
+        if len(prompt) + len(help_text) <= _PROMPT_MAX:
+            prompt += help_text
+    example = _field_text(fields, code, "example")
+    if example:
+        lead = "\n示例（范本原话）："
+        room = _PROMPT_MAX - len(prompt) - len(lead)
+        if room >= 8:
+            prompt += lead + (example if len(example) <= room else example[:room - 2] + "……")
+    return prompt[:_PROMPT_MAX]
+
+
+def _practice_validation(cat: Catalog, code: str) -> DataValidation:
+    """Excel data validation of a practice column: at most ``max`` characters; error style warning."""
+    fields = practice_fields(cat)
+    name, limit = _field_text(fields, code, "name"), int(fields.at[code, "max"])
+    error = f"“{name}”最多{limit}字。请点“否”后精简；超过字数的内容审核时会报错，不会写入报告。"
+    return DataValidation(
+        type="textLength", operator="lessThanOrEqual", formula1=str(limit), allow_blank=True,
+        showInputMessage=True, showErrorMessage=True, errorStyle="warning",
+        promptTitle=name[:_TITLE_MAX], prompt=_practice_prompt(cat, code),
+        errorTitle="字数超出", error=error[:_ERROR_MAX],
+    )
+
+
+def _practices_sheet(wb: Workbook, cat: Catalog, year: int, towns: Sequence[str], title: str, protect: bool):
+    """The sheet 特色做法: title, sections, ``乡镇 | 年度 | <fields>``, one row per town with its year."""
+    fields = practice_fields(cat)
+    codes = list(fields.index)
+    ws = wb.create_sheet(PRACTICES_SHEET)
+    col_of = {code: j for j, code in enumerate(codes, start=3)}
+    widths = {code: _practice_width(fields, code) for code in codes}
+    ws.column_dimensions["A"].width = max(_MIN_WIDTH, max(display_width(t) for t in towns) + 4)
+    ws.column_dimensions["B"].width = _MIN_WIDTH
+    _title(ws, title, len(codes) + 2)
+    _section_row(ws, [(col_of[c], practice_section(cat, _field_text(fields, c, "section")), widths[c])
+                      for c in codes])
+
+    header_lines = 1
+    for j, label in ((1, "乡镇"), (2, "年度")):
+        ws.cell(row=HEADER_ROW, column=j, value=label)
+    for code in codes:
+        label = _field_text(fields, code, "name")
+        ws.cell(row=HEADER_ROW, column=col_of[code], value=label)
+        ws.column_dimensions[get_column_letter(col_of[code])].width = widths[code]
+        header_lines = max(header_lines, _lines(label, widths[code]))
+    for j in range(1, len(codes) + 3):
+        c = ws.cell(row=HEADER_ROW, column=j)
+        c.font, c.fill, c.border, c.alignment = Font(bold=True), _FILL_HEADER, _BORDER, _WRAP_CENTER
+    ws.row_dimensions[HEADER_ROW].height = _LINE_HEIGHT * header_lines + 6
+
+    text_alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+    for i, town in enumerate(towns, start=FIRST_TOWN_ROW):
+        c = text_cell(ws, i, 1, town)
+        c.font, c.fill, c.border, c.alignment = Font(bold=True), _FILL_TOWN, _BORDER, Alignment(vertical="top")
+        c = ws.cell(row=i, column=2, value=int(year))
+        c.fill, c.border, c.alignment = _FILL_TOWN, _BORDER, Alignment(horizontal="center", vertical="top")
+        for code in codes:
+            c = ws.cell(row=i, column=col_of[code])
+            c.fill, c.border, c.protection, c.alignment = _FILL_INPUT, _BORDER, _UNLOCKED, text_alignment
+            c.number_format = "@"  # text: a typed 2026 or 1/2 stays as typed
+        ws.row_dimensions[i].height = _LINE_HEIGHT * _PRACTICE_ROW_LINES + 6
+    last_row = FIRST_TOWN_ROW + len(towns) - 1
+    for code in codes:
+        dv = _practice_validation(cat, code)
+        letter = get_column_letter(col_of[code])
+        dv.add(f"{letter}{FIRST_TOWN_ROW}:{letter}{last_row}")
+        ws.add_data_validation(dv)
+    ws.freeze_panes = ws.cell(row=FIRST_TOWN_ROW, column=3)
+    ws.print_title_rows = f"{SECTION_ROW}:{HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    if protect:
+        ws.protection.sheet = True
+        ws.protection.formatColumns = False
+        ws.protection.formatRows = False
+    return ws
+
+
+def _text_lines(text: str, width: int) -> int:
+    return sum(_lines(line, width) for line in str(text).split("\n"))
+
+
+def _previous_practices(ws, cat: Catalog, towns: Sequence[str], previous: Dataset, prev_year: int,
+                        start: int, ncols: int) -> None:
+    """Last year's 特色做法 text below the reference values: one row per town and field, for reading only."""
+    fields = practice_fields(cat)
+    p = getattr(previous, "practices", None)
+    if fields.empty or p is None or p.empty:
+        return
+    p = p[(p["year"] == prev_year) & p["town"].isin(towns) & p["field"].isin(fields.index)]
+    if p.empty:
+        return
+    texts = {(r.town, r.field): r.text for r in p.itertuples()}
+    last = min(max(ncols, 3), 8)  # the text spans C.. up to H
+    span = sum(ws.column_dimensions[get_column_letter(j)].width or _MIN_WIDTH for j in range(3, last + 1))
+    ws.cell(row=start, column=1,
+            value=f"{prev_year}年特色做法（仅供参考：{prev_year + 1}年的做法请在“{PRACTICES_SHEET}”工作表中按当年实际填写）"
+            ).font = Font(bold=True)
+    row = start + 1
+    for j, label in ((1, "乡镇"), (2, "项目"), (3, "上年填写内容")):
+        c = ws.cell(row=row, column=j, value=label)
+        c.font, c.fill, c.border, c.alignment = Font(bold=True), _FILL_HEADER, _BORDER, _WRAP_CENTER
+    if last > 3:
+        ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=last)
+    for town in towns:
+        for code in fields.index:
+            if (town, code) not in texts:
+                continue
+            row += 1
+            text_cell(ws, row, 1, town).border = _BORDER
+            c = ws.cell(row=row, column=2, value=_field_text(fields, code, "name"))
+            c.border, c.alignment = _BORDER, Alignment(vertical="top", wrap_text=True)
+            c = text_cell(ws, row, 3, texts[(town, code)])
+            c.border, c.alignment = _BORDER, Alignment(vertical="top", wrap_text=True)
+            if last > 3:
+                ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=last)
+            ws.row_dimensions[row].height = _LINE_HEIGHT * _text_lines(texts[(town, code)], int(span)) + 6
 
 
 # --------------------------------------------------------------------------------------------- public
 def build_template(year: int, towns: Iterable[str], *, catalog: Catalog | None = None,
                    previous: Dataset | None = None, county: str | None = None, title: str | None = None,
-                   protect: bool = True) -> Workbook:
-    """The template as an openpyxl :class:`Workbook` (not saved); see :func:`write_template`."""
+                   practices_title: str | None = None, protect: bool = True) -> Workbook:
+    """The template as an openpyxl :class:`Workbook` (not saved); see :func:`write_template`.
+
+    ``title`` / ``practices_title``: row 1 of the year sheet and of the sheet 特色做法 (which is left out when
+    the catalog has no ``practice_fields``).
+    """
     cat = catalog or load_catalog()
     year = int(year)
     towns = _check_towns(towns)
     title = title or f"{county or ''}{year}年度乡镇履行全面从严治党主体责任指标填报表"
+    practices_title = practices_title or f"{county or ''}{year}年度乡镇特色做法填报表"
     wb = Workbook()
     wb.remove(wb.active)
     _data_sheet(wb, cat, year, towns, title, protect)
+    if not practice_fields(cat).empty:
+        _practices_sheet(wb, cat, year, towns, practices_title, protect)
     _instructions_sheet(wb, cat, year, protect, previous is not None)
     if previous is not None:
         _previous_sheet(wb, cat, year, towns, previous, f"{year - 1}年已报送数据（仅供参考）")
@@ -422,7 +670,8 @@ def write_template(path: str | Path, year: int, towns: Iterable[str], *, catalog
                    previous: Dataset | None = None, county: str | None = None, protect: bool = True) -> Path:
     """Write the data-entry workbook for ``year`` and ``towns`` to ``path`` (atomically); return the path.
 
-    ``previous``: a dataset holding ``year - 1``; its values go to a protected reference sheet.
+    ``previous``: a dataset holding ``year - 1``; its values (and its 特色做法 text, below them) go to a
+    protected reference sheet — never into the input cells: a practice is written by the town for the year.
     ``county``: prefixed to the title. ``protect``: lock everything but the input cells (no password).
 
     >>> import tempfile, zhidang_analysis as zd
@@ -460,6 +709,7 @@ def write_town_templates(folder: str | Path, year: int, towns: Iterable[str], *,
             name, n = f"{stem}_{n}.xlsx", n + 1
         used.add(name.casefold())
         wb = build_template(year, [town], catalog=catalog, previous=previous, protect=protect,
-                            title=f"{county or ''}{town}{int(year)}年度履行全面从严治党主体责任指标填报表")
+                            title=f"{county or ''}{town}{int(year)}年度履行全面从严治党主体责任指标填报表",
+                            practices_title=f"{county or ''}{town}{int(year)}年度特色做法填报表")
         paths[town] = save_atomic(folder / name, wb.save)
     return paths

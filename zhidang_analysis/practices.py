@@ -1,0 +1,145 @@
+"""Read the sheet 特色做法: each town's own named practices, per year, as text.
+
+The seed report names its own town's practices (a Thursday “理论学堂”, a 周一交任务 mechanism, an inspection
+method, its leading industries …). Those are facts about one town, so they are input: a sheet named
+``特色做法`` in any workbook, laid out as
+
+    乡镇 | 年度 | 学习载体 | 学习制度 | … | （一）特色做法 | … | 自查问题
+
+one row per town and year, with the columns of ``practice_fields`` in the catalog (any subset, any order).
+A report states a practice only when its own town wrote it here. Every problem is reported with file,
+sheet and cell like the numbers are; text is kept as typed (escaped later, when it is written into HTML).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+from .catalog import Catalog, normalize_header
+
+PRACTICES_SHEET = "特色做法"
+PRACTICE_COLUMNS = ["town", "year", "field", "text", "source"]
+_YEAR = re.compile(r"^(?P<year>(19|20)\d{2})(年|年度)?$")
+# list items: one per line, or separated by ；; and 主导产业 separated by 、
+_LIST_SPLIT = re.compile(r"[\r\n；;]+")
+
+
+def empty() -> pd.DataFrame:
+    """The practices table with no rows (a dataset without a 特色做法 sheet)."""
+    return pd.DataFrame({"town": pd.Series(dtype=object), "year": pd.Series(dtype="int64"),
+                         "field": pd.Series(dtype=object), "text": pd.Series(dtype=object),
+                         "source": pd.Series(dtype=object)})
+
+
+def split_items(text: str, *, by_dunhao: bool = False) -> list[str]:
+    """Items of a list field: ``split_items("甲\\n乙；丙")`` → ``['甲', '乙', '丙']`` (trailing 。；， removed).
+
+    >>> split_items("高原夏菜种植业、传统畜牧养殖业", by_dunhao=True)
+    ['高原夏菜种植业', '传统畜牧养殖业']
+    """
+    parts = _LIST_SPLIT.split(text)
+    if by_dunhao:
+        parts = [q for p in parts for q in p.split("、")]
+    items = []
+    for p in parts:
+        p = re.sub(r"^\s*(\d+[.、．)]|[（(]\d+[)）]|[一二三四五六七八九十]+是|[一二三四五六七八九十]+、)\s*", "", p.strip())
+        p = p.strip().rstrip("。；;，,").strip()
+        if p:
+            items.append(p)
+    return items
+
+
+def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, out: list,
+                seen: dict) -> None:
+    """Parse one 特色做法 sheet into ``out`` (tuples of PRACTICE_COLUMNS).
+
+    ``col`` is the loader's problem collector for this file; ``seen`` maps (town, year) to where it was first
+    given, across files, so the same town and year twice is an error naming both places.
+    """
+    from .loaders import _cell, _find_header_row, _text, _town_name, cell_name
+
+    h = _find_header_row(df, "乡镇", anywhere=True)
+    if h is None:
+        col.add("error", sheet, "A1", None, "找不到表头行", "含有“乡镇”“年度”和特色做法各列的表头行")
+        return
+    fields = cat.practice_fields
+    by_name = {normalize_header(n): c for c, n in fields["name"].items()}
+    expected = "特色做法表的列：乡镇、年度、" + "、".join(fields["name"])
+    town_col = year_col = None
+    columns: dict[int, str] = {}
+    for j in range(df.shape[1]):
+        head = _cell(df, h, j)
+        if head is None:
+            if any(_cell(df, i, j) is not None for i in range(h + 1, len(df))):
+                col.add("error", sheet, cell_name(h, j), None, "此列有内容但没有表头", expected)
+            continue
+        key = _text(head)
+        if key == "乡镇":
+            town_col = j
+            continue
+        if key in {"年度", "年份"}:
+            year_col = j
+            continue
+        code = by_name.get(normalize_header(head))
+        if code is None:
+            col.add("error", sheet, cell_name(h, j), head, "无法识别的表头", expected)
+            continue
+        if code in columns.values():
+            first = next(k for k, v in columns.items() if v == code)
+            col.add("error", sheet, cell_name(h, j), head, f"重复的列（与{cell_name(h, first)}相同）", "每列只出现一次")
+            continue
+        columns[j] = code
+    if town_col is None or year_col is None:
+        missing = "、".join(n for n, c in (("乡镇", town_col), ("年度", year_col)) if c is None)
+        col.add("error", sheet, cell_name(h, 0), None, f"缺少“{missing}”列", expected)
+        return
+    for i in range(h + 1, len(df)):
+        town = _town_name(_cell(df, i, town_col))
+        texts = {code: _cell(df, i, j) for j, code in columns.items()}
+        if not town:
+            if any(v is not None for v in texts.values()):
+                col.add("error", sheet, cell_name(i, town_col), None, "此行有内容但缺少乡镇名称", "乡镇名称")
+            continue
+        if town in col.exclude or town.startswith(("注", "备注", "说明", "填表")):
+            continue
+        if known_towns is not None and town not in known_towns:
+            col.add("error", sheet, cell_name(i, town_col), town, "乡镇不在乡镇概况表中", "乡镇概况表中的乡镇名称", town)
+            continue
+        raw_year = _cell(df, i, year_col)
+        m = _YEAR.match(_text(raw_year if not isinstance(raw_year, float) or not raw_year.is_integer()
+                              else int(raw_year)))
+        if not m:
+            col.add("error", sheet, cell_name(i, year_col), raw_year, "年度无法识别", "四位数年份，如2025", town)
+            continue
+        year = int(m.group("year"))
+        here = f"文件“{col.file}”工作表“{sheet}”第{i + 1}行"
+        if (town, year) in seen:
+            col.add("error", sheet, cell_name(i, town_col), town,
+                    f"乡镇“{town}”{year}年的特色做法重复：{seen[(town, year)]}已填写", "每个乡镇每个年度只占一行", town)
+            continue
+        seen[(town, year)] = here
+        for j, code in columns.items():
+            raw = texts[code]
+            if raw is None:
+                continue
+            text = unicodedata.normalize("NFC", str(raw)).strip()
+            where = cell_name(i, j)
+            limit = int(fields.at[code, "max"])
+            if len(text) > limit:
+                col.add("error", sheet, where, text[:20] + "……", f"“{fields.at[code, 'name']}”太长（{len(text)}字）",
+                        f"不超过{limit}字", town)
+                continue
+            if not text:
+                continue
+            out.append((town, year, code, text, f"{col.file}!{sheet}!{where}"))
+
+
+def frame(rows: list) -> pd.DataFrame:
+    """The practices table from parsed rows, sorted by town, year and field."""
+    if not rows:
+        return empty()
+    df = pd.DataFrame(rows, columns=PRACTICE_COLUMNS).astype({"year": "int64"})
+    return df.sort_values(["town", "year", "field"], kind="stable").reset_index(drop=True)
