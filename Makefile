@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # the python3 kernel of JupyterLab, registered inside the venv with the venv's Python as an absolute path
 KERNEL := $(VENV)/.kernel
 
-.PHONY: demo test test-fast lint lab sample bench bench-batch clean
+.PHONY: demo test test-fast lint lab sample bench bench-batch bench-distinct clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ bench: $(STAMP)
 
 bench-batch: $(STAMP)
 	$(BIN)/python benchmarks/bench_batch.py
+
+bench-distinct: $(STAMP)
+	$(BIN)/python benchmarks/bench_distinct.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

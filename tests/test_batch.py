@@ -55,7 +55,7 @@ def test_manifest_records_each_report(first_run, data):
     out, _ = first_run
     m = manifest(out)
     assert m["year"] == 2025 and m["package_version"] == zd.__version__
-    assert set(m["data_files"]) == {"乡镇概况.xlsx", "示范县指标数据.xlsx", "目标任务.xlsx"}
+    assert set(m["data_files"]) == {"乡镇概况.xlsx", "示范县指标数据.xlsx", "目标任务.xlsx", "特色做法.xlsx"}
     assert set(m["reports"]) == set(TOWNS)
     for town in TOWNS:
         e = m["reports"][town]

@@ -178,7 +178,7 @@ def test_header_in_first_row_without_title(data_dir):
 
 
 def test_headers_without_units_and_with_quotes(data_dir):
-    head = ["乡镇", "主题党日活动", "发展党员", "“好媳妇”", "好婆婆（个）"]
+    head = ["乡镇", "主题党日活动", "发展党员", "“好媳妇”", "好婆婆（名）"]
     rows = [head, ["甲镇", 12, 10, 3, 2], ["乙乡", 8, 5, 1, 1], ["丙镇", 20, 7, 0, 0]]
     ds = ok(load(data_dir, {"2023": rows}))
     assert cell(ds, "甲镇", 2023, "good_daughters_in_law")["value"] == 3.0
@@ -665,7 +665,7 @@ def sample() -> zd.Dataset:
 
 
 def test_sample_is_the_default_and_loads_without_problems(sample):
-    assert [f.parent for f in sample.files] == [zd.SAMPLE_DATA] * 3
+    assert [f.parent for f in sample.files] == [zd.SAMPLE_DATA] * 4
     assert sample.problems == []
     assert sample.county == "示范县"
 
@@ -754,14 +754,16 @@ def _make_sample(tmp_path, monkeypatch, name):
 def test_make_sample_is_deterministic(tmp_path, monkeypatch, capsys):
     a = _make_sample(tmp_path, monkeypatch, "a")
     b = _make_sample(tmp_path, monkeypatch, "b")
-    assert sorted(f.name for f in a.iterdir()) == ["乡镇概况.xlsx", "目标任务.xlsx", "示范县指标数据.xlsx"]
+    assert sorted(f.name for f in a.iterdir()) == ["乡镇概况.xlsx", "特色做法.xlsx", "目标任务.xlsx", "示范县指标数据.xlsx"]
     da, db = zd.load_dataset(a), zd.load_dataset(b)
     pd.testing.assert_frame_equal(da.values, db.values)
     pd.testing.assert_frame_equal(da.profile, db.profile)
     pd.testing.assert_frame_equal(da.targets, db.targets)
+    pd.testing.assert_frame_equal(da.practices.drop(columns="source"), db.practices.drop(columns="source"))
     assert "已生成示范数据" in capsys.readouterr().out
     # and the bundled sample is what the script makes (run `make sample` after changing it or the catalog)
     pd.testing.assert_frame_equal(da.values, zd.load_dataset().values)
+    pd.testing.assert_frame_equal(da.practices, zd.load_dataset().practices)
 
 
 # --------------------------------------------------------------------------------------------- more edges

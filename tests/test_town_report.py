@@ -173,7 +173,7 @@ def test_town_name_with_markup_is_escaped_and_file_name_safe(tmp_path):
     nasty = "<b>&\"'镇"
     data = tmp_path / "data"
     shutil.copytree(zd.SAMPLE_DATA, data)
-    for name in ("乡镇概况.xlsx", "示范县指标数据.xlsx", "目标任务.xlsx"):
+    for name in ("乡镇概况.xlsx", "示范县指标数据.xlsx", "目标任务.xlsx", "特色做法.xlsx"):
         wb = load_workbook(data / name)
         for ws in wb.worksheets:
             for row in ws.iter_rows():

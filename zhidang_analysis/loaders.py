@@ -750,7 +750,8 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
                                 "", r.town))
     ds = Dataset(values=values, profile=profile, targets=targets, catalog=cat,
                  problems=[p for p in problems if p.level != "error"], files=files, practices=practices)
-    return ValidationResult(problems, ds)
+    # cross-field rules (and nothing else) can still add errors here: then there is no dataset either
+    return ValidationResult(problems, None if any(p.level == "error" for p in problems) else ds)
 
 
 def _merge(part, rows, where_from, f: Path, col: _Collector):

@@ -351,6 +351,8 @@ def _town_facts(s: CountySummary, town: str, *, high: bool, catalog) -> dict:
     """Score, rank and the two strongest (``high``) or weakest sections of a town, and its findings."""
     row = s.scores.loc[town]
     sections = row[[c for c in s.scores.columns if c in catalog.sections]].astype("float64").dropna()
+    # a section is told as 较高 only above the county midpoint (50) and as 较低 only below it
+    sections = sections[sections > 50] if high else sections[sections < 50]
     sections = sections.sort_values(ascending=not high, kind="stable").head(2)
     found = s.flags[s.flags["town"] == town]["flag"].value_counts()
     return {

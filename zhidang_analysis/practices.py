@@ -66,6 +66,10 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
         col.add("error", sheet, "A1", None, "找不到表头行", "含有“乡镇”“年度”和特色做法各列的表头行")
         return
     fields = cat.practice_fields
+    if fields.empty:
+        col.add("warning", sheet, None, None, "指标目录中没有定义特色做法的列，此工作表未读取",
+                "在指标目录的 practice_fields 中定义各列")
+        return
     by_name = {normalize_header(n): c for c, n in fields["name"].items()}
     expected = "特色做法表的列：乡镇、年度、" + "、".join(fields["name"])
     town_col = year_col = None
