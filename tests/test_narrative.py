@@ -191,7 +191,7 @@ def test_findings_become_problems_with_numbers_and_lead_the_plans(ds):
     plans = text.split("三、下一步工作打算")[1]
     first = r.findings[0]
     assert f"一是{_lead(first.section)}" in problems
-    assert re.search(r"(比上年减少[\d.]+\S*、下降[\d.]+%|未完成年度目标[\d.]+\S*（完成[\d.]+%）|明显低于全县中位数)", problems)
+    assert re.search(r"(比上年减少[\d.]+\S*、下降[\d.]+%|未完成年度目标（目标[\d.]+\S*，完成[\d.]+%）|明显低于全县中位数|低于全县中位数)", problems)
     own = len(ds.practice("柳林镇", 2025).get("own_problems", ("",))[0].splitlines())
     n_items = max(3, len(r.findings) + own)  # the general problems fill up to three
     assert f"主要表现在以下{chinese_numeral(n_items)}个方面" in problems

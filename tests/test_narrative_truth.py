@@ -128,14 +128,20 @@ def test_reports_of_one_year_are_distinct(reports, ds):
 
 # ------------------------------------------------------------------------------------ sentences from data
 def test_each_section_has_a_sentence_only_this_towns_data_can_write(reports, ds):
-    marks = re.compile(r"居全县第\d+位|连续[两三四五六七八九]年增长|年以来最高|完成年度目标|全县中位数为")
+    """Rank, run, best year, target or a level above the county median; a section where the town stands out in
+    nothing (and is not above the median) gets no such sentence rather than a flattering one."""
+    marks = re.compile(r"居全县第\d+位|连续[两三四五六七八九]年增长|年以来最高|完成年度目标|高于全县中位数")
+    told = total = 0
     for town in ds.towns:
         html = str(reports[(town, 2025)].html)
         sections = re.split(r"<h3>", html.split("<h2>二、")[0])[1:]
         assert len(sections) == 6
-        for i, part in enumerate(sections, start=1):
-            text = BeautifulSoup(part, "html.parser").get_text()
-            assert marks.search(text), (town, i, text[-120:])
+        found = [bool(marks.search(BeautifulSoup(part, "html.parser").get_text())) for part in sections]
+        assert sum(found) >= 1, (town, found)
+        told += sum(found)
+        total += len(found)
+    print(f"\n2025年各乡镇各部分有本乡镇数据专属句子的比例：{told}/{total}")
+    assert told / total >= 0.75
 
 
 def test_rank_streak_record_and_target_sentences_agree_with_the_data(ds, reports):

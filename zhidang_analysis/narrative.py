@@ -103,12 +103,17 @@ def missing_label(name: str, unit: str) -> str:
     >>> missing_label("牛羊存栏", "万头（只）"), missing_label("旅游综合收入", "万元")
     ('牛羊存栏数', '旅游综合收入')
     """
-    name = name.strip("“”")
+    name = _unquoted(name)
     if name.endswith(("数", "次", "人次", "轮次")):
         return name
     if unit in _MEASURE:
         return name + _MEASURE[unit]
     return name + "数" if unit.startswith("万") and not unit.endswith("元") else name
+
+
+def _unquoted(name: str) -> str:
+    """``“好媳妇”`` → ``好媳妇``; a name that only begins with a quotation (``“我为群众办实事”活动``) is kept."""
+    return name[1:-1] if name.startswith("“") and name.endswith("”") and name.count("“") == 1 else name
 
 
 def congress_ordinal(ordinal: float, held: object, year: int) -> float:
@@ -299,6 +304,7 @@ class _Filler:
         self.yoy = y[y["year"] == year].set_index("indicator")
         self.profile = ds.profile.loc[town]
         self.practices = ds.practice(town, year)
+        self.silenced: set[str] = set()
         self.missing: dict[str, str] = {}
 
     # -- values -------------------------------------------------------------------------------
@@ -496,6 +502,7 @@ class _Filler:
                 continue
             requires = spec.get("requires") or []
             if requires and all(self.value(c) is None for c in requires):
+                self.silenced.update(codes)  # a sentence not written: its indicators are not told elsewhere either
                 continue
             kept: list[Markup] = []
             dropped_join = None  # the punctuation of the first phrase left out since the last one kept
@@ -545,14 +552,15 @@ class _Filler:
         return Markup(template.render(n=self.number, chg=self.change, p=self.text, pr=self.practice, has=self.has))
 
     # -- sentences only this town's data can write ---------------------------------------------
-    def highlights(self, section: str, context: pd.DataFrame, limit: int = 3) -> Markup:
+    def highlights(self, section: str, context: pd.DataFrame, limit: int = 3, skip=()) -> Markup:
         """One sentence of the town's standing in ``section``: its rank in the county, a run of increases,
         its best year, a target completed, or (when nothing stands out) its level beside the county median.
 
         ``context`` is :func:`_county_context` for this year: one row per (town, indicator).
         """
         codes = [c for c in self.cat.in_section(section) if self.cat.applies(c, self.year)]
-        mine = context[(context["town"] == self.town) & context["indicator"].isin(codes)]
+        mine = context[(context["town"] == self.town) & context["indicator"].isin(codes)
+                       & ~context["indicator"].isin([*skip, *self.silenced])]  # never praise what 二 lists as a problem
         if mine.empty:
             return Markup("")
         facts: dict[str, list[tuple[float, str, Markup]]] = {}
@@ -583,9 +591,9 @@ class _Filler:
         return Markup("；").join(parts) + Markup("。")
 
     def _short_name(self, code: str) -> str:
+        """The indicator as the subject of a sentence: 纪委督促管理干部人数, 主题党日活动次数."""
         row = self.cat[code]
-        name = row["name"].strip("“”")
-        return name
+        return missing_label(row["name"], row["unit"])
 
     def _facts(self, r) -> list[tuple[float, str, Markup]]:
         """The notable facts of one indicator for this town: (weight, kind, text); a higher weight is more
@@ -622,8 +630,13 @@ class _Filler:
         return out
 
     def _fallback(self, mine: pd.DataFrame) -> Markup:
-        """The section's first reported indicator beside the county median (when nothing stands out)."""
-        mine = mine[mine["n_towns"] >= 3]
+        """The section's first reported indicator above the county median (when nothing stands out); nothing
+        when the town is not above it (a level below the median is no achievement, and neutral counts have no
+        better side)."""
+        pol = mine["indicator"].map(self.cat.frame["polarity"])
+        key = mine["indicator"].map(self.cat.frame["key"]).astype(bool)
+        mine = mine[(mine["n_towns"] >= 3) & (pol * (mine["scaled"] - mine["median"]) > 0)
+                    & (key | (mine["scaled"] >= 1))]
         if mine.empty:
             return Markup("")
         key = self.cat.frame["key"]
@@ -632,10 +645,12 @@ class _Filler:
         row = self.cat[r["indicator"]]
         scale = _scale_text(r["scale"])
         title = f"{row['name']} · {self.year}年全县{int(r['n_towns'])}个乡镇{scale or '填报数'}的中位数"
-        mine_text = f"{scale}{_fmt_scaled(r['scaled'])}{row['unit']}"
         median = self._provenance(f"{_fmt_scaled(r['median'])}{row['unit']}", title)
-        return (Markup(escape(self._short_name(r["indicator"]))) + self._provenance(mine_text, title)
-                + Markup("，全县中位数为") + median + Markup("。"))
+        if scale:
+            mine_text = self._provenance(f"{scale}{_fmt_scaled(r['scaled'])}{row['unit']}", title)
+            return (Markup(escape(self._short_name(r["indicator"]))) + mine_text + Markup("，高于全县中位数")
+                    + median + Markup("。"))
+        return Markup(escape(self._short_name(r["indicator"]))) + Markup("高于全县中位数（") + median + Markup("）。")
 
     def target_state(self, context: pd.DataFrame) -> str:
         """``met`` (every target of the year reached), ``nearly`` (all at least ``nearly_met``), ``missed``
@@ -660,7 +675,8 @@ class _Filler:
         pol = c.index.map(self.cat.frame["polarity"]).to_numpy()
         worse = pd.Series(pol, index=c.index) * (c["scaled"] - c["median"]) < -0.1 * c["median"].abs()
         problem = c.index.map(self.cat.frame["problem"]).to_numpy(dtype=bool)
-        lag = c[problem & (pol != 0) & (c["n_towns"] >= 5) & (c["rank"] >= c["n_towns"] - 2) & worse & (c["median"] >= 1)
+        party = c.index.map(self.cat.frame["section"]).isin(["s1", "s2", "s3", "s4", "s5"])
+        lag = c[problem & party & (pol != 0) & (c["n_towns"] >= 5) & (c["rank"] >= c["n_towns"] - 2) & worse & (c["median"] >= 1)
                 & ~c.index.isin(self.cat.coverage["numerator"])]
         rows = [{"town": self.town, "year": self.year, "indicator": code, "flag": "lagging", "value": r["value"],
                  "reference": r["median"], "ratio": r["rank"]} for code, r in lag.iterrows()]
@@ -712,7 +728,9 @@ class _Filler:
             c = self._context.loc[r.indicator]
             scale = _scale_text(c["scale"])
             title = f"{row['name']} · {self.year}年全县{int(c['n_towns'])}个乡镇{scale or '按填报数'}排名"
-            ref = self._provenance(f"{scale}{_fmt_scaled(c['scaled'])}{unit}，在全县{int(c['n_towns'])}个乡镇中居第"
+            among = (f"全县{int(c['n_towns'])}个乡镇" if c["n_towns"] >= len(self.ds.towns)
+                     else f"填报该项的{int(c['n_towns'])}个乡镇")
+            ref = self._provenance(f"{scale}{_fmt_scaled(c['scaled'])}{unit}，在{among}中居第"
                                    f"{int(c['rank'])}位，低于全县中位数{_fmt_scaled(c['median'])}{unit}", title)
             return Markup(f"{escape(name)}") + ref
         if r.flag in ("decline", "slip"):
@@ -726,9 +744,9 @@ class _Filler:
             t = self.ds.targets
             hit = t.loc[(t["town"] == self.town) & (t["year"] == self.year) & (t["indicator"] == r.indicator), "source"]
             source = str(hit.iloc[0]) if len(hit) else ""
-            ref = self._provenance(f"{format_number(r.reference, integer=integer)}{unit}（完成{percent_text(r.ratio)}%）",
+            ref = self._provenance(f"目标{format_number(r.reference, integer=integer)}{unit}，完成{percent_text(r.ratio)}%",
                                    f"{row['name']} · {self.year}年目标 · 来源：{source}", source)
-            return Markup(f"{escape(name)}{num}，未完成年度目标{ref}")
+            return Markup(f"{escape(name)}{num}，未完成年度目标（") + ref + Markup("）")
         ref = self._provenance(f"{format_number(r.reference, integer=False)}{unit}",
                                f"{row['name']} · {self.year}年全县各乡镇填报值的中位数")
         return Markup(f"{escape(name)}{num}，明显低于全县中位数{ref}")
@@ -798,7 +816,8 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
         pr=filler.practice, has=filler.has, items=filler.items, industries=filler.industries,
         cadres=filler.cadres(), section_text=filler.section_text,
-        hl=lambda section: filler.highlights(section, context), targets=filler.target_state(context),
+        hl=lambda section: filler.highlights(section, context, skip=[c for f in findings for c in f.codes]),
+        targets=filler.target_state(context),
         cn=chinese_numeral, findings=findings, options=options,
         sign_date=options.sign_date or f"{year}年12月31日",
     )
