@@ -57,10 +57,8 @@ def header_columns(ws, header_row: int = 3) -> dict[str, str]:
             for j in range(2, ws.max_column + 1) if ws.cell(header_row, j).value}
 
 
-def fill(path: Path, values: dict[str, dict[str, object]], *, catalog: Catalog | None = None,
-         sheet: str | None = None) -> dict[tuple[str, str], str]:
-    """Type ``values[town][code]`` into the template at ``path``; return (town, code) → cell name."""
-    cat = catalog or load_catalog()
+def _type_into(path: Path, sheet: str | None, values: dict[str, dict[str, object]], header_of) -> dict:
+    """Type ``values[town][code]`` at the column whose header is ``header_of(code)`` and the town's row."""
     wb = load_workbook(path)
     ws = wb[sheet] if sheet else wb.worksheets[0]
     columns = header_columns(ws)
@@ -68,26 +66,22 @@ def fill(path: Path, values: dict[str, dict[str, object]], *, catalog: Catalog |
     cells = {}
     for town, row in values.items():
         for code, value in row.items():
-            cell = f"{columns[cat.label(code)]}{rows[town]}"
+            cell = f"{columns[header_of(code)]}{rows[town]}"
             ws[cell] = value
             cells[(town, code)] = cell
     wb.save(path)
     return cells
 
 
+def fill(path: Path, values: dict[str, dict[str, object]], *, catalog: Catalog | None = None,
+         sheet: str | None = None) -> dict[tuple[str, str], str]:
+    """Type ``values[town][code]`` into the template at ``path``; return (town, code) → cell name."""
+    cat = catalog or load_catalog()
+    return _type_into(path, sheet, values, cat.label)
+
+
 def fill_practices(path: Path, texts: dict[str, dict[str, str]], *,
                    catalog: Catalog | None = None) -> dict[tuple[str, str], str]:
     """Type ``texts[town][code]`` into the sheet 特色做法 of the template at ``path``; return (town, code) → cell."""
     cat = catalog or load_catalog()
-    wb = load_workbook(path)
-    ws = wb["特色做法"]
-    columns = header_columns(ws)
-    rows = {ws.cell(i, 1).value: i for i in range(4, ws.max_row + 1) if ws.cell(i, 1).value}
-    cells = {}
-    for town, row in texts.items():
-        for code, text in row.items():
-            cell = f"{columns[cat.practice_fields.at[code, 'name']]}{rows[town]}"
-            ws[cell] = text
-            cells[(town, code)] = cell
-    wb.save(path)
-    return cells
+    return _type_into(path, "特色做法", texts, lambda code: cat.practice_fields.at[code, "name"])

@@ -348,6 +348,17 @@ def _town_name(v) -> str:
     return re.sub(r"\s+", "", str(v)) if v is not None else ""
 
 
+def claim_column(columns: dict[int, str], j: int, code: str, col: _Collector, sheet, h: int, head) -> bool:
+    """Record that header cell (h, j) holds ``code``; a second column of the same code is an error naming the
+    first. Returns True when the column was refused."""
+    if code in columns.values():
+        first = next(k for k, v in columns.items() if v == code)
+        col.add("error", sheet, cell_name(h, j), head, f"重复的列（与{cell_name(h, first)}相同）", "每列只出现一次")
+        return True
+    columns[j] = code
+    return False
+
+
 # --------------------------------------------------------------------------------------------- profile
 def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, origin: dict):
     h = _find_header_row(df, "乡镇", anywhere=True)
@@ -375,11 +386,8 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
             col.add("error", sheet, cell_name(h, j), head, "无法识别的表头",
                     "乡镇概况表的列：" + "、".join(list(fields["name"]) + [cat.name(c) for c in cat.frame.index[cat.frame["origin"] == "profile"]]))
             continue
-        if code in columns.values():
-            first = next(k for k, v in columns.items() if v == code)
-            col.add("error", sheet, cell_name(h, j), head, f"重复的列（与{cell_name(h, first)}相同）", "每列只出现一次")
+        if claim_column(columns, j, code, col, sheet, h, head):
             continue
-        columns[j] = code
     for code, row in fields.iterrows():
         if row.get("required") and code not in columns.values():
             col.add("error", sheet, cell_name(h, 0), None, f"缺少“{row['name']}”列", f"表头含“{row['name']}”")

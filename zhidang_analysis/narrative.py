@@ -304,6 +304,9 @@ class _Filler:
         self.yoy = y[y["year"] == year].set_index("indicator")
         self.profile = ds.profile.loc[town]
         self.practices = ds.practice(town, year)
+        # this town's standing per indicator in the county this year (rank, runs, best year, targets)
+        context = county_context(ds, year)
+        self.standing = context[context["town"] == town].set_index("indicator")
         self.silenced: set[str] = set()
         self.missing: dict[str, str] = {}
 
@@ -552,15 +555,14 @@ class _Filler:
         return Markup(template.render(n=self.number, chg=self.change, p=self.text, pr=self.practice, has=self.has))
 
     # -- sentences only this town's data can write ---------------------------------------------
-    def highlights(self, section: str, context: pd.DataFrame, limit: int = 3, skip=()) -> Markup:
+    def highlights(self, section: str, limit: int = 3, skip=()) -> Markup:
         """One sentence of the town's standing in ``section``: its rank in the county, a run of increases,
-        its best year, a target completed, or (when nothing stands out) its level beside the county median.
-
-        ``context`` is :func:`_county_context` for this year: one row per (town, indicator).
+        its best year, a target completed, or (when nothing stands out) its level above the county median.
+        Indicators in ``skip`` (what 二 lists as a problem) and in sentences not written are never praised.
         """
-        codes = [c for c in self.cat.in_section(section) if self.cat.applies(c, self.year)]
-        mine = context[(context["town"] == self.town) & context["indicator"].isin(codes)
-                       & ~context["indicator"].isin([*skip, *self.silenced])]  # never praise what 二 lists as a problem
+        codes = [c for c in self.cat.in_section(section)
+                 if self.cat.applies(c, self.year) and c not in skip and c not in self.silenced]
+        mine = self.standing[self.standing.index.isin(codes)].reset_index()
         if mine.empty:
             return Markup("")
         facts: dict[str, list[tuple[float, str, Markup]]] = {}
@@ -639,9 +641,7 @@ class _Filler:
                     & (key | (mine["scaled"] >= 1))]
         if mine.empty:
             return Markup("")
-        key = self.cat.frame["key"]
-        mine = mine.assign(_k=~mine["indicator"].map(key).astype(bool))
-        r = mine.sort_values("_k", kind="stable").iloc[0]
+        r = mine.assign(_k=~key[mine.index]).sort_values("_k", kind="stable").iloc[0]  # headline indicators first
         row = self.cat[r["indicator"]]
         scale = _scale_text(r["scale"])
         title = f"{row['name']} · {self.year}年全县{int(r['n_towns'])}个乡镇{scale or '填报数'}的中位数"
@@ -652,11 +652,11 @@ class _Filler:
                     + median + Markup("。"))
         return Markup(escape(self._short_name(r["indicator"]))) + Markup("高于全县中位数（") + median + Markup("）。")
 
-    def target_state(self, context: pd.DataFrame) -> str:
+    def target_state(self) -> str:
         """``met`` (every target of the year reached), ``nearly`` (all at least ``nearly_met``), ``missed``
         or ``none`` (no target that year)."""
-        mine = context[(context["town"] == self.town) & context["completion"].notna()
-                       & (context["indicator"].map(self.cat.frame["polarity"]) != 0)]
+        c = self.standing
+        mine = c[c["completion"].notna() & (c.index.map(self.cat.frame["polarity"]) != 0)]
         if mine.empty:
             return "none"
         if (mine["completion"] >= 1).all():
@@ -666,12 +666,11 @@ class _Filler:
         return "missed"
 
     # -- findings ------------------------------------------------------------------------------
-    def lagging(self, context: pd.DataFrame) -> pd.DataFrame:
+    def lagging(self) -> pd.DataFrame:
         """Shortfalls against the county that are not outliers, as flag rows: ``lagging`` where the town is
         among the last three of at least five reporting towns and at least 10% worse than the median (size-
         scaled); ``slip`` where a headline indicator fell by 10% or more (less than a ``decline``)."""
-        self._context = context[context["town"] == self.town].set_index("indicator")
-        c = self._context
+        c = self.standing
         pol = c.index.map(self.cat.frame["polarity"]).to_numpy()
         worse = pd.Series(pol, index=c.index) * (c["scaled"] - c["median"]) < -0.1 * c["median"].abs()
         problem = c.index.map(self.cat.frame["problem"]).to_numpy(dtype=bool)
@@ -725,7 +724,7 @@ class _Filler:
         num = Markup(_MARKS.sub("", self.number(r.indicator)))  # a finding is never pruned
         unit, integer = row["unit"], bool(row["integer"])
         if r.flag == "lagging":
-            c = self._context.loc[r.indicator]
+            c = self.standing.loc[r.indicator]
             scale = _scale_text(c["scale"])
             title = f"{row['name']} · {self.year}年全县{int(c['n_towns'])}个乡镇{scale or '按填报数'}排名"
             among = (f"全县{int(c['n_towns'])}个乡镇" if c["n_towns"] >= len(self.ds.towns)
@@ -806,8 +805,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
     filler = _Filler(ds, town, year, options)
     flags = ind.flags(ds.values[ds.values["year"].isin([year - 1, year])], targets=ds.targets,
                       profile=ds.profile, drop_threshold=options.drop_threshold, catalog=ds.catalog)
-    context = county_context(ds, year)
-    findings = filler.findings(pd.concat([flags, filler.lagging(context)], ignore_index=True))
+    findings = filler.findings(pd.concat([flags, filler.lagging()], ignore_index=True))
     title = f"中共{town}委员会关于{chinese_year(year)}年度履行全面从严治党主体责任暨书记第一责任人责任情况的报告"
     template = template_environment().get_template("town_report.html.j2")
     html = template.render(
@@ -816,8 +814,8 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
         pr=filler.practice, has=filler.has, items=filler.items, industries=filler.industries,
         cadres=filler.cadres(), section_text=filler.section_text,
-        hl=lambda section: filler.highlights(section, context, skip=[c for f in findings for c in f.codes]),
-        targets=filler.target_state(context),
+        hl=lambda section: filler.highlights(section, skip={c for f in findings for c in f.codes}),
+        targets=filler.target_state(),
         cn=chinese_numeral, findings=findings, options=options,
         sign_date=options.sign_date or f"{year}年12月31日",
     )

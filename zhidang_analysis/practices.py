@@ -59,7 +59,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
     ``col`` is the loader's problem collector for this file; ``seen`` maps (town, year) to where it was first
     given, across files, so the same town and year twice is an error naming both places.
     """
-    from .loaders import _cell, _find_header_row, _text, _town_name, cell_name
+    from .loaders import _cell, _find_header_row, _text, _town_name, cell_name, claim_column
 
     h = _find_header_row(df, "乡镇", anywhere=True)
     if h is None:
@@ -91,11 +91,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
         if code is None:
             col.add("error", sheet, cell_name(h, j), head, "无法识别的表头", expected)
             continue
-        if code in columns.values():
-            first = next(k for k, v in columns.items() if v == code)
-            col.add("error", sheet, cell_name(h, j), head, f"重复的列（与{cell_name(h, first)}相同）", "每列只出现一次")
-            continue
-        columns[j] = code
+        claim_column(columns, j, code, col, sheet, h, head)
     if town_col is None or year_col is None:
         missing = "、".join(n for n, c in (("乡镇", town_col), ("年度", year_col)) if c is None)
         col.add("error", sheet, cell_name(h, 0), None, f"缺少“{missing}”列", expected)

@@ -259,18 +259,8 @@ def _grid(ws, cat: Catalog, codes: Sequence[str], towns: Sequence[str], town_wid
     _section_row(ws, [(col_of[c], section_title(cat, cat.frame.at[c, "section"]), widths[c]) for c in codes])
 
     # header: 乡镇, then 名称（单位）
-    header_lines = 1
-    head = ws.cell(row=HEADER_ROW, column=1, value="乡镇")
-    for code in codes:
-        label = cat.label(code)
-        ws.cell(row=HEADER_ROW, column=col_of[code], value=label)
-        ws.column_dimensions[get_column_letter(col_of[code])].width = widths[code]
-        header_lines = max(header_lines, _lines(label, widths[code]))
-    for j in range(1, len(codes) + 2):
-        c = ws.cell(row=HEADER_ROW, column=j)
-        c.font, c.fill, c.border, c.alignment = Font(bold=True), _FILL_HEADER, _BORDER, _WRAP_CENTER
-    head.alignment = Alignment(horizontal="center", vertical="center")
-    ws.row_dimensions[HEADER_ROW].height = _LINE_HEIGHT * header_lines + 6
+    _header_row(ws, ["乡镇"], [(col_of[c], cat.label(c), widths[c]) for c in codes])
+    ws.cell(row=HEADER_ROW, column=1).alignment = Alignment(horizontal="center", vertical="center")
 
     for i, town in enumerate(towns, start=FIRST_TOWN_ROW):
         c = text_cell(ws, i, 1, town)
@@ -279,6 +269,22 @@ def _grid(ws, cat: Catalog, codes: Sequence[str], towns: Sequence[str], town_wid
     ws.print_title_rows = f"{SECTION_ROW}:{HEADER_ROW}"
     ws.page_setup.orientation = "landscape"
     return col_of
+
+
+def _header_row(ws, fixed: Sequence[str], columns: Sequence[tuple[int, str, int]]) -> None:
+    """The header row: ``fixed`` labels from column A, then (column, label, width) for each data column;
+    header style on every cell, and the row as tall as its most wrapped label."""
+    for j, label in enumerate(fixed, start=1):
+        ws.cell(row=HEADER_ROW, column=j, value=label)
+    lines = 1
+    for j, label, width in columns:
+        ws.cell(row=HEADER_ROW, column=j, value=label)
+        ws.column_dimensions[get_column_letter(j)].width = width
+        lines = max(lines, _lines(label, width))
+    for j in range(1, len(fixed) + len(columns) + 1):
+        c = ws.cell(row=HEADER_ROW, column=j)
+        c.font, c.fill, c.border, c.alignment = Font(bold=True), _FILL_HEADER, _BORDER, _WRAP_CENTER
+    ws.row_dimensions[HEADER_ROW].height = _LINE_HEIGHT * lines + 6
 
 
 def _validation(ind: pd.Series, code: str, cat: Catalog) -> DataValidation:
@@ -559,18 +565,7 @@ def _practices_sheet(wb: Workbook, cat: Catalog, year: int, towns: Sequence[str]
     _section_row(ws, [(col_of[c], practice_section(cat, _field_text(fields, c, "section")), widths[c])
                       for c in codes])
 
-    header_lines = 1
-    for j, label in ((1, "乡镇"), (2, "年度")):
-        ws.cell(row=HEADER_ROW, column=j, value=label)
-    for code in codes:
-        label = _field_text(fields, code, "name")
-        ws.cell(row=HEADER_ROW, column=col_of[code], value=label)
-        ws.column_dimensions[get_column_letter(col_of[code])].width = widths[code]
-        header_lines = max(header_lines, _lines(label, widths[code]))
-    for j in range(1, len(codes) + 3):
-        c = ws.cell(row=HEADER_ROW, column=j)
-        c.font, c.fill, c.border, c.alignment = Font(bold=True), _FILL_HEADER, _BORDER, _WRAP_CENTER
-    ws.row_dimensions[HEADER_ROW].height = _LINE_HEIGHT * header_lines + 6
+    _header_row(ws, ["乡镇", "年度"], [(col_of[c], _field_text(fields, c, "name"), widths[c]) for c in codes])
 
     text_alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
     for i, town in enumerate(towns, start=FIRST_TOWN_ROW):
