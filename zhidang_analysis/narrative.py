@@ -712,7 +712,7 @@ class _Filler:
             part = f[f["section"] == section].sort_values("_w", ascending=False, kind="stable")
             part = part.drop_duplicates("indicator").head(3)
             phrases = [self._finding_phrase(r) for r in part.itertuples()]
-            names = "、".join(dict.fromkeys(self.cat.name(c) for c in part["indicator"]))
+            names = "、".join(dict.fromkeys(self._short_name(c) for c in part["indicator"]))
             out.append(Finding(section, Markup("；").join(phrases), names, list(part["indicator"])))
         return out
 
@@ -731,7 +731,7 @@ class _Filler:
                      else f"填报该项的{int(c['n_towns'])}个乡镇")
             ref = self._provenance(f"{scale}{_fmt_scaled(c['scaled'])}{unit}，在{among}中居第"
                                    f"{int(c['rank'])}位，低于全县中位数{_fmt_scaled(c['median'])}{unit}", title)
-            return Markup(f"{escape(name)}") + ref
+            return Markup(escape(self._short_name(r.indicator))) + ref
         if r.flag in ("decline", "slip"):
             amount = format_number(abs(r.value - r.reference), integer=integer)
             prev = self._source(r.indicator, self.year - 1)
