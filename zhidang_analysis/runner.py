@@ -30,9 +30,8 @@ from traitlets import default
 
 from .errors import ReportError
 from .export import atomic_write_bytes, export_html, safe_filename
+from .params import NOTEBOOKS
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
 TOWN_NOTEBOOK = NOTEBOOKS / "town_report.ipynb"
 OVERVIEW_NOTEBOOK = NOTEBOOKS / "county_overview.ipynb"
 DEFAULT_OUT = Path("reports")
