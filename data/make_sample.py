@@ -107,6 +107,8 @@ def generate():
                 v = level[code] * growth * rng.uniform(0.95, 1.05)
                 row[code] = round(v, dec) if dec else int(round(v))
             row["hardship_persons"] = int(round(row["hardship_households"] * rng.uniform(2.1, 2.8)))
+            # pledges are signed by Party members, one each: at most as many as the town has
+            row["pledges_signed"] = min(row["pledges_signed"], int(members * 0.97))
             row["new_members"] = int(np.clip(round(new_base * growth * rng.uniform(0.9, 1.1)), 8, 30))
             row["activists_trained"] = int(round(row["new_members"] * rng.uniform(1.5, 2.2)))
             row["five_star_branches"] = int(min(branches, round(branches * min(0.9, five_star_share * growth))))

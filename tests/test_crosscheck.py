@@ -66,6 +66,8 @@ def test_rules_file_holds_every_rule_of_the_brief_with_known_codes():
         (("five_star_branches",), "<=", ("party_branches",), ()),
         (("yijiantiao_villages",), "<=", ("villages",), ()),
         (("weak_org_villages",), "<=", ("villages",), ()),
+        (("pledges_signed",), "<=", ("party_members",), ()),
+        (("home_study_members",), "<=", ("party_members",), ()),
         (("monitor_directors_talked",), "<=", ("villages",), ()),
         (("provincial_demo_villages", "county_demo_villages"), "<=", ("villages",), ()),
         (("hardship_persons",), ">=", ("hardship_households",), ()),
