@@ -1,0 +1,190 @@
+"""Word (GB/T 9704) and PDF versions of the reports, read back with python-docx and pypdf.
+
+The HTML is made in-process exactly as the report notebook makes it (the narrative, three figures, the
+missing-data list, exported with the project's nbconvert template), so these tests need no kernel.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from pypdf import PdfReader
+
+import zhidang_analysis as zd
+from zhidang_analysis import overview as ov
+from zhidang_analysis.export import FigureHTML, notebook_to_html
+from zhidang_analysis.pdf import write_pdf
+from zhidang_analysis.word import html_to_docx, write_docx
+
+
+def _html_notebook(*html_outputs: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    for html in html_outputs:
+        cell = nbformat.v4.new_code_cell("")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html})]
+        nb.cells.append(cell)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return zd.load_dataset()
+
+
+@pytest.fixture(scope="module")
+def town_html(ds):
+    """河湾镇 2025 (one number missing): narrative, three figures, the missing list."""
+    town, year = "河湾镇", 2025
+    report = zd.narrative.town_report(ds, town, year)
+    scores = zd.indicators.composite_score(ds.values, ds.profile)
+    figs = [FigureHTML(zd.charts.town_trend(zd.indicators.up_to(ds.values, year), town), f"图1  {town}主要指标历年变化"),
+            FigureHTML(zd.charts.town_vs_county(ds.values, town, year), f"图2  {town}{year}年主要指标与全县中位数比较"),
+            FigureHTML(zd.charts.score_breakdown(scores, town, year), f"图3  {town}{year}年综合得分构成")]
+    nb = _html_notebook(str(report.html), *(f._repr_html_() for f in figs), str(report.missing_html()))
+    return notebook_to_html(nb, title=f"{town}{year}")
+
+
+@pytest.fixture(scope="module")
+def town_docx(town_html, tmp_path_factory):
+    path = tmp_path_factory.mktemp("word") / "河湾镇.docx"
+    write_docx(town_html, path)
+    return Document(path)
+
+
+def _rfonts(style):
+    return style.element.rPr.find(qn("w:rFonts"))
+
+
+def test_page_is_a4_with_the_gbt9704_margins_and_22_lines(town_docx):
+    s = town_docx.sections[0]
+    def mm(x):  # Word stores twentieths of a point: A4 is 11906 twips = 210.01 mm; compare to 0.1 mm
+        return round(x.mm, 1)
+
+    assert (mm(s.page_width), mm(s.page_height)) == (210, 297)
+    assert tuple(map(mm, (s.top_margin, s.bottom_margin, s.left_margin, s.right_margin))) == (37, 35, 28, 26)
+    grid = s._sectPr.find(qn("w:docGrid"))
+    assert grid.get(qn("w:type")) == "lines" and int(grid.get(qn("w:linePitch"))) == 579  # 28.95 pt
+    normal = town_docx.styles["Normal"].paragraph_format
+    assert normal.line_spacing == Pt(28.95) and normal.first_line_indent == Pt(32)
+
+
+@pytest.mark.parametrize(("style", "east_asian", "size"), [
+    ("Normal", "仿宋_GB2312", 16), ("Title", "方正小标宋简体", 22), ("Heading 1", "黑体", 16),
+    ("Heading 2", "楷体_GB2312", 16)])
+def test_styles_name_their_chinese_font_for_east_asian_text(town_docx, style, east_asian, size):
+    st = town_docx.styles[style]
+    fonts = _rfonts(st)
+    assert fonts.get(qn("w:eastAsia")) == east_asian
+    assert fonts.get(qn("w:ascii")) == fonts.get(qn("w:hAnsi")) == "Times New Roman"
+    assert st.font.size == Pt(size)
+    assert st.font.color.rgb is None or str(st.font.color.rgb) == "000000"
+
+
+def test_the_font_table_gives_every_chinese_font_a_windows_substitute(town_docx):
+    part = next(r.target_part for r in town_docx.part.rels.values() if r.reltype.endswith("/fontTable"))
+    xml = part.blob.decode("utf-8")
+    for font, alt in (("仿宋_GB2312", "仿宋"), ("楷体_GB2312", "楷体"), ("方正小标宋简体", "宋体")):
+        assert re.search(rf'w:name="{font}"><w:altName w:val="{alt},', xml), font
+
+
+def test_headings_paragraphs_sign_off_and_pictures(town_docx, town_html):
+    paras = town_docx.paragraphs
+    assert paras[0].style.name == "Title" and paras[0].text.startswith("中共河湾镇委员会关于二〇二五年度")
+    h1 = [p.text for p in paras if p.style.name == "Heading 1"]
+    assert h1[:3] == ["一、责任落实情况", "二、存在的问题", "三、下一步工作打算"]
+    assert "附件" in h1 and h1[-1].startswith("数据来源")
+    h2 = [p.text for p in paras if p.style.name == "Heading 2"]
+    assert len(h2) == 6 and h2[0].startswith("（一）提高政治站位")
+    signoff = [p.text for p in paras if p.style.name == "Signoff"]
+    assert signoff == ["中共河湾镇委员会", "2025年12月31日"]
+    assert len(town_docx.inline_shapes) == 3
+    widths = {round(s.width / 36000) for s in town_docx.inline_shapes}
+    assert widths == {156}  # text width, in mm
+    captions = [p.text for p in paras if p.style.name == "Caption" and p.text]
+    assert captions == ["图1河湾镇主要指标历年变化", "图2河湾镇2025年主要指标与全县中位数比较", "图3河湾镇2025年综合得分构成"]
+    # 附件: the missing number
+    i = next(k for k, p in enumerate(paras) if p.text == "附件")
+    assert paras[i + 1].text.startswith("待补数据（1项）") and "双语宣讲" in paras[i + 2].text
+
+
+def test_the_footer_has_the_page_field_odd_right_even_left(town_docx):
+    s = town_docx.sections[0]
+    assert town_docx.settings.odd_and_even_pages_header_footer
+    for footer, align in ((s.footer, "RIGHT"), (s.even_page_footer, "LEFT")):
+        p = footer.paragraphs[0]
+        assert p.alignment.name == align
+        field = p._p.find(qn("w:fldSimple"))
+        assert field is not None and field.get(qn("w:instr")).strip() == "PAGE"
+        assert p.text.startswith("— ") and p.text.endswith(" —")
+        run = p.runs[0]
+        assert run.font.size == Pt(14) and run._r.rPr.rFonts.get(qn("w:eastAsia")) == "宋体"
+
+
+def test_every_number_of_the_html_text_is_in_the_word_text(town_docx, town_html):
+    soup = BeautifulSoup(town_html, "html.parser")
+    body = "".join(p.get_text() for p in soup.select("main p"))
+    word = "".join(p.text for p in town_docx.paragraphs)
+    numbers = re.findall(r"\d+(?:\.\d+)?", body)
+    assert len(numbers) >= 50
+    missing = [n for n in set(numbers) if n not in word]
+    assert not missing
+    for p in soup.select("main > p, main p"):
+        if p.get_text().strip():
+            assert re.sub(r"\s+", "", p.get_text()) in word
+
+
+def test_provenance_is_an_appendix_table_with_a_repeated_header(town_docx, town_html, ds):
+    table = town_docx.tables[-1]
+    header = [c.text for c in table.rows[0].cells]
+    assert header == ["序号", "内容", "数字或文字", "来源（文件!工作表!单元格）"]
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    rows = {(r.cells[2].text, r.cells[3].text) for r in table.rows[1:]}
+    v = ds.values
+    theme = v[(v.town == "河湾镇") & (v.year == 2025) & (v.indicator == "theme_party_days")].iloc[0]
+    assert (f"{int(theme.value)}次", theme.source) in rows
+
+
+def test_overview_tables_are_word_tables_with_repeated_headers(ds):
+    nb = _html_notebook(str(ov.overview_narrative(ds, 2025)),
+                        str(ov.html_table(ov.ranking_table(ds, 2025), caption="表1  各乡镇综合得分排名")))
+    doc = html_to_docx(notebook_to_html(nb, title="概览"))
+    ranking = next(t for t in doc.tables if t.rows[0].cells[1].text == "乡镇")
+    assert len(ranking.rows) == 1 + len(ds.towns)
+    assert ranking.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert {r.cells[1].text for r in ranking.rows[1:]} == set(ds.towns)
+
+
+def test_pdf_is_a4_with_embedded_cjk_fonts_page_numbers_and_the_same_text(town_html, tmp_path):
+    path = write_pdf(town_html, tmp_path / "河湾镇.pdf")
+    reader = PdfReader(path)
+    assert len(reader.pages) >= 5
+    for page in reader.pages:
+        assert (round(float(page.mediabox.width) / 72 * 25.4), round(float(page.mediabox.height) / 72 * 25.4)) == (210, 297)
+    fonts = {}
+    for page in reader.pages:
+        for f in (page["/Resources"].get("/Font") or {}).values():
+            f = f.get_object()
+            desc = f["/DescendantFonts"][0].get_object() if "/DescendantFonts" in f else f
+            fd = desc.get("/FontDescriptor")
+            fonts[str(f["/BaseFont"])] = fd is not None and any(k in fd.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    assert any("CJK" in name for name in fonts) and all(fonts.values()), fonts
+    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages))
+    assert "中共河湾镇委员会关于二〇二五年度" in text
+    assert "一、责任落实情况" in text and "2025年12月31日" in text
+    assert "—1—" in text and "—2—" in text  # page numbers
+    soup = BeautifulSoup(town_html, "html.parser")
+    first = re.sub(r"\s+", "", soup.select("main p")[1].get_text())
+    assert first[:60] in text
+
+
+def test_pdf_loads_nothing_from_outside(tmp_path):
+    html = ('<html><body><main class="report"><p>外部图片</p><img src="http://127.0.0.1:9/x.png">'
+            '<img src="file:///etc/hostname"></main></body></html>')
+    path = write_pdf(html, tmp_path / "x.pdf")
+    assert PdfReader(path).pages  # rendered without the images, and without fetching them
