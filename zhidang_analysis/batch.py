@@ -16,6 +16,13 @@ Workers run notebooks through papermill's Python API (:func:`runner.execute_note
 kernel over IPC sockets and its own temporary files, so parallel runs do not collide. A lock file keeps two
 batches off the same output folder. The manifest is rewritten atomically after every job, so an interrupted
 batch leaves only complete reports and a manifest that says what was not done.
+
+Faults. A worker runs one job at a time; when it dies (killed, crashed) that job alone fails and a new worker
+runs the rest. Workers, and their kernels, die with the batch, even one killed with ``kill -9``, and a worker
+writes into the output folder only while its batch, the lock's holder, is alive. Each batch first removes the
+temporary files that killed runs left (beside the outputs, and the kernels' sockets). On an output folder that
+cannot be written, a batch with nothing to run succeeds without writing anything; any other stops before it
+starts, with a Chinese message.
 """
 
 from __future__ import annotations
@@ -23,11 +30,15 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import cache
@@ -41,9 +52,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from . import __version__
 from . import indicators as ind
 from .errors import DataError, ZhidangError
-from .export import atomic_write_text
-from .loaders import Dataset, load_dataset
+from .export import RESERVED_STEMS, atomic_write_text, output_stems
+from .loaders import Dataset, _town_list, load_dataset
 from .runner import DEFAULT_OUT, OVERVIEW_NOTEBOOK, TOWN_NOTEBOOK, report_paths
+from .runner import (OutputFolderError, clean_stale_kernel_files, clean_stale_temp_files, output_folder_problem,
+                     report_path_problem, unwritable_reason)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCK_NAME = ".zhidang-batch.lock"
@@ -118,6 +131,13 @@ class Job:
     def label(self) -> str:
         return f"{self.year}年 {self.name}"
 
+    @property
+    def manifest_key(self) -> str:
+        """The job's key in the manifest's ``reports``: the stem of its report's file name. It is distinct per
+        job (see :func:`export.output_stems`): ``overview`` for the county overview, a town's own name when that
+        is a safe file name, else its safe form (with a hash suffix if reserved, cut or shared)."""
+        return Path(self.html).stem
+
 
 def load_for_batch(data: str | Path | None = None) -> tuple[Dataset, dict[str, list]]:
     """Load the data of a batch; a town whose own rows have errors is left out, not the whole county.
@@ -139,6 +159,21 @@ def load_for_batch(data: str | Path | None = None) -> tuple[Dataset, dict[str, l
         return load_dataset(*paths, exclude_towns=sorted(bad)), bad
 
 
+def town_list_param(towns: Iterable[str]) -> str:
+    """Town names as one notebook parameter (``exclude_towns``): comma-separated when that reads back as the
+    same names, else a JSON list (a name with a comma, 、 or surrounding spaces). :func:`loaders.load_dataset`
+    reads both.
+
+    >>> town_list_param(["河湾镇", "青石镇"])
+    '河湾镇,青石镇'
+    >>> town_list_param(["甲,镇", "乙镇"])
+    '["甲,镇", "乙镇"]'
+    """
+    towns = list(towns)
+    text = ",".join(towns)
+    return text if _town_list(text) == towns else json.dumps(towns, ensure_ascii=False)
+
+
 def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = None, data: str | Path | None = None,
          out: str | Path = DEFAULT_OUT, overview: bool = True, force: bool = False,
          options: dict | None = None, notebook: str | Path = TOWN_NOTEBOOK,
@@ -154,13 +189,15 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
     bad_towns = bad_towns or {}
     options = dict(options or {})
     if bad_towns:
-        options["exclude_towns"] = ",".join(sorted(bad_towns))
+        options["exclude_towns"] = town_list_param(sorted(bad_towns))
     data_param = str(Path(data).resolve()) if data else ""
     code = code_hash()
     notebook = Path(notebook).resolve()
     nb_hash = file_hash(notebook)
     ov_hash = file_hash(OVERVIEW_NOTEBOOK) if OVERVIEW_NOTEBOOK.exists() else ""
     all_towns = ds.towns
+    # file names over every town of the data, not only this batch's: a town keeps its file with --towns
+    stems = output_stems([*all_towns, *sorted(bad_towns)], reserved=RESERVED_STEMS)
     wanted = list(towns) if towns is not None else all_towns + sorted(bad_towns)
     broken = [t for t in wanted if t in bad_towns]
     wanted = [t for t in wanted if t not in bad_towns]
@@ -177,13 +214,13 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
             if town not in present:
                 continue
             params = {"town": town, "year": year, "data": data_param, **options}
-            html, ipynb = report_paths(out, year, town)
+            html, ipynb = report_paths(out, year, town, stems=stems)
             key = _sha(town_keys[town].encode(), code.encode(), nb_hash.encode(),
                        json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
             jobs.append(Job("town", year, town, params, str(notebook), str(html), str(ipynb), key, nb_hash))
         for town in broken:
             problems = bad_towns[town]
-            html, ipynb = report_paths(out, year, town)
+            html, ipynb = report_paths(out, year, town, stems=stems)
             job = Job("town", year, town, {"town": town, "year": year, "data": data_param}, str(notebook), str(html),
                       str(ipynb), "", nb_hash, status="failed")
             job.error = {"cell": None, "message": f"数据有误，未生成（{len(problems)}处错误）：{problems[0]}",
@@ -193,16 +230,17 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
             params = {"year": year, "data": data_param}
             if bad_towns:
                 params["exclude_towns"] = options["exclude_towns"]
-            html, ipynb = report_paths(out, year, OVERVIEW)
+            html, ipynb = report_paths(out, year, None)
             key = _sha(whole.encode(), code.encode(), ov_hash.encode(),
                        json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
             jobs.append(Job(OVERVIEW, year, None, params, str(OVERVIEW_NOTEBOOK), str(html), str(ipynb), key, ov_hash))
         for job in jobs:
             if job.year != year or force or job.status != "pending":
                 continue
-            prev = manifest.get("reports", {}).get(job.town or OVERVIEW)
+            prev = _previous(manifest.get("reports", {}), job)
             if (prev and prev.get("status") in {"done", "skipped"} and prev.get("input_key") == job.input_key
-                    and Path(job.html).exists() and Path(job.ipynb).exists()):
+                    and prev.get("html") == Path(job.html).name
+                    and Path(job.html).is_file() and Path(job.ipynb).is_file()):
                 job.status = "skipped"
                 job.seconds = prev.get("seconds")
                 job.finished_at = prev.get("finished_at")
@@ -223,11 +261,14 @@ def _run_job(job: Job, timeout: int | None) -> Job:
     except ReportError as e:
         job.status = "failed"
         job.error = {"cell": e.cell, "message": str(e), "detail": e.detail[-2000:]}
+    except ZhidangError as e:  # e.g. the output folder cannot be written
+        job.status = "failed"
+        job.error = {"cell": None, "message": str(e), "detail": ""}
     except Exception as e:  # noqa: BLE001 - a worker must report, not crash the batch
         job.status = "failed"
         job.error = {"cell": None, "message": f"{type(e).__name__}：{e}", "detail": ""}
     job.seconds = round(time.perf_counter() - start, 2)
-    job.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    job.finished_at = _now()
     return job
 
 
@@ -237,34 +278,81 @@ def manifest_path(out: Path, year: int) -> Path:
 
 
 def read_manifest(out: Path, year: int) -> dict:
+    """The year's manifest, or ``{}`` when there is none or it cannot be read (then every report is rerun)."""
     p = manifest_path(out, year)
     if not p.exists():
         return {}
     try:
-        return json.loads(p.read_text(encoding="utf-8"))
+        doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    if not isinstance(doc, dict) or not isinstance(doc.get("reports", {}), dict):
+        return {}
+    doc["reports"] = {k: e for k, e in doc.get("reports", {}).items() if isinstance(e, dict)}
+    return doc
+
+
+def _town_entries(manifest: dict) -> dict[str, dict]:
+    """town → its manifest entry (an entry that records its town wins over an older one keyed by the name)."""
+    reports = manifest.get("reports", {})
+    found: dict[str, dict] = {}
+    for k, e in reports.items():
+        if "town" not in e and _entry_town(k, e) is not None:
+            found[k] = e
+    for k, e in reports.items():
+        if "town" in e and _entry_town(k, e) is not None:
+            found[e["town"]] = e
+    return found
+
+
+def _entry_town(key: str, entry: dict) -> str | None:
+    """The town of a manifest entry (entries written before ``town`` was recorded are keyed by the town)."""
+    if entry.get("kind", "town") != "town":
+        return None
+    return entry.get("town", key)
+
+
+def _previous(reports: dict, job: Job) -> dict | None:
+    """The manifest entry of ``job`` from an earlier run: under its key, or (its file name having changed since)
+    the entry of the same town under another key."""
+    key = job.manifest_key
+    entry = reports.get(key)
+    if entry is not None and entry.get("kind", "town") == job.kind and (job.kind != "town"
+                                                                         or _entry_town(key, entry) == job.town):
+        return entry
+    if job.kind != "town":
+        return None
+    return next((e for k, e in reports.items() if _entry_town(k, e) == job.town), None)
 
 
 def write_manifest(out: Path, year: int, jobs: list[Job], data_files: dict[str, str]) -> Path:
     """Rewrite ``<out>/<year>/manifest.json`` atomically from the jobs of that year.
 
-    Entries of towns not in this batch are kept as they were, so ``--towns`` does not forget the others.
+    ``reports`` holds one entry per report under :attr:`Job.manifest_key` (its file stem: distinct for every
+    job), each naming its ``kind`` and, for a town, its ``town``. Entries of towns not in this batch are kept
+    as they were, so ``--towns`` does not forget the others; an entry of a town under an older key (its file
+    name has changed) is replaced by the new one.
     """
     old = read_manifest(out, year).get("reports", {})
     reports = dict(old)
     for job in jobs:
         if job.year != year:
             continue
+        key = job.manifest_key
         entry = {k: v for k, v in asdict(job).items() if k not in {"kind", "year", "town", "notebook"}}
         entry.update({"kind": job.kind, "package_version": __version__,
                       "html": Path(job.html).name, "ipynb": Path(job.ipynb).name})
+        if job.kind == "town":
+            entry["town"] = job.town
         if job.status in {"pending", "not_run"}:
-            prev = old.get(job.town or OVERVIEW)
+            prev = _previous(old, job)
             entry["status"] = "not_run"
             if prev and prev.get("status") in {"done", "skipped"}:
                 entry["previous"] = {k: prev.get(k) for k in ("input_key", "finished_at", "seconds")}
-        reports[job.town or OVERVIEW] = entry
+        if job.kind == "town":
+            for k in [k for k, e in reports.items() if k != key and _entry_town(k, e) == job.town]:
+                del reports[k]
+        reports[key] = entry
     doc = {
         "year": int(year),
         "package_version": __version__,
@@ -295,7 +383,7 @@ def index_rows(ds: Dataset, year: int, manifest: dict) -> pd.DataFrame:
     y = y[(y["year"] == year) & y["rate"].notna() & y["indicator"].isin(cat.frame.index[cat.frame["key"]])
           & (y["rate"] != 0)]
     rows = []
-    reports = manifest.get("reports", {})
+    reports = _town_entries(manifest)
     for town in ds.towns:
         if not ((ds.values["town"] == town) & (ds.values["year"] == year)).any():
             continue
@@ -322,7 +410,8 @@ def write_index(ds: Dataset, out: Path, year: int) -> Path:
     manifest = read_manifest(out, year)
     rows = index_rows(ds, year, manifest).sort_values(["rank", "town"], na_position="last")
     ov = manifest.get("reports", {}).get(OVERVIEW, {})
-    overview = quote(ov["html"]) if ov.get("html") and ov.get("status") in {"done", "skipped"} else ""
+    overview = (quote(ov["html"]) if ov.get("kind") == OVERVIEW and ov.get("html")
+                and ov.get("status") in {"done", "skipped"} else "")
     html = _env().get_template("index.html.j2").render(
         year=year, county=ds.county, rows=rows.to_dict("records"), overview=overview, version=__version__,
         updated=manifest.get("updated_at", ""),
@@ -337,6 +426,7 @@ class BatchResult:
     seconds: float
     index_pages: list[Path] = field(default_factory=list)
     interrupted: bool = False
+    read_only: bool = False  # the output folder could not be written (and nothing needed writing)
 
     def count(self, status: str) -> int:
         return sum(j.status == status for j in self.jobs)
@@ -354,6 +444,8 @@ class BatchResult:
                 f"，用时{self.seconds:.1f}秒。")
         if self.interrupted:
             text += f"已中断：{self.count('pending') + self.count('not_run')}份未运行，下次运行将继续。"
+        if self.read_only:
+            text += "输出文件夹不可写，运行记录（manifest.json）和索引页未更新。"
         return text
 
 
@@ -385,100 +477,395 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
 
     ``dataset`` (with its ``bad_towns``, both from :func:`load_for_batch`) saves loading ``data`` again when
     the caller already has it; ``notebook`` replaces the town report notebook (see :func:`plan`). A town whose
-    data have errors is recorded as failed with its bad cells; the other towns are reported on.
+    data have errors is recorded as failed with its bad cells; the other towns are reported on. ``timeout`` is
+    the longest a cell may run, in seconds (at least 1; None for no limit).
 
-    Returns a :class:`BatchResult`; failures are recorded per job (manifest, summary), never raised.
-    Raises :class:`BatchLockedError` when another batch is writing to ``out``.
+    Returns a :class:`BatchResult`; failures are recorded per job (manifest, summary), never raised: a report
+    whose worker process dies (killed, crashed) fails alone, and a new worker runs the remaining ones.
+    Raises :class:`BatchLockedError` when another batch is writing to ``out``, and
+    :class:`runner.OutputFolderError` when ``out`` cannot be written and a report needs generating, before
+    anything starts; a batch with nothing to run succeeds on a read-only ``out`` and writes nothing.
     """
+    if timeout is not None and timeout < 1:
+        raise ValueError(f"timeout 应为至少1秒的整数（None 表示不限时），不能是 {timeout!r}")
     start = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(out / LOCK_NAME))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise BatchLockedError(f"输出文件夹“{out}”正被另一个批量任务使用，请等它结束后再运行") from None
+    lock, unwritable = _lock_output(out)
     try:
         ds, bad = (dataset, bad_towns or {}) if dataset is not None else load_for_batch(data)
         years = [ds.check_year(y) for y in years]
         all_jobs = plan(ds, years, towns=towns, data=data, out=out, overview=overview, force=force, options=options,
                         notebook=notebook, bad_towns=bad)
-        data_files = {str(f.name): file_hash(f) for f in ds.files}
+        for j in all_jobs:
+            if j.status == "pending" and (problem := report_path_problem(j.html, j.ipynb)):
+                j.status, j.finished_at = "failed", _now()
+                j.error = {"cell": None, "message": problem, "detail": ""}
         todo = [j for j in all_jobs if j.status == "pending"]
+        folders = sorted({Path(j.html).parent for j in all_jobs} | {manifest_path(out, y).parent for y in years})
+        if unwritable is None:
+            unwritable = next(((f, r) for f in folders if (r := output_folder_problem(f))), None)
+        if unwritable is not None and todo:
+            folder, reason = unwritable
+            raise OutputFolderError(f"无法写入输出文件夹“{folder}”：{reason}，而有{len(todo)}份报告需要生成。"
+                                    "请换一个可写的文件夹，或修改它的权限后重试。")
         done_count = 0
         for j in all_jobs:
             if j.status in {"skipped", "failed"}:
                 done_count += 1
                 if progress:
                     progress(j, done_count, len(all_jobs))
+        if unwritable is not None:  # nothing to run and nothing may be written: the folder stays as it is
+            pages = [p for y in years if (p := manifest_path(out, y).with_name("index.html")).is_file()]
+            return BatchResult(all_jobs, time.perf_counter() - start, pages, read_only=True)
+        for folder in folders:  # what killed runs left behind (this batch holds the lock)
+            clean_stale_temp_files(folder)
+        clean_stale_kernel_files()
+        data_files = {str(f.name): file_hash(f) for f in ds.files}
         for y in years:
             write_manifest(out, y, all_jobs, data_files)
+
+        def finished(job: Job) -> None:
+            nonlocal done_count
+            done_count += 1
+            write_manifest(out, job.year, all_jobs, data_files)
+            if progress:
+                progress(job, done_count, len(all_jobs))
+
         interrupted = False
-        n_workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
-        by_id = {id(j): j for j in all_jobs}
         if todo:
-            ctx = multiprocessing.get_context("spawn")
-            pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init)
-            futures = {}
-            try:
-                # town reports first, the county overview of each year last (it is the slowest)
-                for j in sorted(todo, key=lambda j: (j.kind == OVERVIEW, j.year)):
-                    futures[pool.submit(_run_job, j, timeout)] = id(j)
-                pending = set(futures)
-                while pending:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        original = _collect(fut, by_id[futures[fut]])
-                        done_count += 1
-                        write_manifest(out, original.year, all_jobs, data_files)
-                        if progress:
-                            progress(original, done_count, len(all_jobs))
-            except KeyboardInterrupt:
-                interrupted = True
-                for fut in futures:
-                    fut.cancel()
-                # the jobs already running finish (or die with the same Ctrl-C); record what they did
-                pool.shutdown(wait=True, cancel_futures=True)
-                for fut, job_id in futures.items():
-                    if fut.done() and not fut.cancelled() and by_id[job_id].status == "pending":
-                        _collect(fut, by_id[job_id])
-                for j in all_jobs:
-                    if j.status == "pending":
-                        j.status = "not_run"
-                for y in years:
-                    write_manifest(out, y, all_jobs, data_files)
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+            n_workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+            interrupted = _run_jobs(todo, n_workers, timeout, finished)
+        if interrupted:
+            for j in all_jobs:
+                if j.status == "pending":
+                    j.status = "not_run"
+            for y in years:
+                write_manifest(out, y, all_jobs, data_files)
         pages = [write_index(ds, out, y) for y in years]
         return BatchResult(all_jobs, time.perf_counter() - start, pages, interrupted)
     finally:
-        lock.release()  # the lock file stays: removing it would let two later batches lock different files
+        if lock is not None:
+            lock.release()  # the lock file stays: removing it would let two later batches lock different files
+
+
+def _lock_output(out: Path) -> tuple[FileLock | None, tuple[Path, str] | None]:
+    """Take the batch lock of ``out``: (lock, None); or (None, (folder, why)) when ``out`` cannot be written at
+    all (read-only, no permission): then nothing may be written, but a batch with nothing to run may read it."""
+    reason = output_folder_problem(out)
+    if reason is None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(out / LOCK_NAME))
+            lock.acquire(timeout=0)
+            return lock, None
+        except Timeout:  # (a TimeoutError, so before OSError)
+            raise BatchLockedError(f"输出文件夹“{out}”正被另一个批量任务使用，请等它结束后再运行") from None
+        except OSError as e:
+            reason = unwritable_reason(out if out.exists() else out.parent, e)
+    return None, (out, reason)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------------------------- the pool
+def _run_jobs(todo: list[Job], size: int, timeout: int | None, finished: Callable[[Job], None]) -> bool:
+    """Run ``todo`` in ``size`` worker processes, calling ``finished`` with each job as it ends; True when
+    interrupted by Ctrl-C.
+
+    Town reports go first, each year's county overview last (it is the slowest). A worker runs one job at a
+    time. When a worker dies (killed, crashed), its job fails — it is not retried: a report that kills its
+    worker would kill the next one too — and a new worker takes the remaining jobs; the other workers go on
+    undisturbed. On Ctrl-C nothing new starts and the reports under way finish (workers ignore Ctrl-C) and are
+    recorded; a second Ctrl-C stops waiting for them (they are then recorded as not run).
+    """
+    queue = deque(sorted(todo, key=lambda j: (j.kind == OVERVIEW, j.year)))
+    ctrl_c = _CtrlC()
+    with ctrl_c.deferred():
+        pool = _WorkerPool(size, timeout, ctrl_c)
+        try:
+            try:
+                while (queue or pool.busy) and not ctrl_c.presses:
+                    _record(pool.dispatch(queue), finished)
+                    if pool.busy:
+                        _record(pool.wait(), finished)
+            except KeyboardInterrupt:
+                ctrl_c.presses = max(ctrl_c.presses, 1)
+            if ctrl_c.presses:
+                try:
+                    while pool.busy and ctrl_c.presses < 2:
+                        _record(pool.wait(), finished)
+                except KeyboardInterrupt:
+                    pass
+        finally:
+            pool.close()
+    return bool(ctrl_c.presses)
+
+
+def _record(ended: list[tuple[Job, Job | str]], finished: Callable[[Job], None]) -> None:
+    """Record every ended job before reporting any (a report that raises must not lose the others)."""
+    jobs = [_collect(job, outcome) for job, outcome in ended]
+    for job in jobs:
+        finished(job)
+
+
+def _collect(job: Job, outcome: Job | str) -> Job:
+    """Copy a worker's outcome onto the planned job: the job as the worker returned it, or the message saying
+    why it never came back (the worker died)."""
+    if isinstance(outcome, Job):
+        job.__dict__.update(outcome.__dict__)
+    else:
+        job.status = "failed"
+        job.error = {"cell": None, "message": outcome, "detail": ""}
+        job.finished_at = _now()
+    return job
+
+
+class _CtrlC:
+    """Ctrl-C during a batch: counted, and raised as KeyboardInterrupt only while the batch waits for its workers,
+    so that recording a finished job, or starting a worker, is never cut in half."""
+
+    def __init__(self) -> None:
+        self.presses = 0
+        self.waiting = False
+
+    @contextmanager
+    def deferred(self):
+        if (threading.current_thread() is not threading.main_thread()
+                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            yield  # someone else handles Ctrl-C here; a KeyboardInterrupt may come at any point
+            return
+
+        def on_ctrl_c(signum, frame):
+            self.presses += 1
+            if self.waiting:
+                raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGINT, on_ctrl_c)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _ctrl_c_ignored_by_new_processes():
+    """While a worker process starts: it inherits Ctrl-C *ignored* (Python keeps an inherited "ignore"), so a
+    Ctrl-C can never kill it before :func:`_worker_init`; this process holds a Ctrl-C of that moment back
+    (blocked) and gets it right after."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield  # signal handlers can only be set from the main thread (and restored when set from Python)
+        return
+    mask = hasattr(signal, "pthread_sigmask")
+    if mask and os.name == "posix":
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()  # now: starting it later would unblock Ctrl-C in this thread
+    if mask:
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if mask:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+class _Worker:
+    """One worker process and the pipe to it; ``job`` is the job it is running (None when idle)."""
+
+    def __init__(self, ctx) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child,), name="zhidang-batch-worker", daemon=True)
+        with _ctrl_c_ignored_by_new_processes():
+            self.process.start()
+        child.close()
+        self.job: Job | None = None
+        self.since = 0.0
+        self.fresh = True  # has not taken a job yet
+
+
+class _WorkerPool:
+    """Worker processes (spawned, so each has a clean interpreter) that run one job at a time."""
+
+    def __init__(self, size: int, timeout: int | None, ctrl_c: _CtrlC) -> None:
+        self.size, self.timeout, self.ctrl_c = size, timeout, ctrl_c
+        self.ctx = multiprocessing.get_context("spawn")
+        self.workers: list[_Worker] = []
+
+    @property
+    def busy(self) -> bool:
+        return any(w.job is not None for w in self.workers)
+
+    def dispatch(self, queue: deque) -> list[tuple[Job, Job | str]]:
+        """Hand queued jobs to idle workers, starting workers up to ``size``; the jobs that could not start."""
+        ended: list[tuple[Job, Job | str]] = []
+        idle = [w for w in self.workers if w.job is None]
+        while queue and (idle or len(self.workers) < self.size) and not self.ctrl_c.presses:
+            if idle:
+                w = idle.pop(0)
+            else:
+                w = _Worker(self.ctx)
+                self.workers.append(w)
+            job = queue.popleft()
+            try:
+                w.conn.send((job, self.timeout))
+            except OSError:  # the worker is gone
+                self._retire(w)
+                if w.fresh:  # it died on starting: give up on this job (a retry could loop forever)
+                    ended.append((job, _death_message(w.process.exitcode)))
+                else:
+                    queue.appendleft(job)
+                continue
+            w.job, w.since, w.fresh = job, time.perf_counter(), False
+        return ended
+
+    def wait(self) -> list[tuple[Job, Job | str]]:
+        """Block until a worker reports or dies: the jobs that ended, each with its result or why it has none."""
+        handles: dict = {}
+        for w in self.workers:
+            handles[w.conn] = w
+            handles[w.process.sentinel] = w
+        self.ctrl_c.waiting = True
+        try:
+            ready = multiprocessing.connection.wait(list(handles))
+        finally:
+            self.ctrl_c.waiting = False
+        ended: list[tuple[Job, Job | str]] = []
+        for w in dict.fromkeys(handles[r] for r in ready):
+            result = None
+            try:
+                if w.conn.poll():
+                    result = w.conn.recv()
+            except (EOFError, OSError):
+                pass
+            if result is not None and w.job is not None:
+                ended.append((w.job, result))
+                w.job = None
+            if result is None or not w.process.is_alive():
+                self._retire(w)
+                if w.job is not None:
+                    w.job.seconds = round(time.perf_counter() - w.since, 2)
+                    ended.append((w.job, _death_message(w.process.exitcode)))
+                    w.job = None
+        return ended
+
+    def _retire(self, w: _Worker) -> None:
+        w.process.join(5)
+        if w.process.is_alive():
+            w.process.kill()
+            w.process.join(5)
+        w.conn.close()
+        self.workers.remove(w)
+
+    def close(self) -> None:
+        """Stop every worker: an idle one is asked to exit (it stops its kernel first), a busy one is killed."""
+        for w in self.workers:
+            if w.job is None:
+                try:
+                    w.conn.send(None)
+                except OSError:
+                    pass
+            else:
+                w.process.terminate()
+        deadline = time.monotonic() + 30
+        for w in self.workers:
+            w.process.join(max(0.1, deadline - time.monotonic()))
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join(5)
+            w.conn.close()
+        self.workers = []
+
+
+def _death_message(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"被信号{signal.Signals(-exitcode).name}终止"
+        except ValueError:
+            how = f"被信号{-exitcode}终止"
+    else:
+        how = f"退出码{exitcode}"
+    return f"工作进程意外退出（{how}），这份报告未生成；下次运行会重新生成"
+
+
+# --------------------------------------------------------------------------------------------- a worker
+_PARENT = None  # in a worker: the batch process (multiprocessing.parent_process())
+
+
+def _worker_main(conn) -> None:
+    """A worker process: run the jobs the batch sends, one at a time, until it sends None or is gone."""
+    _worker_init()
+    from .runner import WarmKernelEngine
+
+    try:
+        while True:
+            try:
+                task = conn.recv()
+            except (EOFError, OSError):
+                break
+            if task is None:
+                break
+            job, timeout = task
+            conn.send(_run_job(job, timeout))
+    finally:
+        WarmKernelEngine.shutdown()
 
 
 def _worker_init() -> None:
-    """In each worker: ignore Ctrl-C and stop the kept kernel when the worker exits.
+    """In each worker: ignore Ctrl-C, die with the batch, and stop the kept kernel when the worker exits.
 
-    Ctrl-C on a terminal reaches the whole process group. The batch (the parent) handles it: it cancels what
-    has not started and lets the reports under way finish, so only complete reports are left. Workers must
-    therefore not die of it themselves; kernels run in their own session and never see it.
+    Ctrl-C on a terminal reaches the whole process group. The batch (the parent) handles it: it starts nothing
+    new and lets the reports under way finish, so only complete reports are left. Workers must therefore not
+    die of it themselves (they even start with it ignored, see :func:`_ctrl_c_ignored_by_new_processes`);
+    kernels run in their own session and never see it.
+
+    A worker must not outlive its batch: the batch holds the output folder's lock, and a worker left running
+    would go on writing into the folder after the lock is gone. So on Linux the worker has itself killed with
+    its parent (``PR_SET_PDEATHSIG``), a thread watches the parent on every system, and before each write into
+    the output folder the worker checks that its parent is still there (:func:`runner.set_write_guard`); if
+    not, it kills its kernel and exits at once. Its kernel dies with it in any case (see :mod:`runner`).
     """
-    import signal
     from multiprocessing.util import Finalize
 
-    from .runner import WarmKernelEngine
+    from . import runner
 
+    global _PARENT
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    Finalize(WarmKernelEngine, WarmKernelEngine.shutdown, exitpriority=10)
+    if hasattr(signal, "pthread_sigmask"):  # started with it blocked too: unblock it for the kernels
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _PARENT = multiprocessing.parent_process()
+    if _PARENT is not None:
+        runner.die_with_parent(_PARENT.pid)
+        runner.set_write_guard(_exit_if_orphaned)
+        threading.Thread(target=_watch_parent, name="zhidang-watch-batch", daemon=True).start()
+    Finalize(runner.WarmKernelEngine, runner.WarmKernelEngine.shutdown, exitpriority=10)
 
 
-def _collect(fut, job: Job) -> Job:
-    """Copy a finished future's outcome onto the planned job (a crashed worker is a failure)."""
-    try:
-        job.__dict__.update(fut.result().__dict__)
-    except BaseException as e:  # noqa: BLE001 - e.g. a worker process killed
-        job.status = "failed"
-        job.error = {"cell": None, "message": f"工作进程异常退出：{type(e).__name__}：{e}", "detail": ""}
-    return job
+def _parent_alive() -> bool:
+    if _PARENT is None:
+        return True
+    if os.name == "posix":  # an orphan is adopted by another process
+        return os.getppid() == _PARENT.pid
+    return _PARENT.is_alive()
+
+
+def _exit_if_orphaned() -> None:
+    """End this worker and its kernel at once if its batch is gone (the output folder's lock went with it)."""
+    if not _parent_alive():
+        from .runner import WarmKernelEngine
+
+        WarmKernelEngine.kill_now()
+        os._exit(1)
+
+
+def _watch_parent() -> None:
+    while True:
+        time.sleep(0.5)
+        _exit_if_orphaned()
 
 
 def plain_progress(stream=None) -> Callable[[Job, int, int], None]:

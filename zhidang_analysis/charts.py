@@ -87,6 +87,9 @@ STYLE = {
     "font.family": [CJK_FAMILY],
     "font.sans-serif": [CJK_FAMILY, "DejaVu Sans"],
     "axes.unicode_minus": True,  # U+2212 is in Noto Sans CJK SC (checked by the tests)
+    # Every text is plain text: a town named "$x^2$" is data, never mathtext (an unbalanced one would raise
+    # while drawing). A Text keeps the setting it was made with; :func:`_finish` makes every tick label here.
+    "text.parse_math": False,
     "font.size": 8.5,
     "axes.titlesize": 9,
     "axes.labelsize": 8.5,

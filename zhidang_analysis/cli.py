@@ -12,6 +12,7 @@ import pandas as pd
 from . import SAMPLE_DATA, __version__
 from .catalog import load_catalog
 from .errors import ZhidangError
+from .loaders import _town_list
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -50,6 +51,27 @@ class Command(_ChineseHelp, click.Command):
 
 class Group(_ChineseHelp, click.Group):
     command_class = Command
+
+
+class _Seconds(click.ParamType):
+    """A time limit in whole seconds, at least 1: 0 and negative numbers are refused, not taken as “no limit”."""
+
+    name = "秒"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            seconds = value
+        else:
+            try:
+                seconds = int(str(value).strip())
+            except ValueError:
+                self.fail(f"“{value}”不是整数，应为至少1的秒数，如 600。", param, ctx)
+        if seconds < 1:
+            self.fail(f"{seconds} 不是有效的时限：应为至少1的秒数，如 600（0 或负数并不表示不限时）。", param, ctx)
+        return seconds
+
+
+SECONDS = _Seconds()
 
 
 @click.group(cls=Group, context_settings=CONTEXT)
@@ -136,10 +158,8 @@ def validate_cmd(paths, reports, jump_factor) -> None:
 @click.option("--force", is_flag=True, help="覆盖已有的同名模板文件（输入数据文件永远不会被覆盖）。")
 def template_cmd(year, towns, profile, per_town, with_previous, data_paths, output, force) -> None:
     """生成Excel数据填报模板：乡镇已填好，只列出当年适用的指标，每个填写单元格有数据验证和填写提示，附填表说明。"""
-    import re
-
     from .loaders import load_dataset
-    from .template import profile_towns, town_template_name, write_template, write_town_templates
+    from .template import profile_towns, town_template_names, write_template, write_town_templates
 
     if towns and profile:
         raise click.UsageError("--towns 与 --profile 只能选用一个。")
@@ -163,7 +183,7 @@ def template_cmd(year, towns, profile, per_town, with_previous, data_paths, outp
             if absent:
                 click.echo(f"提示：上年数据中没有这些乡镇，参考表中留空：{'、'.join(absent)}")
         if per_town:
-            _refuse_overwriting([folder / town_template_name(t, year) for t in names], inputs, force=force)
+            _refuse_overwriting([folder / n for n in town_template_names(names, year).values()], inputs, force=force)
             written = write_town_templates(folder, year, names, previous=previous, county=county)
             click.echo(f"已生成{len(written)}个乡镇的填报模板，保存在：{folder}")
         else:
@@ -202,7 +222,8 @@ def _check_town_year(data, town: str | None, year: int):
               help="“存在的问题”只写数据反映的问题和乡镇自查问题，不足三条时也不用共性问题补足。")
 @click.option("--round-approx", is_flag=True, help="把20以上的计数写成“30余”式约数。")
 @click.option("--sign-date", default="", help="落款日期，如“2026年1月8日”（默认：报告年度的12月31日）。")
-@click.option("--timeout", type=int, default=600, show_default=True, help="单个单元格的最长运行时间（秒）。")
+@click.option("--timeout", type=SECONDS, default=600, show_default=True,
+              help="单个单元格的最长运行时间（秒，至少1）。")
 def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, sign_date, timeout) -> None:
     """生成一个乡镇某一年度的报告：运行 notebooks/town_report.ipynb 并导出 HTML。
 
@@ -217,20 +238,24 @@ def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, si
                                  sign_date=sign_date)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
+    except OSError as e:  # e.g. an --out folder that cannot be written: one line, no traceback
+        raise click.ClickException(f"无法保存报告（输出文件夹“{out}”）：{e.strerror or e}") from e
     click.echo(f"已生成报告：{result.html}（用时{result.seconds:.1f}秒）")
 
 
 @main.command("batch")
 @click.option("--year", "year", type=int, default=None, help="一个年度，如 2025（默认：数据中最新的年度）。")
 @click.option("--years", "years", default=None, help="多个年度：2021-2025 或 2021,2023。")
-@click.option("--towns", default=None, help="只运行这些乡镇，用逗号分隔（默认：全部乡镇）。")
+@click.option("--towns", default=None,
+              help="只运行这些乡镇，用逗号或顿号分隔；名称本身含逗号时写成 JSON 列表，如 '[\"甲,镇\"]'（默认：全部乡镇）。")
 @click.option("--data", "data", type=click.Path(exists=True, path_type=Path), default=None,
               help="数据文件或文件夹（默认：随附示范数据 data/sample）。")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
               help="报告输出文件夹。")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="并行进程数（默认：本机CPU核数）。")
 @click.option("--force", is_flag=True, help="全部重新生成，不跳过未变化的报告。")
-@click.option("--timeout", type=int, default=600, show_default=True, help="单个单元格的最长运行时间（秒）。")
+@click.option("--timeout", type=SECONDS, default=600, show_default=True,
+              help="单个单元格的最长运行时间（秒，至少1）。")
 @click.option("--no-overview", is_flag=True, help="不生成全县概览。")
 def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview) -> None:
     """批量生成报告：每个乡镇（和/或每个年度）并行运行，跳过未变化的，失败的不影响其他。
@@ -238,7 +263,8 @@ def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview) 
     不给年度时，生成数据中最新年度的报告。
 
     每个年度输出 <out>/<年度>/index.html（索引页）和 manifest.json（运行记录）。
-    有报告失败时退出码为1。
+    有报告失败时退出码为1。输出文件夹不可写（只读）时：报告都是最新的则照常结束，不写入任何文件；
+    否则在开始前报错。
     """
     from .batch import parse_years, plain_progress, run_batch
 
@@ -259,7 +285,7 @@ def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview) 
             raise click.BadParameter(f"无法识别“{years}”，应为 2021-2025 或 2021,2023", param_hint="--years") from None
     else:
         year_list = [ds.years[-1]]
-    town_list = [t.strip() for t in re.split(r"[,，、]", towns) if t.strip()] if towns else None
+    town_list = _town_list(towns) if towns else None  # commas, 、 or a JSON list for names with a comma
     try:
         for y in year_list:
             ds.check_year(y)
@@ -274,6 +300,8 @@ def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview) 
                            timeout=timeout, overview=not no_overview, progress=progress, dataset=ds, bad_towns=bad)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
+    except OSError as e:  # a folder that became unwritable during the run, a full disk: one line, no traceback
+        raise click.ClickException(f"无法写入输出文件夹“{out}”：{e.strerror or e}") from e
     finally:
         progress(None, -1, -1)
     click.echo(result.summary())
@@ -311,7 +339,8 @@ def _bar_progress():
               help="数据文件或文件夹（默认：随附示范数据 data/sample）。")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
               help="报告输出文件夹。")
-@click.option("--timeout", type=int, default=600, show_default=True, help="单个单元格的最长运行时间（秒）。")
+@click.option("--timeout", type=SECONDS, default=600, show_default=True,
+              help="单个单元格的最长运行时间（秒，至少1）。")
 def overview_cmd(year, data, out, timeout) -> None:
     """生成某一年度的全县概览：运行 notebooks/county_overview.ipynb 并导出 HTML。
 
@@ -325,6 +354,8 @@ def overview_cmd(year, data, out, timeout) -> None:
         result = run_overview(year, data=data, out=out, timeout=timeout)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
+    except OSError as e:
+        raise click.ClickException(f"无法保存全县概览（输出文件夹“{out}”）：{e.strerror or e}") from e
     click.echo(f"已生成全县概览：{result.html}（用时{result.seconds:.1f}秒）")
 
 

@@ -2,25 +2,35 @@
 
 Input layout (the one ``zhidang template`` writes):
 
-- **values**: a workbook with one sheet per year (``2023`` or ``2023年``); a header row whose first column
-  is ``乡镇`` and whose other columns are indicator names (``主题党日活动（次）`` is accepted); one row per
-  town. A title row above the header, a ``合计``/``小计`` row and footer notes (``填表人：``) are handled.
-  A CSV in tidy long form (县, 乡镇, 年度, 指标代码, 数值) is accepted as well.
+- **values**: a workbook with one sheet per year (``2023``, ``2023年``, ``2023年度``, ``二〇二三年``); a header
+  row whose first column is ``乡镇`` and whose other columns are indicator names (``主题党日活动（次）`` is
+  accepted, also with a line break before the unit); one row per town. A title row above the header, a total
+  row (``合计``, ``小计``, ``总计``, ``全县合计`` …) and footer notes (``填表人：``, ``注：``) are recognised by their
+  shape, never by a prefix of a town's name. A CSV in tidy long form (县, 乡镇, 年度, 指标代码, 数值) is
+  accepted as well.
 - **profile**: a sheet named ``乡镇概况`` (text that fills the report's XX places and the size figures).
 - **targets**: a workbook whose file name contains ``目标``, laid out like the values.
 
 Every problem is collected in one pass and reported with file, sheet, cell, the value found and what was
-expected. Files are only ever read.
+expected. Files are only ever read. Nothing that looks like data is skipped without a word: a sheet whose
+header row starts with ``乡镇`` is read (or is an error when its year is not certain), a file in a format that
+is not read is named, a merged cell in a table, a formula without a saved result, an Excel error value and a
+percent-formatted number are errors, and a town row left blank or an indicator without a column is a warning
+(those numbers show as 【待补】 in the reports). Workbooks that would inflate beyond
+:data:`MAX_UNCOMPRESSED_BYTES` or hold more than :data:`MAX_ROWS` rows in a sheet are refused before parsing.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import struct
 import unicodedata
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -32,15 +42,24 @@ from .errors import DataError, UnknownNameError
 
 PROFILE_SHEET = "乡镇概况"
 TARGETS_MARK = "目标"
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+# Files that look like spreadsheet data but are not read: each one in a folder is named in an error.
+# (.xlsb is among them: its Excel error values and merged cells cannot be seen by the reader in use.)
+UNREAD_SUFFIXES = {
+    ".et": "WPS表格文件", ".ett": "WPS表格模板", ".wps": "WPS文字文件", ".numbers": "Numbers表格",
+    ".xlsb": "Excel二进制工作簿", ".xlt": "Excel模板", ".xltx": "Excel模板", ".xltm": "Excel模板",
+    ".fods": "OpenDocument平面表格", ".sxc": "OpenOffice表格", ".tsv": "制表符分隔文本", ".dbf": "dBase表",
+}
 # Sheets a workbook may carry besides the data (the template's instructions, last year's reference).
 IGNORED_SHEETS = {"填表说明", "说明", "指标说明", "上年数据", "上年数据（参考）", "审核结果", "审核汇总"}
+# Resource limits, far above any real county workbook (a few hundred rows, well under 10 MB): a workbook
+# beyond them is refused before it is parsed, so a crafted file (a zip bomb) cannot exhaust the machine.
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_ROWS = 100_000
 
 VALUE_COLUMNS = ["county", "town", "year", "indicator", "value", "approx", "status", "source"]
 NA_TOKENS = {"—", "——", "-", "--", "－", "/", "／", "不适用", "无此项"}
-TOTAL_WORDS = ("合计", "小计", "总计")
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
-FOOTER_PREFIXES = ("注", "备注", "说明", "填表", "填报", "审核", "制表", "联系")
 CSV_COLUMNS = {
     "county": ("县", "county"),
     "town": ("乡镇", "town"),
@@ -52,6 +71,19 @@ CSV_COLUMNS = {
 _YEAR_SHEET = re.compile(r"^(?P<year>(19|20)\d{2})年?$")
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_SPACE_GROUPS = re.compile(r"^[+-]?\d{1,3}( \d{3})+(\.\d+)?$")
+# A year sheet's name: 2025, 2025年, 2025年度 (Chinese numerals and spaces normalised first).
+_YEAR_NAME = re.compile(r"^(?P<year>(19|20)\d{2})(年|年度)?$")
+_SHORT_YEAR_NAME = re.compile(r"^\d{2}(年|年度)$")
+_ANY_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
+# A total row: 合计/小计/总计/共计, alone or after 全县/全镇/全乡/全区/全市 (not a town whose name contains 合计).
+_TOTAL_ROW = re.compile(r"^(全县|全镇|全乡|全区|全市|全州|总)?(合计|小计|总计|共计)[:：]?$")
+# A footer note: a label and a colon (填表人：张三, 注：…, 注1.…), in the first column of a row without numbers.
+_FOOTER_ROW = re.compile(
+    r"^(注\d*[:：.．、]|(备注|说明|附注|填表人|填报人|填表|填报|填报单位|填表单位|填报日期|填表日期|审核人|审核|"
+    r"审批人|制表人|制表|统计人|联系人|联系电话|电话|负责人|单位负责人|分管领导|主要领导|数据来源|资料来源)[:：])"
+)
 
 
 # --------------------------------------------------------------------------------------------- problems
@@ -109,6 +141,8 @@ class _Collector:
 def _show(value: object) -> object:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, (Percent, Uncomputed)):
+        return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -120,6 +154,20 @@ def cell_name(row: int, col: int) -> str:
 
 
 # --------------------------------------------------------------------------------------------- cells
+class Percent(float):
+    """A number from a cell formatted as a percentage: ``Percent(0.85)`` is what Excel shows as ``85%``."""
+
+    def __str__(self) -> str:
+        return f"{float(self) * 100:.15g}%"
+
+    __repr__ = __str__
+
+
+class Uncomputed(str):
+    """A formula cell saved without its result (written by a program, or never calculated by Excel/WPS);
+    the text is the formula, ``=SUM(B5:B7)``."""
+
+
 class CellError(ValueError):
     """A cell that cannot be read as the indicator's value: ``message`` and ``expected`` in Chinese."""
 
@@ -127,6 +175,10 @@ class CellError(ValueError):
         super().__init__(message)
         self.message = message
         self.expected = expected
+
+
+UNCOMPUTED_MESSAGE = "是公式，但文件中没有保存公式的计算结果（文件由程序生成，或没有在Excel/WPS中计算后保存）"
+UNCOMPUTED_EXPECTED = "计算好的数值：请用Excel或WPS打开该文件，保存后再校验"
 
 
 def expected_text(ind: pd.Series) -> str:
@@ -140,9 +192,12 @@ def expected_text(ind: pd.Series) -> str:
 def parse_cell(raw: object, ind: pd.Series, *, allow_approx: bool = True) -> tuple[float, bool, str]:
     """Read one cell as ``(value, approx, status)``; status is ``present``, ``missing`` or ``na``.
 
-    Accepted: numbers; text with full-width digits, spaces, thousands separators, the indicator's own
-    unit as suffix; ``30余``/``30多`` (30, approximate); ``—``, ``/``, ``不适用`` (not applicable); empty
-    (missing). Anything else raises :class:`CellError`.
+    Accepted: numbers (float noise such as ``202.99999999999997`` is the number Excel shows, ``203``); text
+    with full-width digits, surrounding spaces, thousands grouping (``1,181`` or ``1 181``), the indicator's
+    own unit as suffix; ``30余``/``30多`` (30, approximate); ``—``, ``/``, ``不适用`` (not applicable); empty
+    (missing). Anything else raises :class:`CellError`: among others ``2 6`` (a space that is not thousands
+    grouping), a percent-formatted number in a column whose unit is not ``%``, an Excel error value and a
+    formula saved without its result.
 
     >>> ind = load_catalog()["theme_party_days"]
     >>> parse_cell("１２", ind)
@@ -155,26 +210,38 @@ def parse_cell(raw: object, ind: pd.Series, *, allow_approx: bool = True) -> tup
     approx = False
     if raw is None or (isinstance(raw, float) and math.isnan(raw)):
         return math.nan, False, "missing"
-    if isinstance(raw, bool) or isinstance(raw, (datetime, date, time, pd.Timestamp)):
+    if isinstance(raw, bool) or isinstance(raw, (datetime, date, time, timedelta, pd.Timestamp)):
         raise CellError("单元格不是数字（可能被Excel识别成了日期或逻辑值）", expected_text(ind))
+    if isinstance(raw, Uncomputed):
+        raise CellError(UNCOMPUTED_MESSAGE, UNCOMPUTED_EXPECTED)
+    if isinstance(raw, Percent):
+        if normalize_header(ind["unit"]) not in {"%", "百分比"}:
+            raise CellError(f"单元格设置成了百分比格式（显示为{raw}，实际是{_show(float(raw))}），而该指标的单位是“{ind['unit']}”",
+                            expected_text(ind) + "：请把单元格格式改为“常规”或“数值”后重新填写")
+        raw = float(raw) * 100
     if isinstance(raw, (int, float)):
-        value = float(raw)
+        value = float(f"{float(raw):.15g}")  # what Excel shows: 202.99999999999997 is 203
     else:
-        s = unicodedata.normalize("NFKC", str(raw))
-        s = re.sub(r"\s+", "", s)
-        if s == "":
+        s = unicodedata.normalize("NFKC", str(raw)).strip()
+        compact = re.sub(r"\s+", "", s)
+        if compact == "":
             return math.nan, False, "missing"
-        if s in NA_TOKENS:
+        if compact in NA_TOKENS:
             return math.nan, False, "na"
-        if s in EXCEL_ERRORS:
+        if compact in EXCEL_ERRORS:
             raise CellError("单元格是Excel错误值（公式出错）", expected_text(ind))
         unit = normalize_header(ind["unit"])
         if unit and s.endswith(unit) and len(s) > len(unit):
-            s = s[: -len(unit)]
+            s = s[: -len(unit)].rstrip()
         if s.endswith(("余", "多")):
             if not allow_approx:
                 raise CellError("此处不接受约数", expected_text(ind))
-            s, approx = s[:-1], True
+            s, approx = s[:-1].rstrip(), True
+        if re.search(r"\s", s):
+            if not _SPACE_GROUPS.match(re.sub(r"\s", " ", s)):
+                raise CellError("数字中间有空格，无法确定是一个数还是几个数", expected_text(ind)
+                                + "，去掉空格（只有千分位分组可以用空格或逗号，如“1 181”“1,181”）")
+            s = re.sub(r"\s", "", s)
         if _THOUSANDS.match(s):
             s = s.replace(",", "")
         if not _PLAIN_NUMBER.match(s):
@@ -189,6 +256,16 @@ def parse_cell(raw: object, ind: pd.Series, *, allow_approx: bool = True) -> tup
     if not (ind["min"] <= value <= ind["max"]):
         raise CellError("超出有效范围", expected_text(ind))
     return value, approx, "present"
+
+
+def text_problem(raw: object) -> CellError | None:
+    """Why a text cell (a profile field, a practice) cannot be read, or None: a formula without its saved
+    result or an Excel error value."""
+    if isinstance(raw, Uncomputed):
+        return CellError(UNCOMPUTED_MESSAGE, UNCOMPUTED_EXPECTED)
+    if isinstance(raw, str) and re.sub(r"\s+", "", raw) in EXCEL_ERRORS:
+        return CellError("单元格是Excel错误值（公式出错）", "填写内容")
+    return None
 
 
 # --------------------------------------------------------------------------------------------- dataset
@@ -290,13 +367,15 @@ class ValidationResult:
 
 # --------------------------------------------------------------------------------------------- files
 def _expand(paths: Iterable[str | Path]) -> list[Path]:
+    """The files under ``paths``: every workbook and CSV of a folder, and the files of a folder in a format
+    that is not read (:data:`UNREAD_SUFFIXES`), so that :func:`validate` names them."""
     files: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
             files += sorted(
                 f for f in p.iterdir()
-                if f.is_file() and f.suffix.lower() in EXCEL_SUFFIXES | {".csv"}
+                if f.is_file() and f.suffix.lower() in EXCEL_SUFFIXES | {".csv"} | set(UNREAD_SUFFIXES)
                 and not f.name.startswith(("~$", "."))
             )
         else:
@@ -304,23 +383,400 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
+class ReadRefused(Exception):
+    """A workbook that is not parsed: ``message`` and ``expected`` in Chinese (and the sheet, if one)."""
+
+    def __init__(self, message: str, expected: str, sheet: str | None = None):
+        super().__init__(message)
+        self.message, self.expected, self.sheet = message, expected, sheet
+
+
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: .xls, or an encrypted .xlsx
+_ZIP_MAGIC = b"PK\x03\x04"
+_PASSWORD_HELP = ("没有打开密码的文件：在Excel中点“文件→信息→保护工作簿→用密码进行加密”，清空密码后保存"
+                  "（WPS：“文件→文档加密→密码加密”，清空打开密码后保存），再重新校验")
+_MB = 1024 * 1024
+
+
 def _read_workbook(path: Path) -> dict[str, pd.DataFrame]:
     """All sheets as raw object frames aligned to A1 (row i, col j is cell_name(i, j)).
 
-    ``.xlsx``/``.xlsm`` are read with openpyxl, which keeps Excel error cells (``#DIV/0!``) as their text so
-    they are reported instead of passing for empty; other formats (``.xls``, ``.xlsb``, ``.ods``) with
-    python-calamine through pandas.
+    ``.xlsx``/``.xlsm`` are read with openpyxl (cached results of formulas; Excel error cells keep their
+    text, ``#DIV/0!``); ``.xls`` and ``.ods`` with python-calamine, plus a scan of the file itself for what
+    calamine does not show (error values, percent formats, and for ``.ods`` merged cells). In the frames, a
+    formula saved without its result is an :class:`Uncomputed` and a percent-formatted number a
+    :class:`Percent`; ``df.attrs["merged"]`` lists the sheet's merged ranges as 0-based inclusive
+    ``(row0, col0, row1, col1)``. Raises :class:`ReadRefused` for a password-protected workbook, a file
+    whose content is not what its suffix says, and one beyond :data:`MAX_UNCOMPRESSED_BYTES` or
+    :data:`MAX_ROWS`.
     """
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        from openpyxl import load_workbook
+    suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if size > MAX_UNCOMPRESSED_BYTES:
+        raise ReadRefused(f"文件太大（{size / _MB:.0f} MB），超过上限{MAX_UNCOMPRESSED_BYTES / _MB:.0f} MB，未读取",
+                          f"不超过{MAX_UNCOMPRESSED_BYTES / _MB:.0f} MB的工作簿")
+    with path.open("rb") as fh:
+        magic = fh.read(8)
+    if magic == _CFB_MAGIC and suffix != ".xls":
+        if "EncryptedPackage".encode("utf-16-le") in path.read_bytes():
+            raise ReadRefused("工作簿设置了打开密码（已加密），无法读取", _PASSWORD_HELP)
+        raise ReadRefused(f"文件内容是旧版Excel（.xls）格式，扩展名却是“{path.suffix}”",
+                          "扩展名改为 .xls，或在Excel中另存为 .xlsx")
+    if suffix in {".xlsx", ".xlsm", ".ods"}:
+        if magic[:4] != _ZIP_MAGIC:
+            raise ReadRefused(f"无法读取Excel文件：不是有效的{suffix}工作簿（可能已损坏，或是其他格式的文件改了扩展名）",
+                              f"可以用Excel或WPS打开的{suffix}文件")
+        _check_zip(path)
+    if suffix in {".xlsx", ".xlsm"}:
+        sheets = _read_openpyxl(path)
+    else:
+        sheets = _read_calamine(path)
+    for name, df in sheets.items():
+        if len(df) > MAX_ROWS:
+            raise ReadRefused(f"工作表有{len(df)}行，超过上限{MAX_ROWS}行，未读取（如果是带格式的空白行，请删除多余的行）",
+                              f"不超过{MAX_ROWS}行的工作表", name)
+    return sheets
 
-        wb = load_workbook(path, data_only=True)
+
+def _check_zip(path: Path) -> None:
+    """Refuse a zipped workbook whose declared content or a sheet's declared dimension is beyond the limits,
+    before anything is inflated (a zip bomb: a few KB that inflate to gigabytes)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNCOMPRESSED_BYTES:
+                raise ReadRefused(f"工作簿解压后有{total / _MB:.0f} MB，超过上限{MAX_UNCOMPRESSED_BYTES / _MB:.0f} MB，"
+                                  "未读取（文件可能已损坏或是恶意构造的）",
+                                  f"解压后不超过{MAX_UNCOMPRESSED_BYTES / _MB:.0f} MB的工作簿")
+            for info in infos:
+                if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                    continue
+                with zf.open(info) as fh:
+                    head = fh.read(4096)
+                m = re.search(rb'<(?:\w+:)?dimension\s+ref="[A-Z]{1,3}\d+:[A-Z]{1,3}(\d+)"', head)
+                if m and int(m.group(1)) > MAX_ROWS:
+                    raise ReadRefused(f"工作表声明有{int(m.group(1))}行，超过上限{MAX_ROWS}行，未读取"
+                                      "（如果是带格式的空白行，请删除多余的行）", f"不超过{MAX_ROWS}行的工作表")
+    except zipfile.BadZipFile as e:
+        raise ReadRefused(f"无法读取Excel文件：不是有效的{path.suffix}工作簿（{e}）", "可以用Excel或WPS打开的工作簿") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _is_percent_format(fmt: str) -> bool:
+    """An Excel number format that shows a number as a percentage (``0%``, ``0.00%``; not ``"%"`` quoted)."""
+    return "%" in re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", fmt or "")
+
+
+def _read_openpyxl(path: Path) -> dict[str, pd.DataFrame]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, data_only=True)
+    try:
+        sheets: dict[str, pd.DataFrame] = {}
+        for ws in wb.worksheets:
+            rows = []
+            for row in ws.iter_rows(min_row=1, min_col=1):
+                values = []
+                for c in row:
+                    v = c.value
+                    if type(v) in (int, float) and _is_percent_format(c.number_format):
+                        v = Percent(v)
+                    values.append(v)
+                rows.append(values)
+            df = pd.DataFrame(rows, dtype=object)
+            df.attrs["merged"] = [(r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1)
+                                  for r in ws.merged_cells.ranges]
+            sheets[ws.title] = df
+    finally:
+        wb.close()
+    for title, cells in _uncomputed_formulas(path).items():
+        df = sheets.get(title)
+        for (i, j), formula in cells.items():
+            if df is not None and i < df.shape[0] and j < df.shape[1] and df.iat[i, j] in (None, ""):
+                df.iat[i, j] = Uncomputed(formula)
+    return sheets
+
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _uncomputed_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Per sheet title, the formula cells saved without a result: a ``<f>`` with no ``<v>``, or an empty
+    ``<v>`` in a cell that is not text (openpyxl writes ``<f>SUM(B5:B7)</f><v></v>``). A cheap byte scan
+    first: only a sheet with a formula at all is parsed again."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        sheet_xml = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        with_formulas = [n for n in sheet_xml if _FORMULA_TAG.search(zf.read(n))]
+        if not with_formulas:
+            return out
+        titles: dict[str, str] = {}
         try:
-            return {ws.title: pd.DataFrame(list(ws.iter_rows(min_row=1, min_col=1, values_only=True)), dtype=object)
-                    for ws in wb.worksheets}
-        finally:
-            wb.close()
-    return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="calamine")
+            rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+            target = {r.get("Id"): r.get("Target", "") for r in rels}
+            for sh in ET.fromstring(zf.read("xl/workbook.xml")).iter(f"{_NS_MAIN}sheet"):
+                t = target.get(sh.get(f"{_NS_REL}id"), "")
+                t = t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join("xl", t))
+                titles[t] = sh.get("name")
+        except (KeyError, ET.ParseError):
+            return out
+        for name in with_formulas:
+            title = titles.get(name)
+            if title is None:
+                continue
+            cells: dict[tuple[int, int], str] = {}
+            with zf.open(name) as fh:
+                for _, el in ET.iterparse(fh):
+                    if el.tag == f"{_NS_MAIN}row":
+                        el.clear()
+                    if el.tag != f"{_NS_MAIN}c":
+                        continue
+                    f, v = el.find(f"{_NS_MAIN}f"), el.find(f"{_NS_MAIN}v")
+                    ref = el.get("r")
+                    if f is not None and (v is None or (not (v.text or "") and el.get("t") not in {"str", "s", "inlineStr"})):
+                        m = re.match(r"([A-Z]+)(\d+)$", ref or "")
+                        if m:
+                            col = 0
+                            for ch in m.group(1):
+                                col = col * 26 + ord(ch) - 64
+                            cells[(int(m.group(2)) - 1, col - 1)] = "=" + f.text if f.text else "=（共享公式）"
+            if cells:
+                out[title] = cells
+    return out
+
+
+def _read_calamine(path: Path) -> dict[str, pd.DataFrame]:
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    suffix = path.suffix.lower()
+    extras: dict[str, dict] = {}
+    if suffix == ".xls":
+        extras = _xls_extras(path)
+    elif suffix == ".ods":
+        extras = _ods_extras(path)
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except PasswordError:
+        raise ReadRefused("工作簿设置了打开密码（已加密），无法读取", _PASSWORD_HELP) from None
+    try:
+        sheets: dict[str, pd.DataFrame] = {}
+        for name in wb.sheet_names:
+            sh = wb.get_sheet_by_name(name)
+            rows = [[None if isinstance(v, str) and v == "" else v for v in row]
+                    for row in sh.to_python(skip_empty_area=False)]
+            extra = extras.get(name, {})
+            for (i, j), mark in extra.get("cells", {}).items():
+                if mark is not Percent:  # an Excel error value, which calamine reads as empty
+                    while len(rows) <= i:
+                        rows.append([])
+                    rows[i].extend([None] * (j + 1 - len(rows[i])))
+                    if rows[i][j] is None:
+                        rows[i][j] = mark
+                elif i < len(rows) and j < len(rows[i]) and type(rows[i][j]) in (int, float):
+                    rows[i][j] = Percent(rows[i][j])
+            width = max((len(r) for r in rows), default=0)
+            df = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+            merged = [(a, b, c, d) for (a, b), (c, d) in (sh.merged_cell_ranges or [])]
+            df.attrs["merged"] = sorted(set(merged) | set(extra.get("merged", [])))
+            sheets[name] = df
+    finally:
+        wb.close()
+    return sheets
+
+
+# BIFF8 (.xls): error codes of BOOLERR/FORMULA records, built-in percent formats (0%, 0.00%).
+_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!",
+                0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
+
+
+def _cfb_stream(data: bytes, wanted: tuple[str, ...]) -> bytes | None:
+    """The first stream named in ``wanted`` from an OLE compound file (the container of an .xls)."""
+    def u16(o: int) -> int:
+        return struct.unpack_from("<H", data, o)[0]
+
+    def u32(o: int) -> int:
+        return struct.unpack_from("<I", data, o)[0]
+
+    ss, mss = 1 << u16(0x1E), 1 << u16(0x20)
+    n_fat, dir_start, cutoff, minifat_start = u32(0x2C), u32(0x30), u32(0x38), u32(0x3C)
+    difat_next, n_difat = u32(0x44), u32(0x48)
+    per = ss // 4
+
+    def sector(sid: int) -> bytes:
+        return data[(sid + 1) * ss:(sid + 2) * ss].ljust(ss, b"\0")
+
+    difat = list(struct.unpack_from("<109I", data, 0x4C))
+    for _ in range(n_difat):
+        if difat_next >= 0xFFFFFFFA:
+            break
+        ids = struct.unpack(f"<{per}I", sector(difat_next))
+        difat += ids[:-1]
+        difat_next = ids[-1]
+    fat: list[int] = []
+    for sid in difat[:n_fat]:
+        fat.extend(struct.unpack(f"<{per}I", sector(sid)))
+
+    def chain(start: int, table: list[int]) -> list[int]:
+        out = []
+        while start < 0xFFFFFFFA:
+            if start >= len(table) or len(out) > len(table):
+                raise ValueError("broken sector chain")
+            out.append(start)
+            start = table[start]
+        return out
+
+    directory = b"".join(sector(sid) for sid in chain(dir_start, fat))
+    entries = []
+    for k in range(len(directory) // 128):
+        e = directory[k * 128:(k + 1) * 128]
+        n = struct.unpack_from("<H", e, 64)[0]
+        entries.append((e[:max(0, n - 2)].decode("utf-16-le", "replace"), e[66],
+                        struct.unpack_from("<I", e, 116)[0], struct.unpack_from("<I", e, 120)[0]))
+    if not entries:
+        return None
+    by_name = {name: (start, size) for name, kind, start, size in entries[1:] if kind == 2}
+    for name in wanted:
+        if name not in by_name:
+            continue
+        start, size = by_name[name]
+        if size < cutoff:
+            root_start, root_size = entries[0][2], entries[0][3]
+            mini = b"".join(sector(sid) for sid in chain(root_start, fat))[:root_size]
+            minifat: list[int] = []
+            for sid in chain(minifat_start, fat):
+                minifat.extend(struct.unpack(f"<{per}I", sector(sid)))
+            blob = b"".join(mini[m * mss:(m + 1) * mss] for m in chain(start, minifat))
+        else:
+            blob = b"".join(sector(sid) for sid in chain(start, fat))
+        return blob[:size]
+    return None
+
+
+def _biff_text(body: bytes, offset: int, count_size: int) -> str:
+    """An XLUnicodeString (``count_size`` 2) or ShortXLUnicodeString (1) of a BIFF8 record."""
+    n = body[offset] if count_size == 1 else struct.unpack_from("<H", body, offset)[0]
+    flags = body[offset + count_size]
+    start = offset + count_size + 1
+    if flags & 1:
+        return body[start:start + 2 * n].decode("utf-16-le", "replace")
+    return body[start:start + n].decode("latin-1")
+
+
+def _xls_extras(path: Path) -> dict[str, dict]:
+    """What calamine does not show of an .xls, per sheet name: ``cells`` maps (row, col) to an Excel error
+    text (``#DIV/0!``, from BOOLERR and FORMULA records) or to :class:`Percent` (a number whose format is a
+    percentage). A password-protected workbook (FILEPASS record) raises :class:`ReadRefused`. Anything this
+    small reader does not understand leaves the file to calamine alone."""
+    try:
+        stream = _cfb_stream(path.read_bytes(), ("Workbook",))
+    except (ValueError, struct.error, IndexError):
+        return {}
+    if not stream:
+        return {}
+    formats = {9: "0%", 10: "0.00%"}
+    xf_format: list[int] = []
+    sheets: list[tuple[int, str]] = []
+    pos = 0
+    try:
+        while pos + 4 <= len(stream):
+            rtype, rlen = struct.unpack_from("<HH", stream, pos)
+            body = stream[pos + 4:pos + 4 + rlen]
+            pos += 4 + rlen
+            if rtype == 0x002F:  # FILEPASS
+                raise ReadRefused("工作簿设置了打开密码（已加密），无法读取", _PASSWORD_HELP)
+            if rtype == 0x041E:  # FORMAT
+                formats[struct.unpack_from("<H", body, 0)[0]] = _biff_text(body, 2, 2)
+            elif rtype == 0x00E0:  # XF
+                xf_format.append(struct.unpack_from("<H", body, 2)[0])
+            elif rtype == 0x0085:  # BOUNDSHEET
+                sheets.append((struct.unpack_from("<I", body, 0)[0], _biff_text(body, 6, 1)))
+            elif rtype == 0x000A:  # EOF of the workbook globals
+                break
+        percent_xf = {k for k, f in enumerate(xf_format) if _is_percent_format(formats.get(f, ""))}
+        out: dict[str, dict] = {}
+        for offset, name in sheets:
+            cells: dict[tuple[int, int], object] = {}
+            pos = offset
+            while pos + 4 <= len(stream):
+                rtype, rlen = struct.unpack_from("<HH", stream, pos)
+                body = stream[pos + 4:pos + 4 + rlen]
+                pos += 4 + rlen
+                if rtype == 0x000A:
+                    break
+                if rtype in (0x0203, 0x027E, 0x0006, 0x0205) and rlen >= 8:  # NUMBER, RK, FORMULA, BOOLERR
+                    row, col, xf = struct.unpack_from("<HHH", body, 0)
+                    if rtype == 0x0205:
+                        if body[7]:
+                            cells[(row, col)] = _BIFF_ERRORS.get(body[6], "#N/A")
+                        continue
+                    if rtype == 0x0006 and body[12:14] == b"\xff\xff":
+                        if body[6] == 2:
+                            cells[(row, col)] = _BIFF_ERRORS.get(body[8], "#N/A")
+                        continue
+                    if xf in percent_xf:
+                        cells[(row, col)] = Percent
+                elif rtype == 0x00BD and rlen >= 6:  # MULRK
+                    row, col = struct.unpack_from("<HH", body, 0)
+                    for k in range((rlen - 6) // 6):
+                        if struct.unpack_from("<H", body, 4 + 6 * k)[0] in percent_xf:
+                            cells[(row, col + k)] = Percent
+            out[name] = {"cells": cells}
+        return out
+    except (struct.error, IndexError):
+        return {}
+
+
+def _ods_extras(path: Path) -> dict[str, dict]:
+    """What calamine does not show of an .ods, per sheet name: ``cells`` (error values, percentages) and
+    ``merged`` (cells spanning rows or columns), from a streaming pass over content.xml."""
+    import xml.etree.ElementTree as ET
+
+    t = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+    o = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+    c = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+    out: dict[str, dict] = {}
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
+            sheet = None
+            row = col = 0
+            for event, el in ET.iterparse(fh, events=("start", "end")):
+                if event == "start":
+                    if el.tag == f"{t}table":
+                        sheet = out.setdefault(el.get(f"{t}name"), {"cells": {}, "merged": []})
+                        row = 0
+                    elif el.tag == f"{t}table-row":
+                        col = 0
+                    continue
+                if el.tag == f"{t}table-row":
+                    row += int(el.get(f"{t}number-rows-repeated", "1"))
+                    el.clear()
+                elif el.tag in (f"{t}table-cell", f"{t}covered-table-cell") and sheet is not None:
+                    repeat = int(el.get(f"{t}number-columns-repeated", "1"))
+                    rows_spanned = int(el.get(f"{t}number-rows-spanned", "1"))
+                    cols_spanned = int(el.get(f"{t}number-columns-spanned", "1"))
+                    if rows_spanned > 1 or cols_spanned > 1:
+                        sheet["merged"].append((row, col, row + rows_spanned - 1, col + cols_spanned - 1))
+                    text = "".join(el.itertext()).strip()
+                    if el.get(f"{c}value-type") == "error" or (el.get(f"{t}formula") and text in EXCEL_ERRORS):
+                        mark: object = text if text in EXCEL_ERRORS else "#VALUE!"
+                    elif el.get(f"{o}value-type") == "percentage":
+                        mark = Percent
+                    else:
+                        mark = None
+                    if mark is not None:
+                        for k in range(min(repeat, 1000)):
+                            sheet["cells"][(row, col + k)] = mark
+                    col += repeat
+    except (KeyError, zipfile.BadZipFile, ET.ParseError, ValueError):
+        return {}
+    return out
 
 
 def _cell(df: pd.DataFrame, i: int, j: int):
@@ -348,6 +804,59 @@ def _town_name(v) -> str:
     return re.sub(r"\s+", "", str(v)) if v is not None else ""
 
 
+def _header_text(head) -> str:
+    """A header cell as compared with the catalog: NFKC, without spaces or line breaks (a header typed with
+    Alt+Enter before its unit, ``主题党日活动⏎（次）``, is ``主题党日活动（次）``)."""
+    return _text(head)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))
+
+
+def is_total_label(text) -> bool:
+    """A total row's first cell: 合计, 小计, 总计 or 共计, alone or after 全县/全镇/全乡 (``全县合计``); a town
+    whose name merely contains 合计 is a town.
+
+    >>> is_total_label("合 计"), is_total_label("全县合计"), is_total_label("新合计乡")
+    (True, True, False)
+    """
+    return bool(_TOTAL_ROW.match(_text(text)))
+
+
+def is_footer_label(text) -> bool:
+    """A footer note's first cell: a label and a colon (``填表人：张三``, ``注：…``, ``注1.…``); a town whose
+    name starts with 注 (注滋口镇) is a town.
+
+    >>> is_footer_label("填表人：张三"), is_footer_label("注：数据截至12月31日"), is_footer_label("注滋口镇")
+    (True, True, False)
+    """
+    return bool(_FOOTER_ROW.match(_text(text)))
+
+
+class _Merged:
+    """The merged ranges of a sheet that reach its table (the header row or below), each reported once as an
+    error naming the range; ``covers(i, j)`` is true for a cell hidden under one (not its top-left cell), whose
+    own problems are then not reported again."""
+
+    def __init__(self, df: pd.DataFrame, sheet, h: int, col: _Collector):
+        self.ranges = []
+        for r0, c0, r1, c1 in df.attrs.get("merged", []):
+            if r1 < h:
+                continue  # a title merged above the header
+            top = _cell(df, r0, c0) if r0 < df.shape[0] and c0 < df.shape[1] else None
+            if r0 > h and top is not None and is_footer_label(top):
+                continue  # a footer note merged across the row
+            rng = f"{cell_name(r0, c0)}:{cell_name(r1, c1)}"
+            col.add("error", sheet, cell_name(r0, c0), top,
+                    f"表格中有合并单元格{rng}：合并后只保留左上角单元格的值，其余单元格的数据会丢失",
+                    "取消合并单元格，在每个单元格中分别填写")
+            self.ranges.append((r0, c0, r1, c1))
+
+    def covers(self, i: int, j: int) -> bool:
+        return any(r0 <= i <= r1 and c0 <= j <= c1 and (i, j) != (r0, c0) for r0, c0, r1, c1 in self.ranges)
+
+
 def claim_column(columns: dict[int, str], j: int, code: str, col: _Collector, sheet, h: int, head) -> bool:
     """Record that header cell (h, j) holds ``code``; a second column of the same code is an error naming the
     first. Returns True when the column was refused."""
@@ -371,10 +880,12 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
     for j in range(df.shape[1]):
         head = _cell(df, h, j)
         if head is None:
+            if any(_cell(df, i, j) is not None for i in range(h + 1, len(df))):
+                col.add("error", sheet, cell_name(h, j), None, "此列有数据但没有表头", "乡镇概况表的列名")
             continue
         code = by_name.get(normalize_header(head))
         if code is None:
-            code, unit = cat.match_header(head)
+            code, unit = cat.match_header(_header_text(head))
             if code is not None and cat.frame.at[code, "origin"] != "profile":
                 col.add("error", sheet, cell_name(h, j), head, "该指标按年度填报，应填在年度工作表中，不在乡镇概况表",
                         "乡镇概况表的列：" + "、".join(list(fields["name"]) + [cat.name(c) for c in cat.frame.index[cat.frame["origin"] == "profile"]]))
@@ -394,38 +905,71 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
     if "town" not in columns.values():
         return
     town_col = next(j for j, c in columns.items() if c == "town")
+    merged = _Merged(df, sheet, h, col)
+    repeated = {j for j, c in columns.items() if c in {"county", "province"}}  # the same text on every row
+    inds = {code: cat[code].to_dict() for code in columns.values() if code not in fields.index}
+    label = fields["name"].to_dict()
+    required = fields["required"].to_dict()
+    choice = fields["choices"].to_dict() if "choices" in fields.columns else {}
     for i in range(h + 1, len(df)):
-        town = _town_name(_cell(df, i, town_col))
+        if merged.covers(i, town_col):
+            continue  # the merged range is the error
+        raw_town = _cell(df, i, town_col)
+        town = _town_name(raw_town)
+        numbers = any(_is_number(_cell(df, i, j)) for j in columns)
         if not town:
+            filled = [j for j in range(df.shape[1]) if _cell(df, i, j) is not None and not merged.covers(i, j)]
+            if not filled or set(filled) <= repeated:
+                continue
+            if is_footer_label(_cell(df, i, filled[0])) and not numbers:
+                continue  # 填表人：… in the first column
+            col.add("error", sheet, cell_name(i, town_col), None, "此行有内容但缺少乡镇名称", "乡镇名称")
             continue
-        if town.startswith(FOOTER_PREFIXES) or any(w in town for w in TOTAL_WORDS) or town in col.exclude:
+        if is_total_label(town):
             continue  # a 合计 row of the size figures is not a town
+        if is_footer_label(town):
+            if not numbers:
+                continue
+            col.add("error", sheet, cell_name(i, town_col), raw_town, "此行像落款或注释，但填有数字，无法确定是否为乡镇数据",
+                    "落款行不填数字；乡镇行填写乡镇名称")
+            continue
+        if town in col.exclude:
+            continue
         record = {"source": f"{col.file}!{sheet}!{cell_name(i, town_col)}"}
         for j, code in columns.items():
             raw = _cell(df, i, j)
             where = cell_name(i, j)
             if code in fields.index:
+                bad = text_problem(raw)
+                if bad is not None:
+                    col.add("error", sheet, where, raw, f"“{label[code]}”{bad.message}", bad.expected, town)
+                    record[code] = ""
+                    continue
                 text = "" if raw is None else str(raw).strip()
                 if code == "town":
                     text = town
-                choices = fields.at[code, "choices"] if "choices" in fields.columns else None
-                if not text and fields.at[code, "required"]:
-                    col.add("error", sheet, where, None, f"“{fields.at[code, 'name']}”不能为空", "填写内容", town)
+                choices = choice.get(code)
+                if not text and merged.covers(i, j):
+                    pass  # the merged range is the error
+                elif not text and required[code]:
+                    col.add("error", sheet, where, None, f"“{label[code]}”不能为空", "填写内容", town)
                 elif text and isinstance(choices, list) and text not in choices:
-                    col.add("error", sheet, where, text, f"“{fields.at[code, 'name']}”填写不正确", "“" + "”或“".join(choices) + "”", town)
+                    col.add("error", sheet, where, text, f"“{label[code]}”填写不正确", "“" + "”或“".join(choices) + "”", town)
                 elif text and code == "county_congress_year":
                     m = _YEAR_SHEET.match(_text(_show(raw)))
                     if not m:
-                        col.add("error", sheet, where, text, f"“{fields.at[code, 'name']}”不是年份", "四位数年份，如2021", town)
+                        col.add("error", sheet, where, text, f"“{label[code]}”不是年份", "四位数年份，如2021", town)
                     text = m.group("year") if m else ""
                 record[code] = text
             else:
                 try:
-                    value, approx, status = parse_cell(raw, cat[code], allow_approx=False)
+                    value, approx, status = parse_cell(raw, inds[code], allow_approx=False)
                 except CellError as e:
                     col.add("error", sheet, where, raw, e.message, e.expected, town, code)
                     value, status = math.nan, "error"
-                if status == "missing":
+                if status == "missing" and merged.covers(i, j):
+                    pass  # the merged range is the error
+                elif status == "missing":
                     col.add("warning", sheet, where, None, f"“{cat.name(code)}”未填写，相关的人均指标将无法计算", "", town, code)
                 elif status == "na":
                     col.add("error", sheet, where, raw, f"“{cat.name(code)}”不能填“不适用”", expected_text(cat[code]), town, code)
@@ -451,16 +995,17 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
         col.add("error", sheet, "A1", _cell(df, 0, 0) if len(df) else None,
                 "找不到表头行", "表头行的第一列为“乡镇”，其余各列为指标名称")
         return
+    merged = _Merged(df, sheet, h, col)
     columns: dict[int, str] = {}
     seen: dict[str, int] = {}
     for j in range(1, df.shape[1]):
         head = _cell(df, h, j)
         where = cell_name(h, j)
         if head is None:
-            if any(_cell(df, i, j) is not None for i in range(h + 1, len(df))):
+            if not merged.covers(h, j) and any(_cell(df, i, j) is not None for i in range(h + 1, len(df))):
                 col.add("error", sheet, where, None, "此列有数据但没有表头", "指标名称")
             continue
-        code, unit = cat.match_header(head)
+        code, unit = cat.match_header(_header_text(head))
         if code is None:
             col.add("error", sheet, where, head, "无法识别的表头（不在指标目录中）",
                     "指标目录中的名称（可运行“zhidang indicators”查看）")
@@ -479,58 +1024,83 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
 
     rows_by_town: dict[str, int] = {}
     total_row: int | None = None
+    unread_rows = False  # a row between header and total that is not read as a town: the total cannot add up
     for i in range(h + 1, len(df)):
+        if merged.covers(i, 0):
+            unread_rows = True
+            continue  # the merged range is the error
         raw_town = _cell(df, i, 0)
         town = _town_name(raw_town)
         has_data = any(_cell(df, i, j) is not None for j in columns)
         if not town:
             if has_data:
                 col.add("error", sheet, cell_name(i, 0), None, "此行有数据但缺少乡镇名称", "乡镇名称")
+                unread_rows = True
             continue
-        if any(w in town for w in TOTAL_WORDS):
+        if is_total_label(town):
             total_row = i
             continue
-        if town.startswith(FOOTER_PREFIXES) or town in col.exclude:
+        if is_footer_label(town):
+            if not any(_is_number(_cell(df, i, j)) for j in columns):
+                continue
+            col.add("error", sheet, cell_name(i, 0), raw_town, "此行像落款或注释，但填有数字，无法确定是否为乡镇数据",
+                    "落款行不填数字；乡镇行第一列填写乡镇名称")
+            unread_rows = True
+            continue
+        if town in col.exclude:
+            unread_rows = True
             continue
         if town in rows_by_town:
             col.add("error", sheet, cell_name(i, 0), town,
                     f"乡镇重复（第{rows_by_town[town] + 1}行已有该乡镇）", "每个乡镇只占一行", town)
+            unread_rows = True
             continue
         if known_towns is not None and town not in known_towns:
+            close = _close(town, known_towns)
             col.add("error", sheet, cell_name(i, 0), town, "乡镇不在乡镇概况表中",
-                    "乡镇概况表中的乡镇名称" + (f"（相近的有：{'、'.join(_close(town, known_towns))}）" if _close(town, known_towns) else ""), town)
+                    "乡镇概况表中的乡镇名称" + (f"（相近的有：{'、'.join(close)}）" if close else ""), town)
+            unread_rows = True
             continue
         rows_by_town[town] = i
 
     applicable = set(cat.applicable(year))
     present_cols = set(columns.values())
+    value_codes = cat.value_codes
+    inds = {code: cat[code].to_dict() for code in present_cols}
+    failed: set[int] = set()  # columns with a cell already reported as an error
     for town, i in rows_by_town.items():
         for j, code in columns.items():
             raw = _cell(df, i, j)
             where = cell_name(i, j)
             source = f"{col.file}!{sheet}!{where}"
             try:
-                value, approx, status = parse_cell(raw, cat[code])
+                value, approx, status = parse_cell(raw, inds[code])
             except CellError as e:
                 col.add("error", sheet, where, raw, f"“{cat.name(code)}”{e.message}", e.expected, town, code)
+                failed.add(j)
                 continue
+            if merged.covers(i, j):
+                failed.add(j)
+                continue  # the merged range is the error
             if code not in applicable:
                 if status == "present":
                     row = cat[code]
                     col.add("error", sheet, where, raw, f"“{cat.name(code)}”在{year}年不适用",
                             f"空白或“—”（该指标适用于{row['first_year']}—{row['last_year'] if row['last_year'] < 9999 else ''}年）", town, code)
+                    failed.add(j)
                     continue
                 value, approx, status = math.nan, False, "na"
             out.append((town, year, code, value, approx, status, source))
         if kind == "values":
-            for code in cat.value_codes:
+            for code in value_codes:
                 if code in present_cols:
                     continue
                 status = "missing" if code in applicable else "na"
                 out.append((town, year, code, math.nan, False, status, f"{col.file}!{sheet}"))
 
-    if total_row is not None:
-        _check_total(df, sheet, total_row, columns, rows_by_town, col, cat)
+    if total_row is not None and not unread_rows:
+        _check_total(df, sheet, total_row, {j: c for j, c in columns.items() if j not in failed}, rows_by_town,
+                     col, cat)
 
 
 def _close(name, valid) -> list[str]:
@@ -540,11 +1110,18 @@ def _close(name, valid) -> list[str]:
 
 
 def _check_total(df, sheet, i, columns, rows_by_town, col: _Collector, cat: Catalog):
-    """A 合计 row is not a town: compare it with the sum of the towns (additive indicators), then drop it."""
+    """A 合计 row is not a town: compare it with the sum of the towns (additive indicators), then drop it.
+
+    ``columns`` are the columns whose town cells were all read (a column with a cell already reported as an
+    error is not compared: its mismatch would only repeat that error)."""
+    uncomputed = []
     for j, code in columns.items():
         if not cat.frame.at[code, "additive"]:
             continue
         raw = _cell(df, i, j)
+        if isinstance(raw, Uncomputed):
+            uncomputed.append(j)
+            continue
         try:
             total, _, status = parse_cell(raw, _unbounded(cat[code]))
         except CellError:
@@ -564,6 +1141,11 @@ def _check_total(df, sheet, i, columns, rows_by_town, col: _Collector, cat: Cata
         if abs(s - total) > 1e-6 * max(1.0, abs(total)):
             col.add("warning", sheet, cell_name(i, j), raw,
                     f"合计行与各乡镇之和不一致（各乡镇之和为{_show(round(s, 6))}），合计行已忽略", f"{_show(round(s, 6))}")
+    if uncomputed:
+        first = uncomputed[0]
+        col.add("warning", sheet, cell_name(i, first), _cell(df, i, first),
+                f"合计行的{len(uncomputed)}个单元格是没有保存计算结果的公式，未能与各乡镇之和核对，合计行已忽略",
+                UNCOMPUTED_EXPECTED)
 
 
 def _unbounded(ind: pd.Series) -> pd.Series:
@@ -574,6 +1156,10 @@ def _unbounded(ind: pd.Series) -> pd.Series:
 
 # --------------------------------------------------------------------------------------------- csv
 def _parse_csv(path: Path, col: _Collector, cat: Catalog, known_towns, out: list):
+    if path.exists() and path.stat().st_size > MAX_UNCOMPRESSED_BYTES:
+        col.add("error", None, None, None, f"文件太大（{path.stat().st_size / _MB:.0f} MB），超过上限"
+                f"{MAX_UNCOMPRESSED_BYTES / _MB:.0f} MB，未读取", f"不超过{MAX_UNCOMPRESSED_BYTES / _MB:.0f} MB的CSV文件")
+        return
     try:
         try:
             df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -582,15 +1168,23 @@ def _parse_csv(path: Path, col: _Collector, cat: Catalog, known_towns, out: list
     except Exception as e:  # noqa: BLE001 - any unreadable file is reported, not raised
         col.add("error", None, None, None, f"无法读取CSV文件（{type(e).__name__}：{e}）", "UTF-8或GBK编码的CSV")
         return
+    heads = ",".join(map(str, df.columns))
+    indicators = [str(c) for c in df.columns if cat.match_header(_header_text(c))[0] is not None]
+    if indicators and any(_text(c) == "乡镇" for c in df.columns):
+        col.add("error", None, "第1行", heads, f"CSV文件是宽表（每个指标一列，如“{indicators[0]}”），未读取",
+                "长表CSV（列名：县, 乡镇, 年度, 指标代码, 数值，每行一个数值）；宽表请放在Excel工作簿中以年度命名的工作表里")
+        return
     names = {}
     for key, options in CSV_COLUMNS.items():
         hit = [c for c in df.columns if _text(c) in options]
         if not hit and key != "county":
-            col.add("error", None, "第1行", ",".join(map(str, df.columns)), f"缺少“{options[0]}”列",
-                    "列名：县, 乡镇, 年度, 指标代码, 数值")
+            col.add("error", None, "第1行", heads, f"缺少“{options[0]}”列", "列名：县, 乡镇, 年度, 指标代码, 数值")
             return
         if hit:
             names[key] = hit[0]
+    if not any(any(str(v).strip() for v in row) for row in df.itertuples(index=False, name=None)):
+        col.add("warning", None, "第2行", None, "CSV文件只有表头，没有数据行", "每行一个乡镇、年度、指标的数值")
+        return
     letters = {k: get_column_letter(list(df.columns).index(v) + 1) for k, v in names.items()}
     seen: dict[tuple, int] = {}
     for n, row in enumerate(df.itertuples(index=False, name=None), start=2):
@@ -664,8 +1258,15 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
         if not f.exists():
             problems.append(Problem("error", str(f), None, None, None, "文件不存在", "已有的数据文件或文件夹"))
             continue
+        if f.suffix.lower() in UNREAD_SUFFIXES:
+            problems.append(Problem("error", f.name, None, None, None,
+                                    f"不读取此格式的文件（{UNREAD_SUFFIXES[f.suffix.lower()]}“{f.suffix}”），其中的数据不会被使用",
+                                    "另存为Excel工作簿（.xlsx）后放回文件夹，或把不是数据的文件移出数据文件夹"))
+            continue
         try:
             workbooks[f] = _read_workbook(f)
+        except ReadRefused as e:
+            problems.append(Problem("error", f.name, e.sheet, None, None, e.message, e.expected))
         except Exception as e:  # noqa: BLE001 - reported with the file name
             problems.append(Problem("error", f.name, None, None, None,
                                     f"无法读取Excel文件（{type(e).__name__}：{e}）", "可以用Excel打开的 .xlsx 文件"))
@@ -706,15 +1307,15 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
         if f not in workbooks:
             continue
         years_seen: dict[int, str] = {}
+        ignored = {PROFILE_SHEET, _practices.PRACTICES_SHEET} | {_text(s) for s in IGNORED_SHEETS}  # NFKC-normalised
+        named = {sheet: sheet_year(sheet) for sheet in workbooks[f] if _text(sheet) not in ignored}
         for sheet, df in workbooks[f].items():
-            name = _text(sheet)
-            if name in {PROFILE_SHEET, _practices.PRACTICES_SHEET} or name in {_text(s) for s in IGNORED_SHEETS}:  # names NFKC-normalised like the sheet
+            if sheet not in named:
                 continue
-            m = _YEAR_SHEET.match(name)
-            if not m:
-                col.add("warning", sheet, None, None, "工作表名称不是年度，已跳过", "“2023”或“2023年”")
+            kind, year = named[sheet]
+            if kind != "exact":
+                _not_a_year_name(df, sheet, kind, year, named, col)
                 continue
-            year = int(m.group("year"))
             if year in years_seen:
                 col.add("error", sheet, None, sheet, f"与工作表“{years_seen[year]}”是同一年度", "每个年度一个工作表")
                 continue
@@ -749,6 +1350,7 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
         for y in sorted(set(values["year"]) - have):
             problems.append(Problem("warning", origin[town].split("”")[0].removeprefix("文件“"), PROFILE_SHEET, None, town,
                                     f"乡镇“{town}”在{y}年没有数据", "", town))
+    _gaps(values, cat, problems)
     _consistency(values, profile, problems, cat, files)
     practices = _practices.frame(practice_rows)
     stray = practices[~practices["year"].isin(values["year"].unique())]
@@ -760,6 +1362,113 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
                  problems=[p for p in problems if p.level != "error"], files=files, practices=practices)
     # cross-field rules (and nothing else) can still add errors here: then there is no dataset either
     return ValidationResult(problems, None if any(p.level == "error" for p in problems) else ds)
+
+
+def sheet_year(name: str) -> tuple[str, int | None]:
+    """How a sheet's name gives its year: ``("exact", 2025)`` for 2025, 2025年, 2025年度, 2025 年, 二〇二五年;
+    ``("loose", 2025)`` for one year among other text (2025年 (2), 2025年数据); ``("short", None)`` for 25年;
+    ``("many", None)`` for several years (2024-2025) and ``("none", None)`` for no year.
+
+    >>> sheet_year("二〇二五年"), sheet_year("2025年 (2)"), sheet_year("25年")
+    (('exact', 2025), ('loose', 2025), ('short', None))
+    """
+    text = re.sub(r"[〇○零一二三四五六七八九]{4}", lambda m: m.group().translate(_CN_DIGITS), _text(name))
+    m = _YEAR_NAME.match(text)
+    if m:
+        return "exact", int(m.group("year"))
+    if _SHORT_YEAR_NAME.match(text):
+        return "short", None
+    years = set(_ANY_YEAR.findall(text))
+    if len(years) == 1:
+        return "loose", int(years.pop())
+    return ("many" if years else "none"), None
+
+
+def _not_a_year_name(df, sheet, kind: str, year: int | None, named: dict, col: _Collector) -> None:
+    """A sheet whose name is not exactly a year: skipped with a warning unless it is laid out as data (its
+    header row starts with 乡镇); then an error saying why its year is not certain, never skipped quietly. A
+    copy of the profile or practices sheet (乡镇概况 (2)) is an error too."""
+    base = next((b for b in (PROFILE_SHEET, _practices.PRACTICES_SHEET) if b in _text(sheet)), None)
+    if base is not None and _find_header_row(df, "乡镇", anywhere=True) is not None:
+        col.add("error", sheet, None, sheet, f"工作表名称含“{base}”但不完全相同，未读取（可能是“{base}”表的副本或更正稿）",
+                f"只保留一个名为“{base}”的工作表")
+        return
+    if _find_header_row(df, "乡镇") is None:
+        col.add("warning", sheet, None, None, "工作表名称不是年度，已跳过", "“2023”或“2023年”")
+        return
+    data = "工作表有数据（表头行第一列为“乡镇”），但"
+    first = next((s for s, (k, y) in named.items() if k == "exact" and y == year), None)
+    if kind == "loose" and first is not None:
+        col.add("error", sheet, None, sheet, f"与工作表“{first}”是同一年度（{year}年）的数据，无法确定用哪一个",
+                f"每个年度一个工作表：保留正确的一个并命名为“{year}年”，删除另一个")
+    elif kind == "loose":
+        col.add("error", sheet, None, sheet, f"{data}名称除年份外还有其他文字，无法确定是否就是{year}年的数据",
+                f"工作表名称只写年度，如“{year}年”")
+    elif kind == "short":
+        col.add("error", sheet, None, sheet, f"{data}名称中的年份不完整", "四位数年份，如“2025年”")
+    elif kind == "many":
+        col.add("error", sheet, None, sheet, f"{data}名称中有多个年份", "每个年度一个工作表，名称只写年度，如“2025年”")
+    else:
+        col.add("error", sheet, None, sheet, f"{data}名称中没有年度", "以年度命名，如“2025年”")
+
+
+def _gaps(values: pd.DataFrame, cat: Catalog, problems: list) -> None:
+    """Warnings for what the reports will show as 【待补】 because it was never filled in.
+
+    - A town row left blank in a year sheet (it has cells, and every one is empty).
+    - An indicator without a column in a year sheet (or, in a CSV, without a row for a town and year) when
+      the data give it elsewhere (another year sheet, another town of the CSV), or when the sheet carries at
+      least half of the indicators that apply in its year (a full table with a column lost). A county that
+      collects a few indicators only, in every sheet alike, is not warned about each one it leaves out;
+      a single blank cell is not warned about either.
+    """
+    if values.empty:
+        return
+    v = values
+    first = v["indicator"].map(cat.frame["first_year"])
+    last = v["indicator"].map(cat.frame["last_year"])
+    v = v[(v["year"] >= first) & (v["year"] <= last)]  # indicators that apply in the year
+    parts = v["source"].str.split("!")
+    csv = parts.str[0].str.lower().str.endswith(".csv")
+    n = parts.str.len()
+    has_cell = (csv & (n == 2)) | (~csv & (n == 3))
+    order = {c: i for i, c in enumerate(cat.codes)}
+
+    # a town row left blank: it has cells in the sheet, and every one of them is empty
+    cells = v[has_cell & ~csv]
+    blank = cells.groupby(["town", "year"], sort=False)["status"].agg(lambda s: bool((s == "missing").all()))
+    for (town, year), is_blank in blank.items():
+        if not is_blank:
+            continue
+        source = cells.loc[(cells["town"] == town) & (cells["year"] == year), "source"].iloc[0]
+        f, sheet, where = source.split("!")
+        problems.append(Problem("warning", f, sheet, "A" + re.sub(r"^[A-Z]+", "", where), town,
+                                f"乡镇“{town}”{year}年的数据整行空白，报告中该乡镇当年的各项数字将显示为【待补】",
+                                "", town))
+
+    # indicators without a column (a year sheet) or without a row (a CSV): per sheet, or per CSV and town
+    sheet = parts.str[1].where(~csv, "")
+    town = v["town"].where(csv, "")
+    keys = pd.DataFrame({"file": parts.str[0], "sheet": sheet, "town": town, "year": v["year"],
+                         "indicator": v["indicator"]})
+    have = keys[has_cell].groupby(["file", "sheet", "town", "year"])["indicator"].agg(set).to_dict()
+    given = set(keys.loc[has_cell, "indicator"])
+    missing = keys[~has_cell & (v["status"] == "missing")]
+    groups: dict[tuple, list[str]] = {}
+    for (f, sh, t, year), codes in missing.groupby(["file", "sheet", "town", "year"], sort=False)["indicator"]:
+        full = len(have.get((f, sh, t, year), ())) * 2 >= len(cat.applicable(int(year)))
+        codes = sorted({c for c in codes if full or c in given}, key=order.get)
+        if codes:
+            groups.setdefault((f, sh, int(year), tuple(codes)), []).append(t)
+    for (f, sh, year, codes), towns in groups.items():
+        listed = "、".join(cat.name(c) for c in codes)
+        if sh:
+            message = f"工作表中没有以下{len(codes)}项指标的列，各乡镇{year}年的这些数字在报告中将显示为【待补】：{listed}"
+            problems.append(Problem("warning", f, sh, None, None, message))
+        else:
+            message = (f"CSV文件中没有{'、'.join(towns)}{year}年以下{len(codes)}项指标的数值，报告中将显示为【待补】："
+                       f"{listed}")
+            problems.append(Problem("warning", f, None, None, None, message, "", towns[0] if len(towns) == 1 else None))
 
 
 def _merge(part, rows, where_from, f: Path, col: _Collector):
@@ -842,10 +1551,23 @@ _DATASETS: dict[tuple, Dataset] = {}
 
 
 def _town_list(towns) -> list[str]:
-    """Town names from a list or from one string separated by commas (，、 too)."""
+    """Town names from a list, from a JSON list of strings (``'["甲,镇", "乙镇"]'``), or from one string
+    separated by commas (，、 too). A name that holds a comma or 、 must come as a list or a JSON list: that
+    is how the batch passes the notebook parameter ``exclude_towns``.
+    """
     if isinstance(towns, str):
+        text = towns.strip()
+        if text.startswith("["):
+            import json
+
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, list) and all(isinstance(t, str) for t in parsed):
+                return [t.strip() for t in parsed if t.strip()]
         towns = re.split(r"[,，、]", towns)
-    return [t.strip() for t in towns or () if t and t.strip()]
+    return [str(t).strip() for t in towns or () if t and str(t).strip()]
 
 
 def _cache_key(paths) -> tuple | None:

@@ -59,7 +59,8 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
     ``col`` is the loader's problem collector for this file; ``seen`` maps (town, year) to where it was first
     given, across files, so the same town and year twice is an error naming both places.
     """
-    from .loaders import _cell, _find_header_row, _text, _town_name, cell_name, claim_column
+    from .loaders import (_cell, _find_header_row, _Merged, _text, _town_name, cell_name, claim_column,
+                          is_footer_label, text_problem)
 
     h = _find_header_row(df, "乡镇", anywhere=True)
     if h is None:
@@ -96,15 +97,18 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
         missing = "、".join(n for n, c in (("乡镇", town_col), ("年度", year_col)) if c is None)
         col.add("error", sheet, cell_name(h, 0), None, f"缺少“{missing}”列", expected)
         return
+    merged = _Merged(df, sheet, h, col)
     for i in range(h + 1, len(df)):
+        if merged.covers(i, town_col):
+            continue  # the merged range is the error
         town = _town_name(_cell(df, i, town_col))
         texts = {code: _cell(df, i, j) for j, code in columns.items()}
         if not town:
             if any(v is not None for v in texts.values()):
                 col.add("error", sheet, cell_name(i, town_col), None, "此行有内容但缺少乡镇名称", "乡镇名称")
             continue
-        if town in col.exclude or town.startswith(("注", "备注", "说明", "填表")):
-            continue
+        if town in col.exclude or (is_footer_label(town) and _cell(df, i, year_col) is None):
+            continue  # a footer note (填表人：…), which has no year; a town named 注滋口镇 is a town
         if known_towns is not None and town not in known_towns:
             col.add("error", sheet, cell_name(i, town_col), town, "乡镇不在乡镇概况表中", "乡镇概况表中的乡镇名称", town)
             continue
@@ -124,6 +128,11 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
         for j, code in columns.items():
             raw = texts[code]
             if raw is None:
+                continue
+            bad = text_problem(raw)
+            if bad is not None:
+                col.add("error", sheet, cell_name(i, j), raw, f"“{fields.at[code, 'name']}”{bad.message}", bad.expected,
+                        town)
                 continue
             text = unicodedata.normalize("NFC", str(raw)).strip()
             where = cell_name(i, j)

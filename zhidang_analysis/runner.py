@@ -6,15 +6,26 @@ never picks up a ``python3`` kernel registered elsewhere on the machine.
 
 Outputs: ``<out>/<year>/<town>.ipynb`` (executed) beside ``<out>/<year>/<town>.html``, both written
 atomically; a failed run leaves the previous good report untouched.
+
+A kernel dies with the process that started it, even when that process is killed with ``kill -9``: on Linux
+through ``PR_SET_PDEATHSIG`` (set between fork and exec), elsewhere through ipykernel's own parent poller
+(within a second). What a killed process leaves behind (its temporary notebook beside the outputs, its kernel's
+IPC sockets and connection file in the temporary folder) carries its pid in the file name, so the next run
+removes it once that process is gone (:func:`clean_stale_temp_files`, :func:`clean_stale_kernel_files`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,14 +39,33 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger as pm_logger
 from traitlets import default
 
-from .errors import ReportError
-from .export import atomic_write_bytes, export_html, safe_filename
+from .errors import ReportError, ZhidangError
+from .export import atomic_write_bytes, export_html, output_stems
 from .params import NOTEBOOKS
 
 TOWN_NOTEBOOK = NOTEBOOKS / "town_report.ipynb"
 OVERVIEW_NOTEBOOK = NOTEBOOKS / "county_overview.ipynb"
 DEFAULT_OUT = Path("reports")
 WARM_ENGINE = "zhidang-warm-kernel"
+OVERVIEW_STEM = "overview"
+
+
+#: A kernel's files (IPC sockets ``…-1`` to ``…-5``, connection file ``….json``) are
+#: ``<tmp>/zhidang-kernel-<pid of the process that started it>-<random>…``: a later run removes those of a dead pid.
+KERNEL_FILE_PREFIX = "zhidang-kernel-"
+_KERNEL_FILE = re.compile(rf"^{KERNEL_FILE_PREFIX}(\d+)-[0-9a-f]+(?:-\d+|\.json)$")
+_OLD_KERNEL_FILE = re.compile(rf"^{KERNEL_FILE_PREFIX}[0-9a-f]{{16}}-\d+$")  # before the pid was in the name
+#: the temporary notebook of :func:`execute_notebook`, beside its outputs: ``.<stem>.<pid>.<random>.ipynb``
+_TEMP_NOTEBOOK = re.compile(r"^\..+\.(\d+)\.[a-z0-9_]{8}\.ipynb$")
+#: temporary files that name no pid: an atomic write's ``.<name>.<random>.tmp``, an older version's notebook
+_TEMP_UNOWNED = re.compile(r"^\..+\.[a-z0-9_]{8}\.(?:tmp|ipynb)$")
+#: a temporary file without a pid that is this old (seconds) is a leftover (an atomic write takes milliseconds)
+STALE_SECONDS = 600
+PR_SET_PDEATHSIG = 1
+
+
+class OutputFolderError(ZhidangError):
+    """The output folder cannot be written: read-only, no permission, or not a folder."""
 
 
 class ProjectKernelManager(AsyncKernelManager):
@@ -54,8 +84,27 @@ class ProjectKernelManager(AsyncKernelManager):
         # jupyter_client numbers IPC sockets "<ip>-1", "<ip>-2"… after the files it sees: kernels started at the
         # same moment by parallel workers would pick the same ones. A unique prefix per kernel rules that out.
         if self.transport == "ipc":
-            return os.path.join(tempfile.gettempdir(), f"zhidang-kernel-{uuid.uuid4().hex[:16]}")
+            return self._file_prefix()
         return "127.0.0.1"
+
+    @default("connection_file")
+    def _default_connection_file(self) -> str:
+        return self._file_prefix() + ".json"
+
+    def _file_prefix(self) -> str:
+        """``<tmp>/zhidang-kernel-<this process's pid>-<random>``: how every file of this manager's kernel begins."""
+        prefix = getattr(self, "_zhidang_file_prefix", None)
+        if prefix is None:
+            prefix = os.path.join(tempfile.gettempdir(),
+                                  f"{KERNEL_FILE_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}")
+            self._zhidang_file_prefix = prefix
+        return prefix
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        # the kernel dies with the process that starts it (a batch worker, `zhidang run`), even one killed by -9
+        if "preexec_fn" not in kw and (preexec := _die_with_parent_preexec()) is not None:
+            kw["preexec_fn"] = preexec
+        await super()._async_launch_kernel(kernel_cmd, **kw)
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -87,6 +136,7 @@ class WarmKernelEngine(NBClientEngine):
                                  start_timeout=60, execution_timeout=None, **kwargs):
         if cls._km is None:
             cls._km = ProjectKernelManager(kernel_name=kernel_name)
+        _guard_saves(nb_man)
         client = PapermillNotebookClient(
             nb_man, km=cls._km, timeout=execution_timeout, startup_timeout=start_timeout,
             kernel_name=kernel_name, log=pm_logger, log_output=log_output, stdout_file=stdout_file,
@@ -121,8 +171,258 @@ class WarmKernelEngine(NBClientEngine):
             except Exception:  # noqa: BLE001 - a dead kernel has nothing left to stop
                 pass
 
+    @classmethod
+    def kill_now(cls) -> None:
+        """Kill the kept kernel and its process group at once: no messages, no event loop, safe from any thread
+        (for a worker whose batch is gone and which exits right after)."""
+        km = cls._km
+        provisioner = getattr(km, "provisioner", None)
+        pid, pgid = getattr(provisioner, "pid", None), getattr(provisioner, "pgid", None)
+        if not pid:
+            return
+        try:
+            if pgid == pid and hasattr(os, "killpg"):  # the kernel leads its own session: take its children too
+                os.killpg(pgid, signal.SIGKILL)
+            else:
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        except OSError:
+            pass
+
 
 papermill_engines.register(WARM_ENGINE, WarmKernelEngine)
+
+
+def _guard_saves(nb_man) -> None:
+    """Check :func:`set_write_guard`'s guard before each of papermill's saves of the running notebook."""
+    save = nb_man.save
+
+    def guarded_save(**kwargs):
+        _before_write()
+        return save(**kwargs)
+
+    nb_man.save = guarded_save
+
+
+# --------------------------------------------------------------------------------------------- processes
+@functools.cache
+def _prctl():
+    """libc's ``prctl`` on Linux (looked up once, never between fork and exec), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _pdeathsig_args() -> tuple:
+    import ctypes
+
+    return (PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+
+def die_with_parent(parent: int | None = None) -> bool:
+    """Have this process killed (SIGKILL) the moment its parent process dies, even by ``kill -9`` (Linux).
+
+    Returns False where that is not available; the caller then needs another way (a thread watching the parent).
+    ``parent`` is the pid the caller expects as its parent: if that one died before the call, this process dies now.
+    """
+    prctl = _prctl()
+    if prctl is None or prctl(*_pdeathsig_args()) != 0:
+        return False
+    if parent is not None and os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return True
+
+
+def _die_with_parent_preexec() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes a child process die with this one, or None where that cannot be done.
+
+    Only from the main thread: Linux signals the child when the *thread* that forked it ends.
+    """
+    prctl = _prctl()
+    if prctl is None or threading.current_thread() is not threading.main_thread():
+        return None
+    args = _pdeathsig_args()
+    me = os.getpid()
+
+    def preexec() -> None:  # in the child, between fork and exec: one system call, no locks
+        prctl(*args)
+        if os.getppid() != me:  # this process died before prctl: do not outlive it
+            os._exit(1)
+
+    return preexec
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (a zombie, killed and not yet reaped, is not)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        return _windows_pid_alive(pid)
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's process
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _windows_pid_alive(pid: int) -> bool:
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    handle = kernel32.OpenProcess(0x00100000, False, pid)  # SYNCHRONIZE
+    if not handle:
+        return ctypes.get_last_error() == 5  # ERROR_ACCESS_DENIED: it exists
+    try:
+        return kernel32.WaitForSingleObject(handle, 0) == 0x102  # WAIT_TIMEOUT: still running
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+# --------------------------------------------------------------------------------------------- output folders
+_write_guard: Callable[[], None] | None = None
+
+
+def set_write_guard(guard: Callable[[], None] | None) -> None:
+    """Have ``guard`` called before every write this process makes into an output folder.
+
+    A batch worker's guard checks that its batch, which holds the output folder's lock, is still alive, and
+    ends the worker otherwise: nothing is written into the folder without the lock held.
+    """
+    global _write_guard
+    _write_guard = guard
+
+
+def _before_write() -> None:
+    if _write_guard is not None:
+        _write_guard()
+
+
+def output_folder_problem(folder: str | Path) -> str | None:
+    """Why reports cannot be written into ``folder`` (Chinese, part of a message), or None when they can (it is,
+    or can be created in, a writable folder)."""
+    probe = Path(folder)
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"“{probe}”不是文件夹"
+    effective = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
+    if os.access(probe, os.W_OK | os.X_OK, **effective):
+        return None
+    return unwritable_reason(probe)
+
+
+def unwritable_reason(path: str | Path, error: OSError | None = None) -> str:
+    """Why ``path`` cannot be written (Chinese): a read-only disk, no permission, or ``error``'s own text."""
+    import errno
+
+    if error is not None and error.errno == errno.EROFS:
+        return "所在磁盘是只读的"
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "所在磁盘是只读的"
+    except (OSError, AttributeError):
+        pass
+    if error is not None and error.errno not in {errno.EACCES, errno.EPERM}:
+        return error.strerror or str(error)
+    return "没有写入权限"
+
+
+def unwritable_message(folder: str | Path, reason: str) -> str:
+    return f"无法写入输出文件夹“{folder}”：{reason}。请换一个可写的文件夹，或修改它的权限后重试。"
+
+
+def check_output_folder(folder: str | Path) -> None:
+    """Raise :class:`OutputFolderError` (one Chinese line) unless reports can be written into ``folder``."""
+    reason = output_folder_problem(folder)
+    if reason:
+        raise OutputFolderError(unwritable_message(folder, reason))
+
+
+def report_path_problem(*paths: str | Path | None) -> str | None:
+    """A Chinese message when one of ``paths`` exists but is not a regular file (a folder, say): such a path
+    is neither an up-to-date report nor something a report may replace."""
+    for p in paths:
+        if p is not None and Path(p).exists() and not Path(p).is_file():
+            return f"报告文件“{p}”已存在，但不是普通文件（是文件夹或其他），不能覆盖；请把它移走或改名后重试"
+    return None
+
+
+def clean_stale_temp_files(folder: str | Path) -> list[Path]:
+    """Remove the temporary files that killed runs left in the output folder ``folder``; returns them.
+
+    A temporary notebook (``.<stem>.<pid>.<random>.ipynb``) goes once the process that wrote it is gone; a
+    temporary file that names no pid (an atomic write's ``.<name>.<random>.tmp``, an older version's notebook)
+    once it is older than :data:`STALE_SECONDS`. Call it holding the folder's lock.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        if not entry.name.startswith("."):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if m := _TEMP_NOTEBOOK.match(entry.name):
+                stale = not pid_alive(int(m.group(1)))
+            elif _TEMP_UNOWNED.match(entry.name):
+                stale = now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS
+            else:
+                continue
+            if stale:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
+def clean_stale_kernel_files(folder: str | Path | None = None) -> list[Path]:
+    """Remove this user's kernel files (IPC sockets, connection files) in the temporary folder whose starting
+    process is gone (a kernel killed with its worker cannot remove them), and those of older versions, which
+    name no process, once they are older than :data:`STALE_SECONDS`; returns them."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder or tempfile.gettempdir()))
+    except OSError:
+        return removed
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    now = time.time()
+    for entry in entries:
+        m = _KERNEL_FILE.match(entry.name)
+        if not m and not _OLD_KERNEL_FILE.match(entry.name):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if entry.is_dir(follow_symlinks=False) or (uid is not None and st.st_uid != uid):
+                continue
+            stale = not pid_alive(int(m.group(1))) if m else now - st.st_mtime > STALE_SECONDS
+            if stale:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
+@functools.cache
+def _clean_kernel_files_once() -> None:
+    clean_stale_kernel_files()
 
 
 @dataclass
@@ -152,19 +452,28 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *, timeout:
     """Execute ``notebook`` with ``parameters`` into ``output`` (and export ``html``), atomically.
 
     The executed notebook goes to a temporary file first; only when execution and export both succeed are
-    the two outputs moved into place. Raises :class:`ReportError` on failure. ``warm=True`` runs in this
-    process's kept kernel (:class:`WarmKernelEngine`) instead of a new one.
+    the two outputs moved into place. Raises :class:`ReportError` on failure (also when an output path exists
+    but is not a regular file) and :class:`OutputFolderError` when the output folder cannot be written, both
+    before any kernel starts. ``warm=True`` runs in this process's kept kernel (:class:`WarmKernelEngine`)
+    instead of a new one.
     """
     output = Path(output)
+    check_output_folder(output.parent)
+    problem = report_path_problem(output, html)
+    if problem:
+        raise ReportError(problem)
+    _clean_kernel_files_once()
+    _before_write()
     output.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".ipynb", dir=output.parent)
+    # the temporary notebook names its writer: a later run removes it once that process is gone
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.{os.getpid()}.", suffix=".ipynb", dir=output.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         try:
             nb = pm.execute_notebook(
-                str(notebook), str(tmp), parameters=parameters, kernel_name="python3",
+                _papermill_path(notebook), _papermill_path(tmp), parameters=parameters, kernel_name="python3",
                 kernel_manager_class=ProjectKernelManager, progress_bar=False, log_output=False,
                 execution_timeout=timeout, cwd=str(cwd or notebook.parent), report_mode=False,
                 engine_name=WARM_ENGINE if warm else None,
@@ -174,7 +483,9 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *, timeout:
         if title:
             nb.metadata["title"] = title
         if html is not None:
+            _before_write()
             export_html(nb, html, title=title)
+        _before_write()
         atomic_write_bytes(output, nbformat.writes(nb).encode("utf-8"))
     finally:
         tmp.unlink(missing_ok=True)
@@ -190,11 +501,43 @@ def report_title(year: int, town: str | None = None) -> str:
     return f"{town}{chinese_year(year)}年度履行全面从严治党主体责任情况报告"
 
 
-def report_paths(out: Path, year: int, name: str) -> tuple[Path, Path]:
-    """(html, ipynb) paths of a report: ``<out>/<year>/<safe name>.html`` and ``.ipynb``."""
+def report_paths(out: Path, year: int, town: str | None, *,
+                 stems: Mapping[str, str] | None = None) -> tuple[Path, Path]:
+    """(html, ipynb) paths of a report: ``<out>/<year>/<stem>.html`` and ``.ipynb``.
+
+    ``town=None`` is the county overview (``overview.html``). A town's stem comes from
+    :func:`export.output_stems`: ``stems`` is its result for every town of the data (so that two towns never
+    share a file), computed here for ``town`` alone when not given. No town ever gets ``overview``, ``index``
+    or ``manifest``.
+    """
     folder = Path(out) / str(int(year))
-    stem = safe_filename(name)
+    if town is None:
+        stem = OVERVIEW_STEM
+    elif stems is not None and town in stems:
+        stem = stems[town]
+    else:
+        stem = output_stems([town])[town]
     return folder / f"{stem}.html", folder / f"{stem}.ipynb"
+
+
+def _papermill_path(path: Path) -> str:
+    """``path`` as papermill must be given it: papermill formats input and output paths with the parameters
+    (``path.format(**parameters)``), so a brace in a town name or folder would be expanded or fail; doubled
+    braces come out as themselves. The path is absolute, so no papermill I/O scheme (``-``, ``s3://``…)
+    can match its start."""
+    return str(Path(path).resolve()).replace("{", "{{").replace("}", "}}")
+
+
+def _data_stems(data: str | Path | None) -> dict[str, str] | None:
+    """The output stems of every town of ``data`` (the same as a batch over it), or None if it cannot be read
+    (the notebook then reports why)."""
+    from .batch import load_for_batch
+
+    try:
+        ds, bad = load_for_batch(data)
+    except ZhidangError:
+        return None
+    return output_stems([*ds.towns, *sorted(bad)])
 
 
 def run_town_report(town: str, year: int, *, data: str | Path | None = None, out: str | Path = DEFAULT_OUT,
@@ -205,7 +548,7 @@ def run_town_report(town: str, year: int, *, data: str | Path | None = None, out
     """
     data_param = str(Path(data).resolve()) if data else ""
     parameters = {"town": town, "year": int(year), "data": data_param, **options}
-    html, ipynb = report_paths(Path(out), year, town)
+    html, ipynb = report_paths(Path(out), year, town, stems=_data_stems(data))
     return execute_notebook(TOWN_NOTEBOOK, ipynb, parameters, timeout=timeout, title=report_title(year, town),
                             html=html)
 
@@ -216,6 +559,6 @@ def run_overview(year: int, *, data: str | Path | None = None, out: str | Path =
     (the executed ``overview.ipynb`` beside it)."""
     data_param = str(Path(data).resolve()) if data else ""
     parameters = {"year": int(year), "data": data_param}
-    html, ipynb = report_paths(Path(out), year, "overview")
+    html, ipynb = report_paths(Path(out), year, None)
     return execute_notebook(OVERVIEW_NOTEBOOK, ipynb, parameters, timeout=timeout, title=report_title(year),
                             html=html)

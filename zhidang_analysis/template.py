@@ -44,6 +44,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .catalog import Catalog, load_catalog
 from .errors import DataError, UnknownNameError, ZhidangError
+from .export import output_stems, safe_filename  # noqa: F401 - safe_filename is part of this module's API
 from . import loaders
 from .loaders import Dataset
 from .practices import PRACTICES_SHEET
@@ -87,24 +88,6 @@ def display_width(text: str) -> int:
     4
     """
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
-
-
-def safe_filename(name: str) -> str:
-    """A town name made safe as part of a file name on Windows and Unix (the name is data, not a path).
-
-    >>> safe_filename("城关/镇:1")
-    '城关_镇_1'
-    >>> safe_filename("..")
-    '_'
-    """
-    s = re.sub(r'[\x00-\x1f<>:"/\\|?*]', "_", unicodedata.normalize("NFC", str(name)))
-    s = s.strip(" .")
-    if not s:
-        return "_"
-    if s.split(".")[0].upper() in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                                   *(f"LPT{i}" for i in range(1, 10))}:
-        s = "_" + s
-    return s[:100]
 
 
 def _number_text(x: float) -> str:
@@ -682,8 +665,22 @@ def write_template(path: str | Path, year: int, towns: Iterable[str], *, catalog
 
 
 def town_template_name(town: str, year: int) -> str:
-    """File name of one town's workbook: ``2026年城关镇指标填报表.xlsx`` (the town name made safe)."""
-    return f"{int(year)}年{safe_filename(town)}指标填报表.xlsx"
+    """File name of one town's workbook: ``2026年城关镇指标填报表.xlsx`` (the town name made safe, cut to at
+    most :data:`export.STEM_MAX_BYTES` bytes). For several towns use :func:`town_template_names`, which keeps
+    the names distinct."""
+    return town_template_names([town], year)[re.sub(r"\s+", "", str(town))]
+
+
+def town_template_names(towns: Iterable[str], year: int) -> dict[str, str]:
+    """town → file name of its workbook, ``2026年<stem>指标填报表.xlsx``, distinct for every town even
+    ignoring case: the stems are :func:`export.output_stems` (a name that is not a safe file name as it is
+    gets ``-`` and a short hash when another town's name gives the same file name, and so does one longer
+    than the byte limit). Towns are cleaned as in the workbook (white space removed); raises
+    :class:`ZhidangError` for no town or a repeated one.
+    """
+    towns = _check_towns(towns)
+    stems = output_stems(towns, reserved=())
+    return {t: f"{int(year)}年{stems[t]}指标填报表.xlsx" for t in towns}
 
 
 def write_town_templates(folder: str | Path, year: int, towns: Iterable[str], *, catalog: Catalog | None = None,
@@ -693,16 +690,10 @@ def write_town_templates(folder: str | Path, year: int, towns: Iterable[str], *,
 
     Each holds only its own town's row (and, with ``previous``, only its own last-year values).
     """
-    towns = _check_towns(towns)
+    names = town_template_names(towns, year)  # all names first: nothing is written for a bad list of towns
     folder = Path(folder)
     paths: dict[str, Path] = {}
-    used: set[str] = set()
-    for town in towns:
-        name = town_template_name(town, year)
-        stem, n = name.removesuffix(".xlsx"), 2
-        while name.casefold() in used:  # two names that differ only in unsafe characters
-            name, n = f"{stem}_{n}.xlsx", n + 1
-        used.add(name.casefold())
+    for town, name in names.items():
         wb = build_template(year, [town], catalog=catalog, previous=previous, protect=protect,
                             title=f"{county or ''}{town}{int(year)}年度履行全面从严治党主体责任指标填报表",
                             practices_title=f"{county or ''}{town}{int(year)}年度特色做法填报表")
