@@ -21,7 +21,7 @@ import pytest
 from openpyxl import Workbook
 
 import zhidang_analysis as zd
-from zhidang_analysis import checks, loaders
+from zhidang_analysis import checks, workbooks
 from zhidang_analysis.loaders import UNCOMPUTED_EXPECTED, Problem
 
 from .conftest import PROFILE_HEADER, PROFILE_ROWS, write_profile, write_xlsx
@@ -531,7 +531,7 @@ def test_practices_town_named_like_a_footer_word_is_read(tmp_path):
 
 # --------------------------------------------------------------------------------------------- resources
 def test_zip_bomb_is_refused_before_parsing(data_dir, monkeypatch):
-    monkeypatch.setattr(loaders, "MAX_UNCOMPRESSED_BYTES", 1024 * 1024)
+    monkeypatch.setattr(workbooks, "MAX_UNCOMPRESSED_BYTES", 1024 * 1024)
     path = write_xlsx(data_dir / FILE, {"2023": rows()})
     with zipfile.ZipFile(path) as zf:
         parts = {n: zf.read(n) for n in zf.namelist()}
@@ -542,8 +542,8 @@ def test_zip_bomb_is_refused_before_parsing(data_dir, monkeypatch):
             zf.writestr(n, data)
     assert path.stat().st_size < 64 * 1024  # a few KB that inflate to more than 3 MB
     parsed = []
-    original = loaders._read_openpyxl
-    monkeypatch.setattr(loaders, "_read_openpyxl", lambda p: parsed.append(p.name) or original(p))
+    original = workbooks._read_openpyxl
+    monkeypatch.setattr(workbooks, "_read_openpyxl", lambda p: parsed.append(p.name) or original(p))
     result = zd.validate(data_dir)
     assert problems(result) == [
         ("error", FILE, None, None, None, "工作簿解压后有3 MB，超过上限1 MB，未读取（文件可能已损坏或是恶意构造的）",
@@ -552,7 +552,7 @@ def test_zip_bomb_is_refused_before_parsing(data_dir, monkeypatch):
 
 
 def test_sheet_dimension_beyond_the_row_limit_is_refused(data_dir, monkeypatch):
-    monkeypatch.setattr(loaders, "MAX_ROWS", 1000)
+    monkeypatch.setattr(workbooks, "MAX_ROWS", 1000)
     path = write_xlsx(data_dir / FILE, {"2023": rows()})
     with zipfile.ZipFile(path) as zf:
         parts = {n: zf.read(n) for n in zf.namelist()}
@@ -567,17 +567,17 @@ def test_sheet_dimension_beyond_the_row_limit_is_refused(data_dir, monkeypatch):
 
 
 def test_rows_beyond_the_limit_without_a_dimension_are_refused(data_dir, monkeypatch):
-    monkeypatch.setattr(loaders, "MAX_ROWS", 4)
+    monkeypatch.setattr(workbooks, "MAX_ROWS", 4)
     write_xlsx(data_dir / FILE, {"2023": rows()})  # 5 rows: the dimension is checked, and then the frame
-    monkeypatch.setattr(loaders, "_check_zip", lambda path: None)
+    monkeypatch.setattr(workbooks, "_check_zip", lambda path: None)
     result = zd.validate(data_dir)
     assert [(p.file, p.sheet, p.message) for p in result.errors] == [
         (FILE, "2023", "工作表有5行，超过上限4行，未读取（如果是带格式的空白行，请删除多余的行）")]
 
 
 def test_limits_are_far_above_a_real_county_workbook():
-    assert loaders.MAX_UNCOMPRESSED_BYTES == 200 * 1024 * 1024
-    assert loaders.MAX_ROWS == 100_000
+    assert workbooks.MAX_UNCOMPRESSED_BYTES == 200 * 1024 * 1024
+    assert workbooks.MAX_ROWS == 100_000
 
 
 # --------------------------------------------------------------------------------------------- --report

@@ -166,7 +166,7 @@ def review(*paths: str | Path, jump_factor: float = 3.0, catalog: Catalog | None
     dataset = result.dataset
     if dataset is None:
         bad = {p.file for p in result.errors}
-        files = loaders._expand(paths)
+        files = loaders.expand(paths)
         good = [f for f in files if f.name not in bad and str(f) not in bad]
         if good and len(good) < len(files):
             dataset = loaders.validate(*good, catalog=catalog).dataset

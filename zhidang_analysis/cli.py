@@ -24,7 +24,7 @@ def _data_paths(paths) -> list[Path]:
 def _refuse_overwriting(outputs, inputs, *, force: bool = False) -> None:
     """Input files are only ever read: refuse an output that is one of them, or (without ``force``) any
     existing file, such as a template a town has already filled in."""
-    from .loaders import _expand
+    from .workbooks import expand as _expand
 
     sources = {f.resolve() for f in _expand([Path(p) for p in inputs if Path(p).exists()])}
     for out in outputs:

@@ -296,7 +296,8 @@ class _Cells:
     def _read_columns(self, file: str, sheet: str | None) -> dict[str, str]:
         from openpyxl.utils import get_column_letter
 
-        from .loaders import _cell, _find_header_row, _read_workbook
+        from .loaders import _cell, _find_header_row
+        from .workbooks import read_workbook as _read_workbook
 
         path = next((f for f in self.files if Path(f).name == file), None)
         if path is None or sheet is None:

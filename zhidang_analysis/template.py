@@ -165,11 +165,11 @@ def profile_towns(*paths: str | Path, catalog: Catalog | None = None) -> tuple[l
     problems: list = []
     profiles: dict[str, dict] = {}
     origin: dict[str, str] = {}
-    for f in loaders._expand(paths):
+    for f in loaders.expand(paths):
         if f.suffix.lower() not in loaders.EXCEL_SUFFIXES:
             continue
         try:
-            sheets = loaders._read_workbook(f)
+            sheets = loaders.read_workbook(f)
         except Exception as e:  # noqa: BLE001 - reported with the file name
             raise DataError([loaders.Problem("error", f.name, None, None, None,
                                              f"无法读取Excel文件（{type(e).__name__}：{e}）", "可以用Excel打开的 .xlsx 文件")]) from e
