@@ -22,7 +22,7 @@ $(KERNEL): $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/zhidang validate data/sample
-	$(BIN)/zhidang batch --out reports
+	$(BIN)/zhidang batch --out reports --format html,docx
 
 test: $(KERNEL)
 	$(BIN)/python -m pytest

@@ -107,7 +107,7 @@ def test_headings_paragraphs_sign_off_and_pictures(town_docx, town_html):
     widths = {round(s.width / 36000) for s in town_docx.inline_shapes}
     assert widths == {156}  # text width, in mm
     captions = [p.text for p in paras if p.style.name == "Caption" and p.text]
-    assert captions == ["图1河湾镇主要指标历年变化", "图2河湾镇2025年主要指标与全县中位数比较", "图3河湾镇2025年综合得分构成"]
+    assert captions == ["图1 河湾镇主要指标历年变化", "图2 河湾镇2025年主要指标与全县中位数比较", "图3 河湾镇2025年综合得分构成"]
     # 附件: the missing number
     i = next(k for k, p in enumerate(paras) if p.text == "附件")
     assert paras[i + 1].text.startswith("待补数据（1项）") and "双语宣讲" in paras[i + 2].text

@@ -52,8 +52,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from . import __version__
 from . import indicators as ind
 from .errors import DataError, ZhidangError
-from .export import RESERVED_STEMS, atomic_write_text, output_stems
+from .export import (FORMATS, RESERVED_STEMS, atomic_write_text, convert, format_path, format_word, outdated_formats,
+                     output_stems, parse_formats)
 from .loaders import Dataset, _town_list, load_dataset
+from . import runner as _runner
 from .runner import DEFAULT_OUT, OVERVIEW_NOTEBOOK, TOWN_NOTEBOOK, report_paths
 from .runner import (OutputFolderError, clean_stale_kernel_files, clean_stale_temp_files, output_folder_problem,
                      report_path_problem, unwritable_reason)
@@ -122,6 +124,8 @@ class Job:
     seconds: float | None = None
     error: dict | None = None
     finished_at: str | None = None
+    formats: tuple = ("html",)  # the formats asked for; HTML is always among them
+    run_notebook: bool = True  # False: the notebook is up to date, only formats missing beside it are made
 
     @property
     def name(self) -> str:
@@ -177,8 +181,12 @@ def town_list_param(towns: Iterable[str]) -> str:
 def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = None, data: str | Path | None = None,
          out: str | Path = DEFAULT_OUT, overview: bool = True, force: bool = False,
          options: dict | None = None, notebook: str | Path = TOWN_NOTEBOOK,
-         bad_towns: dict[str, list] | None = None) -> list[Job]:
+         bad_towns: dict[str, list] | None = None, formats=("html",)) -> list[Job]:
     """The jobs of a batch, each marked ``skipped`` when its last successful run is still up to date.
+
+    Each format is an output of its own: when the notebook's run is up to date but a format asked for
+    (``formats``: ``docx``, ``pdf``) is missing or older than the HTML, the job only makes that format from the
+    HTML (``run_notebook`` False).
 
     ``notebook`` is the town report notebook (default ``notebooks/town_report.ipynb``); it receives the
     parameters ``town``, ``year``, ``data`` and ``options``. ``bad_towns`` (from :func:`load_for_batch`)
@@ -186,6 +194,7 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
     (``exclude_towns``).
     """
     out = Path(out)
+    formats = parse_formats(formats)
     bad_towns = bad_towns or {}
     options = dict(options or {})
     if bad_towns:
@@ -241,9 +250,14 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
             if (prev and prev.get("status") in {"done", "skipped"} and prev.get("input_key") == job.input_key
                     and prev.get("html") == Path(job.html).name
                     and Path(job.html).is_file() and Path(job.ipynb).is_file()):
-                job.status = "skipped"
-                job.seconds = prev.get("seconds")
-                job.finished_at = prev.get("finished_at")
+                if outdated_formats(job.html, formats):
+                    job.run_notebook = False
+                else:
+                    job.status = "skipped"
+                    job.seconds = prev.get("seconds")
+                    job.finished_at = prev.get("finished_at")
+    for job in jobs:
+        job.formats = formats
     return jobs
 
 
@@ -255,8 +269,14 @@ def _run_job(job: Job, timeout: int | None) -> Job:
     start = time.perf_counter()
     title = report_title(job.year, job.town if job.kind == "town" else None)
     try:
-        execute_notebook(Path(job.notebook), Path(job.ipynb), job.parameters, timeout=timeout, title=title,
-                         html=Path(job.html), warm=True)
+        if job.run_notebook:
+            execute_notebook(Path(job.notebook), Path(job.ipynb), job.parameters, timeout=timeout, title=title,
+                             html=Path(job.html), warm=True)
+            todo = [f for f in job.formats if f != "html"]
+        else:
+            todo = outdated_formats(job.html, job.formats)
+        _runner.before_write()
+        convert(job.html, todo)
         job.status, job.error = "done", None
     except ReportError as e:
         job.status = "failed"
@@ -341,7 +361,8 @@ def write_manifest(out: Path, year: int, jobs: list[Job], data_files: dict[str, 
         key = job.manifest_key
         entry = {k: v for k, v in asdict(job).items() if k not in {"kind", "year", "town", "notebook"}}
         entry.update({"kind": job.kind, "package_version": __version__,
-                      "html": Path(job.html).name, "ipynb": Path(job.ipynb).name})
+                      "html": Path(job.html).name, "ipynb": Path(job.ipynb).name,
+                      "files": _files(job.html)})
         if job.kind == "town":
             entry["town"] = job.town
         if job.status in {"pending", "not_run"}:
@@ -361,6 +382,21 @@ def write_manifest(out: Path, year: int, jobs: list[Job], data_files: dict[str, 
         "reports": reports,
     }
     return atomic_write_text(manifest_path(out, year), json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+def _files(html: str | Path) -> dict[str, str]:
+    """format → file name of every format of a report that exists beside its HTML and is not older than it
+    (a Word file left from before the report was made again is not listed, nor linked)."""
+    stale = set(outdated_formats(html, FORMATS))
+    return {f: format_path(html, f).name for f in FORMATS if f not in stale and format_path(html, f).is_file()}
+
+
+def _links(entry: dict) -> list[tuple[str, str]]:
+    """(label, href) of every format of a report the manifest records as made (HTML first)."""
+    if not entry.get("html") or entry.get("status") not in {"done", "skipped"}:
+        return []
+    files = entry.get("files") or {"html": entry["html"]}
+    return [(format_word(f), quote(files[f])) for f in FORMATS if f in files]
 
 
 # --------------------------------------------------------------------------------------------- index page
@@ -399,6 +435,7 @@ def index_rows(ds: Dataset, year: int, manifest: dict) -> pd.DataFrame:
             "changes": changes,
             "flags": int(n_flags.get(town, 0)),
             "href": quote(entry["html"]) if entry.get("html") and entry.get("status") in {"done", "skipped"} else "",
+            "links": _links(entry),
             "status": entry.get("status", "not_run"),
             "error": (entry.get("error") or {}).get("message", ""),
         })
@@ -414,6 +451,7 @@ def write_index(ds: Dataset, out: Path, year: int) -> Path:
                 and ov.get("status") in {"done", "skipped"} else "")
     html = _env().get_template("index.html.j2").render(
         year=year, county=ds.county, rows=rows.to_dict("records"), overview=overview, version=__version__,
+        overview_links=_links(ov) if ov.get("kind") == OVERVIEW else [],
         updated=manifest.get("updated_at", ""),
     )
     return atomic_write_text(Path(out) / str(year) / "index.html", html)
@@ -472,8 +510,10 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
               out: str | Path = DEFAULT_OUT, jobs: int | None = None, force: bool = False,
               timeout: int | None = 600, overview: bool = True, options: dict | None = None,
               progress: Callable[[Job, int, int], None] | None = None, notebook: str | Path = TOWN_NOTEBOOK,
-              dataset: Dataset | None = None, bad_towns: dict[str, list] | None = None) -> BatchResult:
-    """Run the reports of ``towns`` (default: all) for ``years`` in ``jobs`` parallel worker processes.
+              dataset: Dataset | None = None, bad_towns: dict[str, list] | None = None,
+              formats=("html",)) -> BatchResult:
+    """Run the reports of ``towns`` (default: all) for ``years`` in ``jobs`` parallel worker processes, each
+    written in ``formats`` (HTML always; ``docx``/``pdf`` made from it).
 
     ``dataset`` (with its ``bad_towns``, both from :func:`load_for_batch`) saves loading ``data`` again when
     the caller already has it; ``notebook`` replaces the town report notebook (see :func:`plan`). A town whose
@@ -495,7 +535,7 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
         ds, bad = (dataset, bad_towns or {}) if dataset is not None else load_for_batch(data)
         years = [ds.check_year(y) for y in years]
         all_jobs = plan(ds, years, towns=towns, data=data, out=out, overview=overview, force=force, options=options,
-                        notebook=notebook, bad_towns=bad)
+                        notebook=notebook, bad_towns=bad, formats=formats)
         for j in all_jobs:
             if j.status == "pending" and (problem := report_path_problem(j.html, j.ipynb)):
                 j.status, j.finished_at = "failed", _now()

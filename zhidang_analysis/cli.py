@@ -74,6 +74,31 @@ class _Seconds(click.ParamType):
 SECONDS = _Seconds()
 
 
+class _Formats(click.ParamType):
+    """``--format html,docx,pdf``: any subset (HTML is always written; Word and PDF are made from it)."""
+
+    name = "格式"
+
+    def convert(self, value, param, ctx):
+        from .export import parse_formats
+
+        try:
+            return parse_formats(value)
+        except ZhidangError as e:
+            self.fail(str(e), param, ctx)
+
+
+FORMATS_OPTION = click.option(
+    "--format", "formats", type=_Formats(), default="html", show_default=True,
+    help="输出格式，逗号分隔：html、docx（Word，公文格式）、pdf；HTML 总会生成，Word 和 PDF 由它生成并放在旁边。")
+
+
+def _outputs(result) -> str:
+    from .export import format_word
+
+    return "、".join(f"{format_word(f)} {p}" for f, p in result.outputs.items())
+
+
 @click.group(cls=Group, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", message="zhidang-analysis %(version)s",
                       help="显示版本并退出。")
@@ -224,7 +249,8 @@ def _check_town_year(data, town: str | None, year: int):
 @click.option("--sign-date", default="", help="落款日期，如“2026年1月8日”（默认：报告年度的12月31日）。")
 @click.option("--timeout", type=SECONDS, default=600, show_default=True,
               help="单个单元格的最长运行时间（秒，至少1）。")
-def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, sign_date, timeout) -> None:
+@FORMATS_OPTION
+def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, sign_date, timeout, formats) -> None:
     """生成一个乡镇某一年度的报告：运行 notebooks/town_report.ipynb 并导出 HTML。
 
     输出 <out>/<年度>/<乡镇>.html，旁边是运行后的 <乡镇>.ipynb。
@@ -235,12 +261,12 @@ def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, si
     try:
         result = run_town_report(town, year, data=data, out=out, timeout=timeout, yoy=not no_yoy,
                                  general_problems=not no_general_problems, round_approx=round_approx,
-                                 sign_date=sign_date)
+                                 sign_date=sign_date, formats=formats)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:  # e.g. an --out folder that cannot be written: one line, no traceback
         raise click.ClickException(f"无法保存报告（输出文件夹“{out}”）：{e.strerror or e}") from e
-    click.echo(f"已生成报告：{result.html}（用时{result.seconds:.1f}秒）")
+    click.echo(f"已生成报告：{_outputs(result)}（用时{result.seconds:.1f}秒）")
 
 
 @main.command("batch")
@@ -257,7 +283,8 @@ def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, si
 @click.option("--timeout", type=SECONDS, default=600, show_default=True,
               help="单个单元格的最长运行时间（秒，至少1）。")
 @click.option("--no-overview", is_flag=True, help="不生成全县概览。")
-def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview) -> None:
+@FORMATS_OPTION
+def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview, formats) -> None:
     """批量生成报告：每个乡镇（和/或每个年度）并行运行，跳过未变化的，失败的不影响其他。
 
     不给年度时，生成数据中最新年度的报告。
@@ -297,7 +324,8 @@ def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview) 
     progress = plain_progress() if not sys.stderr.isatty() else _bar_progress()
     try:
         result = run_batch(year_list, data=data, towns=town_list, out=out, jobs=jobs, force=force,
-                           timeout=timeout, overview=not no_overview, progress=progress, dataset=ds, bad_towns=bad)
+                           timeout=timeout, overview=not no_overview, progress=progress, dataset=ds, bad_towns=bad,
+                           formats=formats)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:  # a folder that became unwritable during the run, a full disk: one line, no traceback
@@ -341,7 +369,8 @@ def _bar_progress():
               help="报告输出文件夹。")
 @click.option("--timeout", type=SECONDS, default=600, show_default=True,
               help="单个单元格的最长运行时间（秒，至少1）。")
-def overview_cmd(year, data, out, timeout) -> None:
+@FORMATS_OPTION
+def overview_cmd(year, data, out, timeout, formats) -> None:
     """生成某一年度的全县概览：运行 notebooks/county_overview.ipynb 并导出 HTML。
 
     内容：总体情况、综合得分排名、重点指标横向比较、与上年相比的变化、主要指标历年变化、各乡镇存在的问题、数据完整情况。
@@ -351,12 +380,12 @@ def overview_cmd(year, data, out, timeout) -> None:
 
     _check_town_year(data, None, year)
     try:
-        result = run_overview(year, data=data, out=out, timeout=timeout)
+        result = run_overview(year, data=data, out=out, timeout=timeout, formats=formats)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:
         raise click.ClickException(f"无法保存全县概览（输出文件夹“{out}”）：{e.strerror or e}") from e
-    click.echo(f"已生成全县概览：{result.html}（用时{result.seconds:.1f}秒）")
+    click.echo(f"已生成全县概览：{_outputs(result)}（用时{result.seconds:.1f}秒）")
 
 
 if __name__ == "__main__":  # pragma: no cover

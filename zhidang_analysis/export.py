@@ -230,3 +230,80 @@ class FigureHTML:
         cap = html_lib.escape(self.caption)
         return (f'<figure><img src="data:image/png;base64,{data}" alt="{cap}">'
                 f"<figcaption>{cap}</figcaption></figure>")
+
+
+# --------------------------------------------------------------------------------------------- formats
+#: The formats a report can be written in. HTML is always written: it is the report, and Word and PDF are made
+#: from it (so the three say the same thing).
+FORMATS = ("html", "docx", "pdf")
+_FORMAT_WORDS = {"html": "HTML", "docx": "Word", "pdf": "PDF"}
+
+
+def parse_formats(text: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``"docx,pdf"`` → ``("html", "docx", "pdf")``: the formats asked for, in :data:`FORMATS` order, HTML first.
+
+    >>> parse_formats("pdf, docx"), parse_formats(None)
+    (('html', 'docx', 'pdf'), ('html',))
+    """
+    from .errors import ZhidangError
+
+    items = re.split(r"[,，、\s]+", text) if isinstance(text, str) else list(text or [])
+    asked = {i.strip().lower().lstrip(".") for i in items if i and i.strip()}
+    unknown = sorted(asked - set(FORMATS))
+    if unknown:
+        raise ZhidangError(f"未知的输出格式“{'、'.join(unknown)}”，可选：{'、'.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f == "html" or f in asked)
+
+
+def format_word(fmt: str) -> str:
+    """How a format is named to users: ``docx`` → ``Word``."""
+    return _FORMAT_WORDS.get(fmt, fmt)
+
+
+def format_path(html_path: str | Path, fmt: str) -> Path:
+    """The file of ``fmt`` beside an HTML report: ``青石镇.html`` → ``青石镇.docx``."""
+    return Path(html_path).with_suffix(f".{fmt}")
+
+
+def _write_docx(html_path: Path, path: Path) -> Path:
+    from .word import write_docx
+
+    return write_docx(html_path, path)
+
+
+def _write_pdf(html_path: Path, path: Path) -> Path:
+    from .pdf import write_pdf
+
+    return write_pdf(html_path, path)
+
+
+#: Converters from the HTML report to each other format (a registry: add a format by adding a function).
+CONVERTERS = {"docx": _write_docx, "pdf": _write_pdf}
+
+
+def outdated_formats(html_path: str | Path, formats: Iterable[str]) -> list[str]:
+    """The formats (besides HTML) whose file is missing, not a regular file, or older than the HTML report."""
+    html_path = Path(html_path)
+    try:
+        made = html_path.stat().st_mtime_ns
+    except OSError:
+        return [f for f in formats if f != "html"]
+    out = []
+    for f in formats:
+        if f == "html":
+            continue
+        p = format_path(html_path, f)
+        if not p.is_file() or p.stat().st_mtime_ns < made:
+            out.append(f)
+    return out
+
+
+def convert(html_path: str | Path, formats: Iterable[str]) -> dict[str, Path]:
+    """Write each of ``formats`` (besides HTML) from the HTML report at ``html_path``, atomically, beside it.
+    Returns format → path, HTML included."""
+    html_path = Path(html_path)
+    made = {"html": html_path}
+    for fmt in formats:
+        if fmt != "html":
+            made[fmt] = CONVERTERS[fmt](html_path, format_path(html_path, fmt))
+    return made

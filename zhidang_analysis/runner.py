@@ -197,7 +197,7 @@ def _guard_saves(nb_man) -> None:
     save = nb_man.save
 
     def guarded_save(**kwargs):
-        _before_write()
+        before_write()
         return save(**kwargs)
 
     nb_man.save = guarded_save
@@ -304,7 +304,8 @@ def set_write_guard(guard: Callable[[], None] | None) -> None:
     _write_guard = guard
 
 
-def _before_write() -> None:
+def before_write() -> None:
+    """Run the write guard (see :func:`set_write_guard`) before writing anything into the output folder."""
     if _write_guard is not None:
         _write_guard()
 
@@ -433,6 +434,7 @@ class RunResult:
     notebook: Path
     seconds: float
     parameters: dict = field(default_factory=dict)
+    outputs: dict = field(default_factory=dict)  # format → file ("html", "docx", "pdf")
 
 
 def _failure(exc: BaseException, nb_path: Path | None) -> ReportError:
@@ -463,7 +465,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *, timeout:
     if problem:
         raise ReportError(problem)
     _clean_kernel_files_once()
-    _before_write()
+    before_write()
     output.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     # the temporary notebook names its writer: a later run removes it once that process is gone
@@ -483,9 +485,9 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *, timeout:
         if title:
             nb.metadata["title"] = title
         if html is not None:
-            _before_write()
+            before_write()
             export_html(nb, html, title=title)
-        _before_write()
+        before_write()
         atomic_write_bytes(output, nbformat.writes(nb).encode("utf-8"))
     finally:
         tmp.unlink(missing_ok=True)
@@ -541,24 +543,35 @@ def _data_stems(data: str | Path | None) -> dict[str, str] | None:
 
 
 def run_town_report(town: str, year: int, *, data: str | Path | None = None, out: str | Path = DEFAULT_OUT,
-                    timeout: int | None = 600, **options) -> RunResult:
-    """Execute ``notebooks/town_report.ipynb`` for one town and year and export its HTML report.
+                    timeout: int | None = 600, formats=("html",), **options) -> RunResult:
+    """Execute ``notebooks/town_report.ipynb`` for one town and year and export its report: HTML, and the
+    other ``formats`` (``docx``, ``pdf``; see :func:`export.parse_formats`) made from it, beside it.
 
     ``options`` are the notebook's other parameters (``yoy``, ``general_problems``, ``round_approx``).
     """
     data_param = str(Path(data).resolve()) if data else ""
     parameters = {"town": town, "year": int(year), "data": data_param, **options}
     html, ipynb = report_paths(Path(out), year, town, stems=_data_stems(data))
-    return execute_notebook(TOWN_NOTEBOOK, ipynb, parameters, timeout=timeout, title=report_title(year, town),
-                            html=html)
+    result = execute_notebook(TOWN_NOTEBOOK, ipynb, parameters, timeout=timeout, title=report_title(year, town),
+                              html=html)
+    return _with_formats(result, formats)
+
+
+def _with_formats(result: RunResult, formats) -> RunResult:
+    from .export import convert, parse_formats
+
+    before_write()
+    result.outputs = convert(result.html, parse_formats(formats))
+    return result
 
 
 def run_overview(year: int, *, data: str | Path | None = None, out: str | Path = DEFAULT_OUT,
-                 timeout: int | None = 600) -> RunResult:
+                 timeout: int | None = 600, formats=("html",)) -> RunResult:
     """Execute ``notebooks/county_overview.ipynb`` for one year and export ``<out>/<year>/overview.html``
-    (the executed ``overview.ipynb`` beside it)."""
+    (the executed ``overview.ipynb`` beside it, and the other ``formats`` made from the HTML)."""
     data_param = str(Path(data).resolve()) if data else ""
     parameters = {"year": int(year), "data": data_param}
     html, ipynb = report_paths(Path(out), year, None)
-    return execute_notebook(OVERVIEW_NOTEBOOK, ipynb, parameters, timeout=timeout, title=report_title(year),
-                            html=html)
+    result = execute_notebook(OVERVIEW_NOTEBOOK, ipynb, parameters, timeout=timeout, title=report_title(year),
+                              html=html)
+    return _with_formats(result, formats)

@@ -189,6 +189,11 @@ def _text(tag: Tag) -> str:
     return re.sub(r"\s+", "", tag.get_text()) if tag is not None else ""
 
 
+def _caption(tag: Tag) -> str:
+    """A caption keeps one space between its number and its text (``图1 河湾镇……``, ``表1 2025年……``)."""
+    return re.sub(r"\s+", " ", tag.get_text()).strip()
+
+
 def _paragraph(doc, text: str, style: str = "Normal"):
     return doc.add_paragraph(text, style=style)
 
@@ -204,7 +209,7 @@ def _figure(doc, fig: Tag) -> None:
     p.add_run().add_picture(io.BytesIO(data), width=TEXT_WIDTH)
     caption = fig.find("figcaption")
     if caption is not None:
-        doc.add_paragraph(_text(caption), style="Caption")
+        doc.add_paragraph(_caption(caption), style="Caption")
 
 
 def _repeat_header(row) -> None:
@@ -231,7 +236,7 @@ def _table(doc, rows: list[list[str]], header_rows: int = 1, caption: str | None
             p.paragraph_format.first_line_indent = Pt(0)
             p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
             run = p.add_run(values[j] if j < len(values) else "")
-            run.font.size = Pt(10.5)
+            run.font.size = Pt(10.5) if ncols <= 8 else Pt(9)
             if i < header_rows:
                 run.font.bold = True
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -253,7 +258,23 @@ def _html_table(doc, table: Tag) -> None:
             header = len(rows) + 1
         rows.append([_text(c) for c in cells])
     caption = table.find("caption")
-    _table(doc, rows, header_rows=max(header, 1), caption=_text(caption) if caption else None)
+    _table(doc, rows, header_rows=max(header, 1), caption=_caption(caption) if caption else None,
+           widths=_widths(rows, header_rows=max(header, 1)))
+
+
+def _widths(rows: list[list[str]], header_rows: int, total: float = TEXT_WIDTH.mm) -> list[float]:
+    """Column widths (mm) in proportion to the widest body cell of each column (CJK characters count two), so
+    a town name is not broken character by character; headers wrap instead."""
+    from .template import display_width
+
+    ncols = max(len(r) for r in rows)
+    need = []
+    for j in range(ncols):
+        body = [display_width(r[j]) for r in rows[header_rows:] if j < len(r)] or [4]
+        head = [display_width(r[j]) for r in rows[:header_rows] if j < len(r)] or [4]
+        need.append(max(max(body), min(max(head), 8), 4))
+    scale = total / sum(need)
+    return [round(n * scale, 1) for n in need]
 
 
 def _sources(main: Tag) -> list[list[str]]:
