@@ -25,8 +25,9 @@ PROFILE_ROWS = [
 ]
 
 
-def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
-    """Write a workbook with one sheet per key; rows start at A1."""
+def write_xlsx(path: Path, sheets: dict[str, list[list]], style=None) -> Path:
+    """Write a workbook with one sheet per key; rows start at A1. ``style(ws)``, if given, is called on each
+    sheet before saving (merged cells, number formats …)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
@@ -37,6 +38,8 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
             for j, value in enumerate(row, start=1):
                 if value is not None:
                     ws.cell(row=i, column=j, value=value)
+        if style is not None:
+            style(ws)
     wb.save(path)
     return path
 

@@ -18,7 +18,6 @@ import struct
 import zipfile
 
 import pytest
-from openpyxl import Workbook
 
 import zhidang_analysis as zd
 from zhidang_analysis import checks, workbooks
@@ -52,22 +51,6 @@ def problems(result, level=None) -> list[tuple]:
 def ok(result):
     assert result.ok, "\n".join(map(str, result.problems))
     return result.dataset
-
-
-def openpyxl_book(path, sheets: dict[str, list[list]], style=None):
-    """Like conftest.write_xlsx, with ``style(ws)`` called on each sheet before saving."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, data in sheets.items():
-        ws = wb.create_sheet(name)
-        for i, row in enumerate(data, start=1):
-            for j, v in enumerate(row, start=1):
-                if v is not None:
-                    ws.cell(row=i, column=j, value=v)
-        if style is not None:
-            style(ws)
-    wb.save(path)
-    return path
 
 
 # --------------------------------------------------------------------------------------------- formulas
@@ -176,7 +159,7 @@ def test_merged_cells_in_the_data_are_an_error_naming_the_range(data_dir):
         ws.merge_cells("C3:C4")  # 甲镇 and 乙乡 share one 发展党员 value: 乙乡's is lost
         ws.merge_cells("A7:E7")  # a footer note across the row: fine
 
-    openpyxl_book(data_dir / FILE, {"2023": rows(extra=[[], ["填表人：张三"]])}, merge)
+    write_xlsx(data_dir / FILE, {"2023": rows(extra=[[], ["填表人：张三"]])}, merge)
     result = zd.validate(data_dir)
     assert problems(result) == [
         ("error", FILE, "2023", "C3", "10",
@@ -332,7 +315,7 @@ def test_percent_formatted_cell_in_a_non_percent_column_is_an_error(data_dir):
     def percent(ws):
         ws["E4"].number_format = "0%"  # 乙乡 户均增收 0.85 shown as 85%
 
-    openpyxl_book(data_dir / FILE, {"2023": rows(yi=[8, 5, 2, 0.85])}, percent)
+    write_xlsx(data_dir / FILE, {"2023": rows(yi=[8, 5, 2, 0.85])}, percent)
     result = zd.validate(data_dir)
     assert problems(result) == [
         ("error", FILE, "2023", "E4", "85%",
@@ -344,7 +327,7 @@ def test_a_quoted_percent_sign_is_not_a_percent_format(data_dir):
     def fmt(ws):
         ws["E4"].number_format = '0.00"%"'  # shows 0.85%: a literal sign, the value is 0.85
 
-    openpyxl_book(data_dir / FILE, {"2023": rows(yi=[8, 5, 2, 0.85])}, fmt)
+    write_xlsx(data_dir / FILE, {"2023": rows(yi=[8, 5, 2, 0.85])}, fmt)
     assert value(ok(zd.validate(data_dir)), "乙乡", 2023, "income_per_household")["value"] == 0.85
 
 

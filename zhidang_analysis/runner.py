@@ -367,25 +367,28 @@ def clean_stale_temp_files(folder: str | Path) -> list[Path]:
     temporary file that names no pid (an atomic write's ``.<name>.<random>.tmp``, an older version's notebook)
     once it is older than :data:`STALE_SECONDS`. Call it holding the folder's lock.
     """
+    now = time.time()
+
+    def stale(entry: os.DirEntry) -> bool:
+        if not entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+            return False
+        if m := _TEMP_NOTEBOOK.match(entry.name):
+            return not pid_alive(int(m.group(1)))
+        return bool(_TEMP_UNOWNED.match(entry.name)) and now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS
+
+    return _remove(folder, stale)
+
+
+def _remove(folder: str | Path, stale) -> list[Path]:
+    """Remove the entries of ``folder`` for which ``stale(entry)`` holds; returns them (errors skip an entry)."""
     removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
-    now = time.time()
     for entry in entries:
-        if not entry.name.startswith("."):
-            continue
         try:
-            if not entry.is_file(follow_symlinks=False):
-                continue
-            if m := _TEMP_NOTEBOOK.match(entry.name):
-                stale = not pid_alive(int(m.group(1)))
-            elif _TEMP_UNOWNED.match(entry.name):
-                stale = now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS
-            else:
-                continue
-            if stale:
+            if stale(entry):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:
@@ -397,28 +400,19 @@ def clean_stale_kernel_files(folder: str | Path | None = None) -> list[Path]:
     """Remove this user's kernel files (IPC sockets, connection files) in the temporary folder whose starting
     process is gone (a kernel killed with its worker cannot remove them), and those of older versions, which
     name no process, once they are older than :data:`STALE_SECONDS`; returns them."""
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(folder or tempfile.gettempdir()))
-    except OSError:
-        return removed
     uid = os.geteuid() if hasattr(os, "geteuid") else None
     now = time.time()
-    for entry in entries:
+
+    def stale(entry: os.DirEntry) -> bool:
         m = _KERNEL_FILE.match(entry.name)
         if not m and not _OLD_KERNEL_FILE.match(entry.name):
-            continue
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if entry.is_dir(follow_symlinks=False) or (uid is not None and st.st_uid != uid):
-                continue
-            stale = not pid_alive(int(m.group(1))) if m else now - st.st_mtime > STALE_SECONDS
-            if stale:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-        except OSError:
-            continue
-    return removed
+            return False
+        st = entry.stat(follow_symlinks=False)
+        if entry.is_dir(follow_symlinks=False) or (uid is not None and st.st_uid != uid):
+            return False
+        return not pid_alive(int(m.group(1))) if m else now - st.st_mtime > STALE_SECONDS
+
+    return _remove(folder or tempfile.gettempdir(), stale)
 
 
 @functools.cache
