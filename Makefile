@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # the python3 kernel of JupyterLab, registered inside the venv with the venv's Python as an absolute path
 KERNEL := $(VENV)/.kernel
 
-.PHONY: demo test test-fast lint lab sample bench bench-batch bench-distinct clean
+.PHONY: demo test test-fast lint lab sample bench bench-loading bench-batch bench-distinct clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ sample: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_indicators.py
+	$(BIN)/python benchmarks/bench_loading.py
+
+bench-loading: $(STAMP)
+	$(BIN)/python benchmarks/bench_loading.py
 
 bench-batch: $(STAMP)
 	$(BIN)/python benchmarks/bench_batch.py

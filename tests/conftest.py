@@ -49,6 +49,21 @@ def write_profile(folder: Path, rows: list[list] | None = None, name: str = "乡
     return write_xlsx(Path(folder) / name, {"乡镇概况": [PROFILE_HEADER] + (PROFILE_ROWS if rows is None else rows)})
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _dataset_disk_cache(tmp_path_factory):
+    """The on-disk dataset cache of the tests lives in a temporary folder, never in the user's ~/.cache."""
+    import os
+
+    folder = tmp_path_factory.mktemp("dataset-cache")
+    old = os.environ.get("ZHIDANG_CACHE_DIR")
+    os.environ["ZHIDANG_CACHE_DIR"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("ZHIDANG_CACHE_DIR", None)
+    else:
+        os.environ["ZHIDANG_CACHE_DIR"] = old
+
+
 @pytest.fixture
 def xlsx():
     """The workbook writer, as a fixture for tests that prefer injection."""

@@ -830,3 +830,23 @@ def test_load_dataset_serves_unchanged_files_from_cache_as_independent_copies(tm
         assert len(calls) == 2
     finally:
         loaders.validate = original
+
+
+def test_the_dataset_cache_survives_a_restart_and_a_changed_file_is_read_again(data_dir, monkeypatch, tmp_path):
+    from zhidang_analysis import loaders
+
+    monkeypatch.setenv("ZHIDANG_CACHE_DIR", str(tmp_path / "cache"))
+    path = write_xlsx(data_dir / "指标.xlsx", {"2023": [["乡镇", "主题党日活动（次）"], ["甲镇", 12], ["乙乡", 8], ["丙镇", 9]]})
+    first = zd.load_dataset(data_dir)
+    assert list((tmp_path / "cache").iterdir())  # written to the cache folder, not beside the inputs
+    assert sorted(p.name for p in data_dir.iterdir()) == ["乡镇概况.xlsx", "指标.xlsx"]
+    loaders._DATASETS.clear()  # a new worker process: nothing in memory
+    monkeypatch.setattr(loaders, "validate", lambda *a, **k: pytest.fail("read again although unchanged"))
+    again = zd.load_dataset(data_dir)
+    pd.testing.assert_frame_equal(again.values, first.values)
+    monkeypatch.undo()
+    monkeypatch.setenv("ZHIDANG_CACHE_DIR", str(tmp_path / "cache"))
+    loaders._DATASETS.clear()
+    write_xlsx(path, {"2023": [["乡镇", "主题党日活动（次）"], ["甲镇", 13], ["乙乡", 8], ["丙镇", 9]]})
+    changed = zd.load_dataset(data_dir)
+    assert cell(changed, "甲镇", 2023, "theme_party_days")["value"] == 13.0

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
@@ -359,6 +360,22 @@ def _cell(df: pd.DataFrame, i: int, j: int):
     return v
 
 
+def _is_blank(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and v.strip() == "")
+
+
+_BLANK = np.frompyfunc(_is_blank, 1, 1)
+
+
+def _grid(df: pd.DataFrame) -> list[list]:
+    """The sheet's cells as rows of Python objects, a blank cell (None, NaN, only spaces) as None: what
+    :func:`_cell` gives for every cell, read once instead of cell by cell through pandas."""
+    a = df.to_numpy(dtype=object, copy=True)
+    if a.size:
+        a[_BLANK(a).astype(bool)] = None
+    return a.tolist()
+
+
 def _text(v) -> str:
     return "" if v is None else re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
 
@@ -425,6 +442,8 @@ class _Merged:
             self.ranges.append((r0, c0, r1, c1))
 
     def covers(self, i: int, j: int) -> bool:
+        if not self.ranges:
+            return False
         return any(r0 <= i <= r1 and c0 <= j <= c1 and (i, j) != (r0, c0) for r0, c0, r1, c1 in self.ranges)
 
 
@@ -567,13 +586,14 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
                 "找不到表头行", "表头行的第一列为“乡镇”，其余各列为指标名称")
         return
     merged = _Merged(df, sheet, h, col)
+    g = _grid(df)
     columns: dict[int, str] = {}
     seen: dict[str, int] = {}
     for j in range(1, df.shape[1]):
         head = _cell(df, h, j)
         where = cell_name(h, j)
         if head is None:
-            if not merged.covers(h, j) and any(_cell(df, i, j) is not None for i in range(h + 1, len(df))):
+            if not merged.covers(h, j) and any(g[i][j] is not None for i in range(h + 1, len(df))):
                 col.add("error", sheet, where, None, "此列有数据但没有表头", "指标名称")
             continue
         code, unit = cat.match_header(_header_text(head))
@@ -600,11 +620,11 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
         if merged.covers(i, 0):
             unread_rows = True
             continue  # the merged range is the error
-        raw_town = _cell(df, i, 0)
+        row = g[i]
+        raw_town = row[0]
         town = _town_name(raw_town)
-        has_data = any(_cell(df, i, j) is not None for j in columns)
         if not town:
-            if has_data:
+            if any(row[j] is not None for j in columns):
                 col.add("error", sheet, cell_name(i, 0), None, "此行有数据但缺少乡镇名称", "乡镇名称")
                 unread_rows = True
             continue
@@ -612,7 +632,7 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
             total_row = i
             continue
         if is_footer_label(town):
-            if not any(_is_number(_cell(df, i, j)) for j in columns):
+            if not any(_is_number(row[j]) for j in columns):
                 continue
             col.add("error", sheet, cell_name(i, 0), raw_town, "此行像落款或注释，但填有数字，无法确定是否为乡镇数据",
                     "落款行不填数字；乡镇行第一列填写乡镇名称")
@@ -638,39 +658,41 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
     present_cols = set(columns.values())
     value_codes = cat.value_codes
     inds = {code: cat[code].to_dict() for code in present_cols}
+    town_rows = list(rows_by_town.values())
+    # column by column: (value, approx, status) of every town cell, or the CellError of a cell that fails
+    parsed = {j: parse_column([g[i][j] for i in town_rows], inds[code]) for j, code in columns.items()}
     failed: set[int] = set()  # columns with a cell already reported as an error
-    for town, i in rows_by_town.items():
+    prefix = f"{col.file}!{sheet}!"
+    names = {code: cat.name(code) for code in present_cols}
+    letters = {j: get_column_letter(j + 1) for j in columns}
+    missing_codes = [code for code in value_codes if code not in present_cols] if kind == "values" else []
+    for k, (town, i) in enumerate(rows_by_town.items()):
         for j, code in columns.items():
-            raw = _cell(df, i, j)
-            where = cell_name(i, j)
-            source = f"{col.file}!{sheet}!{where}"
-            try:
-                value, approx, status = parse_cell(raw, inds[code])
-            except CellError as e:
-                col.add("error", sheet, where, raw, f"“{cat.name(code)}”{e.message}", e.expected, town, code)
+            value, approx, status = cell = parsed[j][k]
+            if isinstance(cell, _Failed):
+                e = cell.error
+                col.add("error", sheet, cell_name(i, j), g[i][j], f"“{names[code]}”{e.message}", e.expected, town, code)
                 failed.add(j)
                 continue
-            if merged.covers(i, j):
+            if merged.ranges and merged.covers(i, j):
                 failed.add(j)
                 continue  # the merged range is the error
+            where = f"{letters[j]}{i + 1}"
             if code not in applicable:
                 if status == "present":
                     row = cat[code]
-                    col.add("error", sheet, where, raw, f"“{cat.name(code)}”在{year}年不适用",
+                    col.add("error", sheet, where, g[i][j], f"“{names[code]}”在{year}年不适用",
                             f"空白或“—”（该指标适用于{row['first_year']}—{row['last_year'] if row['last_year'] < 9999 else ''}年）", town, code)
                     failed.add(j)
                     continue
                 value, approx, status = math.nan, False, "na"
-            out.append((town, year, code, value, approx, status, source))
-        if kind == "values":
-            for code in value_codes:
-                if code in present_cols:
-                    continue
-                status = "missing" if code in applicable else "na"
-                out.append((town, year, code, math.nan, False, status, f"{col.file}!{sheet}"))
+            out.append((town, year, code, value, approx, status, prefix + where))
+        for code in missing_codes:
+            status = "missing" if code in applicable else "na"
+            out.append((town, year, code, math.nan, False, status, f"{col.file}!{sheet}"))
 
     if total_row is not None and not unread_rows:
-        _check_total(df, sheet, total_row, {j: c for j, c in columns.items() if j not in failed}, rows_by_town,
+        _check_total(g, sheet, total_row, {j: c for j, c in columns.items() if j not in failed}, parsed,
                      col, cat)
 
 
@@ -680,16 +702,67 @@ def _close(name, valid) -> list[str]:
     return difflib.get_close_matches(name, list(valid), n=3, cutoff=0.5)
 
 
-def _check_total(df, sheet, i, columns, rows_by_town, col: _Collector, cat: Catalog):
+class _Failed(tuple):
+    """A cell of :func:`parse_column` that cannot be read: ``(nan, False, "error")`` carrying its
+    :class:`CellError`."""
+
+    error: CellError
+
+    def __new__(cls, error: CellError):
+        t = super().__new__(cls, (math.nan, False, "error"))
+        t.error = error
+        return t
+
+
+def parse_column(raws: list, ind, *, allow_approx: bool = True) -> list[tuple]:
+    """:func:`parse_cell` of every cell of a column at once: ``(value, approx, status)`` per cell, or a
+    :class:`_Failed` carrying the :class:`CellError`. Plain numbers are checked as one array (float noise,
+    sign, integer, range); only text and the numbers that fail go through :func:`parse_cell` one by one,
+    so every message is the one :func:`parse_cell` gives."""
+    n = len(raws)
+    out: list = [None] * n
+    kinds = [type(v) for v in raws]
+    num_idx = [k for k, t in enumerate(kinds) if t is float or t is int]
+    if num_idx:
+        v = np.array([raws[k] for k in num_idx], dtype="float64")
+        nan = np.isnan(v)
+        whole = np.isfinite(v) & (v == np.floor(v)) & (np.abs(v) < 1e15)
+        noisy = ~whole & ~nan & np.isfinite(v)
+        if noisy.any():  # what Excel shows: 202.99999999999997 is 203
+            v[noisy] = [float(f"{x:.15g}") for x in v[noisy]]
+        ok = np.isfinite(v) & (v >= 0) & (v >= ind["min"]) & (v <= ind["max"])
+        if ind["integer"]:
+            ok &= v == np.floor(v)
+        present = (False, "present")
+        for k, good, isnan, x in zip(num_idx, ok.tolist(), nan.tolist(), v.tolist()):
+            if isnan:
+                out[k] = (math.nan, False, "missing")
+            elif good:
+                out[k] = (x,) + present
+    for k in range(n):
+        if out[k] is None:
+            raw = raws[k]
+            if raw is None:
+                out[k] = (math.nan, False, "missing")
+                continue
+            try:
+                out[k] = parse_cell(raw, ind, allow_approx=allow_approx)
+            except CellError as e:
+                out[k] = _Failed(e)
+    return out
+
+
+def _check_total(g, sheet, i, columns, parsed, col: _Collector, cat: Catalog):
     """A 合计 row is not a town: compare it with the sum of the towns (additive indicators), then drop it.
 
     ``columns`` are the columns whose town cells were all read (a column with a cell already reported as an
-    error is not compared: its mismatch would only repeat that error)."""
+    error is not compared: its mismatch would only repeat that error); ``parsed`` the town cells of each
+    column as :func:`parse_column` read them."""
     uncomputed = []
     for j, code in columns.items():
         if not cat.frame.at[code, "additive"]:
             continue
-        raw = _cell(df, i, j)
+        raw = g[i][j]
         if isinstance(raw, Uncomputed):
             uncomputed.append(j)
             continue
@@ -700,21 +773,14 @@ def _check_total(df, sheet, i, columns, rows_by_town, col: _Collector, cat: Cata
             continue
         if status != "present":
             continue
-        parts = []
-        for r in rows_by_town.values():
-            try:
-                v, _, st = parse_cell(_cell(df, r, j), cat[code])
-            except CellError:
-                st = "error"
-            if st == "present":
-                parts.append(v)
+        parts = [v for v, _, st in parsed[j] if st == "present"]
         s = sum(parts)
         if abs(s - total) > 1e-6 * max(1.0, abs(total)):
             col.add("warning", sheet, cell_name(i, j), raw,
                     f"合计行与各乡镇之和不一致（各乡镇之和为{_show(round(s, 6))}），合计行已忽略", f"{_show(round(s, 6))}")
     if uncomputed:
         first = uncomputed[0]
-        col.add("warning", sheet, cell_name(i, first), _cell(df, i, first),
+        col.add("warning", sheet, cell_name(i, first), g[i][first],
                 f"合计行的{len(uncomputed)}个单元格是没有保存计算结果的公式，未能与各乡镇之和核对，合计行已忽略",
                 UNCOMPUTED_EXPECTED)
 
@@ -917,9 +983,11 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
     targets = targets[["town", "year", "indicator", "target", "source"]].astype({"year": "int64", "target": "float64"})
     targets = targets.sort_values(["town", "year", "indicator"], kind="stable").reset_index(drop=True)
 
+    all_years = set(values["year"])
+    have_years = values.groupby("town", sort=False)["year"].agg(set).to_dict()  # one pass, not one scan per town
     for town in profile.index:
-        have = set(values.loc[values["town"] == town, "year"])
-        for y in sorted(set(values["year"]) - have):
+        have = have_years.get(town, set())
+        for y in sorted(all_years - have):
             problems.append(Problem("warning", origin[town].split("”")[0].removeprefix("文件“"), PROFILE_SHEET, None, town,
                                     f"乡镇“{town}”在{y}年没有数据", "", town))
     _gaps(values, cat, problems)
@@ -1000,35 +1068,36 @@ def _gaps(values: pd.DataFrame, cat: Catalog, problems: list) -> None:
     first = v["indicator"].map(cat.frame["first_year"])
     last = v["indicator"].map(cat.frame["last_year"])
     v = v[(v["year"] >= first) & (v["year"] <= last)]  # indicators that apply in the year
-    parts = v["source"].str.split("!")
-    csv = parts.str[0].str.lower().str.endswith(".csv")
-    n = parts.str.len()
+    part_file, part_sheet, n = _source_parts(v["source"])
+    csv = part_file.str.lower().str.endswith(".csv")
     has_cell = (csv & (n == 2)) | (~csv & (n == 3))
     order = {c: i for i, c in enumerate(cat.codes)}
 
     # a town row left blank: it has cells in the sheet, and every one of them is empty
     cells = v[has_cell & ~csv]
-    blank = cells.groupby(["town", "year"], sort=False)["status"].agg(lambda s: bool((s == "missing").all()))
+    by_town_year = [cells["town"], cells["year"]]
+    blank = cells["status"].eq("missing").groupby(by_town_year, sort=False).all()
+    first_source = cells["source"].groupby(by_town_year, sort=False).first()
     for (town, year), is_blank in blank.items():
         if not is_blank:
             continue
-        source = cells.loc[(cells["town"] == town) & (cells["year"] == year), "source"].iloc[0]
+        source = first_source[(town, year)]
         f, sheet, where = source.split("!")
         problems.append(Problem("warning", f, sheet, "A" + re.sub(r"^[A-Z]+", "", where), town,
                                 f"乡镇“{town}”{year}年的数据整行空白，报告中该乡镇当年的各项数字将显示为【待补】",
                                 "", town))
 
     # indicators without a column (a year sheet) or without a row (a CSV): per sheet, or per CSV and town
-    sheet = parts.str[1].where(~csv, "")
+    sheet = part_sheet.where(~csv, "")
     town = v["town"].where(csv, "")
-    keys = pd.DataFrame({"file": parts.str[0], "sheet": sheet, "town": town, "year": v["year"],
+    keys = pd.DataFrame({"file": part_file, "sheet": sheet, "town": town, "year": v["year"],
                          "indicator": v["indicator"]})
-    have = keys[has_cell].groupby(["file", "sheet", "town", "year"])["indicator"].agg(set).to_dict()
+    have = keys[has_cell].groupby(["file", "sheet", "town", "year"])["indicator"].nunique().to_dict()
     given = set(keys.loc[has_cell, "indicator"])
     missing = keys[~has_cell & (v["status"] == "missing")]
     groups: dict[tuple, list[str]] = {}
     for (f, sh, t, year), codes in missing.groupby(["file", "sheet", "town", "year"], sort=False)["indicator"]:
-        full = len(have.get((f, sh, t, year), ())) * 2 >= len(cat.applicable(int(year)))
+        full = have.get((f, sh, t, year), 0) * 2 >= len(cat.applicable(int(year)))
         codes = sorted({c for c in codes if full or c in given}, key=order.get)
         if codes:
             groups.setdefault((f, sh, int(year), tuple(codes)), []).append(t)
@@ -1041,6 +1110,25 @@ def _gaps(values: pd.DataFrame, cat: Catalog, problems: list) -> None:
             message = (f"CSV文件中没有{'、'.join(towns)}{year}年以下{len(codes)}项指标的数值，报告中将显示为【待补】："
                        f"{listed}")
             problems.append(Problem("warning", f, None, None, None, message, "", towns[0] if len(towns) == 1 else None))
+
+
+def _source_parts(source: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """File, sheet (None if none) and number of parts of each ``file!sheet!cell`` source. The sources are all
+    different but their ``file!sheet`` heads are few: each head is split once, not each row."""
+    src = source.to_numpy(dtype=object)
+    head = [x.rpartition("!")[0] for x in src]
+    codes, heads = pd.factorize(pd.Series(head, dtype=object))
+    n = source.str.count("!").to_numpy() + 1
+    split = [h.split("!") for h in heads]
+    hfile = np.array([p[0] for p in split] or [""], dtype=object)[codes]
+    hsheet = np.array([p[1] if len(p) > 1 else None for p in split] or [None], dtype=object)[codes]
+    file = np.where(n == 1, src, hfile)  # a source without "!" is the file itself
+    sheet = np.where(n == 3, hsheet, None)
+    two = np.flatnonzero((n != 1) & (n != 3))  # file!sheet or file.csv!cell (a "!" in a name: split like before)
+    if len(two):
+        sheet[two] = [src[k].split("!")[1] for k in two]
+    return (pd.Series(file, index=source.index, dtype=object), pd.Series(sheet, index=source.index, dtype=object),
+            pd.Series(n, index=source.index))
 
 
 def _merge(part, rows, where_from, f: Path, col: _Collector):
@@ -1095,7 +1183,9 @@ def load_dataset(*paths: str | Path, catalog: Catalog | None = None, cache: bool
     :func:`validate`. With ``cache`` (the
     default) a second call on files unchanged since (same paths, sizes and modification times) returns a
     fresh copy of the dataset loaded before instead of reading the workbooks again: a kernel that renders
-    one town after another reads them once.
+    one town after another reads them once. A restarted process finds it in a small on-disk cache
+    (:func:`disk_cache_dir`, keyed by the files' hashes and the package's code; ``ZHIDANG_CACHE_DIR=""``
+    turns it off).
 
     >>> import zhidang_analysis as zd
     >>> ds = zd.load_dataset(zd.SAMPLE_DATA)
@@ -1110,13 +1200,19 @@ def load_dataset(*paths: str | Path, catalog: Catalog | None = None, cache: bool
     key = (files_key, exclude) if files_key is not None else None
     if key is not None and key in _DATASETS:
         return _DATASETS[key].copy()
-    result = validate(*paths, catalog=catalog, exclude_towns=exclude)
-    if not result.ok:
-        raise DataError(result.problems)
+    disk = _disk_key(key) if key is not None else None
+    ds = _disk_load(disk) if disk is not None else None
+    if ds is None:
+        result = validate(*paths, catalog=catalog, exclude_towns=exclude)
+        if not result.ok:
+            raise DataError(result.problems)
+        ds = result.dataset
+        if disk is not None:
+            _disk_store(disk, ds)
     if key is not None:
         _DATASETS.clear()  # one dataset is enough: a kernel serves one county at a time
-        _DATASETS[key] = result.dataset.copy()
-    return result.dataset
+        _DATASETS[key] = ds.copy()
+    return ds
 
 
 _DATASETS: dict[tuple, Dataset] = {}
@@ -1149,3 +1245,78 @@ def _cache_key(paths) -> tuple | None:
         return tuple((str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
     except OSError:
         return None
+
+
+# ------------------------------------------------------------------------------------- on-disk cache
+# A restarted worker or kernel finds the dataset it loaded before in a small cache in the user's cache
+# folder (never next to the input files): one pickle per key, the newest few kept. The key is the hash of the
+# files' paths, sizes, modification times and contents, the excluded towns and the package's code and
+# catalog (batch.code_hash), so a changed file, an upgrade or an edited catalog is loaded afresh.
+DISK_CACHE_ENTRIES = 4
+
+
+def disk_cache_dir() -> Path | None:
+    """``$ZHIDANG_CACHE_DIR``, else ``$XDG_CACHE_HOME/zhidang_analysis/datasets`` (``~/.cache/…``); ``None``
+    when ``ZHIDANG_CACHE_DIR`` is set to an empty string (no disk cache)."""
+    import os
+
+    env = os.environ.get("ZHIDANG_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "zhidang_analysis" / "datasets"
+
+
+def _disk_key(key: tuple) -> Path | None:
+    import hashlib
+
+    from .batch import code_hash
+
+    folder = disk_cache_dir()
+    if folder is None:
+        return None
+    files, exclude = key
+    h = hashlib.sha256(repr((code_hash(), files, exclude)).encode())
+    try:
+        for name, *_ in files:
+            h.update(hashlib.sha256(Path(name).read_bytes()).digest())
+    except OSError:
+        return None
+    return folder / f"{h.hexdigest()}.pickle"
+
+
+def _disk_load(path: Path) -> Dataset | None:
+    import pickle
+
+    try:
+        with path.open("rb") as fh:
+            ds = pickle.load(fh)
+    except Exception:  # noqa: BLE001 - a missing, partial or stale entry is a miss
+        return None
+    if not isinstance(ds, Dataset):
+        return None
+    ds.catalog = load_catalog()
+    return ds
+
+
+def _disk_store(path: Path, ds: Dataset) -> None:
+    import os
+    import pickle
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        plain = Dataset(values=ds.values, profile=ds.profile, targets=ds.targets, catalog=None,
+                        problems=ds.problems, files=ds.files, practices=ds.practices)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(plain, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # whole or not at all: a reader never sees half an entry
+        entries = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[DISK_CACHE_ENTRIES:]:
+            old.unlink(missing_ok=True)
+    except Exception:  # noqa: BLE001 - the cache is an optimisation: a read-only home does not fail a load
+        try:
+            os.unlink(tmp)
+        except (OSError, UnboundLocalError):
+            pass

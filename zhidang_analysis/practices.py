@@ -59,7 +59,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
     ``col`` is the loader's problem collector for this file; ``seen`` maps (town, year) to where it was first
     given, across files, so the same town and year twice is an error naming both places.
     """
-    from .loaders import (_cell, _find_header_row, _Merged, _text, _town_name, cell_name, claim_column,
+    from .loaders import (_cell, _find_header_row, _grid, _Merged, _text, _town_name, cell_name, claim_column,
                           is_footer_label, text_problem)
 
     h = _find_header_row(df, "乡镇", anywhere=True)
@@ -67,6 +67,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
         col.add("error", sheet, "A1", None, "找不到表头行", "含有“乡镇”“年度”和特色做法各列的表头行")
         return
     fields = cat.practice_fields
+    g = _grid(df)
     if fields.empty:
         col.add("warning", sheet, None, None, "指标目录中没有定义特色做法的列，此工作表未读取",
                 "在指标目录的 practice_fields 中定义各列")
@@ -78,7 +79,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
     for j in range(df.shape[1]):
         head = _cell(df, h, j)
         if head is None:
-            if any(_cell(df, i, j) is not None for i in range(h + 1, len(df))):
+            if any(g[i][j] is not None for i in range(h + 1, len(df))):
                 col.add("error", sheet, cell_name(h, j), None, "此列有内容但没有表头", expected)
             continue
         key = _text(head)
@@ -98,21 +99,22 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
         col.add("error", sheet, cell_name(h, 0), None, f"缺少“{missing}”列", expected)
         return
     merged = _Merged(df, sheet, h, col)
+    limits = {code: int(m) for code, m in fields["max"].items()}  # looked up once, not per cell
     for i in range(h + 1, len(df)):
         if merged.covers(i, town_col):
             continue  # the merged range is the error
-        town = _town_name(_cell(df, i, town_col))
-        texts = {code: _cell(df, i, j) for j, code in columns.items()}
+        town = _town_name(g[i][town_col])
+        texts = {code: g[i][j] for j, code in columns.items()}
         if not town:
             if any(v is not None for v in texts.values()):
                 col.add("error", sheet, cell_name(i, town_col), None, "此行有内容但缺少乡镇名称", "乡镇名称")
             continue
-        if town in col.exclude or (is_footer_label(town) and _cell(df, i, year_col) is None):
+        if town in col.exclude or (is_footer_label(town) and g[i][year_col] is None):
             continue  # a footer note (填表人：…), which has no year; a town named 注滋口镇 is a town
         if known_towns is not None and town not in known_towns:
             col.add("error", sheet, cell_name(i, town_col), town, "乡镇不在乡镇概况表中", "乡镇概况表中的乡镇名称", town)
             continue
-        raw_year = _cell(df, i, year_col)
+        raw_year = g[i][year_col]
         m = _YEAR.match(_text(raw_year if not isinstance(raw_year, float) or not raw_year.is_integer()
                               else int(raw_year)))
         if not m:
@@ -136,7 +138,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
                 continue
             text = unicodedata.normalize("NFC", str(raw)).strip()
             where = cell_name(i, j)
-            limit = int(fields.at[code, "max"])
+            limit = limits[code]
             if len(text) > limit:
                 col.add("error", sheet, where, text[:20] + "……", f"“{fields.at[code, 'name']}”太长（{len(text)}字）",
                         f"不超过{limit}字", town)

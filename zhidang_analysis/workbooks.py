@@ -1,7 +1,10 @@
 """Reading workbooks: every sheet of an Excel/ODS file as a raw frame aligned to A1, and nothing guessed.
 
-``.xlsx``/``.xlsm`` are read with openpyxl; ``.xls`` and ``.ods`` with python-calamine, plus a scan of the file
-itself for what calamine does not show (Excel error values, percent formats, merged cells). What a cell holds
+``.xlsx``/``.xlsm`` are read with python-calamine (values) plus a scan of the sheet XML for what calamine does not
+show (Excel error values, percent styles, merged ranges, formulas without a saved result), openpyxl only for a
+package that reader cannot read: the same frames, about ten times faster than openpyxl cell by cell.
+``.xls`` and ``.ods`` with python-calamine, plus a scan of the file itself for what calamine does not show
+(Excel error values, percent formats, merged cells). What a cell holds
 that is not a plain value comes back typed, for :mod:`~zhidang_analysis.loaders` to report with its cell: a
 formula saved without its result is an :class:`Uncomputed`, a percent-formatted number a :class:`Percent`.
 Workbooks that are password-protected, not what their suffix says, or beyond :data:`MAX_UNCOMPRESSED_BYTES` /
@@ -83,8 +86,8 @@ _MB = 1024 * 1024
 def read_workbook(path: Path) -> dict[str, pd.DataFrame]:
     """All sheets as raw object frames aligned to A1 (row i, col j is cell_name(i, j)).
 
-    ``.xlsx``/``.xlsm`` are read with openpyxl (cached results of formulas; Excel error cells keep their
-    text, ``#DIV/0!``); ``.xls`` and ``.ods`` with python-calamine, plus a scan of the file itself for what
+    ``.xlsx``/``.xlsm`` are read with python-calamine and the sheet XML (:func:`_read_openpyxl`; cached results
+    of formulas; Excel error cells keep their text, ``#DIV/0!``); ``.xls`` and ``.ods`` with python-calamine, plus a scan of the file itself for what
     calamine does not show (error values, percent formats, and for ``.ods`` merged cells). In the frames, a
     formula saved without its result is an :class:`Uncomputed` and a percent-formatted number a
     :class:`Percent`; ``df.attrs["merged"]`` lists the sheet's merged ranges as 0-based inclusive
@@ -151,6 +154,21 @@ def _is_percent_format(fmt: str) -> bool:
 
 
 def _read_openpyxl(path: Path) -> dict[str, pd.DataFrame]:
+    """The reader of ``.xlsx``/``.xlsm``: :func:`_read_xlsx_calamine` (values by python-calamine, the rest
+    from the sheet XML), and openpyxl (:func:`_read_xlsx_openpyxl`) for a package the fast reader cannot read.
+    Both give the same frames, cell by cell (types included), merged ranges and all."""
+    try:
+        sheets = _read_xlsx_calamine(path)
+    except ReadRefused:
+        raise
+    except Exception:  # noqa: BLE001 - anything the fast reader cannot read is read by openpyxl
+        return _read_xlsx_openpyxl(path)
+    return sheets
+
+
+def _read_xlsx_openpyxl(path: Path) -> dict[str, pd.DataFrame]:
+    """Every sheet read cell by cell with openpyxl (number formats, merged ranges), formulas without a
+    result from :func:`_uncomputed_formulas`: slow (about ten times python-calamine), the fallback."""
     from openpyxl import load_workbook
 
     wb = load_workbook(path, data_only=True)
@@ -180,9 +198,138 @@ def _read_openpyxl(path: Path) -> dict[str, pd.DataFrame]:
     return sheets
 
 
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?\bref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+
+
+def _col_index(letters: bytes | str) -> int:
+    col = 0
+    for ch in letters if isinstance(letters, str) else letters.decode():
+        col = col * 26 + ord(ch) - 64
+    return col - 1
+
+
+def _percent_styles(zf: zipfile.ZipFile) -> set[int]:
+    """Indices of the cell styles (``s="…"`` of a cell) whose number format shows a percentage."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(zf.read("xl/styles.xml"))
+    except KeyError:
+        return set()
+    formats = {9: "0%", 10: "0.00%"}
+    for el in root.iter(f"{_NS_MAIN}numFmt"):
+        try:
+            formats[int(el.get("numFmtId"))] = el.get("formatCode", "")
+        except (TypeError, ValueError):
+            continue
+    xfs = root.find(f"{_NS_MAIN}cellXfs")
+    if xfs is None:
+        return set()
+    return {k for k, xf in enumerate(xfs.findall(f"{_NS_MAIN}xf"))
+            if _is_percent_format(formats.get(int(xf.get("numFmtId", "0") or 0), ""))}
+
+
+def _sheet_titles(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Path of each worksheet's XML in the package → the sheet's title."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    target = {r.get("Id"): r.get("Target", "") for r in rels}
+    titles: dict[str, str] = {}
+    for sh in ET.fromstring(zf.read("xl/workbook.xml")).iter(f"{_NS_MAIN}sheet"):
+        t = target.get(sh.get(f"{_NS_REL}id"), "")
+        t = t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join("xl", t))
+        titles[t] = sh.get("name")
+    return titles
+
+
+def _read_xlsx_calamine(path: Path) -> dict[str, pd.DataFrame]:
+    """The same frames as :func:`_read_openpyxl`, ten times faster: values from python-calamine, and what
+    calamine does not tell from the sheet XML itself (C-speed regular expressions that touch only the cells
+    concerned): merged ranges, Excel error values (``t="e"``), numbers in a percent style, formulas saved
+    without a result (:func:`_uncomputed_formulas`). Numbers come back as openpyxl gives them (a whole number
+    as ``int``, a date as ``datetime``)."""
+    from datetime import date, datetime
+
+    from python_calamine import CalamineWorkbook
+
+    extras: dict[str, dict] = {}
+    formulas = False
+    with zipfile.ZipFile(path) as zf:
+        titles = _sheet_titles(zf)
+        percent = _percent_styles(zf)
+        style = (re.compile(rb'<(?:\w+:)?c\s([^>]*?\bs="(?:' + "|".join(map(str, sorted(percent))).encode()
+                            + rb')"[^>]*)>') if percent else None)
+        for name, title in titles.items():
+            if not name.startswith("xl/worksheets/"):
+                continue  # a chart sheet: openpyxl has no worksheet for it either
+            try:
+                xml = zf.read(name)
+            except KeyError:
+                continue
+            formulas = formulas or _has_formula(xml)
+            cells: dict[tuple[int, int], object] = {}
+            for m in _ERROR_CELL.finditer(xml) if b't="e"' in xml else ():
+                ref, v = _CELL_REF.search(m.group(1)), _VALUE.search(m.group(2))
+                if ref and v:
+                    cells[(int(ref.group(2)) - 1, _col_index(ref.group(1)))] = v.group(1).decode()
+            pct: set[tuple[int, int]] = set()
+            if style is not None:
+                for m in style.finditer(xml):
+                    ref = _CELL_REF.search(m.group(1))
+                    if ref:
+                        pct.add((int(ref.group(2)) - 1, _col_index(ref.group(1))))
+            merged = []
+            for a, r0, b, r1 in _MERGE_REF.findall(xml) if b"mergeCell" in xml else ():
+                c0, c1 = _col_index(a), _col_index(b or a)
+                merged.append((int(r0) - 1, c0, int(r1 or r0) - 1, c1))
+            extras[title] = {"cells": cells, "percent": pct, "merged": merged}
+    uncomputed = _uncomputed_formulas(path) if formulas else {}
+
+    wb = CalamineWorkbook.from_path(str(path))
+    try:
+        sheets: dict[str, pd.DataFrame] = {}
+        for title in wb.sheet_names:
+            if title not in extras:
+                continue  # a chart sheet: openpyxl has no worksheet for it either
+            rows = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            rows = [[None if v == "" else int(v) if type(v) is float and v.is_integer() and abs(v) < 2**53
+                     else datetime(v.year, v.month, v.day) if type(v) is date else v for v in row]
+                    for row in rows]
+            extra = extras[title]
+            marks = dict(extra["cells"])
+            marks.update({k: Uncomputed(f) for k, f in uncomputed.get(title, {}).items()})
+            for (i, j), mark in marks.items():
+                while len(rows) <= i:
+                    rows.append([])
+                if len(rows[i]) <= j:
+                    rows[i].extend([None] * (j + 1 - len(rows[i])))
+                if rows[i][j] in (None, ""):
+                    rows[i][j] = mark
+            for i, j in extra["percent"]:
+                if i < len(rows) and j < len(rows[i]) and type(rows[i][j]) in (int, float):
+                    rows[i][j] = Percent(rows[i][j])
+            width = max((len(r) for r in rows), default=0)
+            df = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+            df.attrs["merged"] = extra["merged"]
+            sheets[title] = df
+    finally:
+        wb.close()
+    return sheets
+
+
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formula(xml: bytes) -> bool:
+    """Whether a sheet's XML has a formula element (``<f>``, ``<x:f …>``); plain substring tests first."""
+    return (b"<f" in xml or b":f" in xml) and _FORMULA_TAG.search(xml) is not None
 
 
 def _uncomputed_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
@@ -196,7 +343,7 @@ def _uncomputed_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
         sheet_xml = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-        with_formulas = [n for n in sheet_xml if _FORMULA_TAG.search(zf.read(n))]
+        with_formulas = [n for n in sheet_xml if _has_formula(zf.read(n))]
         if not with_formulas:
             return out
         titles: dict[str, str] = {}
@@ -459,3 +606,4 @@ def _ods_extras(path: Path) -> dict[str, dict]:
     except (KeyError, zipfile.BadZipFile, ET.ParseError, ValueError):
         return {}
     return out
+
