@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # the python3 kernel of JupyterLab, registered inside the venv with the venv's Python as an absolute path
 KERNEL := $(VENV)/.kernel
 
-.PHONY: demo test test-fast lint lab sample bench bench-loading bench-batch bench-distinct clean
+.PHONY: demo test test-fast lint lab sample bench bench-loading bench-batch bench-distinct bench-report bench-province clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/zhidang batch --out reports --format html,docx
 
 test: $(KERNEL)
+	-bash scripts/ensure-browser  # Chromium and CJK fonts for tests/test_browser.py; never fails the target
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -43,6 +44,8 @@ sample: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_indicators.py
 	$(BIN)/python benchmarks/bench_loading.py
+	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_province.py
 
 bench-loading: $(STAMP)
 	$(BIN)/python benchmarks/bench_loading.py
@@ -52,6 +55,12 @@ bench-batch: $(STAMP)
 
 bench-distinct: $(STAMP)
 	$(BIN)/python benchmarks/bench_distinct.py
+
+bench-report: $(STAMP)
+	$(BIN)/python benchmarks/bench_report.py
+
+bench-province: $(STAMP)
+	$(BIN)/python benchmarks/bench_province.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -32,11 +32,10 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import zhidang_analysis as zd
+from common import load_average, timed  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 from zhidang_analysis.runner import report_paths
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,19 +106,8 @@ def zhidang_batch(towns: list[str], year: int, out: Path, jobs: int | None) -> N
     expect([*html, *ipynb], "zhidang batch")
 
 
-def timed(fn, towns: list[str], year: int) -> float:
-    """Wall-clock seconds of one run of ``fn`` into a fresh temporary output folder."""
-    with tempfile.TemporaryDirectory(prefix="zhidang-bench-") as tmp:
-        t0 = time.perf_counter()
-        fn(towns, year, Path(tmp))
-        return time.perf_counter() - t0
 
 
-def load() -> str:
-    try:
-        return "load average " + " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1 / 5 / 15 min)"
-    except OSError:
-        return "load average unavailable"
 
 
 def main(argv=None) -> int:
@@ -140,7 +128,7 @@ def main(argv=None) -> int:
     print(f"kernel python3: {kernel}")
     print(f"reports: {len(towns)} towns × {args.year} ({'、'.join(towns)}); best of {args.repeat}")
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    print(f"before: {load()}")
+    print(f"before: {load_average()}")
     sys.stdout.flush()
 
     variants = [
@@ -164,7 +152,7 @@ def main(argv=None) -> int:
     for name, secs in results:
         print(f"{name:<{w}}{secs:>10.1f}{secs / n:>10.2f}{naive / secs:>10.2f}")
     print("-" * (w + 30))
-    print(f"after: {load()}")
+    print(f"after: {load_average()}")
     top = max(naive / secs for _, secs in results[1:])
     met = "met" if top >= AIM else "NOT met"
     print(f"aim: ≥{AIM:.0f}× the naive loop's throughput on a 2-core machine; best here {top:.2f}× on {cores} "

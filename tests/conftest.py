@@ -49,6 +49,22 @@ def write_profile(folder: Path, rows: list[list] | None = None, name: str = "乡
     return write_xlsx(Path(folder) / name, {"乡镇概况": [PROFILE_HEADER] + (PROFILE_ROWS if rows is None else rows)})
 
 
+def write_notebook(path: Path, cells: list[tuple[str | None, str]]) -> Path:
+    """A notebook of code ``cells`` (``(tag, source)``; the tag ``parameters`` marks papermill's cell), python3
+    kernel: the stand-in town reports of the batch tests."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    for tag, source in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        if tag:
+            cell.metadata["tags"] = [tag]
+        nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return Path(path)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _dataset_disk_cache(tmp_path_factory):
     """The on-disk dataset cache of the tests lives in a temporary folder, never in the user's ~/.cache."""

@@ -20,7 +20,6 @@ import time
 import uuid
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
 from click.testing import CliRunner
@@ -29,6 +28,8 @@ from filelock import FileLock
 import zhidang_analysis as zd
 from zhidang_analysis import batch, runner
 from zhidang_analysis.cli import main
+
+from .conftest import write_notebook
 
 YEAR = 2025
 TAG = "ZHIDANG_FAULT_TEST"  # environment variable marking every process a test starts (inherited by all)
@@ -110,16 +111,7 @@ HOLD_NOTEBOOK_CELLS = [
 
 def hold_notebook(folder: Path) -> Path:
     """A stand-in for the town report: 河湾镇 writes its worker's pid and hangs until the hold file exists."""
-    nb = nbformat.v4.new_notebook()
-    for tag, source in HOLD_NOTEBOOK_CELLS:
-        cell = nbformat.v4.new_code_cell(source)
-        if tag:
-            cell.metadata["tags"] = [tag]
-        nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = folder / "hold_town.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return write_notebook(folder / "hold_town.ipynb", HOLD_NOTEBOOK_CELLS)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import struct
 import warnings
 
 import matplotlib
@@ -19,12 +20,14 @@ from matplotlib import font_manager
 from matplotlib._pylab_helpers import Gcf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from pandas.testing import assert_frame_equal
 
 import zhidang_analysis as zd
 from zhidang_analysis import charts
 from zhidang_analysis import indicators as ind
 from zhidang_analysis.errors import UnknownNameError
+from zhidang_analysis.export import FigureHTML
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MINUS = "\u2212"
@@ -711,3 +714,167 @@ def test_score_breakdown_value_label_stays_by_its_bar(tiny_scores):
     fig = charts.score_breakdown(tiny_scores, "乙乡", 2024)
     label = [t for t in fig.axes[0].texts if t.get_text() == "40.0"][0]
     assert 40 < label.get_position()[0] < 60
+
+
+# --------------------------------------------------------------------------------------------- laid out and drawn once
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from the PNG's IHDR chunk."""
+    assert png.startswith(PNG_SIGNATURE)
+    return struct.unpack(">II", png[16:24])
+
+
+# White added on each side by figure_to_png at 110 dpi: PAD_IN less constrained layout's own pad (3/72 in).
+FRAME_PX = round((charts.PAD_IN - 3 / 72) * 110)
+
+
+@pytest.fixture
+def spy(monkeypatch) -> dict:
+    """Count figure draws and layout-engine runs; record every text drawn, with its extent on the renderer it
+    is drawn on and that renderer's size (the image, or the figure that is framed into the image)."""
+    seen = {"draws": 0, "layouts": 0, "texts": []}
+    figure_draw, text_draw = Figure.draw, matplotlib.text.Text.draw
+    executes = {engine: engine.execute for engine in (ConstrainedLayoutEngine, charts.GridLayoutEngine)}
+
+    def counting_draw(self, renderer):
+        seen["draws"] += 1
+        return figure_draw(self, renderer)
+
+    def counting_execute(self, fig):  # either engine: constrained layout, or the grid of small multiples
+        seen["layouts"] += 1
+        return executes[type(self)](self, fig)
+
+    def recording_text_draw(self, renderer):
+        text_draw(self, renderer)
+        if self.get_visible() and self.get_text():
+            size = renderer.get_canvas_width_height()
+            seen["texts"].append((self.get_text(), self.get_window_extent(renderer), size))
+
+    monkeypatch.setattr(Figure, "draw", counting_draw)
+    for engine in executes:
+        monkeypatch.setattr(engine, "execute", counting_execute)
+    monkeypatch.setattr(matplotlib.text.Text, "draw", recording_text_draw)
+    return seen
+
+
+def _clipped(seen: dict) -> list[str]:
+    """The texts drawn (partly) outside the canvas they were drawn on (1 px of rounding allowed)."""
+    out = []
+    for text, box, (width, height) in seen["texts"]:
+        if box.x0 < -1 or box.y0 < -1 or box.x1 > width + 1 or box.y1 > height + 1:
+            out.append(f"{text!r} {box.extents.round(1).tolist()} outside {width}×{height}")
+    return out
+
+
+def test_figure_to_png_lays_out_and_draws_each_chart_once(tiny, tiny_scores, tiny_profile, spy):
+    """One layout pass and one draw per chart: no savefig layout pass, no bbox_inches="tight" pass."""
+    for name, fig in _all_charts(tiny, tiny_scores, tiny_profile).items():
+        spy["draws"] = spy["layouts"] = 0
+        charts.figure_to_png(fig)
+        assert (spy["draws"], spy["layouts"]) == (1, 1), name
+    spy["draws"] = spy["layouts"] = 0
+    FigureHTML(charts.town_trend(tiny, "甲镇"), "图1")  # the report's path
+    assert (spy["draws"], spy["layouts"]) == (1, 1)
+
+
+def test_figure_to_png_is_the_figure_framed_in_white(ds):
+    fig = charts.town_trend(ds.values, "青石镇")
+    width, height = FigureCanvasAgg(fig).get_width_height()  # the figure's own pixels at 110 dpi
+    png = charts.figure_to_png(fig)
+    assert _png_size(png) == (width + 2 * FRAME_PX, height + 2 * FRAME_PX)
+    assert _png_size(png)[0] == 705  # 6.3 in at 110 dpi and 0.1 in of white either side, as before
+    assert _png_size(charts.figure_to_png(charts.town_trend(ds.values, "青石镇"), dpi=80))[0] == 504 + 2 * 5
+    assert charts.figure_to_png(charts.town_trend(ds.values, "青石镇")) == png  # same figure, same bytes
+
+
+def test_figure_to_png_leaves_the_figure_as_it_was(tiny):
+    fig = charts.town_trend(tiny, "甲镇")
+    canvas, engine, dpi, face = fig.canvas, fig.get_layout_engine(), fig.dpi, fig.get_facecolor()
+    charts.figure_to_png(fig, dpi=80)
+    assert fig.canvas is canvas and fig.get_layout_engine() is engine
+    assert fig.dpi == dpi == 110 and fig.get_facecolor() == face
+
+
+@pytest.mark.parametrize("build", [
+    lambda ds, s: charts.town_trend(ds.values, "青石镇"),
+    lambda ds, s: charts.town_vs_county(ds.values, "青石镇", 2025),
+    lambda ds, s: charts.score_breakdown(s, "青石镇", 2025),
+    lambda ds, s: charts.score_ranking(s, 2025, highlight="青石镇"),
+    lambda ds, s: charts.heatmap(ds.values, 2025, profile=ds.profile),
+    lambda ds, s: charts.county_small_multiples(ds.values),
+    lambda ds, s: charts.movers(ind.yoy(ds.values), 2025),
+    lambda ds, s: charts.town_trend(ds.values, "青石镇", codes=["tourists"], figsize=(3, 2)),
+    lambda ds, s: charts.heatmap(ds.values[ds.values["town"].isin(["青石镇", "城关镇"])], 2025, figsize=(4, 2)),
+], ids=["town_trend", "town_vs_county", "score_breakdown", "score_ranking", "heatmap", "county_small_multiples",
+        "movers", "narrow_trend", "short_heatmap"])
+def test_no_text_is_clipped(ds, sample_scores, build, spy):
+    """Every text drawn (titles, labels, tick labels, legends, annotations) lies inside the image."""
+    charts.figure_to_png(build(ds, sample_scores))
+    assert spy["draws"] == 1 and spy["texts"]
+    assert _clipped(spy) == []
+
+
+def test_a_title_wider_than_its_panel_in_the_last_column_widens_the_image(ds, spy):
+    # 户均增收（万元，乡镇平均） is wider than its panel, the fourth of its row: the layout leaves it to stick out
+    fig = charts.county_small_multiples(ds.values)
+    assert "户均增收（万元，乡镇平均）" in [ax.get_title() for ax in fig.axes[3::4]]
+    png = charts.figure_to_png(fig)
+    assert spy["draws"] == 1 and _clipped(spy) == []
+    assert _png_size(png)[0] > 705
+    title = [box for text, box, _ in spy["texts"] if text == "户均增收（万元，乡镇平均）"][0]
+    assert title.x1 <= _png_size(png)[0] - FRAME_PX  # with white beyond it
+
+
+def test_panel_titles_sit_above_their_panels_clear_of_offset_texts(six):
+    big = six.assign(value=six["value"] * 1e6)  # scientific notation: a 1e7 over the y axis, which titles dodge
+    for fig in (charts.town_trend(six, "甲镇"), charts.county_small_multiples(six), charts.town_trend(big, "甲镇")):
+        _draw(fig)
+        for ax in fig.axes:
+            title, offset = ax.title.get_window_extent(), ax.yaxis.get_offset_text()
+            assert title.y0 >= ax.get_window_extent().y1, ax.get_title()
+            if offset.get_text():  # only ever a power of ten, never an offset such as +7.5e4
+                assert "+" not in offset.get_text() and max(ax.get_ylim()) >= 1e6, offset.get_text()
+                assert not title.overlaps(offset.get_window_extent()), ax.get_title()
+
+
+# --------------------------------------------------------------------------------------------- faster, same image
+@pytest.mark.parametrize("build", [
+    lambda ds, s: charts.town_trend(ds.values, "青石镇"),
+    lambda ds, s: charts.county_small_multiples(ds.values),
+    lambda ds, s: charts.town_vs_county(ds.values, "青石镇", 2025),
+    lambda ds, s: charts.score_breakdown(s, "青石镇", 2025),
+    lambda ds, s: charts.score_ranking(s, 2025, highlight="青石镇"),
+    lambda ds, s: charts.movers(ind.yoy(ds.values), 2025),
+], ids=["town_trend", "county_small_multiples", "town_vs_county", "score_breakdown", "score_ranking", "movers"])
+def test_grid_layout_puts_the_axes_where_constrained_layout_does(ds, sample_scores, build):
+    """GridLayoutEngine measures each panel once; the panels end up where constrained layout puts them."""
+    fig = build(ds, sample_scores)
+    assert isinstance(fig.get_layout_engine(), charts.GridLayoutEngine)
+    reference = build(ds, sample_scores)
+    reference.set_layout_engine("constrained")
+    for f in (fig, reference):
+        f.canvas.draw()  # Figure.draw runs the figure's layout engine
+    for ax, ref in zip(fig.axes, reference.axes, strict=True):
+        got, want = ax.get_window_extent(), ref.get_window_extent()
+        assert np.allclose(got.extents, want.extents, atol=1.0), (ax.get_title(), got, want)
+
+
+def test_cached_text_renderer_draws_the_same_pixels(ds, sample_scores):
+    """Texts measured and shaped once per process (charts._RendererAgg) give the image of a plain Agg renderer."""
+    charts._TEXT_CACHE.clear()
+    for fig in (charts.heatmap(ds.values, 2025, profile=ds.profile), charts.score_breakdown(sample_scores, "青石镇", 2025)):
+        fig.set_layout_engine(None)
+        with charts.chart_style():
+            plain = FigureCanvasAgg(fig)
+            plain.draw()
+            expected = np.asarray(plain.buffer_rgba()).copy()
+            for _ in range(2):  # the first draw fills the cache, the second uses it
+                cached = charts._CanvasAgg(fig)
+                cached.draw()
+                assert np.array_equal(np.asarray(cached.buffer_rgba()), expected)
+    assert charts._TEXT_CACHE
+
+
+def test_empty_axis_labels_are_placed_again_after_rendering(tiny):
+    fig = charts.town_trend(tiny, "甲镇")
+    charts.figure_to_png(fig)
+    assert all(axis._autolabelpos for ax in fig.axes for axis in (ax.xaxis, ax.yaxis))

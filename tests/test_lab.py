@@ -7,6 +7,7 @@ API for the notebooks folder and the kernel specs, then stops it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -25,7 +26,7 @@ from .conftest import REPO
 
 pytestmark = pytest.mark.slow
 
-NOTEBOOKS = {"town_report.ipynb", "county_overview.ipynb", "explore.ipynb"}
+NOTEBOOKS = {"town_report.ipynb", "county_overview.ipynb", "explore.ipynb", "explorer.ipynb"}
 STARTUP_SECONDS = 45
 # no proxy, whatever the environment says: the server is on this machine's loopback interface
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -61,9 +62,11 @@ class Lab:
         return _get(self.base + path, self.token if token else None)
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("lab")
+@contextlib.contextmanager
+def running_lab(root: Path, tmp: Path, settings: Path | None = None):
+    """JupyterLab serving ``root`` on a free 127.0.0.1 port with a random token, with its own HOME and Jupyter
+    folders under ``tmp`` (lab settings from ``settings``, if given); yields (base URL, token, log path), then
+    stops the server."""
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ)
     env.update({
@@ -71,7 +74,7 @@ def lab(tmp_path_factory):
         "JUPYTER_CONFIG_DIR": str(tmp / "config"),
         "JUPYTER_DATA_DIR": str(tmp / "data"),
         "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings or tmp / "lab-settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-workspaces"),
         "IPYTHONDIR": str(tmp / "ipython"),
         "JUPYTER_PREFER_ENV_PATH": "1",  # as `make lab` sets it
@@ -82,14 +85,14 @@ def lab(tmp_path_factory):
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={REPO / 'notebooks'}",
+        f"--ServerApp.root_dir={root}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root; Jupyter refuses it by default
         cmd.append("--allow-root")
     base = f"http://127.0.0.1:{port}"
     log_path = tmp / "lab.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log,
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -106,7 +109,7 @@ def lab(tmp_path_factory):
                 pytest.fail(f"JupyterLab did not answer within {STARTUP_SECONDS} s:\n"
                             f"{log_path.read_text(errors='replace')}")
             time.sleep(0.25)
-        yield Lab(base, token)
+        yield base, token, log_path
     finally:
         proc.terminate()
         try:
@@ -114,6 +117,13 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lab")
+    with running_lab(REPO / "notebooks", tmp) as (base, token, _):
+        yield Lab(base, token)
 
 
 def test_lab_lists_the_three_notebooks(lab):

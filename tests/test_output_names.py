@@ -126,9 +126,9 @@ def test_long_names_are_cut_by_bytes_and_stay_distinct():
 
 
 def test_zhidang_run_names_a_town_as_the_batch_does(clean_data, tmp_path):
-    from zhidang_analysis.runner import _data_stems
+    from zhidang_analysis.runner import _layout
 
-    stems = _data_stems(clean_data)
+    stems = _layout(clean_data, "a/b", None)[2]
     assert {t: stems[t] for t in EXPECTED} == EXPECTED
     assert report_paths(tmp_path, 2025, "a/b", stems=stems)[0].name == f"a_b-{h8('a/b')}.html"
 
@@ -259,7 +259,7 @@ def test_batch_with_colliding_reserved_braced_dollar_long_and_comma_names(data, 
     folder = out / "2025"
     files = sorted(p.name for p in folder.iterdir())
     assert files == sorted([*(f"{s}.{ext}" for s in want.values() for ext in ("html", "ipynb")),
-                            "overview.html", "overview.ipynb", "index.html", "manifest.json"])
+                            "overview.html", "overview.ipynb", "index.html", "manifest.json", "checks.html"])
     # every report in its own file, and no hidden temporary notebook left behind
     for town, stem in want.items():
         s = BeautifulSoup((folder / f"{stem}.html").read_text(encoding="utf-8"), "html.parser")

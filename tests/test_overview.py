@@ -308,6 +308,8 @@ def test_html_table_formats_escapes_and_aligns():
 # --------------------------------------------------------------------------------------------- notebooks as files
 @pytest.mark.parametrize("name, params", [
     ("county_overview.ipynb", {"year": ("int", "2025", "报告年度"), "data": ("str", '""', "数据文件或文件夹路径"),
+                               "county": ("str", '""', "县名"), "exclude_towns": ("str", '""', "不纳入的乡镇")}),
+    ("region_overview.ipynb", {"year": ("int", "2025", "报告年度"), "data": ("str", '""', "每个县一个子文件夹"),
                                "exclude_towns": ("str", '""', "不纳入的乡镇")}),
     ("explore.ipynb", {"town": ("str", '"青石镇"', "乡镇名称"), "year": ("int", "2025", "年度"),
                        "data": ("str", '""', "数据文件或文件夹路径")}),

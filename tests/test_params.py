@@ -19,9 +19,9 @@ from zhidang_analysis.cli import main
 from zhidang_analysis.params import ParameterError, check, declared
 from zhidang_analysis.runner import NOTEBOOKS, TOWN_NOTEBOOK, ProjectKernelManager
 
-DEFAULTS = {"town": "青石镇", "year": 2025, "data": "", "yoy": True, "general_problems": True,
+DEFAULTS = {"town": "青石镇", "county": "", "year": 2025, "data": "", "yoy": True, "general_problems": True,
             "round_approx": False, "sign_date": "", "exclude_towns": ""}
-NOTEBOOK_NAMES = ["town_report", "county_overview", "explore"]
+NOTEBOOK_NAMES = ["town_report", "county_overview", "region_overview", "explore"]
 
 
 def namespace(**changes) -> dict:
@@ -34,7 +34,7 @@ def test_declared_parameters_are_read_from_the_parameters_cell():
     spec = declared("town_report")
     assert list(spec) == list(DEFAULTS)
     assert spec["year"]["type"] == "int" and spec["yoy"]["type"] == "bool" and spec["town"]["type"] == "str"
-    assert spec["town"]["help"] == "乡镇名称，须与数据中“乡镇”列一致"
+    assert spec["town"]["help"] == "乡镇名称，须与数据中“乡镇”列一致；数据有多个县且重名时写成“县/乡镇”"
 
 
 def test_defaults_pass():
@@ -45,12 +45,12 @@ def test_a_typo_in_a_name_names_it_and_suggests_the_declared_one():
     with pytest.raises(ParameterError) as e:
         check(namespace(twon="河湾镇"), "town_report", hidden=set())
     assert (e.value.name, e.value.suggestion) == ("twon", "town")
-    assert str(e.value).startswith("笔记本没有参数“twon”，是否为“town”？可用的参数：town、year、data")
+    assert str(e.value).startswith("笔记本没有参数“twon”，是否为“town”？可用的参数：town、county、year、data")
 
 
 def test_a_name_like_no_parameter_gets_the_list_without_a_guess():
-    with pytest.raises(ParameterError, match="笔记本没有参数“colour”。可用的参数：town、") as e:
-        check(namespace(colour="red"), "town_report", hidden=set())
+    with pytest.raises(ParameterError, match="笔记本没有参数“flavour”。可用的参数：town、") as e:
+        check(namespace(flavour="red"), "town_report", hidden=set())
     assert e.value.suggestion is None
 
 
@@ -161,3 +161,15 @@ def test_help_notebook_lists_every_parameter_with_its_chinese_description(name):
     for param, p in declared(name).items():
         assert f"  {param}: {p['type']} (default " in res.stdout
         assert p["help"] and p["help"] in res.stdout
+
+
+def test_the_explorer_checks_names_and_takes_empty_choices_as_not_given():
+    explorer = {"data": "", "county": "", "town": "", "year": 0}
+    optional = ("county", "town", "year")
+    check(dict(explorer), "explorer", hidden=set(), optional=optional)  # the first town of the latest year
+    with pytest.raises(ParameterError, match="笔记本没有参数“twon”，是否为“town”"):
+        check({**explorer, "twon": "河湾镇"}, "explorer", hidden=set(), optional=optional)
+    with pytest.raises(ParameterError, match="未找到乡镇“河湾”"):
+        check({**explorer, "town": "河湾"}, "explorer", hidden=set(), optional=optional)
+    with pytest.raises(ParameterError, match="未找到年度“1999”"):
+        check({**explorer, "year": 1999}, "explorer", hidden=set(), optional=optional)

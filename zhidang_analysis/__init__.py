@@ -38,7 +38,7 @@ __all__ = [
 # command line needs (papermill, nbconvert) load on first use, so a notebook kernel starts quickly
 from . import charts, indicators, narrative  # noqa: E402
 
-_LAZY = {"export", "runner", "batch", "overview", "template", "checks", "params"}
+_LAZY = {"export", "runner", "batch", "overview", "template", "checks", "params", "explorer"}
 
 __all__ += ["charts", "indicators", "narrative", *sorted(_LAZY)]
 

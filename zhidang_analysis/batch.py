@@ -8,9 +8,17 @@ Each report is one *job*. A job is skipped when its *input key* equals the key r
   data files and Python modules, and the package version;
 - the job's parameters.
 
-So changing one town's row reruns that town only. (Its county-relative context, such as county medians and
-ranks, is deliberately not part of the key; after county-wide corrections use ``--force``.) The county
-overview's key covers the whole dataset.
+- the county context the report quotes (:func:`context_keys`): the town's rank, the county median and its
+  other standing per indicator, its findings (some compare it with the county), its composite score and
+  the county medians its charts draw.
+
+So correcting one town's cell reruns that town, and the towns of its county whose rank, median, score or
+findings moved with it; nothing in another county. A county overview's key covers its county's data, the
+comparison of counties' key the whole dataset.
+
+With several counties (a folder of county folders, or tables with a 县 column) a town is (county, town), and
+the reports go to ``<out>/<year>/<county>/<town>.html``, each county's overview to
+``<out>/<year>/<county>/overview.html`` and the comparison of the counties to ``<out>/<year>/overview.html``.
 
 Workers run notebooks through papermill's Python API (:func:`runner.execute_notebook`), each with its own
 kernel over IPC sockets and its own temporary files, so parallel runs do not collide. A lock file keeps two
@@ -39,7 +47,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -56,13 +64,14 @@ from .export import (FORMATS, RESERVED_STEMS, atomic_write_text, convert, format
                      output_stems, parse_formats)
 from .loaders import Dataset, _town_list, load_dataset
 from . import runner as _runner
-from .runner import DEFAULT_OUT, OVERVIEW_NOTEBOOK, TOWN_NOTEBOOK, report_paths
+from .runner import DEFAULT_OUT, OVERVIEW_NOTEBOOK, REGION_NOTEBOOK, TOWN_NOTEBOOK, report_paths
 from .runner import (OutputFolderError, clean_stale_kernel_files, clean_stale_temp_files, output_folder_problem,
                      report_path_problem, unwritable_reason)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCK_NAME = ".zhidang-batch.lock"
 OVERVIEW = "overview"
+REGION = "region"  # the comparison of counties
 
 
 class BatchLockedError(ZhidangError):
@@ -101,9 +110,39 @@ def town_data_hash(ds: Dataset, town: str) -> str:
 
 def dataset_hash(ds: Dataset) -> str:
     """Hash of the whole dataset (what the county overview reads)."""
-    cols = ["town", "year", "indicator", "value", "approx", "status"]
+    cols = ["county", "town", "year", "indicator", "value", "approx", "status"]
     return _sha(ds.values[cols].to_csv(index=False).encode(), ds.targets.to_csv(index=False).encode(),
                 ds.profile.drop(columns=["source"], errors="ignore").to_csv().encode())
+
+
+def context_keys(ds: Dataset, year: int) -> dict[str, str]:
+    """town → hash of the county context its report of ``year`` quotes (``ds``: one county).
+
+    That is the town's rows of :func:`narrative.county_context` (rank, number of towns, county median,
+    streaks, targets), its findings (:func:`indicators.flags`: outliers compare it with the county), its
+    composite score and section scores, and what is the same for every town: the county medians of the
+    indicators and of the section scores that its charts draw. Computed once per county and year.
+    """
+    from .narrative import ReportOptions, county_context, county_flags, county_scores
+
+    cat = ds.catalog
+    ctx = county_context(ds, year)
+    flags = county_flags(ds, year, drop_threshold=ReportOptions().drop_threshold)
+    now = ds.values[ds.values["year"] == year]
+    scores = county_scores(ds, year)
+    scores = scores.xs(year, level="year") if len(scores) else scores
+    medians = ind.county_compare(now, catalog=cat).groupby("indicator")["county_median"].first()
+    common = _sha(medians.to_csv().encode(), scores.drop(columns=["rank"], errors="ignore").median().to_csv().encode())
+    by_town = {
+        "context": {t: g.to_csv(index=False) for t, g in ctx.groupby("town", sort=False)},
+        "flags": {t: g.drop(columns=["town"]).to_csv(index=False) for t, g in flags.groupby("town", sort=False)},
+    }
+    keys = {}
+    for town in ds.towns:
+        score = scores.loc[[town]].to_csv() if town in scores.index else ""
+        keys[town] = _sha(common.encode(), by_town["context"].get(town, "").encode(),
+                          by_town["flags"].get(town, "").encode(), score.encode())
+    return keys
 
 
 # --------------------------------------------------------------------------------------------- jobs
@@ -126,10 +165,23 @@ class Job:
     finished_at: str | None = None
     formats: tuple = ("html",)  # the formats asked for; HTML is always among them
     run_notebook: bool = True  # False: the notebook is up to date, only formats missing beside it are made
+    county: str | None = None  # with several counties: the town's (or the overview's) county
+    folder: str = ""  # with several counties: the county's folder under <out>/<year>/
+
+    @property
+    def ident(self) -> str | None:
+        """The town as a batch names it: its name, or ``县/乡镇`` with several counties."""
+        if self.kind != "town":
+            return None
+        return f"{self.county}/{self.town}" if self.folder else self.town
 
     @property
     def name(self) -> str:
-        return self.town if self.kind == "town" else "全县概览"
+        if self.kind == "town":
+            return self.ident
+        if self.kind == REGION:
+            return "各县比较"
+        return f"{self.county}概览" if self.folder else "全县概览"
 
     @property
     def label(self) -> str:
@@ -137,10 +189,16 @@ class Job:
 
     @property
     def manifest_key(self) -> str:
-        """The job's key in the manifest's ``reports``: the stem of its report's file name. It is distinct per
-        job (see :func:`export.output_stems`): ``overview`` for the county overview, a town's own name when that
-        is a safe file name, else its safe form (with a hash suffix if reserved, cut or shared)."""
-        return Path(self.html).stem
+        """The job's key in the manifest's ``reports``: its report's path under ``<out>/<year>/`` without the
+        suffix. It is distinct per job (see :func:`export.output_stems`): ``overview`` for the county overview
+        (``甲县/overview`` with several counties, ``overview`` then the comparison of counties), a town's own
+        name when that is a safe file name, else its safe form (with a hash suffix if reserved, cut or shared)."""
+        stem = Path(self.html).stem
+        return f"{self.folder}/{stem}" if self.folder else stem
+
+    def relative(self, name: str) -> str:
+        """A file name of this job as a path under ``<out>/<year>/``."""
+        return f"{self.folder}/{name}" if self.folder else name
 
 
 def load_for_batch(data: str | Path | None = None) -> tuple[Dataset, dict[str, list]]:
@@ -157,10 +215,53 @@ def load_for_batch(data: str | Path | None = None) -> tuple[Dataset, dict[str, l
         errors = [p for p in e.problems if p.level == "error"]
         if not errors or any(not p.town for p in errors):
             raise
+        ds = load_dataset(*paths, exclude_towns=sorted({f"{p.county}/{p.town}" if p.county else p.town
+                                                        for p in errors}))
         bad: dict[str, list] = {}
         for p in errors:
-            bad.setdefault(p.town, []).append(p)
-        return load_dataset(*paths, exclude_towns=sorted(bad)), bad
+            bad.setdefault(f"{p.county}/{p.town}" if ds.multi and p.county else p.town, []).append(p)
+        return ds, bad
+
+
+def county_folders(ds: Dataset) -> dict[str, str]:
+    """county → its folder under ``<out>/<year>/`` (distinct safe names; empty with one county)."""
+    if not ds.multi:
+        return {c: "" for c in ds.counties}
+    return output_stems(ds.counties, reserved=RESERVED_STEMS)
+
+
+def _bad_in(bad_towns: dict[str, list], county: str, multi: bool) -> dict[str, list]:
+    """The towns in error (``bad_towns``' keys: names, ``县/乡镇`` with several counties) of ``county``, by name."""
+    if not multi:
+        return dict(bad_towns)
+    return {k.rpartition("/")[2]: v for k, v in bad_towns.items() if k.rpartition("/")[0] == county}
+
+
+def layout(ds: Dataset, bad_towns: dict[str, list], town: str | None, county: str | None):
+    """(town, county, stems, folder) of one report as a batch names its file: the town resolved (``县/乡镇``
+    or a bare name that one county has), its county ("" with one county and none given), the file stems of the
+    county's towns and the county's folder ("" with one county). Raises :class:`UnknownNameError` (or
+    :class:`AmbiguousTownError`) for a town or county not in the data."""
+    if ds.multi:
+        if town is not None:
+            if "/" in town or county:
+                county, town = (county, town) if county else tuple(town.rsplit("/", 1))
+                if f"{county}/{town}" not in bad_towns:
+                    county, town = ds.resolve(town, county)
+            else:
+                bad = [k for k in bad_towns if k.rpartition("/")[2] == town]
+                county, town = (bad[0].rpartition("/")[0], town) if bad and town not in {
+                    t for _, t in ds.town_keys} and len(bad) == 1 else ds.resolve(town)
+        elif county:
+            ds.for_county(county)
+        if not county:
+            return town, "", None, ""
+        cv = ds.for_county(county)
+        stems = output_stems([*cv.towns, *sorted(_bad_in(bad_towns, county, True))])
+        return town, county, stems, county_folders(ds)[county]
+    if county:
+        ds.for_county(county)
+    return town, county or "", output_stems([*ds.towns, *sorted(bad_towns)]), ""
 
 
 def town_list_param(towns: Iterable[str]) -> str:
@@ -181,7 +282,7 @@ def town_list_param(towns: Iterable[str]) -> str:
 def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = None, data: str | Path | None = None,
          out: str | Path = DEFAULT_OUT, overview: bool = True, force: bool = False,
          options: dict | None = None, notebook: str | Path = TOWN_NOTEBOOK,
-         bad_towns: dict[str, list] | None = None, formats=("html",)) -> list[Job]:
+         bad_towns: dict[str, list] | None = None, formats=("html",), counties: Iterable[str] | None = None) -> list[Job]:
     """The jobs of a batch, each marked ``skipped`` when its last successful run is still up to date.
 
     Each format is an output of its own: when the notebook's run is up to date but a format asked for
@@ -204,51 +305,67 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
     notebook = Path(notebook).resolve()
     nb_hash = file_hash(notebook)
     ov_hash = file_hash(OVERVIEW_NOTEBOOK) if OVERVIEW_NOTEBOOK.exists() else ""
-    all_towns = ds.towns
-    # file names over every town of the data, not only this batch's: a town keeps its file with --towns
-    stems = output_stems([*all_towns, *sorted(bad_towns)], reserved=RESERVED_STEMS)
-    wanted = list(towns) if towns is not None else all_towns + sorted(bad_towns)
-    broken = [t for t in wanted if t in bad_towns]
-    wanted = [t for t in wanted if t not in bad_towns]
-    for t in wanted:
-        ds.check_town(t)
+    region_hash = file_hash(REGION_NOTEBOOK) if ds.multi and REGION_NOTEBOOK.exists() else ""
+    folders = county_folders(ds)
+    wanted = _wanted(ds, bad_towns, towns, counties)  # county → the towns of the batch (names)
     jobs: list[Job] = []
-    town_keys = {t: town_data_hash(ds, t) for t in wanted}
-    whole = dataset_hash(ds) if overview and ov_hash else ""
+    views = {c: ds.for_county(c) for c in wanted}
+    town_keys = {(c, t): town_data_hash(views[c], t) for c, names in wanted.items() for t in names
+                 if t not in _bad_in(bad_towns, c, ds.multi)}
     for year in years:
         year = ds.check_year(year)
         manifest = read_manifest(out, year)
-        present = set(ds.values.loc[ds.values["year"] == year, "town"])
-        for town in wanted:
-            if town not in present:
-                continue
-            params = {"town": town, "year": year, "data": data_param, **options}
-            html, ipynb = report_paths(out, year, town, stems=stems)
-            key = _sha(town_keys[town].encode(), code.encode(), nb_hash.encode(),
-                       json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
-            jobs.append(Job("town", year, town, params, str(notebook), str(html), str(ipynb), key, nb_hash))
-        for town in broken:
-            problems = bad_towns[town]
-            html, ipynb = report_paths(out, year, town, stems=stems)
-            job = Job("town", year, town, {"town": town, "year": year, "data": data_param}, str(notebook), str(html),
-                      str(ipynb), "", nb_hash, status="failed")
-            job.error = {"cell": None, "message": f"数据有误，未生成（{len(problems)}处错误）：{problems[0]}",
-                         "detail": "\n".join(str(p) for p in problems[:50])}
-            jobs.append(job)
-        if overview and ov_hash:
+        for county, names in wanted.items():
+            cv = views[county]
+            folder = folders[county]
+            bad = _bad_in(bad_towns, county, ds.multi)
+            # file names over every town of the county, not only this batch's: a town keeps its file with --towns
+            stems = output_stems([*cv.towns, *sorted(bad)], reserved=RESERVED_STEMS)
+            present = set(cv.values.loc[cv.values["year"] == year, "town"])
+            ctx = context_keys(cv, year) if any(t in present and t not in bad for t in names) else {}
+            where = {"county": county} if ds.multi else {}
+            for town in names:
+                html, ipynb = report_paths(out, year, town, stems=stems, folder=folder)
+                if town in bad:
+                    problems = bad[town]
+                    job = Job("town", year, town, {"town": town, "year": year, "data": data_param, **where},
+                              str(notebook), str(html), str(ipynb), "", nb_hash, status="failed",
+                              county=county, folder=folder)
+                    job.error = {"cell": None, "message": f"数据有误，未生成（{len(problems)}处错误）：{problems[0]}",
+                                 "detail": "\n".join(str(p) for p in problems[:50])}
+                    jobs.append(job)
+                    continue
+                if town not in present:
+                    continue
+                params = {"town": town, "year": year, "data": data_param, **where, **options}
+                key = _sha(town_keys[(county, town)].encode(), ctx[town].encode(), code.encode(), nb_hash.encode(),
+                           json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
+                jobs.append(Job("town", year, town, params, str(notebook), str(html), str(ipynb), key, nb_hash,
+                                county=county, folder=folder))
+            if overview and ov_hash:
+                params = {"year": year, "data": data_param, **where}
+                if bad_towns:
+                    params["exclude_towns"] = options["exclude_towns"]
+                html, ipynb = report_paths(out, year, None, folder=folder)
+                key = _sha(dataset_hash(cv).encode(), code.encode(), ov_hash.encode(),
+                           json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
+                jobs.append(Job(OVERVIEW, year, None, params, str(OVERVIEW_NOTEBOOK), str(html), str(ipynb), key,
+                                ov_hash, county=county, folder=folder))
+        if overview and region_hash:
             params = {"year": year, "data": data_param}
             if bad_towns:
                 params["exclude_towns"] = options["exclude_towns"]
             html, ipynb = report_paths(out, year, None)
-            key = _sha(whole.encode(), code.encode(), ov_hash.encode(),
+            key = _sha(dataset_hash(ds).encode(), code.encode(), region_hash.encode(),
                        json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
-            jobs.append(Job(OVERVIEW, year, None, params, str(OVERVIEW_NOTEBOOK), str(html), str(ipynb), key, ov_hash))
+            jobs.append(Job(REGION, year, None, params, str(REGION_NOTEBOOK), str(html), str(ipynb), key,
+                            region_hash))
         for job in jobs:
             if job.year != year or force or job.status != "pending":
                 continue
             prev = _previous(manifest.get("reports", {}), job)
             if (prev and prev.get("status") in {"done", "skipped"} and prev.get("input_key") == job.input_key
-                    and prev.get("html") == Path(job.html).name
+                    and prev.get("html") == job.relative(Path(job.html).name)
                     and Path(job.html).is_file() and Path(job.ipynb).is_file()):
                 if outdated_formats(job.html, formats):
                     job.run_notebook = False
@@ -261,13 +378,39 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
     return jobs
 
 
+def _wanted(ds: Dataset, bad_towns: dict[str, list], towns, counties) -> dict[str, list[str]]:
+    """county → names of the towns a batch reports on: every town (those in error too) of ``counties`` (default:
+    all), or the ``towns`` asked for (names, ``县/乡镇`` where a name is in several counties)."""
+    chosen = list(counties) if counties else ds.counties
+    for c in chosen:
+        ds.for_county(c)  # an unknown county is an error naming the others
+    if towns is None:
+        out = {}
+        for c in chosen:
+            cv = ds.for_county(c)
+            out[c] = list(dict.fromkeys([*cv.towns, *sorted(_bad_in(bad_towns, c, ds.multi))]))
+        return out
+    out = {c: [] for c in chosen}
+    for t in towns:
+        name, county = t, None
+        if ds.multi or t in bad_towns:
+            name, county = layout(ds, bad_towns, t, None)[:2]
+        elif t not in bad_towns:
+            ds.check_town(t)
+        county = county or ds.counties[0]
+        if county in out and name not in out[county]:
+            out[county].append(name)
+    return {c: names for c, names in out.items() if names}
+
+
 def _run_job(job: Job, timeout: int | None) -> Job:
     """Worker: run one job; every failure is recorded on the job, never raised."""
     from .errors import ReportError
     from .runner import execute_notebook, report_title
 
     start = time.perf_counter()
-    title = report_title(job.year, job.town if job.kind == "town" else None)
+    title = report_title(job.year, job.town if job.kind == "town" else None, county=job.county if job.folder else "",
+                         region=job.kind == REGION)
     try:
         if job.run_notebook:
             execute_notebook(Path(job.notebook), Path(job.ipynb), job.parameters, timeout=timeout, title=title,
@@ -313,23 +456,26 @@ def read_manifest(out: Path, year: int) -> dict:
 
 
 def _town_entries(manifest: dict) -> dict[str, dict]:
-    """town → its manifest entry (an entry that records its town wins over an older one keyed by the name)."""
+    """town (``县/乡镇`` with several counties) → its manifest entry (an entry that records its town wins over an
+    older one keyed by the name)."""
     reports = manifest.get("reports", {})
     found: dict[str, dict] = {}
     for k, e in reports.items():
         if "town" not in e and _entry_town(k, e) is not None:
             found[k] = e
     for k, e in reports.items():
-        if "town" in e and _entry_town(k, e) is not None:
-            found[e["town"]] = e
+        if "town" in e and (town := _entry_town(k, e)) is not None:
+            found[town] = e
     return found
 
 
 def _entry_town(key: str, entry: dict) -> str | None:
-    """The town of a manifest entry (entries written before ``town`` was recorded are keyed by the town)."""
+    """The town of a manifest entry as :attr:`Job.ident` names it (entries written before ``town`` was recorded
+    are keyed by the town)."""
     if entry.get("kind", "town") != "town":
         return None
-    return entry.get("town", key)
+    town = entry.get("town", key)
+    return f"{entry.get('county')}/{town}" if entry.get("folder") else town
 
 
 def _previous(reports: dict, job: Job) -> dict | None:
@@ -338,11 +484,11 @@ def _previous(reports: dict, job: Job) -> dict | None:
     key = job.manifest_key
     entry = reports.get(key)
     if entry is not None and entry.get("kind", "town") == job.kind and (job.kind != "town"
-                                                                         or _entry_town(key, entry) == job.town):
+                                                                         or _entry_town(key, entry) == job.ident):
         return entry
     if job.kind != "town":
         return None
-    return next((e for k, e in reports.items() if _entry_town(k, e) == job.town), None)
+    return next((e for k, e in reports.items() if _entry_town(k, e) == job.ident), None)
 
 
 def write_manifest(out: Path, year: int, jobs: list[Job], data_files: dict[str, str]) -> Path:
@@ -353,16 +499,20 @@ def write_manifest(out: Path, year: int, jobs: list[Job], data_files: dict[str, 
     as they were, so ``--towns`` does not forget the others; an entry of a town under an older key (its file
     name has changed) is replaced by the new one.
     """
-    old = read_manifest(out, year).get("reports", {})
+    previous = read_manifest(out, year)
+    old = previous.get("reports", {})
     reports = dict(old)
     for job in jobs:
         if job.year != year:
             continue
         key = job.manifest_key
-        entry = {k: v for k, v in asdict(job).items() if k not in {"kind", "year", "town", "notebook"}}
+        entry = {k: v for k, v in asdict(job).items()
+                 if k not in {"kind", "year", "town", "notebook", "county", "folder"}}
         entry.update({"kind": job.kind, "package_version": __version__,
-                      "html": Path(job.html).name, "ipynb": Path(job.ipynb).name,
-                      "files": _files(job.html)})
+                      "html": job.relative(Path(job.html).name), "ipynb": job.relative(Path(job.ipynb).name),
+                      "files": {f: job.relative(n) for f, n in _files(job.html).items()}})
+        if job.folder:
+            entry.update({"county": job.county, "folder": job.folder})
         if job.kind == "town":
             entry["town"] = job.town
         if job.status in {"pending", "not_run"}:
@@ -371,7 +521,7 @@ def write_manifest(out: Path, year: int, jobs: list[Job], data_files: dict[str, 
             if prev and prev.get("status") in {"done", "skipped"}:
                 entry["previous"] = {k: prev.get(k) for k in ("input_key", "finished_at", "seconds")}
         if job.kind == "town":
-            for k in [k for k, e in reports.items() if k != key and _entry_town(k, e) == job.town]:
+            for k in [k for k, e in reports.items() if k != key and _entry_town(k, e) == job.ident]:
                 del reports[k]
         reports[key] = entry
     doc = {
@@ -381,6 +531,8 @@ def write_manifest(out: Path, year: int, jobs: list[Job], data_files: dict[str, 
         "data_files": data_files,
         "reports": reports,
     }
+    if isinstance(previous.get("checks"), dict):
+        doc["checks"] = previous["checks"]
     return atomic_write_text(manifest_path(out, year), json.dumps(doc, ensure_ascii=False, indent=2))
 
 
@@ -407,54 +559,97 @@ def _env() -> Environment:
 
 
 def index_rows(ds: Dataset, year: int, manifest: dict) -> pd.DataFrame:
-    """One row per town of ``year``: composite score, rank, key changes, flags, link and status."""
-    cat = ds.catalog
-    scores = ind.composite_score(ds.values, ds.profile, catalog=cat)
-    sc = scores.xs(year, level="year") if year in scores.index.get_level_values("year") else pd.DataFrame()
-    flags = ind.flags(ds.values[ds.values["year"].isin([year - 1, year])], targets=ds.targets, profile=ds.profile,
-                      catalog=cat)
-    flags = flags[flags["year"] == year]
-    n_flags = flags.groupby("town").size()
-    y = ind.yoy(ds.values[ds.values["year"].isin([year - 1, year])], catalog=cat)
-    y = y[(y["year"] == year) & y["rate"].notna() & y["indicator"].isin(cat.frame.index[cat.frame["key"]])
-          & (y["rate"] != 0)]
+    """One row per town of ``year`` (county by county): its county, composite score and rank within the county,
+    key changes, number of findings, whether it has problems, links and status."""
     rows = []
     reports = _town_entries(manifest)
-    for town in ds.towns:
-        if not ((ds.values["town"] == town) & (ds.values["year"] == year)).any():
-            continue
-        ty = y[y["town"] == town].assign(_abs=lambda d: d["rate"].abs()).sort_values("_abs", ascending=False).head(2)
-        changes = "；".join(
-            f"{cat.name(r.indicator)}{'+' if r.rate > 0 else '−'}{abs(r.rate) * 100:.1f}%" for r in ty.itertuples()
-        )
-        entry = reports.get(town, {})
-        rows.append({
-            "town": town,
-            "score": float(sc.at[town, "score"]) if town in sc.index else float("nan"),
-            "rank": int(sc.at[town, "rank"]) if town in sc.index and pd.notna(sc.at[town, "rank"]) else None,
-            "changes": changes,
-            "flags": int(n_flags.get(town, 0)),
-            "href": quote(entry["html"]) if entry.get("html") and entry.get("status") in {"done", "skipped"} else "",
-            "links": _links(entry),
-            "status": entry.get("status", "not_run"),
-            "error": (entry.get("error") or {}).get("message", ""),
-        })
+    folders = county_folders(ds)
+    for county in ds.counties:
+        cv = ds.for_county(county)
+        cat = cv.catalog
+        scores = ind.composite_score(cv.values, cv.profile, catalog=cat)
+        sc = scores.xs(year, level="year") if year in scores.index.get_level_values("year") else pd.DataFrame()
+        flags = ind.flags(cv.values[cv.values["year"].isin([year - 1, year])], targets=cv.targets,
+                          profile=cv.profile, catalog=cat)
+        n_flags = flags[flags["year"] == year].groupby("town").size()
+        y = ind.yoy(cv.values[cv.values["year"].isin([year - 1, year])], catalog=cat)
+        y = y[(y["year"] == year) & y["rate"].notna() & y["indicator"].isin(cat.frame.index[cat.frame["key"]])
+              & (y["rate"] != 0)]
+        have = set(cv.values.loc[cv.values["year"] == year, "town"])
+        ov = manifest.get("reports", {}).get(f"{folders[county]}/{OVERVIEW}" if folders[county] else OVERVIEW, {})
+        for town in cv.towns:
+            if town not in have:
+                continue
+            ty = y[y["town"] == town].assign(_abs=lambda d: d["rate"].abs()).sort_values("_abs", ascending=False)
+            changes = "；".join(f"{cat.name(r.indicator)}{'+' if r.rate > 0 else '−'}{abs(r.rate) * 100:.1f}%"
+                               for r in ty.head(2).itertuples())
+            entry = reports.get(f"{county}/{town}" if ds.multi else town, {})
+            status = entry.get("status", "not_run")
+            n = int(n_flags.get(town, 0))
+            rows.append({
+                "county": county,
+                "town": town,
+                "score": float(sc.at[town, "score"]) if town in sc.index else float("nan"),
+                "rank": int(sc.at[town, "rank"]) if town in sc.index and pd.notna(sc.at[town, "rank"]) else None,
+                "changes": changes,
+                "flags": n,
+                "problems": n > 0 or status == "failed",
+                "href": quote(entry["html"]) if entry.get("html") and status in {"done", "skipped"} else "",
+                "links": _links(entry),
+                "status": status,
+                "error": (entry.get("error") or {}).get("message", ""),
+                "county_links": _links(ov) if ov.get("kind") == OVERVIEW else [],
+            })
     return pd.DataFrame(rows)
 
 
-def write_index(ds: Dataset, out: Path, year: int) -> Path:
-    """Write ``<out>/<year>/index.html``: a sortable table of towns (inline script, nothing remote)."""
+def write_index(ds: Dataset, out: Path, year: int, *, checks: str = "") -> Path:
+    """Write ``<out>/<year>/index.html``: the towns of every county, to search, filter and sort (inline script,
+    nothing remote); ``checks`` is the file name of the year's check report beside it."""
     manifest = read_manifest(out, year)
-    rows = index_rows(ds, year, manifest).sort_values(["rank", "town"], na_position="last")
-    ov = manifest.get("reports", {}).get(OVERVIEW, {})
-    overview = (quote(ov["html"]) if ov.get("kind") == OVERVIEW and ov.get("html")
-                and ov.get("status") in {"done", "skipped"} else "")
+    rows = index_rows(ds, year, manifest)
+    if len(rows):
+        order = {c: i for i, c in enumerate(ds.counties)}
+        rows = (rows.assign(_c=rows["county"].map(order)).sort_values(["_c", "rank", "town"], na_position="last")
+                .drop(columns="_c"))
+    reports = manifest.get("reports", {})
+    folders = county_folders(ds)
+    counties = []
+    for county in ds.counties:
+        ov = reports.get(f"{folders[county]}/{OVERVIEW}" if folders[county] else OVERVIEW, {})
+        counties.append({"name": county, "links": _links(ov) if ov.get("kind") == OVERVIEW else []})
+    top = reports.get(OVERVIEW, {})
+    top_kind = REGION if ds.multi else OVERVIEW
+    overview = (quote(top["html"]) if top.get("kind") == top_kind and top.get("html")
+                and top.get("status") in {"done", "skipped"} else "")
     html = _env().get_template("index.html.j2").render(
-        year=year, county=ds.county, rows=rows.to_dict("records"), overview=overview, version=__version__,
-        overview_links=_links(ov) if ov.get("kind") == OVERVIEW else [],
-        updated=manifest.get("updated_at", ""),
+        year=year, county=ds.county, title=ds.county if len(ds.counties) <= 3 else f"{ds.counties[0]}等{len(ds.counties)}个县",
+        rows=rows.to_dict("records"), counties=counties, overview=overview, version=__version__,
+        overview_links=_links(top) if top.get("kind") == top_kind else [], several=ds.multi,
+        checks=quote(checks) if checks else "", updated=manifest.get("updated_at", ""),
     )
     return atomic_write_text(Path(out) / str(year) / "index.html", html)
+
+
+def write_checks(ds: Dataset, bad_towns: dict[str, list], out: Path, year: int) -> str:
+    """Write the check report of the data a batch used (``<out>/<year>/checks.html``: every warning, and the
+    errors of the towns left out); its file name."""
+    from .checks import write_check_report
+
+    problems = [*ds.problems, *(p for ps in bad_towns.values() for p in ps)]
+    if ds.multi:
+        problems = [replace(p, town=f"{p.county}/{p.town}") if p.town and p.county else p for p in problems]
+    path = Path(out) / str(year) / "checks.html"
+    towns = [*ds.towns, *sorted(bad_towns)]
+    digest = _sha(__version__.encode(), "\n".join(map(str, problems)).encode(), "\n".join(towns).encode())
+    manifest = read_manifest(out, year)
+    if manifest.get("checks", {}).get("digest") == digest and path.is_file():
+        return path.name  # the same findings: the page stays as it is (like the reports, not rewritten)
+    write_check_report(problems, path, towns=towns, catalog=ds.catalog, title=f"{year}年报告所用数据的审核结果")
+    if manifest:
+        manifest["checks"] = {"file": path.name, "digest": digest}
+        atomic_write_text(manifest_path(out, year), json.dumps(manifest, ensure_ascii=False, indent=2))
+    return path.name
 
 
 # --------------------------------------------------------------------------------------------- the batch
@@ -511,14 +706,16 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
               timeout: int | None = 600, overview: bool = True, options: dict | None = None,
               progress: Callable[[Job, int, int], None] | None = None, notebook: str | Path = TOWN_NOTEBOOK,
               dataset: Dataset | None = None, bad_towns: dict[str, list] | None = None,
-              formats=("html",)) -> BatchResult:
+              formats=("html",), scheduler: str | None = None, counties: Iterable[str] | None = None) -> BatchResult:
     """Run the reports of ``towns`` (default: all) for ``years`` in ``jobs`` parallel worker processes, each
     written in ``formats`` (HTML always; ``docx``/``pdf`` made from it).
 
     ``dataset`` (with its ``bad_towns``, both from :func:`load_for_batch`) saves loading ``data`` again when
     the caller already has it; ``notebook`` replaces the town report notebook (see :func:`plan`). A town whose
     data have errors is recorded as failed with its bad cells; the other towns are reported on. ``timeout`` is
-    the longest a cell may run, in seconds (at least 1; None for no limit).
+    the longest a cell may run, in seconds (at least 1; None for no limit). ``counties`` limits a batch over
+    several counties to those (``towns`` may name a town as ``县/乡镇``). ``scheduler`` (``tcp://HOST:PORT``)
+    runs the reports on that Dask cluster instead of local worker processes (see :mod:`cluster`).
 
     Returns a :class:`BatchResult`; failures are recorded per job (manifest, summary), never raised: a report
     whose worker process dies (killed, crashed) fails alone, and a new worker runs the remaining ones.
@@ -535,7 +732,7 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
         ds, bad = (dataset, bad_towns or {}) if dataset is not None else load_for_batch(data)
         years = [ds.check_year(y) for y in years]
         all_jobs = plan(ds, years, towns=towns, data=data, out=out, overview=overview, force=force, options=options,
-                        notebook=notebook, bad_towns=bad, formats=formats)
+                        notebook=notebook, bad_towns=bad, formats=formats, counties=counties)
         for j in all_jobs:
             if j.status == "pending" and (problem := report_path_problem(j.html, j.ipynb)):
                 j.status, j.finished_at = "failed", _now()
@@ -560,7 +757,7 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
         for folder in folders:  # what killed runs left behind (this batch holds the lock)
             clean_stale_temp_files(folder)
         clean_stale_kernel_files()
-        data_files = {str(f.name): file_hash(f) for f in ds.files}
+        data_files = {(f"{f.parent.name}/{f.name}" if ds.multi else f.name): file_hash(f) for f in ds.files}
         for y in years:
             write_manifest(out, y, all_jobs, data_files)
 
@@ -574,14 +771,19 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
         interrupted = False
         if todo:
             n_workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-            interrupted = _run_jobs(todo, n_workers, timeout, finished)
+            if scheduler:  # on a Dask cluster (``--scheduler``); see cluster.py
+                from .cluster import run_jobs_on_cluster
+
+                interrupted = run_jobs_on_cluster(todo, scheduler, timeout, finished)
+            else:
+                interrupted = _run_jobs(todo, n_workers, timeout, finished)
         if interrupted:
             for j in all_jobs:
                 if j.status == "pending":
                     j.status = "not_run"
             for y in years:
                 write_manifest(out, y, all_jobs, data_files)
-        pages = [write_index(ds, out, y) for y in years]
+        pages = [write_index(ds, out, y, checks=write_checks(ds, bad, out, y)) for y in years]
         return BatchResult(all_jobs, time.perf_counter() - start, pages, interrupted)
     finally:
         if lock is not None:

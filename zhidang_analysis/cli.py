@@ -24,9 +24,9 @@ def _data_paths(paths) -> list[Path]:
 def _refuse_overwriting(outputs, inputs, *, force: bool = False) -> None:
     """Input files are only ever read: refuse an output that is one of them, or (without ``force``) any
     existing file, such as a template a town has already filled in."""
-    from .workbooks import expand as _expand
+    from .loaders import input_files
 
-    sources = {f.resolve() for f in _expand([Path(p) for p in inputs if Path(p).exists()])}
+    sources = {f.resolve() for f in input_files([Path(p) for p in inputs if Path(p).exists()])}
     for out in outputs:
         out = Path(out)
         if out.resolve() in sources:
@@ -151,7 +151,7 @@ def validate_cmd(paths, reports, jump_factor) -> None:
     if result.dataset is not None:
         s = result.dataset.summary()
         years = s["years"]
-        click.echo(f"县：{s['county']}")
+        click.echo(f"县：{s['county']}" if s["counties"] == 1 else f"县：{s['counties']}个（{s['county']}）")
         click.echo(f"乡镇：{s['towns']}个；年度：{years[0]}—{years[-1]}（{len(years)}年）；指标：{s['indicators']}项")
         click.echo(f"已填：{s['present']}项；缺失：{s['missing']}项；不适用：{s['na']}项；约数：{s['approx']}项；目标值：{s['targets']}项")
     warnings = [p for p in result.problems if p.level == "warning"]
@@ -221,13 +221,18 @@ def template_cmd(year, towns, profile, per_town, with_previous, data_paths, outp
         raise click.ClickException(f"无法保存模板：{e}") from e
 
 
-def _check_town_year(data, town: str | None, year: int):
-    """Fail fast, before any kernel starts, on an unknown town or year (the package's own message)."""
+def _check_town_year(data, town: str | None, year: int, county: str | None = None):
+    """Fail fast, before any kernel starts, on an unknown town, county or year, or a town name that several
+    counties have (the package's own message, listing the choices)."""
     from .loaders import load_dataset
 
     try:
         ds = load_dataset(*_data_paths([data] if data else []))
-        if town is not None:
+        if county:
+            ds.for_county(county)
+        if town is not None and (ds.multi or county or ("/" in town and town not in ds.towns)):
+            ds.resolve(town, county)
+        elif town is not None:
             ds.check_town(town)
         ds.check_year(year)
     except ZhidangError as e:
@@ -235,8 +240,13 @@ def _check_town_year(data, town: str | None, year: int):
     return ds
 
 
+COUNTY_OPTION = click.option("--county", default=None,
+                             help="县名：数据有多个县（每县一个子文件夹，或表中有“县”列）时指定县。")
+
+
 @main.command("run")
-@click.option("--town", required=True, help="乡镇名称，须与数据中“乡镇”列一致。")
+@click.option("--town", required=True, help="乡镇名称，须与数据中“乡镇”列一致；多个县中重名时写成“县/乡镇”或同时给出 --county。")
+@COUNTY_OPTION
 @click.option("--year", required=True, type=int, help="报告年度，如 2025。")
 @click.option("--data", "data", type=click.Path(exists=True, path_type=Path), default=None,
               help="数据文件或文件夹（默认：随附示范数据 data/sample）。")
@@ -250,16 +260,17 @@ def _check_town_year(data, town: str | None, year: int):
 @click.option("--timeout", type=SECONDS, default=600, show_default=True,
               help="单个单元格的最长运行时间（秒，至少1）。")
 @FORMATS_OPTION
-def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, sign_date, timeout, formats) -> None:
+def run_cmd(town, county, year, data, out, no_yoy, no_general_problems, round_approx, sign_date, timeout,
+            formats) -> None:
     """生成一个乡镇某一年度的报告：运行 notebooks/town_report.ipynb 并导出 HTML。
 
-    输出 <out>/<年度>/<乡镇>.html，旁边是运行后的 <乡镇>.ipynb。
+    输出 <out>/<年度>/<乡镇>.html，旁边是运行后的 <乡镇>.ipynb；数据有多个县时为 <out>/<年度>/<县>/<乡镇>.html。
     """
     from .runner import run_town_report
 
-    _check_town_year(data, town, year)
+    _check_town_year(data, town, year, county)
     try:
-        result = run_town_report(town, year, data=data, out=out, timeout=timeout, yoy=not no_yoy,
+        result = run_town_report(town, year, data=data, out=out, timeout=timeout, county=county, yoy=not no_yoy,
                                  general_problems=not no_general_problems, round_approx=round_approx,
                                  sign_date=sign_date, formats=formats)
     except ZhidangError as e:
@@ -273,7 +284,10 @@ def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, si
 @click.option("--year", "year", type=int, default=None, help="一个年度，如 2025（默认：数据中最新的年度）。")
 @click.option("--years", "years", default=None, help="多个年度：2021-2025 或 2021,2023。")
 @click.option("--towns", default=None,
-              help="只运行这些乡镇，用逗号或顿号分隔；名称本身含逗号时写成 JSON 列表，如 '[\"甲,镇\"]'（默认：全部乡镇）。")
+              help="只运行这些乡镇，用逗号或顿号分隔；多个县中重名的写成“县/乡镇”；名称本身含逗号时写成 JSON 列表，"
+                   "如 '[\"甲,镇\"]'（默认：全部乡镇）。")
+@click.option("--county", "counties", default=None,
+              help="只运行这些县（数据有多个县时），用逗号或顿号分隔（默认：全部县）。")
 @click.option("--data", "data", type=click.Path(exists=True, path_type=Path), default=None,
               help="数据文件或文件夹（默认：随附示范数据 data/sample）。")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
@@ -284,12 +298,16 @@ def run_cmd(town, year, data, out, no_yoy, no_general_problems, round_approx, si
               help="单个单元格的最长运行时间（秒，至少1）。")
 @click.option("--no-overview", is_flag=True, help="不生成全县概览。")
 @FORMATS_OPTION
-def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview, formats) -> None:
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Dask 调度器地址，如 tcp://10.0.0.5:8786；不给则在本机并行。")
+def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_overview, formats, scheduler) -> None:
     """批量生成报告：每个乡镇（和/或每个年度）并行运行，跳过未变化的，失败的不影响其他。
 
     不给年度时，生成数据中最新年度的报告。
 
-    每个年度输出 <out>/<年度>/index.html（索引页）和 manifest.json（运行记录）。
+    每个年度输出 <out>/<年度>/index.html（索引页）、manifest.json（运行记录）和 checks.html（数据审核结果）。
+    数据有多个县时，报告在 <out>/<年度>/<县>/ 中，各县概览为 <out>/<年度>/<县>/overview.html，
+    <out>/<年度>/overview.html 为各县比较。
     有报告失败时退出码为1。输出文件夹不可写（只读）时：报告都是最新的则照常结束，不写入任何文件；
     否则在开始前报错。
     """
@@ -313,19 +331,24 @@ def batch_cmd(year, years, towns, data, out, jobs, force, timeout, no_overview, 
     else:
         year_list = [ds.years[-1]]
     town_list = _town_list(towns) if towns else None  # commas, 、 or a JSON list for names with a comma
+    county_list = _town_list(counties) if counties else None
     try:
         for y in year_list:
             ds.check_year(y)
+        for c in county_list or []:
+            ds.for_county(c)
+        from .batch import layout
+
         for t in town_list or []:
             if t not in bad:
-                ds.check_town(t)
+                layout(ds, bad, t, None)  # an unknown town, or a name several counties have, names the choices
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     progress = plain_progress() if not sys.stderr.isatty() else _bar_progress()
     try:
         result = run_batch(year_list, data=data, towns=town_list, out=out, jobs=jobs, force=force,
                            timeout=timeout, overview=not no_overview, progress=progress, dataset=ds, bad_towns=bad,
-                           formats=formats)
+                           formats=formats, scheduler=scheduler, counties=county_list)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:  # a folder that became unwritable during the run, a full disk: one line, no traceback
@@ -370,17 +393,20 @@ def _bar_progress():
 @click.option("--timeout", type=SECONDS, default=600, show_default=True,
               help="单个单元格的最长运行时间（秒，至少1）。")
 @FORMATS_OPTION
-def overview_cmd(year, data, out, timeout, formats) -> None:
+@COUNTY_OPTION
+def overview_cmd(year, data, out, timeout, formats, county) -> None:
     """生成某一年度的全县概览：运行 notebooks/county_overview.ipynb 并导出 HTML。
 
     内容：总体情况、综合得分排名、重点指标横向比较、与上年相比的变化、主要指标历年变化、各乡镇存在的问题、数据完整情况。
     输出 <out>/<年度>/overview.html，旁边是运行后的 overview.ipynb。
+    数据有多个县时：给出 --county 生成该县概览（<out>/<年度>/<县>/overview.html），
+    不给则生成各县比较（notebooks/region_overview.ipynb，<out>/<年度>/overview.html）。
     """
     from .runner import run_overview
 
-    _check_town_year(data, None, year)
+    _check_town_year(data, None, year, county)
     try:
-        result = run_overview(year, data=data, out=out, timeout=timeout, formats=formats)
+        result = run_overview(year, data=data, out=out, timeout=timeout, formats=formats, county=county)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:

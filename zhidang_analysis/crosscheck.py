@@ -299,7 +299,7 @@ class _Cells:
         from .loaders import _cell, _find_header_row
         from .workbooks import read_workbook as _read_workbook
 
-        path = next((f for f in self.files if Path(f).name == file), None)
+        path = next((f for f in self.files if file in {Path(f).name, f"{Path(f).parent.name}/{Path(f).name}"}), None)
         if path is None or sheet is None:
             return {}
         df = _read_workbook(Path(path)).get(sheet)

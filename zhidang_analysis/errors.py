@@ -36,6 +36,15 @@ class UnknownNameError(ZhidangError, KeyError):
         return self.args[0]
 
 
+class AmbiguousTownError(UnknownNameError):
+    """A bare town name that several counties have (城关镇): ``choices`` are its ``县/乡镇`` labels."""
+
+    def __init__(self, name: str, choices: Iterable[str]):
+        self.choices = list(choices)
+        super().__init__("乡镇", name, self.choices)
+        self.args = (f"乡镇“{name}”在{len(self.choices)}个县都有，请写明是哪一个：" + "、".join(self.choices),)
+
+
 class DataError(ZhidangError):
     """Input data that failed validation; ``problems`` lists every problem found in one pass."""
 

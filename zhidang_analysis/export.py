@@ -37,7 +37,7 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f
 #: the template's ``2026年…指标填报表.xlsx``.
 STEM_MAX_BYTES = 120
 #: Stems the batch writes itself in ``<out>/<year>/``: a town can never take them (compared ignoring case).
-RESERVED_STEMS = frozenset({"overview", "index", "manifest"})
+RESERVED_STEMS = frozenset({"overview", "index", "manifest", "checks"})
 HASH_DIGITS = 8
 
 
@@ -208,21 +208,21 @@ def export_html(notebook: str | Path | nbformat.NotebookNode, html_path: str | P
 class FigureHTML:
     """A figure embedded as a PNG data URI with a caption; displays as HTML in Jupyter and in the report.
 
-    Building it renders and closes the matplotlib figure, so no pyplot state is left behind.
+    Building it renders the figure once (:func:`charts.figure_to_png`: laid out once, drawn once, the figure's
+    own size in pixels) and closes it, so no pyplot state is left behind.
     """
 
     def __init__(self, fig, caption: str, *, dpi: int = 110):
-        from io import BytesIO
+        from .charts import figure_to_png
 
-        buf = BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+        png = figure_to_png(fig, dpi=dpi)
         try:
             import matplotlib.pyplot as plt
 
             plt.close(fig)
         except Exception:  # noqa: BLE001 - a Figure() not known to pyplot needs no closing
             pass
-        self.png = buf.getvalue()
+        self.png = png
         self.caption = caption
 
     def _repr_html_(self) -> str:

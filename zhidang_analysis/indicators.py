@@ -45,6 +45,48 @@ _KEYS = ["town", "year", "indicator"]
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
+# --------------------------------------------------------------------------------------------- counties
+def _several_counties(values: pd.DataFrame) -> bool:
+    return "county" in values.columns and values["county"].nunique() > 1
+
+
+def _county_part(x, county: str):
+    """The part of an argument that belongs to ``county``: a profile indexed by (county, town) → by town; a
+    tidy frame with a ``county`` column → its rows, without that column; anything else as it is."""
+    if isinstance(x, pd.DataFrame):
+        if isinstance(x.index, pd.MultiIndex) and "county" in x.index.names:
+            return x.xs(county, level="county") if county in x.index.get_level_values("county") else x.iloc[:0].droplevel("county")
+        if "county" in x.columns and "town" in x.columns:
+            return x[x["county"] == county].drop(columns=["county"])
+    return x
+
+
+def within_counties(fn):
+    """Run ``fn`` once per county when ``values`` hold several (a town is (county, town), and ranks, medians,
+    percentiles, scores and flags compare towns of one county), and put the results together: row frames get a
+    ``county`` column, frames indexed by town get a ``county`` index level in front. On one county ``fn`` runs
+    as it is."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(values: pd.DataFrame, *args, **kwargs):
+        if not _several_counties(values):
+            return fn(values, *args, **kwargs)
+        parts = {}
+        for county, v in values.groupby("county", sort=False):
+            parts[county] = fn(v, *(_county_part(a, county) for a in args),
+                               **{k: _county_part(a, county) for k, a in kwargs.items()})
+        first = next(iter(parts.values()))
+        if isinstance(first, pd.DataFrame) and "county" in first.columns:  # rows of values, their index kept
+            return pd.concat(parts.values(), ignore_index=isinstance(first.index, pd.RangeIndex))
+        if isinstance(first, pd.DataFrame) and isinstance(first.index, pd.RangeIndex):
+            return pd.concat([f.assign(county=c)[["county", *f.columns]] for c, f in parts.items()],
+                             ignore_index=True)
+        return pd.concat(parts, names=["county"])
+
+    return wrapper
+
+
 # --------------------------------------------------------------------------------------------- helpers
 def _cat(catalog: Catalog | None) -> Catalog:
     return catalog or load_catalog()
@@ -117,6 +159,7 @@ def town_year(values: pd.DataFrame, town: str, year: int, *, catalog: Catalog | 
     return s
 
 
+@within_counties
 def town_table(values: pd.DataFrame, year: int, *, codes=None, labels: bool = False,
                catalog: Catalog | None = None) -> pd.DataFrame:
     """Town × indicator table for one year (wide). ``labels=True`` gives Chinese column labels with units.
@@ -163,6 +206,7 @@ def up_to(values: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------- yoy
+@within_counties
 def yoy(values: pd.DataFrame, *, catalog: Catalog | None = None) -> pd.DataFrame:
     """Year-over-year change of every present value against the previous year in which it was present.
 
@@ -204,6 +248,7 @@ def yoy(values: pd.DataFrame, *, catalog: Catalog | None = None) -> pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------------- trends
+@within_counties
 def cagr(values: pd.DataFrame, start: int | None = None, end: int | None = None) -> pd.DataFrame:
     """Compound annual growth per town and indicator between ``start`` and ``end`` (default: first and
     last year each series is present): ``(end_value / start_value) ** (1 / years) - 1``.
@@ -236,6 +281,7 @@ def cagr(values: pd.DataFrame, start: int | None = None, end: int | None = None)
     return out
 
 
+@within_counties
 def best_year(values: pd.DataFrame, *, catalog: Catalog | None = None) -> pd.DataFrame:
     """Year of the best value per town and indicator (highest, or lowest when less is better; the
     earliest year wins a tie). Neutral indicators report their highest value.
@@ -258,6 +304,7 @@ def best_year(values: pd.DataFrame, *, catalog: Catalog | None = None) -> pd.Dat
 
 
 # --------------------------------------------------------------------------------------------- targets
+@within_counties
 def target_completion(values: pd.DataFrame, targets: pd.DataFrame, *,
                       catalog: Catalog | None = None) -> pd.DataFrame:
     """Completion against yearly targets: ``completion`` (value / target), ``met`` and ``gap`` (value − target).
@@ -287,6 +334,7 @@ def target_completion(values: pd.DataFrame, targets: pd.DataFrame, *,
 
 
 # --------------------------------------------------------------------------------------------- per capita
+@within_counties
 def per_capita(values: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
     """Present values with ``per_100_members``, ``per_village`` and ``per_10k_people`` from the profile
     (NaN where the size figure is missing or zero).
@@ -308,6 +356,7 @@ def per_capita(values: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@within_counties
 def coverage(values: pd.DataFrame, profile: pd.DataFrame, *, catalog: Catalog | None = None) -> pd.DataFrame:
     """Coverage ratios the seed implies (catalog ``coverage``), e.g. villages with 一肩挑 over all villages.
 
@@ -338,6 +387,7 @@ def coverage(values: pd.DataFrame, profile: pd.DataFrame, *, catalog: Catalog | 
 
 
 # --------------------------------------------------------------------------------------------- county
+@within_counties
 def county_compare(values: pd.DataFrame, year: int | None = None, *,
                    catalog: Catalog | None = None) -> pd.DataFrame:
     """Each town's standing per indicator within the county, for one year (or every year).
@@ -373,6 +423,7 @@ def county_compare(values: pd.DataFrame, year: int | None = None, *,
     return p
 
 
+@within_counties
 def scaled_values(values: pd.DataFrame, profile: pd.DataFrame, *, catalog: Catalog | None = None,
                   scoring: dict | None = None) -> pd.DataFrame:
     """Present values with ``scaled``: the value made comparable across towns of different size, by
@@ -414,6 +465,7 @@ def percentile_points(key: pd.Series, by) -> pd.Series:
     return pd.Series(np.where(n > 1, (r - 1) / (n - 1).where(n > 1) * 100.0, 50.0), index=key.index)
 
 
+@within_counties
 def composite_score(values: pd.DataFrame, profile: pd.DataFrame, *, weights: dict | None = None,
                     catalog: Catalog | None = None, scoring: dict | None = None) -> pd.DataFrame:
     """Weighted composite score per town and year (0–100), with its breakdown by section.
@@ -454,6 +506,7 @@ def composite_score(values: pd.DataFrame, profile: pd.DataFrame, *, weights: dic
 
 
 # --------------------------------------------------------------------------------------------- flags
+@within_counties
 def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile: pd.DataFrame | None = None,
           drop_threshold: float = 0.2, min_base: float = 5.0, outlier_z: float = 3.5,
           catalog: Catalog | None = None) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from openpyxl.utils import get_column_letter
 from . import practices as _practices
 from . import workbooks
 from .catalog import Catalog, load_catalog, normalize_header
-from .errors import DataError, UnknownNameError
+from .errors import AmbiguousTownError, DataError, UnknownNameError
 from .workbooks import (  # noqa: F401 - EXCEL_SUFFIXES, MAX_* and the cell types are part of this module's API
     EXCEL_ERRORS,
     EXCEL_SUFFIXES,
@@ -102,6 +102,7 @@ class Problem:
     expected: str = ""
     town: str | None = None
     indicator: str | None = None
+    county: str | None = None  # set when the input holds several counties
 
     @property
     def where(self) -> str:
@@ -123,17 +124,62 @@ class Problem:
 
 
 class _Collector:
-    """Collects problems for one file, so every message names the file."""
+    """Collects problems for one file, so every message names the file.
 
-    def __init__(self, file: Path, problems: list[Problem], exclude: frozenset = frozenset()):
-        self.file = file.name
+    ``name`` is how messages name the file (``甲县/数据.xlsx`` in a folder of county folders); ``view`` is the
+    county being read when one input holds several counties (see :class:`_View`), None otherwise.
+    """
+
+    def __init__(self, file: Path, problems: list[Problem], exclude: frozenset = frozenset(), *,
+                 name: str | None = None, view: _View | None = None):
+        self.file = name or file.name
         self.problems = problems
         self.exclude = exclude  # towns left out on purpose: their rows are not read at all
+        self.view = view
+
+    def owns(self, town: str, county: object = None, sheet=None, cell=None) -> bool:
+        """Whether a row of ``town`` (with the text of its 县 cell, if the table has that column) belongs to
+        the county being read. Always True when the input holds one county."""
+        return True if self.view is None else self.view.owns(self, town, county, sheet, cell)
 
     def add(self, level, sheet, cell, value, message, expected="", town=None, indicator=None):
-        self.problems.append(
-            Problem(level, self.file, sheet, cell, _show(value), message, expected, town, indicator)
-        )
+        self.problems.append(Problem(level, self.file, sheet, cell, _show(value), message, expected, town, indicator,
+                                     self.view.county if self.view is not None and town else None))
+
+
+@dataclass
+class _View:
+    """One county of an input that holds several (a 乡镇概况 listing towns of several 县, and year sheets with a
+    县 column or town names that tell the county): each county is read on its own, as if its rows were alone
+    in the tables, so that two counties' 城关镇 are two towns. A row belongs to the county its 县 cell names,
+    else to the only county whose 乡镇概况 lists its town; a row that belongs to no county is read (and its
+    error reported) in the first county only."""
+
+    county: str
+    counties: tuple[str, ...]
+    town_counties: dict[str, list[str]]
+    first: bool
+
+    def owns(self, col: _Collector, town: str, county: object, sheet, cell) -> bool:
+        text = _county_text(county)
+        if text:
+            if text not in self.counties:
+                if self.first:
+                    col.add("error", sheet, cell, text, "县不在乡镇概况表中",
+                            "乡镇概况表中的县：" + "、".join(self.counties), town)
+                return False
+            return text == self.county
+        counties = self.town_counties.get(town, [])
+        if len(counties) > 1:
+            if self.first:
+                col.add("error", sheet, cell, town, f"乡镇“{town}”在{'、'.join(counties)}都有，无法确定此行属于哪个县",
+                        "在“乡镇”列前加一列“县”，填写所属县", town)
+            return False
+        return counties[0] == self.county if counties else self.first
+
+
+def _county_text(v) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else re.sub(r"\s+", "", str(v))
 
 
 def _show(value: object) -> object:
@@ -255,12 +301,16 @@ def text_problem(raw: object) -> CellError | None:
 # --------------------------------------------------------------------------------------------- dataset
 @dataclass
 class Dataset:
-    """A validated dataset.
+    """A validated dataset of one county or several.
 
     ``values``: tidy table, one row per (county, town, year, indicator) with ``value`` (float),
     ``approx`` (given as ``30余``), ``status`` (present / missing / na) and ``source`` (``file!sheet!cell``).
-    ``profile``: one row per town (index ``town``). ``targets``: tidy (town, year, indicator, target, source).
-    ``problems``: the warnings found while loading (errors raise :class:`DataError` instead).
+    ``profile``: one row per town, indexed by ``town`` for one county and by (``county``, ``town``) for several.
+    ``targets``: tidy (town, year, indicator, target, source), with ``county`` first for several counties;
+    ``practices`` likewise. ``problems``: the warnings found while loading (errors raise :class:`DataError`).
+
+    A town is (county, town): two counties may both have a 城关镇. The reports, charts and narrative work on
+    one county (:meth:`for_county`); comparisons (ranks, medians, scores, flags) run within a county.
     """
 
     values: pd.DataFrame
@@ -272,7 +322,32 @@ class Dataset:
     practices: pd.DataFrame = field(default_factory=_practices.empty)
 
     @property
+    def multi(self) -> bool:
+        """Several counties (the profile is indexed by county and town)."""
+        return isinstance(self.profile.index, pd.MultiIndex)
+
+    @property
+    def counties(self) -> list[str]:
+        """The counties, in the order of the input."""
+        if self.multi:
+            return list(dict.fromkeys(self.profile.index.get_level_values("county")))
+        return list(dict.fromkeys(self.profile["county"]))
+
+    @property
+    def town_keys(self) -> list[tuple[str, str]]:
+        """(county, town) of every town with data."""
+        have = set(zip(self.values["county"], self.values["town"]))
+        if self.multi:
+            keys = list(self.profile.index)
+        else:
+            keys = list(zip(self.profile["county"], self.profile.index))
+        return [k for k in keys if k in have]
+
+    @property
     def towns(self) -> list[str]:
+        """The towns' names; ``县/乡镇`` labels when the data hold several counties."""
+        if self.multi:
+            return [town_label(c, t) for c, t in self.town_keys]
         return list(self.profile.index[self.profile.index.isin(self.values["town"].unique())])
 
     @property
@@ -281,10 +356,54 @@ class Dataset:
 
     @property
     def county(self) -> str:
-        counties = self.profile["county"].unique()
-        return "、".join(counties)
+        return "、".join(self.counties)
+
+    def for_county(self, county: str | None) -> Dataset:
+        """The dataset of one county, its profile indexed by town (this dataset itself when it holds one county
+        and ``county`` is that one or empty). Raises :class:`UnknownNameError` for a county not in the data."""
+        if not county:
+            if self.multi:
+                raise UnknownNameError("县", "", self.counties)
+            return self
+        if county not in self.counties:
+            raise UnknownNameError("县", county, self.counties)
+        if not self.multi:
+            return self
+        profile = self.profile.xs(county, level="county").copy()
+        profile.insert(0, "county", county)
+        sel = self.values["county"] == county
+
+        def own(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["county"] == county].drop(columns=["county"]).reset_index(drop=True)
+
+        names = set(profile.index)
+        return Dataset(values=self.values[sel].reset_index(drop=True), profile=profile, targets=own(self.targets),
+                       catalog=self.catalog, problems=[p for p in self.problems if p.town is None or p.town in names],
+                       files=list(self.files), practices=own(self.practices))
+
+    def resolve(self, town: str, county: str | None = None) -> tuple[str, str]:
+        """(county, town) of a town given as its name, as ``县/乡镇``, or with ``county``. A name that is in
+        several counties must say which: :class:`AmbiguousTownError` lists the choices."""
+        name = str(town).strip()
+        keys = self.town_keys
+        if "/" in name and not county and name not in {t for _, t in keys}:  # a town may be named a/b
+            county, _, name = name.rpartition("/")
+        if county:
+            if county not in self.counties:
+                raise UnknownNameError("县", county, self.counties)
+            if (county, name) in keys:
+                return county, name
+            raise UnknownNameError("乡镇", name, [t for c, t in keys if c == county])
+        hits = [k for k in keys if k[1] == name]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise UnknownNameError("乡镇", name, self.towns)
+        raise AmbiguousTownError(name, [town_label(c, t) for c, t in hits])
 
     def check_town(self, town: str) -> str:
+        if self.multi:
+            return town_label(*self.resolve(town))
         if town not in set(self.values["town"]):
             raise UnknownNameError("乡镇", town, self.towns)
         return town
@@ -302,7 +421,8 @@ class Dataset:
         v = self.values
         return {
             "county": self.county,
-            "towns": len(self.towns),
+            "counties": len(self.counties),
+            "towns": len(self.town_keys),
             "years": self.years,
             "indicators": int(v["indicator"].nunique()),
             "present": int((v["status"] == "present").sum()),
@@ -327,10 +447,16 @@ class Dataset:
 
     def __repr__(self) -> str:
         s = self.summary()
+        where = s["county"] if s["counties"] == 1 else f"{s['counties']}个县"
         return (
-            f"<Dataset {s['county']}: {s['towns']}个乡镇, 年度{s['years'][0] if s['years'] else ''}"
+            f"<Dataset {where}: {s['towns']}个乡镇, 年度{s['years'][0] if s['years'] else ''}"
             f"—{s['years'][-1] if s['years'] else ''}, {len(self.values)}行>"
         )
+
+
+def town_label(county: str, town: str) -> str:
+    """How a town is named where its name alone may be in several counties: ``甲县/城关镇``."""
+    return f"{county}/{town}"
 
 
 @dataclass
@@ -386,6 +512,18 @@ def _find_header_row(df: pd.DataFrame, first: str, *, anywhere: bool = False) ->
         if any(_text(_cell(df, i, j)) == first for j in cols if j < df.shape[1]):
             return i
     return None
+
+
+def _town_header(df: pd.DataFrame) -> tuple[int | None, int]:
+    """The header row of a year sheet and its 乡镇 column: ``乡镇`` in column A, or ``县`` in A and ``乡镇`` in B
+    (a table of several counties)."""
+    for i in range(min(len(df), 30)):
+        first = _text(_cell(df, i, 0))
+        if first == "乡镇":
+            return i, 0
+        if first == "县" and df.shape[1] > 1 and _text(_cell(df, i, 1)) == "乡镇":
+            return i, 1
+    return None, 0
 
 
 def _town_name(v) -> str:
@@ -495,6 +633,7 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
     if "town" not in columns.values():
         return
     town_col = next(j for j, c in columns.items() if c == "town")
+    county_col = next((j for j, c in columns.items() if c == "county"), None)
     merged = _Merged(df, sheet, h, col)
     repeated = {j for j, c in columns.items() if c in {"county", "province"}}  # the same text on every row
     inds = {code: cat[code].to_dict() for code in columns.values() if code not in fields.index}
@@ -525,6 +664,10 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
             continue
         if town in col.exclude:
             continue
+        if col.view is not None:  # several counties: this county's rows only (a row without 县: the first's)
+            county = _county_text(_cell(df, i, county_col)) if county_col is not None else ""
+            if (county != col.view.county) if county else not col.view.first:
+                continue
         record = {"source": f"{col.file}!{sheet}!{cell_name(i, town_col)}"}
         for j, code in columns.items():
             raw = _cell(df, i, j)
@@ -538,6 +681,8 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
                 text = "" if raw is None else str(raw).strip()
                 if code == "town":
                     text = town
+                elif code == "county":
+                    text = _county_text(raw)
                 choices = choice.get(code)
                 if not text and merged.covers(i, j):
                     pass  # the merged range is the error
@@ -580,16 +725,17 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
 # --------------------------------------------------------------------------------------------- year sheets
 def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_towns, out: list, *, kind="values"):
     """Parse one year sheet into ``out`` (list of tidy row tuples). ``kind`` is values or targets."""
-    h = _find_header_row(df, "乡镇")
+    h, t = _town_header(df)
     if h is None:
         col.add("error", sheet, "A1", _cell(df, 0, 0) if len(df) else None,
-                "找不到表头行", "表头行的第一列为“乡镇”，其余各列为指标名称")
+                "找不到表头行", "表头行的第一列为“乡镇”（或“县”“乡镇”两列），其余各列为指标名称")
         return
+    k = 0 if t == 1 else None  # the 县 column, when the sheet has one
     merged = _Merged(df, sheet, h, col)
     g = _grid(df)
     columns: dict[int, str] = {}
     seen: dict[str, int] = {}
-    for j in range(1, df.shape[1]):
+    for j in range(t + 1, df.shape[1]):
         head = _cell(df, h, j)
         where = cell_name(h, j)
         if head is None:
@@ -621,11 +767,11 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
             unread_rows = True
             continue  # the merged range is the error
         row = g[i]
-        raw_town = row[0]
+        raw_town = row[t]
         town = _town_name(raw_town)
         if not town:
             if any(row[j] is not None for j in columns):
-                col.add("error", sheet, cell_name(i, 0), None, "此行有数据但缺少乡镇名称", "乡镇名称")
+                col.add("error", sheet, cell_name(i, t), None, "此行有数据但缺少乡镇名称", "乡镇名称")
                 unread_rows = True
             continue
         if is_total_label(town):
@@ -634,21 +780,24 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
         if is_footer_label(town):
             if not any(_is_number(row[j]) for j in columns):
                 continue
-            col.add("error", sheet, cell_name(i, 0), raw_town, "此行像落款或注释，但填有数字，无法确定是否为乡镇数据",
+            col.add("error", sheet, cell_name(i, t), raw_town, "此行像落款或注释，但填有数字，无法确定是否为乡镇数据",
                     "落款行不填数字；乡镇行第一列填写乡镇名称")
             unread_rows = True
+            continue
+        if not col.owns(town, row[k] if k is not None else None, sheet, cell_name(i, t if k is None else k)):
+            unread_rows = True  # another county's row: a total row below adds up all counties
             continue
         if town in col.exclude:
             unread_rows = True
             continue
         if town in rows_by_town:
-            col.add("error", sheet, cell_name(i, 0), town,
+            col.add("error", sheet, cell_name(i, t), town,
                     f"乡镇重复（第{rows_by_town[town] + 1}行已有该乡镇）", "每个乡镇只占一行", town)
             unread_rows = True
             continue
         if known_towns is not None and town not in known_towns:
             close = _close(town, known_towns)
-            col.add("error", sheet, cell_name(i, 0), town, "乡镇不在乡镇概况表中",
+            col.add("error", sheet, cell_name(i, t), town, "乡镇不在乡镇概况表中",
                     "乡镇概况表中的乡镇名称" + (f"（相近的有：{'、'.join(close)}）" if close else ""), town)
             unread_rows = True
             continue
@@ -834,6 +983,8 @@ def _parse_csv(path: Path, col: _Collector, cat: Catalog, known_towns, out: list
         town = _town_name(get("town"))
         if (not town and not any(str(v).strip() for v in rec.values())) or town in col.exclude:
             continue
+        if not col.owns(town, get("county") or None, None, f"{letters.get('county', letters['town'])}{n}"):
+            continue
         if known_towns is not None and town not in known_towns:
             col.add("error", None, f"{letters['town']}{n}", town, "乡镇不在乡镇概况表中", "乡镇概况表中的乡镇名称", town)
             continue
@@ -877,17 +1028,25 @@ def _parse_csv(path: Path, col: _Collector, cat: Catalog, known_towns, out: list
 def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=()) -> ValidationResult:
     """Read and check every file under ``paths``; return all problems and, if none is an error, the dataset.
 
-    ``exclude_towns`` (names, or one comma-separated string) are left out as if their rows were not there:
-    a batch uses it to report on the other towns when one town's data have errors.
+    The input holds one county or several. Several counties come as a folder of county folders (each laid
+    out as one county's folder), or as tables whose 乡镇概况 lists towns of several 县 (year sheets then carry
+    a 县 column before 乡镇 wherever a town name is in more than one county). Each county is read on its own:
+    its towns are (county, town), so two counties' 城关镇 are two towns.
+
+    ``exclude_towns`` (names, ``县/乡镇`` where a name is in several counties, or one comma-separated string)
+    are left out as if their rows were not there: a batch uses it to report on the other towns when one
+    town's data have errors.
     """
     cat = catalog or load_catalog()
-    exclude = frozenset(_town_list(exclude_towns))
-    files = expand(paths or ["data/sample"])
+    excluded = _town_list(exclude_towns)
     problems: list[Problem] = []
+    groups = _groups(paths or ["data/sample"], problems)
+    files = [f for _, group in groups for f in group]
     if not files:
         problems.append(Problem("error", ", ".join(map(str, paths)), None, None, None, "没有找到数据文件",
-                                ".xlsx 或 .csv 文件"))
+                                ".xlsx 或 .csv 文件（或每个县一个子文件夹）"))
         return ValidationResult(problems, None)
+    names = {f: (f"{label}/{f.name}" if label else f.name) for label, group in groups for f in group}
 
     workbooks: dict[Path, dict[str, pd.DataFrame]] = {}
     for f in files:
@@ -897,26 +1056,124 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
             problems.append(Problem("error", str(f), None, None, None, "文件不存在", "已有的数据文件或文件夹"))
             continue
         if f.suffix.lower() in UNREAD_SUFFIXES:
-            problems.append(Problem("error", f.name, None, None, None,
+            problems.append(Problem("error", names[f], None, None, None,
                                     f"不读取此格式的文件（{UNREAD_SUFFIXES[f.suffix.lower()]}“{f.suffix}”），其中的数据不会被使用",
                                     "另存为Excel工作簿（.xlsx）后放回文件夹，或把不是数据的文件移出数据文件夹"))
             continue
         try:
             workbooks[f] = read_workbook(f)
         except ReadRefused as e:
-            problems.append(Problem("error", f.name, e.sheet, None, None, e.message, e.expected))
+            problems.append(Problem("error", names[f], e.sheet, None, None, e.message, e.expected))
         except Exception as e:  # noqa: BLE001 - reported with the file name
-            problems.append(Problem("error", f.name, None, None, None,
+            problems.append(Problem("error", names[f], None, None, None,
                                     f"无法读取Excel文件（{type(e).__name__}：{e}）", "可以用Excel打开的 .xlsx 文件"))
+
+    parts: list[Dataset] = []
+    where_county: dict[str, str] = {}
+    for label, group in groups:
+        views = _views(group, workbooks)
+        for view in views:
+            county = view.county if view is not None else None
+            exclude = frozenset(t.rpartition("/")[2] for t in excluded
+                                if "/" not in t or county is None or t.rpartition("/")[0] == county)
+            found: list[Problem] = []
+            part = _validate_county(group, workbooks, found, cat, exclude, names, view, paths,
+                                    any(p.level == "error" for p in problems))
+            problems += [replace(p, county=county) if p.town and p.county is None and county else p for p in found]
+            if part is None:
+                continue
+            for c in part.counties:
+                if c in where_county and where_county[c] != (label or ""):
+                    problems.append(Problem("error", label or names[group[0]], PROFILE_SHEET, None, c,
+                                            f"县“{c}”在两处都有数据：文件夹“{where_county[c] or '（顶层）'}”和"
+                                            f"“{label or '（顶层）'}”", "每个县的数据只放在一个文件夹中"))
+                where_county.setdefault(c, label or "")
+            parts.append(part)
+    problems = list(dict.fromkeys(problems))  # a sheet-wide problem is found once per county of the sheet
+    if any(p.level == "error" for p in problems) or not parts:
+        return ValidationResult(problems, None)
+    ds = parts[0] if len(parts) == 1 else _combine(parts, files)
+    ds.problems = [p for p in problems if p.level != "error"]
+    return ValidationResult(problems, ds)
+
+
+def input_files(paths) -> list[Path]:
+    """Every file :func:`validate` reads under ``paths``: a folder's own files, or those of its county folders."""
+    return [f for _, group in _groups(paths, []) for f in group]
+
+
+def _groups(paths, problems: list[Problem]) -> list[tuple[str | None, list[Path]]]:
+    """The inputs as (label, files) groups: a folder's own files are one group; a folder without data files of
+    its own whose subfolders have them is a folder of county folders, one group per subfolder (labelled by
+    the subfolder's name, which messages put before the file name). Subfolders of a folder that has files of
+    its own are not read, and are named in a warning."""
+    groups: list[tuple[str | None, list[Path]]] = []
+    loose: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if not p.is_dir():
+            loose.append(p)
+            continue
+        own = expand([p])
+        subs = [d for d in sorted(p.iterdir()) if d.is_dir() and not d.name.startswith((".", "_", "~"))
+                and expand([d])]
+        if own:
+            loose += own
+            for d in subs:
+                problems.append(Problem("warning", d.name, None, None, None,
+                                        "子文件夹中的数据文件未读取（所在文件夹本身有数据文件，按一个县的数据读取）",
+                                        "每个县一个子文件夹时，上层文件夹中不放数据文件"))
+        else:
+            groups += [(d.name, expand([d])) for d in subs]
+    if loose:
+        groups.insert(0, (None, loose))
+    return groups
+
+
+def _views(files: list[Path], workbooks: dict) -> list[_View | None]:
+    """One :class:`_View` per county the group's 乡镇概况 lists ([None] when it names none: then the missing
+    县 is reported where the profile is read)."""
+    pairs: list[tuple[str, str]] = []
+    for f in files:
+        for sheet, df in workbooks.get(f, {}).items():
+            if _text(sheet) != PROFILE_SHEET:
+                continue
+            h = _find_header_row(df, "乡镇", anywhere=True)
+            if h is None:
+                continue
+            heads = {_text(_cell(df, h, j)): j for j in range(df.shape[1])}
+            if "县" not in heads:
+                continue
+            tj, cj = heads["乡镇"], heads["县"]
+            for i in range(h + 1, len(df)):
+                town, county = _town_name(_cell(df, i, tj)), _county_text(_cell(df, i, cj))
+                if town and county and not is_total_label(town) and not is_footer_label(town):
+                    pairs.append((county, town))
+    counties = tuple(dict.fromkeys(c for c, _ in pairs))
+    if not counties:
+        return [None]
+    town_counties: dict[str, list[str]] = {}
+    for c, t in dict.fromkeys(pairs):
+        town_counties.setdefault(t, []).append(c)
+    return [_View(c, counties, town_counties, first=n == 0) for n, c in enumerate(counties)]
+
+
+def _validate_county(files: list[Path], workbooks: dict, problems: list[Problem], cat: Catalog, exclude: frozenset,
+                     names: dict[Path, str], view: _View | None, paths, had_errors: bool) -> Dataset | None:
+    """Read one county's tables (``view``: which rows are its own, None when the files hold one county);
+    ``had_errors``: reading the files already failed somewhere (then nothing is said to be missing)."""
+
+    def collector(f: Path) -> _Collector:
+        return _Collector(f, problems, exclude, name=names[f], view=view)
 
     # 1. the profile first: it says which towns exist and to which county they belong
     profiles: dict[str, dict] = {}
     origin: dict[str, str] = {}
-    for f, sheets in workbooks.items():
-        for sheet, df in sheets.items():
+    for f in files:
+        for sheet, df in workbooks.get(f, {}).items():
             if _text(sheet) == PROFILE_SHEET:
-                _parse_profile(df, sheet, _Collector(f, problems, exclude), cat, profiles, origin)
-    if not profiles and not any(p.level == "error" for p in problems):
+                _parse_profile(df, sheet, collector(f), cat, profiles, origin)
+    if not profiles and not had_errors and not any(p.level == "error" for p in problems):
         problems.append(Problem("error", ", ".join(str(p) for p in paths) or "data/sample", None, None, None,
                                 "没有找到乡镇概况表", f"某个工作簿中有名为“{PROFILE_SHEET}”的工作表"))
     known = set(profiles) if profiles else None
@@ -924,23 +1181,22 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
     # 2. the towns' own practices (text), from any workbook's sheet 特色做法
     practice_rows: list[tuple] = []
     practice_seen: dict[tuple[str, int], str] = {}
-    for f, sheets in workbooks.items():
-        for sheet, df in sheets.items():
+    for f in files:
+        for sheet, df in workbooks.get(f, {}).items():
             if _text(sheet) == _practices.PRACTICES_SHEET:
-                _practices.parse_sheet(df, sheet, _Collector(f, problems, exclude), cat, known, practice_rows,
-                                       practice_seen)
+                _practices.parse_sheet(df, sheet, collector(f), cat, known, practice_rows, practice_seen)
 
     # 3. yearly values and targets
     rows: list[tuple] = []
     target_rows: list[tuple] = []
     where_from: dict[tuple[str, int], str] = {}
     for f in files:
-        col = _Collector(f, problems, exclude)
+        col = collector(f)
         is_targets = TARGETS_MARK in f.stem
         if f.suffix.lower() == ".csv":
             part: list[tuple] = []
             _parse_csv(f, col, cat, known, part)
-            _merge(part, rows, where_from, f, col)
+            _merge(part, rows, where_from, col)
             continue
         if f not in workbooks:
             continue
@@ -966,14 +1222,13 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
             if is_targets:
                 target_rows += [r for r in part if r[5] == "present"]
             else:
-                _merge(part, rows, where_from, f, col)
-    if not rows and not any(p.level == "error" for p in problems):
+                _merge(part, rows, where_from, col)
+    if not rows and not had_errors and not any(p.level == "error" for p in problems):
         problems.append(Problem("error", ", ".join(str(p) for p in paths) or "data/sample", None, None, None,
                                 "没有找到年度指标数据", "名为“2023”或“2023年”的年度工作表，或长表CSV文件"))
 
-    errors = [p for p in problems if p.level == "error"]
-    if errors:
-        return ValidationResult(problems, None)
+    if had_errors or any(p.level == "error" for p in problems):
+        return None
 
     profile = _profile_frame(profiles, cat)
     values = pd.DataFrame(rows, columns=VALUE_COLUMNS[1:])
@@ -998,10 +1253,27 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
         file, sheet, cell = r.source.split("!")
         problems.append(Problem("warning", file, sheet, cell, r.town, f"特色做法中的{r.year}年没有指标数据，该行不会写入报告",
                                 "", r.town))
-    ds = Dataset(values=values, profile=profile, targets=targets, catalog=cat,
-                 problems=[p for p in problems if p.level != "error"], files=files, practices=practices)
     # cross-field rules (and nothing else) can still add errors here: then there is no dataset either
-    return ValidationResult(problems, None if any(p.level == "error" for p in problems) else ds)
+    if any(p.level == "error" for p in problems):
+        return None
+    return Dataset(values=values, profile=profile, targets=targets, catalog=cat,
+                   problems=[p for p in problems if p.level != "error"], files=list(files), practices=practices)
+
+
+def _combine(parts: list[Dataset], files: list[Path]) -> Dataset:
+    """One dataset of several counties: tables with a ``county`` column, the profile indexed by (county, town)."""
+    profiles, targets, practices = [], [], []
+    for d in parts:
+        county = d.profile["county"]
+        p = d.profile.drop(columns=["county"])
+        p.index = pd.MultiIndex.from_arrays([county.to_numpy(), p.index], names=["county", "town"])
+        profiles.append(p)
+        targets.append(d.targets.assign(county=d.targets["town"].map(county))[["county", *d.targets.columns]])
+        practices.append(d.practices.assign(county=d.practices["town"].map(county))[["county", *d.practices.columns]])
+    return Dataset(values=pd.concat([d.values for d in parts], ignore_index=True),
+                   profile=pd.concat(profiles), targets=pd.concat(targets, ignore_index=True),
+                   catalog=parts[0].catalog, files=list(files),
+                   practices=pd.concat(practices, ignore_index=True))
 
 
 def sheet_year(name: str) -> tuple[str, int | None]:
@@ -1131,17 +1403,17 @@ def _source_parts(source: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
             pd.Series(n, index=source.index))
 
 
-def _merge(part, rows, where_from, f: Path, col: _Collector):
+def _merge(part, rows, where_from, col: _Collector):
     """Append one file's rows; the same town and year from two files is an error naming both."""
     keys = sorted({(t, y) for t, y, *_ in part})
-    clash = [k for k in keys if k in where_from and where_from[k] != f.name]
+    clash = [k for k in keys if k in where_from and where_from[k] != col.file]
     for t, y in clash:
         col.add("error", None, None, t, f"乡镇“{t}”的{y}年数据重复：文件“{where_from[(t, y)]}”中已有",
                 "同一乡镇同一年度只在一个文件中填报", t)
     bad = set(clash)
     rows += [r for r in part if (r[0], r[1]) not in bad]
     for k in keys:
-        where_from.setdefault(k, f.name)
+        where_from.setdefault(k, col.file)
 
 
 def _profile_frame(profiles: dict, cat: Catalog) -> pd.DataFrame:
@@ -1241,7 +1513,7 @@ def _town_list(towns) -> list[str]:
 def _cache_key(paths) -> tuple | None:
     """Identity of the input files: resolved path, size and modification time of each (None if unreadable)."""
     try:
-        files = expand(paths)
+        files = input_files(paths)  # county folders' files too
         return tuple((str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
     except OSError:
         return None

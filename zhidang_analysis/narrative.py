@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from . import indicators as ind
 from .catalog import Catalog, year_phrases
 from .loaders import Dataset
+from .memo import per_county
 from .practices import split_items
 
 __all__ = ["ReportOptions", "TownReport", "chinese_numeral", "chinese_year", "format_number", "town_report"]
@@ -152,6 +153,23 @@ def _count_word(k: int) -> str:
     return "两" if k == 2 else chinese_numeral(k)
 
 
+@per_county
+def county_scores(ds: Dataset, year: int) -> pd.DataFrame:
+    """The composite scores of ``year`` (:func:`indicators.composite_score`, indexed by town and year), computed
+    once per county and year for all its reports."""
+    return ind.composite_score(ds.values[ds.values["year"] == year], ds.profile, catalog=ds.catalog)
+
+
+@per_county
+def county_flags(ds: Dataset, year: int, drop_threshold: float = 0.2) -> pd.DataFrame:
+    """The findings of every town in ``year`` (:func:`indicators.flags` on that year and the one before; some
+    compare a town with the county), computed once per county and year for all its reports."""
+    flags = ind.flags(ds.values[ds.values["year"].isin([year - 1, year])], targets=ds.targets, profile=ds.profile,
+                      drop_threshold=drop_threshold, catalog=ds.catalog)
+    return flags[flags["year"] == year].reset_index(drop=True)
+
+
+@per_county
 def county_context(ds: Dataset, year: int) -> pd.DataFrame:
     """Every town's standing per indicator in ``year``, the material of the sentences only its data can write.
 
@@ -803,8 +821,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
     ds.check_town(town)
     year = ds.check_year(year)
     filler = _Filler(ds, town, year, options)
-    flags = ind.flags(ds.values[ds.values["year"].isin([year - 1, year])], targets=ds.targets,
-                      profile=ds.profile, drop_threshold=options.drop_threshold, catalog=ds.catalog)
+    flags = county_flags(ds, year, drop_threshold=options.drop_threshold)
     findings = filler.findings(pd.concat([flags, filler.lagging()], ignore_index=True))
     title = f"中共{town}委员会关于{chinese_year(year)}年度履行全面从严治党主体责任暨书记第一责任人责任情况的报告"
     template = template_environment().get_template("town_report.html.j2")

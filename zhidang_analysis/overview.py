@@ -35,6 +35,7 @@ __all__ = [
     "SEVERITY_LABELS",
     "CountySummary",
     "completeness",
+    "county_comparison",
     "county_summary",
     "county_totals",
     "flag_table",
@@ -44,6 +45,8 @@ __all__ = [
     "overview_narrative",
     "overview_title",
     "ranking_table",
+    "region_narrative",
+    "region_scores",
     "weights_text",
 ]
 
@@ -438,6 +441,73 @@ def movers_text(ds: Dataset, year: int) -> HTML:
         year=year, prev=prev, ranked=ranked, ups=ups, downs=downs, changed=changed,
     )
     return HTML(html.strip())
+
+
+# --------------------------------------------------------------------------------------------- counties
+def region_scores(ds: Dataset, year: int) -> pd.DataFrame:
+    """Composite scores of ``year`` with every town of every county scored together (the comparison of
+    counties; a county overview scores its towns among themselves). Indexed by (county, town)."""
+    v = ds.values[ds.values["year"] == ds.check_year(year)]
+    label = v["county"] + "/" + v["town"]
+    flat = v.drop(columns=["county"]).assign(town=label)
+    if ds.multi:
+        profile = ds.profile.copy()
+        profile.index = pd.Index([f"{c}/{t}" for c, t in profile.index], name="town")
+    else:
+        profile = ds.profile.set_axis([f"{c}/{t}" for c, t in zip(ds.profile["county"], ds.profile.index)])
+    scores = ind.composite_score(flat, profile, catalog=ds.catalog).xs(year, level="year")
+    keys = scores.index.str.rpartition("/")
+    scores.index = pd.MultiIndex.from_arrays([keys.get_level_values(0), keys.get_level_values(2)],
+                                             names=["county", "town"])
+    return scores
+
+
+def county_comparison(ds: Dataset, year: int, codes=None) -> pd.DataFrame:
+    """The counties side by side in ``year``, one row per county (input order): 乡镇 (towns reporting that
+    year), 数据完整率 (filled / applicable, in %), the county totals of ``codes`` (default: the first six key
+    additive indicators that apply that year) and the median composite score of its towns, every town of every
+    county scored together (:func:`region_scores`)."""
+    year = ds.check_year(year)
+    cat = ds.catalog
+    f = cat.frame
+    if codes is None:
+        codes = [c for c in cat.value_codes if bool(f.at[c, "key"]) and bool(f.at[c, "additive"])
+                 and cat.applies(c, year)][:6]
+    scores = region_scores(ds, year)
+    rows = []
+    for county in ds.counties:
+        cv = ds.for_county(county)
+        v = cv.values[cv.values["year"] == year]
+        applicable = int(v["status"].isin(["present", "missing"]).sum())
+        present = int((v["status"] == "present").sum())
+        row = {"县": county, "乡镇（个）": int(v["town"].nunique()),
+               "数据完整率（%）": present / applicable * 100.0 if applicable else np.nan}
+        totals = county_totals(cv, year, codes) if len(v) else pd.DataFrame(columns=["total"])
+        for code in codes:
+            row[f"{cat.name(code)}（{f.at[code, 'unit']}）"] = (float(totals.at[code, "total"])
+                                                              if code in totals.index else np.nan)
+        mine = scores.xs(county, level="county")["score"] if county in scores.index.get_level_values(0) else []
+        row["综合得分中位数（分）"] = float(np.median(mine)) if len(mine) else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["乡镇（个）"] = out["乡镇（个）"].astype("int64")
+    return out
+
+
+def region_narrative(ds: Dataset, year: int) -> HTML:
+    """The opening paragraph of the comparison of counties: how many counties and towns reported, and the
+    counties with the highest and lowest median score (only when they differ)."""
+    table = county_comparison(ds, year)
+    n_towns = int(table["乡镇（个）"].sum())
+    text = (f"{year}年度共有{len(table)}个县的{n_towns}个乡镇报送数据。各乡镇统一计算综合得分（计分方法与县级概览相同，"
+            f"但在全部乡镇中比较），各县乡镇得分的中位数如下表。")
+    med = table.dropna(subset=["综合得分中位数（分）"])
+    if len(med) >= 2 and med["综合得分中位数（分）"].nunique() > 1:
+        top = med.loc[med["综合得分中位数（分）"].idxmax()]
+        low = med.loc[med["综合得分中位数（分）"].idxmin()]
+        text += (f"中位数最高的是{top['县']}（{top['综合得分中位数（分）']:.1f}分），"
+                 f"最低的是{low['县']}（{low['综合得分中位数（分）']:.1f}分）。")
+    return HTML(f"<p>{escape(text)}</p>")
 
 
 # --------------------------------------------------------------------------------------------- display

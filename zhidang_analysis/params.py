@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import difflib
 import functools
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import DataError, UnknownNameError, ZhidangError
@@ -113,13 +114,16 @@ def _kind(value: object) -> str:
     return _TYPE_WORDS.get(type(value).__name__, type(value).__name__)
 
 
-def check(namespace: dict, notebook: str | Path, *, hidden: set[str] | None = None) -> None:
+def check(namespace: dict, notebook: str | Path, *, hidden: set[str] | None = None,
+          optional: Iterable[str] = ()) -> None:
     """Check the parameters in ``namespace`` (the notebook's ``globals()``) against what ``notebook`` declares.
 
     Raises :class:`ParameterError` for, in this order: a name that is not a declared parameter (with the
     closest declared name: ``twon`` → ``town``); a value of another type than declared (``year`` given as the
-    text ``2O25``); a ``data`` path that does not exist; data that fail validation; a ``town`` or ``year`` that
-    is not in the data (with the same message and suggestions as ``zhidang run``).
+    text ``2O25``); a ``data`` path that does not exist; data that fail validation; a ``town``, ``county`` or
+    ``year`` that is not in the data (with the same message and suggestions as ``zhidang run``), or a town name
+    that several counties have (it must be ``县/乡镇``). A town given as ``县/乡镇``, or whose name one county
+    has, sets ``town`` and ``county`` in ``namespace`` to its name and county.
     """
     spec = declared(notebook)
     hidden = _hidden() if hidden is None else hidden
@@ -137,10 +141,14 @@ def check(namespace: dict, notebook: str | Path, *, hidden: set[str] | None = No
         if name in namespace and not _type_ok(value, p["type"]):
             raise ParameterError(f"参数“{name}”应为{_TYPE_WORDS.get(p['type'], p['type'])}，读到{_kind(value)}“{value}”",
                                  name=name)
-    _check_data(namespace)
+    # parameters whose empty value ("" or 0) means "not given" (the explorer's: the first town, the latest year)
+    _check_data({k: v for k, v in namespace.items() if not (k in set(optional) and v in ("", 0))}, namespace)
 
 
-def _check_data(namespace: dict) -> None:
+def _check_data(namespace: dict, target: dict | None = None) -> None:
+    """Check data, town, county and year in ``namespace``; a resolved town and county are written to ``target``
+    (default: ``namespace``)."""
+    target = namespace if target is None else target
     from . import SAMPLE_DATA
     from .loaders import load_dataset
 
@@ -151,11 +159,22 @@ def _check_data(namespace: dict) -> None:
         return
     try:
         ds = load_dataset(data or SAMPLE_DATA, exclude_towns=namespace.get("exclude_towns", ""))
+        county = namespace.get("county") or None
+        if county:
+            ds.for_county(county)
         if "town" in namespace:
-            ds.check_town(namespace["town"])
+            if ds.multi or county or ("/" in str(namespace["town"]) and namespace["town"] not in ds.towns):
+                # a town is (county, town): 县/乡镇, or a name that one county has, fills in the county
+                county, target["town"] = ds.resolve(namespace["town"], county)
+                if "county" in target:
+                    target["county"] = county
+            else:
+                ds.check_town(namespace["town"])
+        elif "county" in namespace and ds.multi and not county:
+            raise ParameterError("数据中有多个县，请给出参数“county”，可选的有：" + "、".join(ds.counties), name="county")
         if "year" in namespace:
             ds.check_year(namespace["year"])
     except UnknownNameError as e:
-        raise ParameterError(str(e), name="town" if e.kind == "乡镇" else "year") from None
+        raise ParameterError(str(e), name={"乡镇": "town", "县": "county"}.get(e.kind, "year")) from None
     except DataError as e:
         raise ParameterError(str(e), name="data") from None

@@ -74,7 +74,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
         return
     by_name = {normalize_header(n): c for c, n in fields["name"].items()}
     expected = "特色做法表的列：乡镇、年度、" + "、".join(fields["name"])
-    town_col = year_col = None
+    town_col = year_col = county_col = None
     columns: dict[int, str] = {}
     for j in range(df.shape[1]):
         head = _cell(df, h, j)
@@ -85,6 +85,9 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
         key = _text(head)
         if key == "乡镇":
             town_col = j
+            continue
+        if key == "县":
+            county_col = j
             continue
         if key in {"年度", "年份"}:
             year_col = j
@@ -111,6 +114,9 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
             continue
         if town in col.exclude or (is_footer_label(town) and g[i][year_col] is None):
             continue  # a footer note (填表人：…), which has no year; a town named 注滋口镇 is a town
+        if not col.owns(town, g[i][county_col] if county_col is not None else None, sheet,
+                        cell_name(i, town_col if county_col is None else county_col)):
+            continue  # another county's row (several counties in one sheet)
         if known_towns is not None and town not in known_towns:
             col.add("error", sheet, cell_name(i, town_col), town, "乡镇不在乡镇概况表中", "乡镇概况表中的乡镇名称", town)
             continue

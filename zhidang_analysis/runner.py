@@ -45,6 +45,7 @@ from .params import NOTEBOOKS
 
 TOWN_NOTEBOOK = NOTEBOOKS / "town_report.ipynb"
 OVERVIEW_NOTEBOOK = NOTEBOOKS / "county_overview.ipynb"
+REGION_NOTEBOOK = NOTEBOOKS / "region_overview.ipynb"
 DEFAULT_OUT = Path("reports")
 WARM_ENGINE = "zhidang-warm-kernel"
 OVERVIEW_STEM = "overview"
@@ -488,25 +489,29 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *, timeout:
     return RunResult(html=html, notebook=output, seconds=time.perf_counter() - start, parameters=parameters)
 
 
-def report_title(year: int, town: str | None = None) -> str:
-    """The HTML ``<title>`` of a town report, or of the county overview when ``town`` is None."""
+def report_title(year: int, town: str | None = None, *, county: str = "", region: bool = False) -> str:
+    """The HTML ``<title>`` of a town report, of the county overview when ``town`` is None (``county`` names
+    the county when the data hold several), or of the comparison of counties (``region``)."""
     from .narrative import chinese_year
 
+    if region:
+        return f"{chinese_year(year)}年度各县乡镇党委履行全面从严治党主体责任情况比较"
     if town is None:
-        return f"{chinese_year(year)}年度乡镇党委履行全面从严治党主体责任情况综合分析"
+        return f"{county}{chinese_year(year)}年度乡镇党委履行全面从严治党主体责任情况综合分析"
     return f"{town}{chinese_year(year)}年度履行全面从严治党主体责任情况报告"
 
 
 def report_paths(out: Path, year: int, town: str | None, *,
-                 stems: Mapping[str, str] | None = None) -> tuple[Path, Path]:
-    """(html, ipynb) paths of a report: ``<out>/<year>/<stem>.html`` and ``.ipynb``.
+                 stems: Mapping[str, str] | None = None, folder: str = "") -> tuple[Path, Path]:
+    """(html, ipynb) paths of a report: ``<out>/<year>/<stem>.html`` and ``.ipynb``, or
+    ``<out>/<year>/<folder>/<stem>.html`` when the data hold several counties (``folder``: the county's).
 
     ``town=None`` is the county overview (``overview.html``). A town's stem comes from
-    :func:`export.output_stems`: ``stems`` is its result for every town of the data (so that two towns never
+    :func:`export.output_stems`: ``stems`` is its result for every town of the county (so that two towns never
     share a file), computed here for ``town`` alone when not given. No town ever gets ``overview``, ``index``
     or ``manifest``.
     """
-    folder = Path(out) / str(int(year))
+    folder = Path(out) / str(int(year)) / folder if folder else Path(out) / str(int(year))
     if town is None:
         stem = OVERVIEW_STEM
     elif stems is not None and town in stems:
@@ -524,28 +529,34 @@ def _papermill_path(path: Path) -> str:
     return str(Path(path).resolve()).replace("{", "{{").replace("}", "}}")
 
 
-def _data_stems(data: str | Path | None) -> dict[str, str] | None:
-    """The output stems of every town of ``data`` (the same as a batch over it), or None if it cannot be read
-    (the notebook then reports why)."""
-    from .batch import load_for_batch
+def _layout(data: str | Path | None, town: str | None, county: str | None):
+    """(town, county, stems, folder) of a report as a batch over ``data`` names its file: the town's name
+    resolved (``县/乡镇``, or a bare name in one county only), and with several counties the county's folder.
+    When the data cannot be read, the names as given (the notebook then reports why)."""
+    from .batch import layout, load_for_batch
 
     try:
         ds, bad = load_for_batch(data)
+        return layout(ds, bad, town, county)
     except ZhidangError:
-        return None
-    return output_stems([*ds.towns, *sorted(bad)])
+        return town, county or "", None, ""
 
 
 def run_town_report(town: str, year: int, *, data: str | Path | None = None, out: str | Path = DEFAULT_OUT,
-                    timeout: int | None = 600, formats=("html",), **options) -> RunResult:
+                    timeout: int | None = 600, formats=("html",), county: str | None = None,
+                    **options) -> RunResult:
     """Execute ``notebooks/town_report.ipynb`` for one town and year and export its report: HTML, and the
     other ``formats`` (``docx``, ``pdf``; see :func:`export.parse_formats`) made from it, beside it.
 
+    ``town`` may be ``县/乡镇``, or come with ``county``, where the data hold several counties.
     ``options`` are the notebook's other parameters (``yoy``, ``general_problems``, ``round_approx``).
     """
     data_param = str(Path(data).resolve()) if data else ""
+    town, county, stems, folder = _layout(data, town, county)
     parameters = {"town": town, "year": int(year), "data": data_param, **options}
-    html, ipynb = report_paths(Path(out), year, town, stems=_data_stems(data))
+    if county:
+        parameters["county"] = county
+    html, ipynb = report_paths(Path(out), year, town, stems=stems, folder=folder)
     result = execute_notebook(TOWN_NOTEBOOK, ipynb, parameters, timeout=timeout, title=report_title(year, town),
                               html=html)
     return _with_formats(result, formats)
@@ -560,12 +571,30 @@ def _with_formats(result: RunResult, formats) -> RunResult:
 
 
 def run_overview(year: int, *, data: str | Path | None = None, out: str | Path = DEFAULT_OUT,
-                 timeout: int | None = 600, formats=("html",)) -> RunResult:
+                 timeout: int | None = 600, formats=("html",), county: str | None = None) -> RunResult:
     """Execute ``notebooks/county_overview.ipynb`` for one year and export ``<out>/<year>/overview.html``
-    (the executed ``overview.ipynb`` beside it, and the other ``formats`` made from the HTML)."""
+    (the executed ``overview.ipynb`` beside it, and the other ``formats`` made from the HTML).
+
+    Where the data hold several counties, ``county`` names one (``<out>/<year>/<county>/overview.html``);
+    without it, the comparison of the counties is written (``notebooks/region_overview.ipynb``,
+    ``<out>/<year>/overview.html``)."""
     data_param = str(Path(data).resolve()) if data else ""
     parameters = {"year": int(year), "data": data_param}
-    html, ipynb = report_paths(Path(out), year, None)
-    result = execute_notebook(OVERVIEW_NOTEBOOK, ipynb, parameters, timeout=timeout, title=report_title(year),
-                              html=html)
+    _, county, _, folder = _layout(data, None, county)
+    if county:
+        parameters["county"] = county
+    notebook, title = OVERVIEW_NOTEBOOK, report_title(year, county=county if folder else "")
+    if folder == "" and not county and _several(data):
+        notebook, title = REGION_NOTEBOOK, report_title(year, region=True)
+    html, ipynb = report_paths(Path(out), year, None, folder=folder)
+    result = execute_notebook(notebook, ipynb, parameters, timeout=timeout, title=title, html=html)
     return _with_formats(result, formats)
+
+
+def _several(data) -> bool:
+    from .batch import load_for_batch
+
+    try:
+        return load_for_batch(data)[0].multi
+    except ZhidangError:
+        return False

@@ -165,14 +165,22 @@ def profile_towns(*paths: str | Path, catalog: Catalog | None = None) -> tuple[l
     problems: list = []
     profiles: dict[str, dict] = {}
     origin: dict[str, str] = {}
-    for f in loaders.expand(paths):
+    books: dict = {}
+    for f in loaders.input_files(paths):
         if f.suffix.lower() not in loaders.EXCEL_SUFFIXES:
             continue
         try:
-            sheets = loaders.read_workbook(f)
+            books[f] = loaders.read_workbook(f)
         except Exception as e:  # noqa: BLE001 - reported with the file name
             raise DataError([loaders.Problem("error", f.name, None, None, None,
                                              f"无法读取Excel文件（{type(e).__name__}：{e}）", "可以用Excel打开的 .xlsx 文件")]) from e
+    views = loaders._views(list(books), books)
+    if len(views) > 1:  # a template is one county's: its towns, its title
+        counties = [v.county for v in views]
+        raise DataError([loaders.Problem("error", "、".join(str(p) for p in paths), loaders.PROFILE_SHEET, None, None,
+                                         f"乡镇概况中有{len(counties)}个县（{'、'.join(counties)}），填报模板按县生成",
+                                         "用 --profile 指向一个县的文件夹或文件")])
+    for f, sheets in books.items():
         for sheet, df in sheets.items():
             if loaders._text(sheet) == loaders.PROFILE_SHEET:
                 loaders._parse_profile(df, sheet, loaders._Collector(f, problems), cat, profiles, origin)

@@ -1,0 +1,201 @@
+"""Time one town report rendered in-process, against a plain reference chart timed in the same run.
+
+The town notebook (``notebooks/town_report.ipynb``) is read with nbformat, its parameters are injected
+exactly as papermill does (``papermill.parameterize.parameterize_notebook``: an ``injected-parameters``
+cell after the ``parameters`` cell), and its code cells are executed with ``exec`` in a fresh namespace per
+report, in this process (no kernel, no papermill engine, no nbconvert). ``IPython.display.display`` is
+replaced by a function that renders what it is given to a string the way the report needs it
+(``_repr_html_``, else ``_repr_png_``, else ``repr``), and the last expression of a cell is rendered the same
+way (IPython's ``last_expr``), so the whole cost of a report is counted: the narrative, the three charts
+(``export.FigureHTML``: matplotlib layout, drawing, PNG encoding) and the HTML of every output.
+
+Several sample towns (``zd.SAMPLE_DATA``, the first ``--towns`` of ``Dataset.towns``) are rendered after
+one warm-up report (imports, fonts, the dataset read once as a batch worker does). Each report's cost is
+CPU seconds (``time.process_time``) and wall seconds (``time.perf_counter``); both are printed with their
+ratio to the **reference chart**: a 2×2 grid of line charts, 5 points each, plain matplotlib (``Figure``,
+Agg canvas, default size and style, no layout engine) saved as PNG at the reports' dpi
+(``charts.STYLE["savefig.dpi"]``, 110), best of ``--repeat`` runs. The ratio makes the figure comparable
+across machines. Aim: a report costs at most 3 reference charts of CPU.
+
+Run it with ``make bench-report`` or ``.venv/bin/python benchmarks/bench_report.py`` (options: ``--towns``,
+``--year``, ``--repeat``). It takes a few seconds.
+
+Before and after issue 12 part 4 (each chart laid out once and drawn once: constrained layout run once on
+the figure's own Agg renderer, no ``savefig`` layout pass, no second ``bbox_inches="tight"`` pass; panel titles
+placed once), measured with this script on the same 2-core machine (busy with other jobs, so ±10%):
+
+=========================  ===========  ===========
+                           before       after
+=========================  ===========  ===========
+CPU per report             1.12 s       0.88 s
+reference chart (CPU)      90 ms        96 ms
+ratio (CPU)                12.5         9.2
+=========================  ===========  ===========
+
+The old and the new chart code run alternately in one process gave 12.0 and 8.9 reference charts. The aim of 3
+is out of reach while a report draws the 13-panel trend chart: creating, laying out and drawing 13 panels costs
+about 4 to 5 reference charts by itself (the two other charts about 2, the narrative about 1.5).
+
+Before and after issue 12 part 5 (the same images, bit for bit for the heat map, ``town_vs_county`` and ``movers``,
+within a sub-pixel of position elsewhere): texts measured and shaped once per process instead of once per figure
+(``charts._RendererAgg``: ``FT2Font._layout`` costs about 0.3 ms a string with this font, and years, tick values
+and indicator names repeat across panels and reports); the small multiples and the bar charts laid out by
+``charts.GridLayoutEngine`` (constrained layout's arithmetic, each panel's tight box measured once instead of
+twice, no constraint solver); empty axis labels not placed while rendering (placing one measures every tick label
+of its axis again, at the layout and at the draw); the year ticks made after their tick parameters are set. The old
+and the new chart code alternately, three runs each, same 2-core machine (busy, so ±10%), 4 towns of one county
+after a warm-up report of the first (the lead's per-county memo of the narrative is warm, as in a batch kernel):
+
+=========================  ===============  ===============
+                           before           after
+=========================  ===============  ===============
+CPU per report             0.71–0.77 s      0.51 s
+reference chart (CPU)      87–94 ms         86–93 ms
+ratio (CPU)                8.2–8.6          5.4–5.9
+=========================  ===============  ===============
+
+Where the remaining ~0.5 s goes (medians per report, in reference charts, garbage collection counted where it
+falls): the trend chart about 3.5 (building it 2.2, of which ~1.3 is matplotlib creating 13 axes and ~170 ticks
+and most of the rest the garbage collector running while it allocates; layout 0.35; draw 0.9; PNG 0.15),
+``town_vs_county`` and ``score_breakdown`` about 1.2 together, the narrative about 0.7. Python's cyclic garbage
+collector weighs on all of it: a report leaves three figures of reference cycles, and about every second report a
+full collection scans the kernel's ~270,000 long-lived objects (150–250 ms: the spread between the towns it prints). A
+batch worker that calls ``gc.freeze()`` after its warm-up report (and raises ``gc.set_threshold``) saves most of
+that: 4.8–5.7 measured with this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from unittest import mock
+
+import nbformat
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from papermill.parameterize import parameterize_notebook
+
+import zhidang_analysis as zd
+from zhidang_analysis import charts
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "town_report.ipynb"
+AIM = 3.0
+DPI = int(charts.STYLE["savefig.dpi"])
+
+
+# --------------------------------------------------------------------------------------------- timing
+def timed(fn, *args):
+    """``fn(*args)`` → ``(result, cpu seconds, wall seconds)``."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    result = fn(*args)
+    return result, time.process_time() - c0, time.perf_counter() - w0
+
+
+def reference_chart(dpi: int = DPI) -> bytes:
+    """A 2×2 grid of 5-point line charts, plain matplotlib, saved as PNG: the unit of cost."""
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    for k, ax in enumerate(fig.subplots(2, 2).flat):
+        ax.plot([1, 2, 3, 4, 5], [k + 1, k + 3, k + 2, k + 5, k + 4], marker="o")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------- notebook
+def render(obj) -> str:
+    """What the report keeps of a displayed object: its HTML (else its PNG, else its repr)."""
+    for name in ("_repr_html_", "_repr_png_"):
+        method = getattr(obj, name, None)
+        if method is not None:
+            out = method()
+            if out is not None:
+                return out if isinstance(out, str) else f"<{len(out)} bytes>"
+    return repr(obj)
+
+
+def compile_cells(nb: nbformat.NotebookNode) -> list[tuple]:
+    """Each code cell as ``(body code, last-expression code or None)``, as IPython runs it (``last_expr``)."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = compile(ast.Expression(tree.body.pop().value), f"<cell {i}>", "eval")
+        out.append((compile(tree, f"<cell {i}>", "exec"), last))
+    return out
+
+
+def parameterized(town: str, year: int) -> nbformat.NotebookNode:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.metadata.setdefault("papermill", {"parameters": {}})  # as papermill.iorw.load_notebook_node does
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])
+    return parameterize_notebook(nb, {"town": town, "year": year, "data": str(zd.SAMPLE_DATA)},
+                                 kernel_name="python3", language="python")
+
+
+def run_report(town: str, year: int) -> list[str]:
+    """Run the town notebook for ``town`` in a fresh namespace; the rendered outputs, in order."""
+    outputs: list[str] = []
+
+    def display(*objs, **_kw):
+        outputs.extend(render(o) for o in objs)
+
+    namespace = {"__name__": "__main__"}
+    with mock.patch("IPython.display.display", display):
+        for body, last in compile_cells(parameterized(town, year)):
+            exec(body, namespace)  # noqa: S102 - our own notebook
+            if last is not None:
+                value = eval(last, namespace)  # noqa: S307
+                if value is not None:
+                    display(value)
+    return outputs
+
+
+# --------------------------------------------------------------------------------------------- main
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--towns", type=int, default=4, help="sample towns to render (default 4)")
+    ap.add_argument("--year", type=int, default=2025)
+    ap.add_argument("--repeat", type=int, default=7, help="runs of the reference chart, best taken (default 7)")
+    args = ap.parse_args(argv)
+
+    towns = list(zd.load_dataset(zd.SAMPLE_DATA).towns)[: max(1, args.towns)]
+    print(f"python {platform.python_version()}, {platform.machine()}, "
+          f"{len(towns)} towns, year {args.year}, dpi {DPI}")
+
+    reference_chart()  # warm-up
+    ref = [timed(reference_chart)[1:] for _ in range(max(1, args.repeat))]
+    ref_cpu, ref_wall = min(c for c, _ in ref), min(w for _, w in ref)
+    print(f"reference chart (2×2 line charts, PNG): CPU {ref_cpu * 1000:.0f} ms, wall {ref_wall * 1000:.0f} ms")
+
+    outputs = run_report(towns[0], args.year)  # warm-up: imports, fonts, the dataset
+    if sum(len(o) for o in outputs) < 10_000 or sum("data:image/png" in o for o in outputs) != 3:
+        print("the warm-up report has not got its three figures", file=sys.stderr)
+        return 1
+
+    cpus, walls = [], []
+    for town in towns:
+        _, cpu, wall = timed(run_report, town, args.year)
+        cpus.append(cpu)
+        walls.append(wall)
+        print(f"  {town}: CPU {cpu:.2f} s ({cpu / ref_cpu:.1f}×), wall {wall:.2f} s ({wall / ref_wall:.1f}×)")
+    cpu, wall = statistics.mean(cpus), statistics.mean(walls)
+    ratio = cpu / ref_cpu
+    print(f"per report: CPU {cpu:.2f} s = {ratio:.1f} reference charts, wall {wall:.2f} s = "
+          f"{wall / ref_wall:.1f} reference charts (aim: ≤ {AIM:g})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Helpers the benchmarks share (they run as scripts: ``python benchmarks/bench_x.py`` finds this module)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+
+def load_average() -> str:
+    """The machine's load average, printed beside the figures: a busy machine makes every time longer."""
+    try:
+        return "load average " + " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1 / 5 / 15 min)"
+    except OSError:
+        return "load average unavailable"
+
+
+def timed(fn, towns: list[str], year: int, prefix: str = "zhidang-bench-") -> float:
+    """Wall-clock seconds of one run of ``fn(towns, year, out)`` into a fresh temporary output folder."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        t0 = time.perf_counter()
+        fn(towns, year, Path(tmp))
+        return time.perf_counter() - t0

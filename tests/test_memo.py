@@ -1,0 +1,51 @@
+"""County computations are made once per county and year, and never served stale."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import zhidang_analysis as zd
+from zhidang_analysis import memo, narrative
+
+
+def test_a_county_table_is_computed_once_and_copied_out():
+    ds = zd.load_dataset()
+    memo.clear()
+    calls = []
+    real = narrative.county_context.uncached
+
+    def counting(d, year):
+        calls.append(year)
+        return real(d, year)
+
+    wrapped = memo.per_county(counting)
+    a = wrapped(ds, 2025)
+    b = wrapped(zd.load_dataset(), 2025)  # another object with the same tables: the same key
+    assert calls == [2025]
+    pd.testing.assert_frame_equal(a, b)
+    a.loc[:, "rank"] = -1  # what a caller does with its copy does not reach the cache
+    assert (wrapped(ds, 2025)["rank"] >= 1).all() and calls == [2025]
+    wrapped(ds, 2024)
+    assert calls == [2025, 2024]
+
+
+def test_a_changed_dataset_is_computed_afresh():
+    ds = zd.load_dataset()
+    before = narrative.county_context(ds, 2025)
+    changed = ds.copy()
+    v = changed.values
+    hit = (v["town"] == "河湾镇") & (v["year"] == 2025) & (v["indicator"] == "new_members")
+    v.loc[hit, "value"] = 500.0
+    after = narrative.county_context(changed, 2025)
+    row = after[(after["town"] == "河湾镇") & (after["indicator"] == "new_members")]
+    assert row["value"].iloc[0] == 500.0 and row["rank"].iloc[0] == 1
+    assert not before.equals(after)
+
+
+def test_reports_are_the_same_with_and_without_the_cache():
+    ds = zd.load_dataset()
+    memo.clear()
+    first = narrative.town_report(ds, "青石镇", 2025).html
+    again = narrative.town_report(ds, "青石镇", 2025).html  # from the cache
+    memo.clear()
+    assert first == again == narrative.town_report(ds, "青石镇", 2025).html

@@ -1,0 +1,59 @@
+"""What is the same for every town of a county and year, computed once per county and year.
+
+A warm kernel (or a batch worker) renders one town after another of the same county; each report quotes the
+county's standing table, its findings and its scores. :func:`per_county` keeps those results, keyed by a
+fingerprint of the dataset's tables (so a changed or different dataset, even in the same object, is computed
+afresh) and the arguments. Results are returned as copies: a caller may change what it gets.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+
+import pandas as pd
+
+MAX_ENTRIES = 64
+_CACHE: OrderedDict = OrderedDict()
+
+
+def fingerprint(ds) -> int:
+    """A hash of what the county computations read: the values, the profile and the targets."""
+    parts = [ds.values[["county", "town", "year", "indicator", "value", "approx", "status"]],
+             ds.profile.drop(columns=["source"], errors="ignore").reset_index(),
+             ds.targets.drop(columns=["source"], errors="ignore")]
+    h = 0
+    for i, part in enumerate(parts):
+        h = hash((h, i, len(part), tuple(part.columns), int(pd.util.hash_pandas_object(part, index=False).sum())))
+    return h
+
+
+def per_county(fn):
+    """Cache ``fn(ds, year, ...)`` per dataset content, year and the other arguments (hashable ones)."""
+
+    @functools.wraps(fn)
+    def wrapper(ds, year, *args, **kwargs):
+        try:
+            key = (fn.__module__, fn.__qualname__, fingerprint(ds), int(year), args, tuple(sorted(kwargs.items())))
+            hash(key)
+        except TypeError:  # an unhashable argument: compute without the cache
+            return fn(ds, year, *args, **kwargs)
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _copy(_CACHE[key])
+        result = fn(ds, year, *args, **kwargs)
+        _CACHE[key] = _copy(result)
+        while len(_CACHE) > MAX_ENTRIES:
+            _CACHE.popitem(last=False)
+        return result
+
+    wrapper.uncached = fn
+    return wrapper
+
+
+def clear() -> None:
+    _CACHE.clear()
+
+
+def _copy(x):
+    return x.copy() if isinstance(x, (pd.DataFrame, pd.Series)) else x
