@@ -325,3 +325,124 @@ def test_the_real_notebooks_run_for_one_county_of_several(city, tmp_path):
     assert region.html == tmp_path / "2025" / "overview.html"
     table = BeautifulSoup(region.html.read_text(encoding="utf-8"), "html.parser").find("table")
     assert [tr.find("td").get_text() for tr in table.tbody.find_all("tr")] == ["乙县", "甲县"]
+
+
+# ------------------------------------------------------------------------------------------- found in review
+def _set_all(root: Path, county: str, header: str, value) -> None:
+    """One cell of every town row of a county's 2025 sheet (a county whose towns all have an error)."""
+    path = root / county / "示范县指标数据.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = next(ws for ws in wb.worksheets if ws.title.startswith(str(YEAR)))
+    col = next(c for c in range(1, ws.max_column + 1) if str(ws.cell(2, c).value or "").startswith(header))
+    for r in range(3, ws.max_row + 1):
+        if str(ws.cell(r, 1).value or "").endswith(("镇", "乡")):
+            ws.cell(r, col).value = value
+    wb.save(path)
+
+
+def test_a_county_whose_towns_all_have_errors_leaves_the_others_reported(tmp_path):
+    city = make_city(tmp_path / "city")
+    _set_all(city, "乙县", "主题党日活动", "很多")
+    ds, bad = batch.load_for_batch(city)
+    assert ds.counties == ["甲县"] and len(ds.towns) == 14
+    assert len(bad) == 14 and all(k.startswith("乙县/") for k in bad)
+
+
+def test_correcting_a_town_of_one_county_reruns_nothing_in_another(tmp_path):
+    city = make_city(tmp_path / "city")
+    out = tmp_path / "reports"
+    set_value(city, "甲县", "青石镇", "主题党日活动", "很多")
+    ds, bad = batch.load_for_batch(city)
+    jobs = batch.plan(ds, [YEAR], data=city, out=out, bad_towns=bad)
+    for job in jobs:
+        if job.status == "failed":
+            continue
+        Path(job.html).parent.mkdir(parents=True, exist_ok=True)
+        Path(job.html).write_text("<p></p>", encoding="utf-8")
+        Path(job.ipynb).write_text("{}", encoding="utf-8")
+        job.status, job.seconds, job.finished_at = "done", 1.0, "2026-01-01T00:00:00+00:00"
+    batch.write_manifest(out, YEAR, jobs, {})
+    set_value(city, "甲县", "青石镇", "主题党日活动", 150)
+    ds, bad = batch.load_for_batch(city)
+    assert not bad
+    status = {j.manifest_key: j.status for j in batch.plan(ds, [YEAR], data=city, out=out)}
+    assert status["甲县/青石镇"] == "pending"
+    assert {k: s for k, s in status.items() if k.startswith("乙县/")} == {
+        k: "skipped" for k in status if k.startswith("乙县/")}
+
+
+def test_a_county_without_data_for_a_year_gets_no_overview_that_year(tmp_path):
+    city = make_city(tmp_path / "city")
+    for name in ("示范县指标数据.xlsx", "目标任务.xlsx"):
+        wb = openpyxl.load_workbook(city / "乙县" / name)
+        for ws in list(wb.worksheets):
+            if ws.title.startswith(("2020", "2021", "2022", "2023")):
+                wb.remove(ws)
+        wb.save(city / "乙县" / name)
+    ds = zd.load_dataset(city)
+    jobs = batch.plan(ds, [2021], data=city, out=tmp_path / "out")
+    assert sorted(j.manifest_key for j in jobs if j.kind != "town") == ["overview", "甲县/overview"]
+    assert not any(j.county == "乙县" for j in jobs)
+
+
+def test_names_with_a_slash_and_names_of_towns_in_error(tmp_path, city_ds):
+    bad = {"甲县/城关镇": ["an error"]}
+    with pytest.raises(AmbiguousTownError):  # 乙县 has a 城关镇 too: which one is meant is not guessed
+        batch.layout(city_ds, bad, "城关镇", None)
+    assert batch.layout(city_ds, bad, "甲县/城关镇", None)[:2] == ("城关镇", "甲县")
+    # one county: a town may be named a/b; it is not read as county a
+    data = tmp_path / "one"
+    shutil.copytree(zd.SAMPLE_DATA, data, ignore=shutil.ignore_patterns("*.md"))
+    for name in ("乡镇概况.xlsx", "示范县指标数据.xlsx", "目标任务.xlsx", "特色做法.xlsx"):
+        wb = openpyxl.load_workbook(data / name)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.value == "河湾镇":
+                        c.value = "a/b"
+        wb.save(data / name)
+    ds = zd.load_dataset(data)
+    assert "a/b" in ds.towns and ds.check_town("a/b") == "a/b"
+    scores = overview.region_scores(ds, YEAR)
+    assert ("示范县", "a/b") in scores.index and scores.index.get_level_values("county").unique().tolist() == ["示范县"]
+
+
+def test_a_county_view_keeps_its_own_warnings_only(tmp_path):
+    city = make_city(tmp_path / "city")
+    wb = openpyxl.load_workbook(city / "乙县" / "乡镇概况.xlsx")
+    ws = wb.active
+    col = next(c for c in range(1, ws.max_column + 1) if ws.cell(1, c).value == "党支部数")
+    ws.cell(2, col).value = None  # 乙县's first town leaves 党支部数 blank: a warning
+    wb.save(city / "乙县" / "乡镇概况.xlsx")
+    ds = zd.load_dataset(city)
+    assert any(p.county == "乙县" and "党支部数" in p.message for p in ds.for_county("乙县").problems)
+    assert not any("党支部数" in p.message for p in ds.for_county("甲县").problems)
+
+
+def test_a_check_report_saved_in_the_city_folder_does_not_hide_the_counties(city, tmp_path):
+    root = tmp_path / "city"
+    shutil.copytree(city, root)
+    r = CliRunner().invoke(main, ["validate", str(root), "--report", str(root / "审核结果.xlsx")])
+    assert r.exit_code == 0 and (root / "审核结果.xlsx").is_file()
+    r = CliRunner().invoke(main, ["validate", str(root)])
+    assert r.exit_code == 0 and "县：2个" in r.output and "未读取" not in r.output
+
+
+def test_plausibility_checks_compare_a_town_with_its_own_county(tmp_path):
+    from zhidang_analysis.checks import review
+
+    city = make_city(tmp_path / "city")
+    set_value(city, "乙县", "城关镇", "主题党日活动", 20)  # 乙县/城关镇 only; 甲县's is unchanged
+    checks = [p for p in review(city).problems if p.level == "check"]
+    assert checks and all(p.town == "乙县/城关镇" for p in checks)
+
+
+def test_a_batch_records_the_county_whose_towns_all_have_errors(tmp_path):
+    city = make_city(tmp_path / "city")
+    _set_all(city, "乙县", "主题党日活动", "很多")
+    ds, bad = batch.load_for_batch(city)
+    jobs = batch.plan(ds, [YEAR], data=city, out=tmp_path / "out", bad_towns=bad)
+    yi = [j for j in jobs if j.county == "乙县"]
+    assert len(yi) == 14 and all(j.status == "failed" and "数据有误" in j.error["message"] for j in yi)
+    assert {Path(j.html).parent.name for j in yi} == {"乙县"}  # the layout of several counties is kept
+    assert len([j for j in jobs if j.county == "甲县" and j.kind == "town" and j.status == "pending"]) == 14

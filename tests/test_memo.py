@@ -49,3 +49,29 @@ def test_reports_are_the_same_with_and_without_the_cache():
     again = narrative.town_report(ds, "青石镇", 2025).html  # from the cache
     memo.clear()
     assert first == again == narrative.town_report(ds, "青石镇", 2025).html
+
+
+def test_a_county_catalog_of_its_own_is_not_served_the_packaged_results(tmp_path):
+    import yaml
+
+    from importlib import resources
+
+    from zhidang_analysis.catalog import load_catalog
+
+    ds = zd.load_dataset()
+    packaged = narrative.county_context(ds, 2025)
+    text = resources.files("zhidang_analysis").joinpath("data", "catalog.yaml").read_text(encoding="utf-8")
+    spec = yaml.safe_load(text)
+    for ind in spec["indicators"]:
+        if ind["code"] == "theme_party_days":
+            ind["polarity"] = -1  # fewer is better in this county
+    (tmp_path / "catalog.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    own = ds.copy()
+    own.catalog = load_catalog(tmp_path / "catalog.yaml")
+    reversed_ = narrative.county_context(own, 2025)
+
+    def rank(frame):
+        return frame.query("indicator == 'theme_party_days'").set_index("town")["rank"]
+
+    top = rank(packaged).idxmin()
+    assert rank(reversed_)[top] == rank(reversed_).max()

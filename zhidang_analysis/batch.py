@@ -59,7 +59,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import __version__
 from . import indicators as ind
-from .errors import DataError, ZhidangError
+from .errors import AmbiguousTownError, DataError, UnknownNameError, ZhidangError
 from .export import (FORMATS, RESERVED_STEMS, atomic_write_text, convert, format_path, format_word, outdated_formats,
                      output_stems, parse_formats)
 from .loaders import Dataset, _town_list, load_dataset
@@ -101,11 +101,14 @@ def code_hash() -> str:
 
 
 def town_data_hash(ds: Dataset, town: str) -> str:
-    """Hash of one town's own inputs: values (all years), profile row and targets."""
-    v = ds.values[ds.values["town"] == town][["year", "indicator", "value", "approx", "status"]]
-    t = ds.targets[ds.targets["town"] == town][["year", "indicator", "target"]]
-    p = ds.profile.loc[[town]].drop(columns=["source"], errors="ignore")
-    return _sha(v.to_csv(index=False).encode(), t.to_csv(index=False).encode(), p.to_csv().encode())
+    """Hash of one town's own inputs: values (all years), profile row, targets and its practices (特色做法),
+    with the cells they come from (the report cites them)."""
+    v = ds.values[ds.values["town"] == town][["year", "indicator", "value", "approx", "status", "source"]]
+    t = ds.targets[ds.targets["town"] == town][["year", "indicator", "target", "source"]]
+    p = ds.profile.loc[[town]]
+    pr = ds.practices[ds.practices["town"] == town]
+    return _sha(v.to_csv(index=False).encode(), t.to_csv(index=False).encode(), p.to_csv().encode(),
+                pr.to_csv(index=False).encode())
 
 
 def dataset_hash(ds: Dataset) -> str:
@@ -132,7 +135,8 @@ def context_keys(ds: Dataset, year: int) -> dict[str, str]:
     scores = county_scores(ds, year)
     scores = scores.xs(year, level="year") if len(scores) else scores
     medians = ind.county_compare(now, catalog=cat).groupby("indicator")["county_median"].first()
-    common = _sha(medians.to_csv().encode(), scores.drop(columns=["rank"], errors="ignore").median().to_csv().encode())
+    common = _sha(medians.to_csv().encode(), scores.drop(columns=["rank"], errors="ignore").median().to_csv().encode(),
+                  "\n".join(ds.towns).encode())  # 全县14个乡镇
     by_town = {
         "context": {t: g.to_csv(index=False) for t, g in ctx.groupby("town", sort=False)},
         "flags": {t: g.drop(columns=["town"]).to_csv(index=False) for t, g in flags.groupby("town", sort=False)},
@@ -223,11 +227,18 @@ def load_for_batch(data: str | Path | None = None) -> tuple[Dataset, dict[str, l
         return ds, bad
 
 
-def county_folders(ds: Dataset) -> dict[str, str]:
+def all_counties(ds: Dataset, bad_towns: dict[str, list] | None = None) -> list[str]:
+    """The counties of a batch: those of the dataset, then those whose every town is in error (``县/乡镇`` keys
+    of ``bad_towns``), which are left out of the dataset."""
+    extra = [k.rpartition("/")[0] for k in bad_towns or {}] if ds.multi else []
+    return list(dict.fromkeys([*ds.counties, *extra]))
+
+
+def county_folders(ds: Dataset, bad_towns: dict[str, list] | None = None) -> dict[str, str]:
     """county → its folder under ``<out>/<year>/`` (distinct safe names; empty with one county)."""
     if not ds.multi:
         return {c: "" for c in ds.counties}
-    return output_stems(ds.counties, reserved=RESERVED_STEMS)
+    return output_stems(all_counties(ds, bad_towns), reserved=RESERVED_STEMS)
 
 
 def _bad_in(bad_towns: dict[str, list], county: str, multi: bool) -> dict[str, list]:
@@ -249,16 +260,20 @@ def layout(ds: Dataset, bad_towns: dict[str, list], town: str | None, county: st
                 if f"{county}/{town}" not in bad_towns:
                     county, town = ds.resolve(town, county)
             else:
-                bad = [k for k in bad_towns if k.rpartition("/")[2] == town]
-                county, town = (bad[0].rpartition("/")[0], town) if bad and town not in {
-                    t for _, t in ds.town_keys} and len(bad) == 1 else ds.resolve(town)
-        elif county:
-            ds.for_county(county)
+                hits = [(c, t) for c, t in ds.town_keys if t == town]
+                hits += [(k.rpartition("/")[0], town) for k in bad_towns if k.rpartition("/")[2] == town]
+                if len(hits) != 1:
+                    if hits:
+                        raise AmbiguousTownError(town, [f"{c}/{t}" for c, t in hits])
+                    raise UnknownNameError("乡镇", town, [*ds.towns, *bad_towns])
+                county, town = hits[0]
+        elif county and county not in all_counties(ds, bad_towns):
+            raise UnknownNameError("县", county, all_counties(ds, bad_towns))
         if not county:
             return town, "", None, ""
-        cv = ds.for_county(county)
-        stems = output_stems([*cv.towns, *sorted(_bad_in(bad_towns, county, True))])
-        return town, county, stems, county_folders(ds)[county]
+        mine = ds.for_county(county).towns if county in ds.counties else []
+        stems = output_stems([*mine, *sorted(_bad_in(bad_towns, county, True))])
+        return town, county, stems, county_folders(ds, bad_towns)[county]
     if county:
         ds.for_county(county)
     return town, county or "", output_stems([*ds.towns, *sorted(bad_towns)]), ""
@@ -306,10 +321,11 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
     nb_hash = file_hash(notebook)
     ov_hash = file_hash(OVERVIEW_NOTEBOOK) if OVERVIEW_NOTEBOOK.exists() else ""
     region_hash = file_hash(REGION_NOTEBOOK) if ds.multi and REGION_NOTEBOOK.exists() else ""
-    folders = county_folders(ds)
+    folders = county_folders(ds, bad_towns)
     wanted = _wanted(ds, bad_towns, towns, counties)  # county → the towns of the batch (names)
     jobs: list[Job] = []
-    views = {c: ds.for_county(c) for c in wanted}
+    # a county whose every town is in error has no data left: only its failed jobs are recorded
+    views = {c: ds.for_county(c) if c in ds.counties else None for c in wanted}
     town_keys = {(c, t): town_data_hash(views[c], t) for c, names in wanted.items() for t in names
                  if t not in _bad_in(bad_towns, c, ds.multi)}
     for year in years:
@@ -320,8 +336,8 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
             folder = folders[county]
             bad = _bad_in(bad_towns, county, ds.multi)
             # file names over every town of the county, not only this batch's: a town keeps its file with --towns
-            stems = output_stems([*cv.towns, *sorted(bad)], reserved=RESERVED_STEMS)
-            present = set(cv.values.loc[cv.values["year"] == year, "town"])
+            stems = output_stems([*(cv.towns if cv is not None else []), *sorted(bad)], reserved=RESERVED_STEMS)
+            present = set(cv.values.loc[cv.values["year"] == year, "town"]) if cv is not None else set()
             ctx = context_keys(cv, year) if any(t in present and t not in bad for t in names) else {}
             where = {"county": county} if ds.multi else {}
             for town in names:
@@ -339,16 +355,16 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
                     continue
                 params = {"town": town, "year": year, "data": data_param, **where, **options}
                 key = _sha(town_keys[(county, town)].encode(), ctx[town].encode(), code.encode(), nb_hash.encode(),
-                           json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
+                           json.dumps(_own(params, bad), sort_keys=True, ensure_ascii=False).encode())
                 jobs.append(Job("town", year, town, params, str(notebook), str(html), str(ipynb), key, nb_hash,
                                 county=county, folder=folder))
-            if overview and ov_hash:
+            if overview and ov_hash and cv is not None and year in cv.years:
                 params = {"year": year, "data": data_param, **where}
                 if bad_towns:
                     params["exclude_towns"] = options["exclude_towns"]
                 html, ipynb = report_paths(out, year, None, folder=folder)
                 key = _sha(dataset_hash(cv).encode(), code.encode(), ov_hash.encode(),
-                           json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
+                           json.dumps(_own(params, bad), sort_keys=True, ensure_ascii=False).encode())
                 jobs.append(Job(OVERVIEW, year, None, params, str(OVERVIEW_NOTEBOOK), str(html), str(ipynb), key,
                                 ov_hash, county=county, folder=folder))
         if overview and region_hash:
@@ -378,17 +394,28 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
     return jobs
 
 
+def _own(params: dict, bad: dict[str, list]) -> dict:
+    """A county's job parameters as its input key sees them: of the towns left out (``exclude_towns``, every
+    county's), only the county's own; correcting a town of another county reruns nothing here."""
+    own = {k: v for k, v in params.items() if k != "exclude_towns"}
+    if bad:
+        own["exclude_towns"] = sorted(bad)
+    return own
+
+
 def _wanted(ds: Dataset, bad_towns: dict[str, list], towns, counties) -> dict[str, list[str]]:
     """county → names of the towns a batch reports on: every town (those in error too) of ``counties`` (default:
     all), or the ``towns`` asked for (names, ``县/乡镇`` where a name is in several counties)."""
-    chosen = list(counties) if counties else ds.counties
+    known = all_counties(ds, bad_towns)
+    chosen = list(counties) if counties else known
     for c in chosen:
-        ds.for_county(c)  # an unknown county is an error naming the others
+        if c not in known:
+            raise UnknownNameError("县", c, known)
     if towns is None:
         out = {}
         for c in chosen:
-            cv = ds.for_county(c)
-            out[c] = list(dict.fromkeys([*cv.towns, *sorted(_bad_in(bad_towns, c, ds.multi))]))
+            mine = ds.for_county(c).towns if c in ds.counties else []
+            out[c] = list(dict.fromkeys([*mine, *sorted(_bad_in(bad_towns, c, ds.multi))]))
         return out
     out = {c: [] for c in chosen}
     for t in towns:

@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from copy import copy
+from dataclasses import replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -170,8 +171,16 @@ def review(*paths: str | Path, jump_factor: float = 3.0, catalog: Catalog | None
         good = [f for f in files if f.name not in bad and str(f) not in bad]
         if good and len(good) < len(files):
             dataset = loaders.validate(*good, catalog=catalog).dataset
-    checks = plausibility(dataset, jump_factor, **options) if dataset is not None else []
-    return ValidationResult(result.problems + checks, result.dataset)
+    checks = []
+    if dataset is not None:  # towns are compared with their own county's only
+        for county in dataset.counties:
+            found = plausibility(dataset.for_county(county), jump_factor, **options)
+            checks += [replace(p, county=county) for p in found]
+    problems = result.problems + checks
+    several = dataset.multi if dataset is not None else len({p.county for p in problems if p.county}) > 1
+    if several:  # a town is named 县/乡镇 where counties share names
+        problems = [replace(p, town=f"{p.county}/{p.town}") if p.town and p.county else p for p in problems]
+    return ValidationResult(problems, result.dataset)
 
 
 # --------------------------------------------------------------------------------------------- report

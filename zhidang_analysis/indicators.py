@@ -62,15 +62,17 @@ def _county_part(x, county: str):
 
 
 def within_counties(fn):
-    """Run ``fn`` once per county when ``values`` hold several (a town is (county, town), and ranks, medians,
-    percentiles, scores and flags compare towns of one county), and put the results together: row frames get a
-    ``county`` column, frames indexed by town get a ``county`` index level in front. On one county ``fn`` runs
-    as it is."""
+    """Run ``fn`` once per county when ``values`` hold several, or when a profile indexed by (county, town) comes
+    with them (a town is (county, town), and ranks, medians, percentiles, scores and flags compare towns of one
+    county), and put the results together: row frames get a ``county`` column, frames indexed by town get a
+    ``county`` index level in front. On one county's data ``fn`` runs as it is."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(values: pd.DataFrame, *args, **kwargs):
-        if not _several_counties(values):
+        by_county = any(isinstance(a, pd.DataFrame) and isinstance(a.index, pd.MultiIndex)
+                        and "county" in a.index.names for a in (*args, *kwargs.values()))
+        if "county" not in values.columns or not (by_county or _several_counties(values)):
             return fn(values, *args, **kwargs)
         parts = {}
         for county, v in values.groupby("county", sort=False):

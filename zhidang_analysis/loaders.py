@@ -376,9 +376,9 @@ class Dataset:
         def own(frame: pd.DataFrame) -> pd.DataFrame:
             return frame[frame["county"] == county].drop(columns=["county"]).reset_index(drop=True)
 
-        names = set(profile.index)
         return Dataset(values=self.values[sel].reset_index(drop=True), profile=profile, targets=own(self.targets),
-                       catalog=self.catalog, problems=[p for p in self.problems if p.town is None or p.town in names],
+                       catalog=self.catalog,
+                       problems=[p for p in self.problems if p.county == county or (p.county is None and p.town is None)],
                        files=list(self.files), practices=own(self.practices))
 
     def resolve(self, town: str, county: str | None = None) -> tuple[str, str]:
@@ -1070,14 +1070,17 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
 
     parts: list[Dataset] = []
     where_county: dict[str, str] = {}
+    n_views = 0
     for label, group in groups:
         views = _views(group, workbooks)
+        n_views += len(views)
         for view in views:
             county = view.county if view is not None else None
-            exclude = frozenset(t.rpartition("/")[2] for t in excluded
-                                if "/" not in t or county is None or t.rpartition("/")[0] == county)
+            # a name as given (a town may be named a/b), and this county's towns given as 县/乡镇
+            exclude = frozenset(excluded) | {t[len(county) + 1:] for t in excluded
+                                             if county and t.startswith(county + "/")}
             found: list[Problem] = []
-            part = _validate_county(group, workbooks, found, cat, exclude, names, view, paths,
+            part = _validate_county(group, workbooks, found, cat, exclude, names, view, label or paths,
                                     any(p.level == "error" for p in problems))
             problems += [replace(p, county=county) if p.town and p.county is None and county else p for p in found]
             if part is None:
@@ -1092,7 +1095,9 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
     problems = list(dict.fromkeys(problems))  # a sheet-wide problem is found once per county of the sheet
     if any(p.level == "error" for p in problems) or not parts:
         return ValidationResult(problems, None)
-    ds = parts[0] if len(parts) == 1 else _combine(parts, files)
+    # several counties in the input make a dataset of several counties, even when one is left (the others'
+    # towns all left out): the layout of a batch's outputs must not change with the errors
+    ds = parts[0] if len(parts) == 1 and n_views == 1 else _combine(parts, files)
     ds.problems = [p for p in problems if p.level != "error"]
     return ValidationResult(problems, ds)
 
@@ -1114,9 +1119,9 @@ def _groups(paths, problems: list[Problem]) -> list[tuple[str | None, list[Path]
         if not p.is_dir():
             loose.append(p)
             continue
-        own = expand([p])
         subs = [d for d in sorted(p.iterdir()) if d.is_dir() and not d.name.startswith((".", "_", "~"))
                 and expand([d])]
+        own = [f for f in expand([p]) if not subs or not _holds_no_data(f)]
         if own:
             loose += own
             for d in subs:
@@ -1130,6 +1135,20 @@ def _groups(paths, problems: list[Problem]) -> list[tuple[str | None, list[Path]
     return groups
 
 
+def _holds_no_data(f: Path) -> bool:
+    """A workbook whose sheets are all ones the loader ignores (a check report saved beside the data)."""
+    if f.suffix.lower() not in EXCEL_SUFFIXES:
+        return False
+    try:
+        from python_calamine import CalamineWorkbook
+
+        names = CalamineWorkbook.from_path(str(f)).sheet_names
+    except Exception:  # noqa: BLE001 - unreadable: it is read (and reported) as data
+        return False
+    ignored = {_text(s) for s in IGNORED_SHEETS}
+    return bool(names) and all(_text(n) in ignored for n in names)
+
+
 def _views(files: list[Path], workbooks: dict) -> list[_View | None]:
     """One :class:`_View` per county the group's 乡镇概况 lists ([None] when it names none: then the missing
     县 is reported where the profile is read)."""
@@ -1141,10 +1160,10 @@ def _views(files: list[Path], workbooks: dict) -> list[_View | None]:
             h = _find_header_row(df, "乡镇", anywhere=True)
             if h is None:
                 continue
-            heads = {_text(_cell(df, h, j)): j for j in range(df.shape[1])}
-            if "县" not in heads:
+            heads = {normalize_header(_cell(df, h, j)): j for j in range(df.shape[1]) if _cell(df, h, j) is not None}
+            if normalize_header("县") not in heads or normalize_header("乡镇") not in heads:
                 continue
-            tj, cj = heads["乡镇"], heads["县"]
+            tj, cj = heads[normalize_header("乡镇")], heads[normalize_header("县")]
             for i in range(h + 1, len(df)):
                 town, county = _town_name(_cell(df, i, tj)), _county_text(_cell(df, i, cj))
                 if town and county and not is_total_label(town) and not is_footer_label(town):
@@ -1173,8 +1192,13 @@ def _validate_county(files: list[Path], workbooks: dict, problems: list[Problem]
         for sheet, df in workbooks.get(f, {}).items():
             if _text(sheet) == PROFILE_SHEET:
                 _parse_profile(df, sheet, collector(f), cat, profiles, origin)
+    where = paths if isinstance(paths, str) else ", ".join(str(p) for p in paths) or "data/sample"
+    if view is not None and len(view.counties) > 1:
+        where = f"{where}（{view.county}）"
+    if not profiles and exclude and not had_errors:
+        return None  # every town of this county is left out (a batch reports on the other counties)
     if not profiles and not had_errors and not any(p.level == "error" for p in problems):
-        problems.append(Problem("error", ", ".join(str(p) for p in paths) or "data/sample", None, None, None,
+        problems.append(Problem("error", where, None, None, None,
                                 "没有找到乡镇概况表", f"某个工作簿中有名为“{PROFILE_SHEET}”的工作表"))
     known = set(profiles) if profiles else None
 
@@ -1223,8 +1247,10 @@ def _validate_county(files: list[Path], workbooks: dict, problems: list[Problem]
                 target_rows += [r for r in part if r[5] == "present"]
             else:
                 _merge(part, rows, where_from, col)
+    if not rows and exclude and not had_errors and not any(p.level == "error" for p in problems):
+        return None  # every town with data is left out
     if not rows and not had_errors and not any(p.level == "error" for p in problems):
-        problems.append(Problem("error", ", ".join(str(p) for p in paths) or "data/sample", None, None, None,
+        problems.append(Problem("error", where, None, None, None,
                                 "没有找到年度指标数据", "名为“2023”或“2023年”的年度工作表，或长表CSV文件"))
 
     if had_errors or any(p.level == "error" for p in problems):

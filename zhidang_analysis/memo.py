@@ -18,13 +18,27 @@ _CACHE: OrderedDict = OrderedDict()
 
 
 def fingerprint(ds) -> int:
-    """A hash of what the county computations read: the values, the profile and the targets."""
+    """A hash of what the county computations read: the values, the profile, the targets (with the cells they
+    come from: a report cites them) and the catalog (the direction of each indicator decides its rank)."""
     parts = [ds.values[["county", "town", "year", "indicator", "value", "approx", "status"]],
-             ds.profile.drop(columns=["source"], errors="ignore").reset_index(),
-             ds.targets.drop(columns=["source"], errors="ignore")]
-    h = 0
+             ds.profile.reset_index(), ds.targets]
+    h = _catalog_hash(ds.catalog)
     for i, part in enumerate(parts):
         h = hash((h, i, len(part), tuple(part.columns), int(pd.util.hash_pandas_object(part, index=False).sum())))
+    return h
+
+
+def _catalog_hash(catalog) -> int:
+    """The catalog's content, hashed once per catalog object."""
+    if catalog is None:
+        return 0
+    h = getattr(catalog, "_memo_hash", None)
+    if h is None:
+        h = hash(repr(catalog.frame.to_dict()))
+        try:
+            catalog._memo_hash = h
+        except AttributeError:  # a catalog that takes no attributes: hashed each time
+            pass
     return h
 
 

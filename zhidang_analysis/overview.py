@@ -448,17 +448,14 @@ def region_scores(ds: Dataset, year: int) -> pd.DataFrame:
     """Composite scores of ``year`` with every town of every county scored together (the comparison of
     counties; a county overview scores its towns among themselves). Indexed by (county, town)."""
     v = ds.values[ds.values["year"] == ds.check_year(year)]
-    label = v["county"] + "/" + v["town"]
-    flat = v.drop(columns=["county"]).assign(town=label)
-    if ds.multi:
-        profile = ds.profile.copy()
-        profile.index = pd.Index([f"{c}/{t}" for c, t in profile.index], name="town")
-    else:
-        profile = ds.profile.set_axis([f"{c}/{t}" for c, t in zip(ds.profile["county"], ds.profile.index)])
+    sep = "\x1f"  # (county, town) as one key for scoring all towns together; no name holds this character
+    flat = v.drop(columns=["county"]).assign(town=v["county"] + sep + v["town"])
+    keys = list(ds.profile.index) if ds.multi else list(zip(ds.profile["county"], ds.profile.index))
+    profile = ds.profile.drop(columns=["county"], errors="ignore").set_axis(
+        pd.Index([c + sep + t for c, t in keys], name="town"))
     scores = ind.composite_score(flat, profile, catalog=ds.catalog).xs(year, level="year")
-    keys = scores.index.str.rpartition("/")
-    scores.index = pd.MultiIndex.from_arrays([keys.get_level_values(0), keys.get_level_values(2)],
-                                             names=["county", "town"])
+    parts = [k.split(sep, 1) for k in scores.index]
+    scores.index = pd.MultiIndex.from_tuples([tuple(p) for p in parts], names=["county", "town"])
     return scores
 
 
