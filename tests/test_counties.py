@@ -323,8 +323,12 @@ def test_the_real_notebooks_run_for_one_county_of_several(city, tmp_path):
     assert "乙县" in text and "全县14个乡镇" in text
     region = run_overview(YEAR, data=city, out=tmp_path)
     assert region.html == tmp_path / "2025" / "overview.html"
-    table = BeautifulSoup(region.html.read_text(encoding="utf-8"), "html.parser").find("table")
-    assert [tr.find("td").get_text() for tr in table.tbody.find_all("tr")] == ["乙县", "甲县"]
+    page = BeautifulSoup(region.html.read_text(encoding="utf-8"), "html.parser")
+    assert page.find("h1").get_text() == "二〇二五年度各县乡镇党委履行全面从严治党主体责任情况比较"
+    rows = [[td.get_text() for td in tr.find_all("td")] for tr in page.find("table").tbody.find_all("tr")]
+    assert [r[0] for r in rows] == ["乙县", "甲县"]
+    head = [th.get_text() for th in page.find("table").thead.find_all("th")]
+    assert rows[0][head.index("发展党员（名）")] == "201"  # a count is a whole number
 
 
 # ------------------------------------------------------------------------------------------- found in review

@@ -481,19 +481,26 @@ def county_comparison(ds: Dataset, year: int, codes=None) -> pd.DataFrame:
                "数据完整率（%）": present / applicable * 100.0 if applicable else np.nan}
         totals = county_totals(cv, year, codes) if len(v) else pd.DataFrame(columns=["total"])
         for code in codes:
-            row[f"{cat.name(code)}（{f.at[code, 'unit']}）"] = (float(totals.at[code, "total"])
-                                                              if code in totals.index else np.nan)
+            total = totals.at[code, "total"] if code in totals.index else np.nan
+            row[f"{cat.name(code)}（{f.at[code, 'unit']}）"] = (
+                pd.NA if pd.isna(total) else int(round(total))) if f.at[code, "integer"] else float(total)
         mine = scores.xs(county, level="county")["score"] if county in scores.index.get_level_values(0) else []
         row["综合得分中位数（分）"] = float(np.median(mine)) if len(mine) else np.nan
         rows.append(row)
     out = pd.DataFrame(rows)
     out["乡镇（个）"] = out["乡镇（个）"].astype("int64")
+    for code in codes:  # counts as whole numbers (a county without the figure: —)
+        col = f"{cat.name(code)}（{f.at[code, 'unit']}）"
+        if f.at[code, "integer"]:
+            out[col] = out[col].astype("Int64")
     return out
 
 
 def region_narrative(ds: Dataset, year: int) -> HTML:
-    """The opening paragraph of the comparison of counties: how many counties and towns reported, and the
-    counties with the highest and lowest median score (only when they differ)."""
+    """The title and opening section of the comparison of counties: how many counties and towns reported, and
+    the counties with the highest and lowest median score (only when they differ)."""
+    from .runner import report_title
+
     table = county_comparison(ds, year)
     n_towns = int(table["乡镇（个）"].sum())
     text = (f"{year}年度共有{len(table)}个县的{n_towns}个乡镇报送数据。各乡镇统一计算综合得分（计分方法与县级概览相同，"
@@ -504,7 +511,8 @@ def region_narrative(ds: Dataset, year: int) -> HTML:
         low = med.loc[med["综合得分中位数（分）"].idxmin()]
         text += (f"中位数最高的是{top['县']}（{top['综合得分中位数（分）']:.1f}分），"
                  f"最低的是{low['县']}（{low['综合得分中位数（分）']:.1f}分）。")
-    return HTML(f"<p>{escape(text)}</p>")
+    return HTML(f'<h1 class="title">{escape(report_title(year, region=True))}</h1><h2>一、总体情况</h2>'
+                f"<p>{escape(text)}</p>")
 
 
 # --------------------------------------------------------------------------------------------- display
