@@ -65,6 +65,31 @@ def write_notebook(path: Path, cells: list[tuple[str | None, str]]) -> Path:
     return Path(path)
 
 
+def wait_for(predicate, seconds: float, step: float = 0.1):
+    """``predicate()`` once it is truthy, or its last (falsy) value after ``seconds``."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(step)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """A private copy of the sample's workbooks, so a test can change one town's row."""
+    import shutil
+
+    import zhidang_analysis as zd
+
+    d = tmp_path_factory.mktemp("data")
+    for f in zd.SAMPLE_DATA.glob("*.xlsx"):
+        shutil.copy(f, d / f.name)
+    return d
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _dataset_disk_cache(tmp_path_factory):
     """The on-disk dataset cache of the tests lives in a temporary folder, never in the user's ~/.cache."""

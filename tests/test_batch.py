@@ -23,15 +23,6 @@ FLAKY = Path(__file__).parent / "notebooks" / "flaky_town.ipynb"
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    """A private copy of the sample, so a test can change one town's row."""
-    d = tmp_path_factory.mktemp("data")
-    for f in zd.SAMPLE_DATA.glob("*.xlsx"):
-        shutil.copy(f, d / f.name)
-    return d
-
-
-@pytest.fixture(scope="module")
 def first_run(data, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     result = batch.run_batch([2025], data=data, towns=TOWNS, out=out, jobs=2, overview=False)

@@ -29,23 +29,13 @@ import zhidang_analysis as zd
 from zhidang_analysis import batch, runner
 from zhidang_analysis.cli import main
 
-from .conftest import write_notebook
+from .conftest import wait_for, write_notebook
 
 YEAR = 2025
 TAG = "ZHIDANG_FAULT_TEST"  # environment variable marking every process a test starts (inherited by all)
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def wait_for(predicate, seconds: float, step: float = 0.1):
-    """``predicate()`` once it is truthy, or its last (falsy) value after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
-
-
 def tagged(tag: str) -> list[psutil.Process]:
     """Living processes (zombies are dead) whose environment carries ``TAG=tag``: all a test's descendants,
     even those that lost their parent."""

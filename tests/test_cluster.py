@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,7 +24,7 @@ import zhidang_analysis as zd
 from zhidang_analysis import batch, cluster
 from zhidang_analysis.cli import main
 
-from .conftest import write_notebook
+from .conftest import wait_for, write_notebook
 
 YEAR = 2025
 TOWNS = ["青石镇", "河湾镇", "柳林镇"]
@@ -39,15 +38,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(predicate, seconds: float, step: float = 0.2):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
 
 
 def listening(port: int) -> bool:
@@ -104,14 +94,6 @@ def dask_cluster(tmp_path_factory):
     finally:
         for p in reversed(procs):
             stop(p)
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("data")
-    for f in zd.SAMPLE_DATA.glob("*.xlsx"):
-        shutil.copy(f, d / f.name)
-    return d
 
 
 def manifest(out: Path, year: int = YEAR) -> dict:
