@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 
 import zhidang_analysis as zd
-from common import load_average, timed  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+from common import BenchError, load_average, run_script, timed  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 from zhidang_analysis.runner import report_paths
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,10 +44,6 @@ BIN = Path(sys.executable).parent
 PAPERMILL = BIN / "papermill"
 JUPYTER = BIN / "jupyter"
 AIM = 3.0
-
-
-class BenchError(RuntimeError):
-    pass
 
 
 def run(cmd: list[str], what: str) -> None:
@@ -106,10 +102,6 @@ def zhidang_batch(towns: list[str], year: int, out: Path, jobs: int | None) -> N
     expect([*html, *ipynb], "zhidang batch")
 
 
-
-
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--towns", type=int, default=6, help="the first N towns of the bundled sample (default 6)")
@@ -164,8 +156,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1) from None
+    run_script(main)

@@ -29,12 +29,8 @@ import sys
 from pathlib import Path
 
 import zhidang_analysis as zd
-from common import load_average, timed  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+from common import BenchError, load_average, run_script, timed  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 from zhidang_analysis import batch
-
-
-class BenchError(RuntimeError):
-    pass
 
 
 def check(result: batch.BatchResult, n: int, what: str) -> None:
@@ -65,10 +61,6 @@ def local_cluster():
 def cluster_with_start(towns: list[str], year: int, out: Path) -> None:
     with local_cluster() as lc:
         on_cluster(lc.scheduler_address, towns, year, out)
-
-
-
-
 
 
 def main(argv=None) -> int:
@@ -122,8 +114,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1) from None
+    run_script(main)

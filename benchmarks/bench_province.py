@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 import zhidang_analysis as zd
-from common import load_average  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+from common import BenchError, load_average, run_script  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 from zhidang_analysis import batch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,10 +78,6 @@ EXTRA_TOWNS = [
 ]
 #: bump when the generator below changes: part of the cache key (with make_sample.py's own hash)
 GENERATOR_VERSION = 2
-
-
-class BenchError(RuntimeError):
-    pass
 
 
 # ------------------------------------------------------------------------------------------- the province
@@ -389,8 +385,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1) from None
+    run_script(main)

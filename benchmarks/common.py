@@ -22,3 +22,19 @@ def timed(fn, towns: list[str], year: int, prefix: str = "zhidang-bench-") -> fl
         t0 = time.perf_counter()
         fn(towns, year, Path(tmp))
         return time.perf_counter() - t0
+
+
+class BenchError(RuntimeError):
+    """A benchmark that cannot measure (a tool missing, a report not made): one line on stderr, exit status 1."""
+
+
+def run_script(main) -> None:
+    """Run a benchmark's ``main()`` as a script: its return value is the exit status; a :class:`BenchError` is
+    printed without a traceback."""
+    import sys
+
+    try:
+        raise SystemExit(main())
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
