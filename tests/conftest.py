@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,34 @@ from openpyxl import Workbook
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+def chromium() -> str | None:
+    """The system's Chromium that the browser tests drive: /usr/bin/chromium, else chromium (or
+    chromium-browser) on PATH."""
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def pytest_report_header(config) -> list[str]:
+    """The browser the browser tests run on, so that a failure names it (its version changes under us)."""
+    exe = chromium()
+    if exe is None:
+        return ["chromium: not found (the browser tests will be skipped)"]
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+        version = (out.stdout or out.stderr).strip().splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError) as e:
+        version = f"version unknown ({e!r})"
+    try:
+        from importlib.metadata import version as dist_version
+
+        playwright = dist_version("playwright")
+    except Exception:  # noqa: BLE001 - the header must never stop the run
+        playwright = "not installed"
+    return [f"chromium: {version} ({exe}); playwright {playwright}"]
 
 PROFILE_HEADER = ["县", "乡镇", "乡镇类别", "省份", "分散居住村", "文旅品牌", "县党代会届次",
                   "行政村数", "户籍人口", "党员人数", "党支部数"]

@@ -34,7 +34,7 @@ from pypdf import PdfReader
 
 from zhidang_analysis import batch
 
-from .conftest import REPO
+from .conftest import REPO, chromium
 
 pytestmark = pytest.mark.slow
 
@@ -50,21 +50,13 @@ SOURCE = re.compile(r"来源：(?P<file>[^!\s]+\.(?:xlsx|xlsm|xls|ods|csv))!(?P<
 
 
 # ------------------------------------------------------------------------------------------------ the browser
-def _chromium() -> str | None:
-    """The system's Chromium: /usr/bin/chromium, else chromium (or chromium-browser) on PATH."""
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="session")
 def browser():
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError as e:
         pytest.fail(f"playwright is not installed ({e}): pip install -e '.[test]'")
-    exe = _chromium()
+    exe = chromium()
     if exe is None:
         pytest.skip("no Chromium (/usr/bin/chromium or chromium on PATH): run scripts/ensure-browser, or "
                     "apt-get install chromium fonts-noto-cjk")
@@ -185,18 +177,32 @@ _GLYPH_PICTURES = """(sel) => {
 }"""
 
 
-def _platform_fonts(page, selector: str) -> list[dict]:
-    """The fonts Chromium really drew ``selector``'s text with (DevTools CSS.getPlatformFontsForNode)."""
-    cdp = page.context.new_cdp_session(page)
+def _platform_fonts(browser, url: str, selectors: tuple[str, ...]) -> dict[str, list[dict]]:
+    """The fonts Chromium really drew each selector's text with (DevTools CSS.getPlatformFontsForNode).
+
+    Asked in a context of its own, on a second copy of the page: attaching DevTools makes Chromium log
+    messages of its own into the page's console (since Chromium 150, "Unsafe attempt to load URL file:…" on
+    DOM.enable), which must not be taken for the page's errors. The page under test never has DevTools
+    attached."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
     try:
+        page = context.new_page()
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(LOCAL) else route.abort())
+        page.goto(url)
+        page.wait_for_load_state("load")
+        cdp = context.new_cdp_session(page)
         cdp.send("DOM.enable")
         cdp.send("CSS.enable")
         root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
-        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
-        assert node, selector
-        return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
-    finally:
+        fonts = {}
+        for selector in selectors:
+            node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+            assert node, selector
+            fonts[selector] = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
         cdp.detach()
+        return fonts
+    finally:
+        context.close()
 
 
 def _visible_towns(page) -> list[str]:
@@ -211,7 +217,7 @@ def _column_values(page, cls: str) -> list[float | None]:
 
 
 # ------------------------------------------------------------------------------------------------ the tests
-def test_town_report_offline_with_chinese_fonts_and_sourced_tooltips(tab, reports):
+def test_town_report_offline_with_chinese_fonts_and_sourced_tooltips(browser, tab, reports):
     page = tab.page
     page.goto((reports / f"{TOWNS[0]}.html").as_uri())
     page.wait_for_load_state("load")
@@ -224,8 +230,10 @@ def test_town_report_offline_with_chinese_fonts_and_sourced_tooltips(tab, report
     # Chinese drawn with a font that has the glyphs: the fonts Chromium used are Chinese fonts per fontconfig,
     # and a character drawn in the page's font differs from the tofu box
     cjk = _cjk_families()
-    for selector in ("h1.title", "main.report p", "main.report h2"):
-        fonts = _platform_fonts(page, selector)
+    selectors = ("h1.title", "main.report p", "main.report h2")
+    drawn_with = _platform_fonts(browser, page.url, selectors)
+    for selector in selectors:
+        fonts = drawn_with[selector]
         assert fonts and sum(f["glyphCount"] for f in fonts) > 0, (selector, fonts)
         if cjk is not None:
             assert all(f["familyName"] in cjk for f in fonts), (selector, fonts, sorted(cjk))
@@ -251,6 +259,27 @@ def test_town_report_offline_with_chinese_fonts_and_sourced_tooltips(tab, report
 
     assert tab.errors == []
     assert tab.remote == [] and tab.requests, tab.requests
+
+
+def test_the_error_check_catches_what_a_broken_page_does(tab, reports, tmp_path):
+    """The "no console error" check of these tests can fail: a copy of a report with a console.error, a script
+    that throws and a script file that is not there gives exactly those three errors."""
+    html = (reports / f"{TOWNS[0]}.html").read_text(encoding="utf-8")
+    broken = ('<script>console.error("注入的控制台错误");</script>'
+              '<script>window.zdNoSuchFunction();</script>'
+              '<script src="no-such-script.js"></script>')
+    assert html.count("</body>") == 1
+    page_file = tmp_path / f"{TOWNS[0]}-broken.html"
+    page_file.write_text(html.replace("</body>", broken + "</body>"), encoding="utf-8")
+    tab.page.goto(page_file.as_uri())
+    tab.page.wait_for_load_state("load")
+    assert TOWNS[0] in tab.page.locator("h1.title").inner_text()
+    errors = tab.errors
+    assert len(errors) == 3, errors
+    assert any(e.startswith("console: ") and "注入的控制台错误" in e for e in errors), errors
+    assert any(e.startswith("pageerror: ") and "zdNoSuchFunction" in e for e in errors), errors
+    assert any(e.startswith("console: ") and "ERR_FILE_NOT_FOUND" in e for e in errors), errors
+    assert tab.remote == []
 
 
 def test_index_page_search_filter_sort_and_links(tab, reports):

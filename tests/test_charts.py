@@ -878,3 +878,30 @@ def test_empty_axis_labels_are_placed_again_after_rendering(tiny):
     fig = charts.town_trend(tiny, "甲镇")
     charts.figure_to_png(fig)
     assert all(axis._autolabelpos for ax in fig.axes for axis in (ax.xaxis, ax.yaxis))
+
+
+def test_the_bundled_font_file_wins_over_an_installed_font_of_the_same_family(tmp_path):
+    """A machine with Debian's fonts-noto-cjk has another 'Noto Sans CJK SC' (another file, version and metrics):
+    charts are still drawn with the file that mplfonts ships, so they look the same on every machine."""
+    import shutil
+
+    bundled = charts._font_path()
+    installed = tmp_path / "NotoSansCJK-Regular-system.otf"
+    shutil.copy(bundled, installed)  # the same family, another file
+    manager = font_manager.fontManager
+    saved = list(manager.ttflist)
+    try:
+        manager.addfont(str(installed))
+        manager.ttflist.insert(0, manager.ttflist.pop())  # listed first, as a system font is
+        prop = font_manager.FontProperties(family=charts.CJK_FAMILY)
+        # which of two equal candidates matplotlib takes is up to its scoring and its cache's order
+        assert len([e for e in manager.ttflist if e.name == charts.CJK_FAMILY and e.fname != bundled]) >= 1
+        assert charts.use_cjk_font() == charts.CJK_FAMILY
+        assert font_manager.findfont(prop, fallback_to_default=False) == bundled
+        assert [e.fname for e in manager.ttflist if e.name == charts.CJK_FAMILY] == [bundled]
+        assert charts.use_cjk_font() == charts.CJK_FAMILY  # idempotent
+        assert sum(e.fname == bundled and e.name == charts.CJK_FAMILY for e in manager.ttflist) == 1
+    finally:
+        manager.ttflist = saved
+        manager.addfont(bundled)
+        charts.use_cjk_font()

@@ -168,6 +168,53 @@ def test_a_county_column_is_needed_where_a_name_is_in_two_counties(tmp_path):
     assert len(result.errors) == 2  # each said once, not once per county
 
 
+@pytest.mark.parametrize("typed", ["甲具", "甲", "甲县县"])
+def test_a_county_one_character_off_another_with_one_town_gets_a_warning_naming_its_cell(tmp_path, typed):
+    rows = [["甲县", "城关镇", "镇", "甘肃", None, None, 15, 10, 20000, 600, 12],
+            ["甲县", "河口乡", "乡", "甘肃", None, None, 15, 6, 8000, 240, 8],
+            [typed, "新庄镇", "镇", "甘肃", None, None, 15, 8, 15000, 450, 9],
+            ["乙县", "城关镇", "镇", "甘肃", None, None, 15, 8, 15000, 450, 9],
+            ["乙县", "石门乡", "乡", "甘肃", None, None, 15, 8, 15000, 450, 9]]
+    write_xlsx(tmp_path / "全市.xlsx", {
+        "乡镇概况": [PROFILE_HEADER, *rows],
+        "2025": [["县", "乡镇", "发展党员（名）"], ["甲县", "城关镇", 7], ["甲县", "河口乡", 3], [typed, "新庄镇", 4],
+                 ["乙县", "城关镇", 5], ["乙县", "石门乡", 2]],
+    })
+    result = zd.validate(tmp_path)
+    assert result.errors == []
+    slips = [p for p in result.problems if "笔误" in p.message]
+    assert len(slips) == 1, [str(p) for p in result.problems]
+    slip = slips[0]
+    assert (slip.level, slip.file, slip.sheet, slip.cell, slip.value) == ("warning", "全市.xlsx", "乡镇概况", "A4", typed)
+    assert "新庄镇" in slip.message and "甲县" in slip.message and slip.town == "新庄镇"
+    assert "单元格A4" in str(slip) and "甲县" in slip.expected
+
+
+def test_a_real_county_of_one_town_far_from_the_others_gets_no_warning(tmp_path):
+    rows = [["甲县", "城关镇", "镇", "甘肃", None, None, 15, 10, 20000, 600, 12],
+            ["甲县", "河口乡", "乡", "甘肃", None, None, 15, 6, 8000, 240, 8],
+            ["丙区", "新庄镇", "镇", "甘肃", None, None, 15, 8, 15000, 450, 9]]
+    write_xlsx(tmp_path / "全市.xlsx", {
+        "乡镇概况": [PROFILE_HEADER, *rows],
+        "2025": [["县", "乡镇", "发展党员（名）"], ["甲县", "城关镇", 7], ["甲县", "河口乡", 3], ["丙区", "新庄镇", 4]],
+    })
+    result = zd.validate(tmp_path)
+    assert result.errors == [] and not [p for p in result.problems if "笔误" in p.message]
+
+
+def test_spaces_in_a_county_name_do_not_make_another_county(tmp_path):
+    rows = [["甲县", "城关镇", "镇", "甘肃", None, None, 15, 10, 20000, 600, 12],
+            ["甲\u3000县", "河口乡", "乡", "甘肃", None, None, 15, 6, 8000, 240, 8],
+            ["乙县", "石门乡", "乡", "甘肃", None, None, 15, 8, 15000, 450, 9]]
+    write_xlsx(tmp_path / "全市.xlsx", {
+        "乡镇概况": [PROFILE_HEADER, *rows],
+        "2025": [["县", "乡镇", "发展党员（名）"], ["甲县", "城关镇", 7], ["甲 县", "河口乡", 3], ["乙县", "石门乡", 4]],
+    })
+    ds = zd.load_dataset(tmp_path, cache=False)
+    assert sorted(ds.counties) == ["乙县", "甲县"]
+    assert ds.town_keys == [("甲县", "城关镇"), ("甲县", "河口乡"), ("乙县", "石门乡")]
+
+
 def test_the_same_county_in_two_folders_is_an_error(tmp_path):
     make_city(tmp_path)
     shutil.copytree(tmp_path / "甲县", tmp_path / "甲县副本")

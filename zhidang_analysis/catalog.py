@@ -21,7 +21,7 @@ from .errors import UnknownNameError
 
 _COLUMNS = [
     "name", "unit", "section", "integer", "min", "max", "first_year", "last_year",
-    "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem",
+    "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem", "aliases",
 ]
 
 # Characters that differ between how people type a header and how the catalog spells it.
@@ -51,6 +51,19 @@ def split_unit(header: str) -> tuple[str, str | None]:
     if not m:
         return header.strip(), None
     return m.group("name").strip(), m.group("unit").strip()
+
+
+@dataclass(frozen=True)
+class Header:
+    """What an Excel header says: the indicator ``code`` (None when nothing matches), the ``unit`` written in
+    brackets (None when none was), whether that unit is not the one the catalog (or the alias) has
+    (``wrong_unit``), and ``earlier``: the catalog's alias when the header is one of an earlier template
+    (``民族团结进步示范家庭（个）`` for what is now ``民族团结进步示范家庭（户）``)."""
+
+    code: str | None
+    unit: str | None = None
+    earlier: str | None = None
+    wrong_unit: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,6 +182,43 @@ class Catalog:
         code = self._header_index.get(normalize_header(name))
         return code, unit
 
+    @functools.cached_property
+    def _alias_index(self) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+        """Earlier headers: (whole header with its unit → (code, alias), bare earlier name → (code, alias))."""
+        whole, names = {}, {}
+        for code, aliases in self.frame["aliases"].items():
+            for alias in aliases:
+                name, unit = split_unit(alias)
+                (whole if unit is not None else names)[normalize_header(alias)] = (code, alias)
+        return whole, names
+
+    def read_header(self, header: object) -> Header:
+        """Read an Excel header: its indicator, the unit it writes, and whether it is an earlier template's.
+
+        A header of the current catalog is read as :meth:`match_header` reads it; one of an entry's
+        ``aliases`` (an earlier name, or an earlier name with its earlier unit) is read as that entry with
+        ``earlier`` set, so that the loader can say what the header is called now.
+
+        >>> cat = load_catalog()
+        >>> cat.read_header("民族团结进步示范家庭（个）")
+        Header(code='unity_model_families', unit='个', earlier='民族团结进步示范家庭（个）', wrong_unit=False)
+        >>> cat.read_header("民族团结进步示范家庭（户）").earlier is None
+        True
+        """
+        code, unit = self.match_header(header)
+        if code is not None and (unit is None or self.unit_matches(code, unit)):
+            return Header(code, unit)
+        whole, names = self._alias_index
+        text = unicodedata.normalize("NFKC", str(header)).strip()
+        if normalize_header(text) in whole:
+            code, alias = whole[normalize_header(text)]
+            return Header(code, unit, alias)
+        name, unit = split_unit(str(header))
+        if normalize_header(name) in names:
+            code, alias = names[normalize_header(name)]
+            return Header(code, unit, alias, wrong_unit=unit is not None and not self.unit_matches(code, unit))
+        return Header(code, unit, wrong_unit=code is not None)
+
     def unit_matches(self, code: str, unit: str) -> bool:
         return normalize_header(unit) == normalize_header(self.frame.at[code, "unit"])
 
@@ -237,12 +287,14 @@ def _load_catalog(path: str | None) -> Catalog:
                 "phrase": entry.get("phrase"),
                 "join": entry.get("join", "，"),
                 "problem": bool(entry.get("problem", int(entry.get("polarity", 1)) != 0)),
+                "aliases": tuple(str(a) for a in entry.get("aliases") or ()),
             }
         )
     frame = pd.DataFrame(rows).set_index("code")[_COLUMNS]
     if not frame.index.is_unique:
         dup = frame.index[frame.index.duplicated()].tolist()
         raise ValueError(f"catalog.yaml: duplicate codes {dup}")
+    _check_aliases(frame)
     unknown = set(frame["section"]) - set(raw["sections"])
     if unknown:
         raise ValueError(f"catalog.yaml: unknown sections {sorted(unknown)}")
@@ -261,6 +313,23 @@ def _load_catalog(path: str | None) -> Catalog:
         raise ValueError(f"catalog.yaml: phrases name sentences that `sentences:` does not list: {sorted(unknown)}")
     return Catalog(frame=frame, sections=dict(raw["sections"]), profile_fields=profile_fields,
                    coverage=coverage, practice_fields=practice_fields, sentences=sentences)
+
+
+def _check_aliases(frame: pd.DataFrame) -> None:
+    """An alias may not be another entry's current header, nor belong to two entries: a header must name one
+    indicator whichever template it came from."""
+    current = {normalize_header(n): c for c, n in frame["name"].items()} | {normalize_header(c): c for c in frame.index}
+    owner: dict[str, str] = {}
+    for code, aliases in frame["aliases"].items():
+        for alias in aliases:
+            key = normalize_header(alias)
+            name, unit = split_unit(alias)
+            if current.get(key, code) != code or (unit is None and current.get(normalize_header(name), code) != code):
+                raise ValueError(f"catalog.yaml: alias {alias!r} of {code} is the header of {current.get(key) or current[normalize_header(name)]}")
+            if unit is not None and normalize_header(name) in current and current[normalize_header(name)] != code:
+                raise ValueError(f"catalog.yaml: alias {alias!r} of {code} names {current[normalize_header(name)]}")
+            if owner.setdefault(key, code) != code:
+                raise ValueError(f"catalog.yaml: alias {alias!r} belongs to both {owner[key]} and {code}")
 
 
 @functools.cache

@@ -148,20 +148,35 @@ def _font_path() -> str:
     raise ZhidangError(f"mplfonts 中未找到字体文件 {FONT_FILE}")
 
 
+@functools.cache
+def _font_family(path: str) -> str:
+    """The family name the font file gives itself."""
+    return font_manager.FontProperties(fname=path).get_name()
+
+
 def use_cjk_font() -> str:
     """Register the Noto Sans CJK SC font file of ``mplfonts`` with matplotlib (in this process only;
     idempotent) and return its family name, ``'Noto Sans CJK SC'``.
 
     Nothing is written to disk: the font is added to the in-memory ``fontManager``. It is looked up
     again on every call, so a font manager rebuilt by someone else gets the font back.
+
+    A machine may have a font of the same family installed (Debian's ``fonts-noto-cjk`` is a ``.ttc`` of
+    another version, with other metrics); matplotlib would then pick either, depending on the order its
+    cache lists them. Other files of the family are left out of this process's font list, so the charts
+    are drawn with the same font file on every machine.
     """
     path = _font_path()
     manager = font_manager.fontManager
-    for entry in manager.ttflist:
-        if entry.fname == path:
-            return entry.name
-    manager.addfont(path)
-    return next(entry.name for entry in manager.ttflist if entry.fname == path)
+    family = _font_family(path)
+    ours = any(e.fname == path and e.name == family for e in manager.ttflist)
+    others = any(e.name == family and e.fname != path for e in manager.ttflist)
+    if ours and not others:
+        return family
+    # (matplotlib ≥ 3.11 also lists a file under alternative names, such as "… Regular": those go too)
+    manager.ttflist = [e for e in manager.ttflist if e.name != family and e.fname != path]
+    manager.addfont(path)  # also clears matplotlib's cache of font look-ups
+    return family
 
 
 @contextlib.contextmanager

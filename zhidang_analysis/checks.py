@@ -27,10 +27,9 @@ from openpyxl.utils import get_column_letter
 from . import loaders
 from .catalog import Catalog, load_catalog
 from .errors import ZhidangError
-from .loaders import Dataset, Problem, ValidationResult
+from .loaders import LEVELS, Dataset, Problem, ValidationResult
 from .template import display_width, save_atomic, text_cell
 
-LEVELS = {"error": "错误", "warning": "警告", "check": "请核实"}
 REPORT_SHEET = "审核结果"
 SUMMARY_SHEET = "审核汇总"
 REPORT_SUFFIXES = {".xlsx", ".html", ".htm"}
@@ -252,10 +251,11 @@ _NOTES = [
     "“错误”：数据无法使用，请按“单元格”列找到原表中的位置，按“应为”列更正后重新报送。",
     "“警告”：数据已读取，但可能有误，请核对。",
     "“请核实”：数据有效但不寻常（与上年相比变化很大，或明显偏离全县一般水平），不是错误；如数据无误，请说明原因。",
+    "“提示”：数据已按原意读取，只是写法与现在的模板不同（如旧版模板的表头），不影响本次使用；下次填报时请按提示改用新写法。",
     "更正后重新报送，县里再次审核时只列出尚未解决的问题。",
 ]
 _FILL = {"error": PatternFill("solid", fgColor="F8CBAD"), "warning": PatternFill("solid", fgColor="FFE699"),
-         "check": PatternFill("solid", fgColor="DDEBF7")}
+         "check": PatternFill("solid", fgColor="DDEBF7"), "notice": PatternFill("solid", fgColor="E2EFDA")}
 _THIN = Side(style="thin", color="A6A6A6")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
@@ -267,7 +267,7 @@ def _write_xlsx(rows: list[dict], summary: list[dict], title: str, stamp: str, p
     ws.title = SUMMARY_SHEET
     ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
     ws.cell(row=2, column=1, value=f"生成时间：{stamp}")
-    heads = ["乡镇", "错误", "警告", "请核实", "审核结论"]
+    heads = ["乡镇", *LEVELS.values(), "审核结论"]
     for j, h in enumerate(heads, start=1):
         c = ws.cell(row=4, column=j, value=h)
         c.font, c.fill, c.border = Font(bold=True), _HEAD_FILL, _BORDER
@@ -275,7 +275,7 @@ def _write_xlsx(rows: list[dict], summary: list[dict], title: str, stamp: str, p
         text_cell(ws, i, 1, s["town"]).border = _BORDER
         for j, level in enumerate(LEVELS, start=2):
             ws.cell(row=i, column=j, value=s[level]).border = _BORDER
-        c = ws.cell(row=i, column=5, value=s["status"])
+        c = ws.cell(row=i, column=len(heads), value=s["status"])
         c.border = _BORDER
         if s["error"]:
             c.fill = _FILL["error"]
@@ -283,8 +283,9 @@ def _write_xlsx(rows: list[dict], summary: list[dict], title: str, stamp: str, p
     ws.cell(row=n, column=1, value="说明").font = Font(bold=True)
     for k, note in enumerate(_NOTES, start=1):
         ws.cell(row=n + k, column=1, value=f"{k}. {note}")
-    for letter, w in zip("ABCDE", [max(14, *(display_width(s["town"]) + 2 for s in summary)) if summary else 14,
-                                   8, 8, 8, 30]):
+    for j, w in enumerate([max(14, *(display_width(s["town"]) + 2 for s in summary)) if summary else 14,
+                           *[8] * len(LEVELS), 30], start=1):
+        letter = get_column_letter(j)
         ws.column_dimensions[letter].width = w
 
     ws = wb.create_sheet(REPORT_SHEET)

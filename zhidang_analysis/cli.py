@@ -135,10 +135,11 @@ def indicators_cmd(section: str | None) -> None:
 def validate_cmd(paths, reports, jump_factor) -> None:
     """校验数据文件或文件夹（默认 data/sample），列出全部问题。
 
-    除错误和警告外，还列出有效但不寻常的数据（与上年相比变化很大、明显偏离全县一般水平），标为“请核实”。
+    除错误和警告外，还列出有效但不寻常的数据（与上年相比变化很大、明显偏离全县一般水平），标为“请核实”；
+    按原意读取但写法与现在的模板不同的（如旧版模板的表头），标为“提示”。
     各乡镇的工作簿放在同一文件夹中即可合并校验；同一乡镇同一年度出现在两个文件中是错误。
 
-    无错误时退出码为0（可以有警告和请核实），有错误时为2。
+    无错误时退出码为0（可以有警告、请核实和提示），有错误时为2。
     """
     from .checks import REPORT_SUFFIXES, report_towns, review, write_check_report
 
@@ -156,9 +157,11 @@ def validate_cmd(paths, reports, jump_factor) -> None:
         click.echo(f"已填：{s['present']}项；缺失：{s['missing']}项；不适用：{s['na']}项；约数：{s['approx']}项；目标值：{s['targets']}项")
     warnings = [p for p in result.problems if p.level == "warning"]
     checks = [p for p in result.problems if p.level == "check"]
-    for p in errors + warnings + checks:
+    notices = [p for p in result.problems if p.level == "notice"]
+    for p in errors + warnings + checks + notices:
         click.echo(str(p))
-    found = f"{len(errors)}处错误，{len(warnings)}处警告" + (f"，{len(checks)}处请核实" if checks else "")
+    found = (f"{len(errors)}处错误，{len(warnings)}处警告" + (f"，{len(checks)}处请核实" if checks else "")
+             + (f"，{len(notices)}处提示" if notices else ""))
     click.echo(f"校验完成：{found}。")
     for r in reports:
         try:

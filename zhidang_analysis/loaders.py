@@ -85,12 +85,17 @@ _FOOTER_ROW = re.compile(
 
 
 # --------------------------------------------------------------------------------------------- problems
+# the levels of a validation finding, most serious first, and how messages name them
+LEVELS = {"error": "错误", "warning": "警告", "check": "请核实", "notice": "提示"}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding of validation.
 
-    ``level`` is ``error`` (the data cannot be used), ``warning`` (used, but look at it) or ``check``
-    (plausible but unusual: 请核实).
+    ``level`` is ``error`` (the data cannot be used), ``warning`` (used, but look at it), ``check``
+    (plausible but unusual: 请核实) or ``notice`` (read as meant, but written another way: a header of an
+    earlier template; nothing to correct for this report).
     """
 
     level: str
@@ -114,7 +119,7 @@ class Problem:
         return "，".join(parts)
 
     def __str__(self) -> str:
-        label = {"error": "错误", "warning": "警告", "check": "请核实"}[self.level]
+        label = LEVELS[self.level]
         text = f"【{label}】{self.where}：{self.message}"
         if self.value is not None and self.value != "":
             text += f"；读到“{self.value}”"
@@ -430,7 +435,7 @@ class Dataset:
             "na": int((v["status"] == "na").sum()),
             "approx": int(v["approx"].sum()),
             "targets": len(self.targets),
-            "warnings": sum(p.level != "error" for p in self.problems),
+            "warnings": sum(p.level not in ("error", "notice") for p in self.problems),
         }
 
     def copy(self) -> Dataset:
@@ -596,6 +601,20 @@ def claim_column(columns: dict[int, str], j: int, code: str, col: _Collector, sh
     return False
 
 
+def _earlier_headers(earlier: list[tuple[str, object, str]], sheet, col: _Collector, cat: Catalog,
+                     what: str = "表头") -> None:
+    """One notice for a sheet whose headers come from an earlier template: each header's cell, what it says and
+    what it is called now. The values under them are read as usual. (``what``: 指标名称 for a long CSV.)"""
+    if not earlier:
+        return
+    def quoted(text: object) -> str:  # quotation marks inside quotation marks are single ones
+        return "“" + " ".join(str(text).split()).replace("“", "‘").replace("”", "’") + "”"
+
+    renamed = "；".join(f"{cell}{quoted(head)}现为{quoted(cat.label(code))}" for cell, head, code in earlier)
+    col.add("notice", sheet, earlier[0][0], None, f"{what}来自旧版填报模板，已按现在的指标读取（{renamed}）",
+            f"现在的{what}（可运行“zhidang template”生成新模板）")
+
+
 # --------------------------------------------------------------------------------------------- profile
 def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, origin: dict):
     h = _find_header_row(df, "乡镇", anywhere=True)
@@ -605,6 +624,7 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
     fields = cat.profile_fields
     by_name = {normalize_header(n): c for c, n in fields["name"].items()}
     columns: dict[int, str] = {}
+    earlier: list[tuple[str, object, str]] = []
     for j in range(df.shape[1]):
         head = _cell(df, h, j)
         if head is None:
@@ -613,20 +633,24 @@ def _parse_profile(df, sheet, col: _Collector, cat: Catalog, profiles: dict, ori
             continue
         code = by_name.get(normalize_header(head))
         if code is None:
-            code, unit = cat.match_header(_header_text(head))
+            found = cat.read_header(_header_text(head))
+            code = found.code
             if code is not None and cat.frame.at[code, "origin"] != "profile":
                 col.add("error", sheet, cell_name(h, j), head, "该指标按年度填报，应填在年度工作表中，不在乡镇概况表",
                         "乡镇概况表的列：" + "、".join(list(fields["name"]) + [cat.name(c) for c in cat.frame.index[cat.frame["origin"] == "profile"]]))
                 continue
-            if code is not None and unit and not cat.unit_matches(code, unit):
+            if found.wrong_unit:
                 col.add("error", sheet, cell_name(h, j), head, "表头中的单位与指标目录不符", f"单位“{cat.frame.at[code, 'unit']}”")
                 continue
+            if found.earlier:
+                earlier.append((cell_name(h, j), head, code))
         if code is None:
             col.add("error", sheet, cell_name(h, j), head, "无法识别的表头",
                     "乡镇概况表的列：" + "、".join(list(fields["name"]) + [cat.name(c) for c in cat.frame.index[cat.frame["origin"] == "profile"]]))
             continue
         if claim_column(columns, j, code, col, sheet, h, head):
             continue
+    _earlier_headers(earlier, sheet, col, cat)
     for code, row in fields.iterrows():
         if row.get("required") and code not in columns.values():
             col.add("error", sheet, cell_name(h, 0), None, f"缺少“{row['name']}”列", f"表头含“{row['name']}”")
@@ -735,6 +759,7 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
     g = _grid(df)
     columns: dict[int, str] = {}
     seen: dict[str, int] = {}
+    earlier: list[tuple[str, object, str]] = []  # headers of an earlier template: (cell, header, code)
     for j in range(t + 1, df.shape[1]):
         head = _cell(df, h, j)
         where = cell_name(h, j)
@@ -742,7 +767,8 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
             if not merged.covers(h, j) and any(g[i][j] is not None for i in range(h + 1, len(df))):
                 col.add("error", sheet, where, None, "此列有数据但没有表头", "指标名称")
             continue
-        code, unit = cat.match_header(_header_text(head))
+        found = cat.read_header(_header_text(head))
+        code = found.code
         if code is None:
             col.add("error", sheet, where, head, "无法识别的表头（不在指标目录中）",
                     "指标目录中的名称（可运行“zhidang indicators”查看）")
@@ -750,14 +776,17 @@ def _parse_year_sheet(df, sheet, year, col: _Collector, cat: Catalog, known_town
         if cat.frame.at[code, "origin"] != "values":
             col.add("error", sheet, where, head, "该项属于乡镇基本情况，应填在“乡镇概况”表中", "年度指标名称")
             continue
-        if unit is not None and not cat.unit_matches(code, unit):
-            col.add("error", sheet, where, head, "表头中的单位与指标目录不符", f"“{cat.name(code)}（{cat.frame.at[code, 'unit']}）”")
+        if found.wrong_unit:
+            col.add("error", sheet, where, head, "表头中的单位与指标目录不符", f"“{cat.label(code)}”")
             continue
+        if found.earlier:
+            earlier.append((where, head, code))
         if code in seen:
             col.add("error", sheet, where, head, f"重复的列（与{cell_name(h, seen[code])}是同一指标）", "每个指标只占一列")
             continue
         seen[code] = j
         columns[j] = code
+    _earlier_headers(earlier, sheet, col, cat)
 
     rows_by_town: dict[str, int] = {}
     total_row: int | None = None
@@ -974,6 +1003,7 @@ def _parse_csv(path: Path, col: _Collector, cat: Catalog, known_towns, out: list
         return
     letters = {k: get_column_letter(list(df.columns).index(v) + 1) for k, v in names.items()}
     seen: dict[tuple, int] = {}
+    earlier: list[tuple[str, object, str]] = []
     for n, row in enumerate(df.itertuples(index=False, name=None), start=2):
         rec = dict(zip(df.columns, row))
 
@@ -993,8 +1023,11 @@ def _parse_csv(path: Path, col: _Collector, cat: Catalog, known_towns, out: list
             col.add("error", None, f"{letters['year']}{n}", get("year"), "年度无法识别", "四位数年份，如2023", town)
             continue
         year = int(m.group("year"))
-        code, _unit = cat.match_header(get("indicator"))
-        if code is None or cat.frame.at[code, "origin"] != "values":
+        found = cat.read_header(get("indicator"))
+        code = found.code
+        if found.earlier and code not in {c for _, _, c in earlier}:
+            earlier.append((f"{letters['indicator']}{n}", get("indicator"), code))
+        if code is None or cat.frame.at[code, "origin"] != "values" or found.wrong_unit:
             col.add("error", None, f"{letters['indicator']}{n}", get("indicator"), "无法识别的指标", "指标目录中的代码或名称", town)
             continue
         key = (town, year, code)
@@ -1015,6 +1048,7 @@ def _parse_csv(path: Path, col: _Collector, cat: Catalog, known_towns, out: list
                 continue
             value, status = math.nan, "na"
         out.append((town, year, code, value, approx, status, f"{col.file}!{where}"))
+    _earlier_headers(earlier, None, col, cat, what="指标名称")
     # indicators a CSV leaves out are missing (or not applicable) for each town-year it mentions
     present = {(t, y, c) for t, y, c, *_ in out}
     for town, year in sorted({(t, y) for t, y, *_ in out}):
@@ -1072,7 +1106,7 @@ def validate(*paths: str | Path, catalog: Catalog | None = None, exclude_towns=(
     where_county: dict[str, str] = {}
     n_views = 0
     for label, group in groups:
-        views = _views(group, workbooks)
+        views = _views(group, workbooks, problems, names)
         n_views += len(views)
         for view in views:
             county = view.county if view is not None else None
@@ -1149,10 +1183,13 @@ def _holds_no_data(f: Path) -> bool:
     return bool(names) and all(_text(n) in ignored for n in names)
 
 
-def _views(files: list[Path], workbooks: dict) -> list[_View | None]:
+def _views(files: list[Path], workbooks: dict, problems: list[Problem] | None = None,
+           names: dict[Path, str] | None = None) -> list[_View | None]:
     """One :class:`_View` per county the group's 乡镇概况 lists ([None] when it names none: then the missing
-    县 is reported where the profile is read)."""
+    县 is reported where the profile is read). A county of a single town whose name is one character off another
+    county's (甲具 beside 甲县) is most likely a typing slip: it gets a warning in ``problems`` naming its cell."""
     pairs: list[tuple[str, str]] = []
+    cells: dict[str, tuple[Path, str, str]] = {}  # county → where its first row names it
     for f in files:
         for sheet, df in workbooks.get(f, {}).items():
             if _text(sheet) != PROFILE_SHEET:
@@ -1168,13 +1205,35 @@ def _views(files: list[Path], workbooks: dict) -> list[_View | None]:
                 town, county = _town_name(_cell(df, i, tj)), _county_text(_cell(df, i, cj))
                 if town and county and not is_total_label(town) and not is_footer_label(town):
                     pairs.append((county, town))
+                    cells.setdefault(county, (f, sheet, cell_name(i, cj)))
     counties = tuple(dict.fromkeys(c for c, _ in pairs))
     if not counties:
         return [None]
     town_counties: dict[str, list[str]] = {}
     for c, t in dict.fromkeys(pairs):
         town_counties.setdefault(t, []).append(c)
+    if problems is not None:
+        sizes = {c: sum(c in cs for cs in town_counties.values()) for c in counties}
+        for c in counties:
+            near = [o for o in counties if o != c and sizes[o] > 1 and _one_edit_apart(c, o)]
+            if sizes[c] == 1 and near:
+                f, sheet, cell = cells[c]
+                town = next(t for t, cs in town_counties.items() if c in cs)
+                problems.append(Problem("warning", (names or {}).get(f, f.name), sheet, cell, c,
+                                        f"县“{c}”只有乡镇“{town}”一个，与县“{near[0]}”只差一个字，可能是笔误；"
+                                        "如不更正，该乡镇将单独成为一个县，不与其他乡镇比较",
+                                        f"“{near[0]}”（如确是另一个县，可忽略此警告）", town, None, c))
     return [_View(c, counties, town_counties, first=n == 0) for n, c in enumerate(counties)]
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one character changed, added or left out (甲具/甲县, 甲/甲县)."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def _validate_county(files: list[Path], workbooks: dict, problems: list[Problem], cat: Catalog, exclude: frozenset,
