@@ -146,8 +146,8 @@ def test_check_report_names_each_bad_cell(tmp_path):
     assert by_cell["L4"][7] == "“发展党员”该指标是计数，不能有小数"
     assert [r[0] for r in rows] == ["甲镇", "甲镇", "乙乡", "乙乡", "乙乡"]  # grouped by town
     summary = list(load_workbook(out)["审核汇总"].iter_rows(min_row=4, max_row=6, values_only=True))
-    assert summary == [("乡镇", "错误", "警告", "请核实", "审核结论"),
-                       ("甲镇", 2, 0, 0, "有错误，请更正后重新报送"), ("乙乡", 3, 0, 0, "有错误，请更正后重新报送")]
+    assert summary == [("乡镇", "错误", "警告", "请核实", "提示", "审核结论"),
+                       ("甲镇", 2, 0, 0, 0, "有错误，请更正后重新报送"), ("乙乡", 3, 0, 0, 0, "有错误，请更正后重新报送")]
 
     html = write_check_report(result.problems, tmp_path / "审核结果.html")
     soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")

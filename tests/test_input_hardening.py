@@ -576,9 +576,9 @@ def test_check_report_of_thousands_of_problems_groups_and_counts_every_one(tmp_p
     rows_ = checks._rows(found, cat)
     summary = checks._summary(rows_, towns[:10] + ["无问题镇"])
     assert [s["town"] for s in summary] == towns[:10] + ["无问题镇"] + towns[10:] + [checks.NO_TOWN]
-    assert summary[0] == {"town": "镇0", "error": 1, "warning": 1, "check": 0, "status": "有错误，请更正后重新报送"}
-    assert summary[1] == {"town": "镇1", "error": 1, "warning": 0, "check": 0, "status": "有错误，请更正后重新报送"}
-    assert summary[10] == {"town": "无问题镇", "error": 0, "warning": 0, "check": 0, "status": "通过"}
+    assert summary[0] == {"town": "镇0", "error": 1, "warning": 1, "check": 0, "notice": 0, "status": "有错误，请更正后重新报送"}
+    assert summary[1] == {"town": "镇1", "error": 1, "warning": 0, "check": 0, "notice": 0, "status": "有错误，请更正后重新报送"}
+    assert summary[10] == {"town": "无问题镇", "error": 0, "warning": 0, "check": 0, "notice": 0, "status": "通过"}
     assert summary[-1]["error"] == 1
     assert sum(s["error"] + s["warning"] for s in summary) == len(found) == 2001
     html = checks.write_check_report(found, tmp_path / "r.html", towns=towns).read_text(encoding="utf-8")
