@@ -158,7 +158,7 @@ def test_chinese_numerals_for_fixed_terms(ds):
     rounds = int(value(ds, "青石镇", 2021, "nat_rounds")["value"])
     assert f"共发现{chinese_numeral(aspects)}个方面" in text
     assert f"核酸检测{chinese_numeral(rounds)}轮" in text
-    assert "围绕县委第十五次党代会" in text
+    assert "县委第十五次党代会" in text
 
 
 def test_year_phrases_and_profile_fill_the_xx_places(ds):
@@ -183,27 +183,55 @@ def test_partial_coverage_is_told_with_percentage_points(ds):
     assert "12个行政村全部实现“一肩挑”" in narrative.town_report(ds, "柳林镇", 2025).text
 
 
-def test_findings_become_problems_with_numbers_and_lead_the_plans(ds):
+def _items(part: str) -> list[str]:
+    """The 一是…二是… items of a part of the report, in order."""
+    return [m.strip("。\n ") for m in re.split(r"[一二三四五六七八九十]+是", part)[1:]]
+
+
+def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
     r = narrative.town_report(ds, "柳林镇", 2025)  # a declining town
     assert r.findings, "the declining sample town should have data-driven problems"
     text = r.text
-    problems = text.split("二、存在的问题")[1].split("三、下一步工作打算")[0]
-    plans = text.split("三、下一步工作打算")[1]
-    first = r.findings[0]
-    assert f"一是{_lead(first.section)}" in problems
-    assert re.search(r"(比上年减少[\d.]+\S*、下降[\d.]+%|未完成年度目标（目标[\d.]+\S*，完成[\d.]+%）|明显低于全县中位数|低于全县中位数)", problems)
-    own = len(ds.practice("柳林镇", 2025).get("own_problems", ("",))[0].splitlines())
-    n_items = max(3, len(r.findings) + own)  # the general problems fill up to three
-    assert f"主要表现在以下{chinese_numeral(n_items)}个方面" in problems
-    assert "一是坚持" in plans and first.names.split("、")[0] in plans.split("二是")[0]
+    problems = _items(text.split("二、存在的问题")[1].split("三、下一步工作打算")[0])
+    plans = _items(text.split("三、下一步工作打算")[1].split("中共柳林镇委员会")[0])
+    own = ds.practice("柳林镇", 2025)["own_problems"][0].splitlines()
+    # the town's own problems first, then its data's shortfalls, each section's once
+    assert len(problems) == len(own) + len(r.findings)
+    assert [p.rstrip("。") for p in problems[:len(own)]] == [o.rstrip("。") for o in own]
+    for item, finding in zip(problems[len(own):], r.findings):
+        assert item.startswith(_lead(finding.section))
+        assert re.search(r"(比上年减少[\d.]+\S*、下降[\d.]+%|未完成年度目标（目标[\d.]+\S*，完成[\d.]+%）|低于全县中位数)", item)
+    # 三 answers each item of 二 in the same order, then at most two general lines
+    assert len(problems) <= len(plans) <= len(problems) + 2
+    for plan, finding in zip(plans[len(own):], r.findings):
+        assert plan.startswith(f"针对{finding.names}方面的差距，"), (plan, finding.names)
 
 
-def test_general_problems_option(ds):
-    r = narrative.town_report(ds, "柳林镇", 2025, general_problems=False)
+def test_the_towns_own_measures_answer_its_own_problems(ds):
+    practices = ds.practices.copy()
+    row = practices[(practices["town"] == "柳林镇") & (practices["year"] == 2025)].iloc[0]
+    extra = pd.DataFrame([{"town": "柳林镇", "year": 2025, "field": "own_plans",
+                           "text": "建立后备干部“一人一档”，年内每村储备两名以上\n每月调度一次合作社运营", "source": "特色做法.xlsx!特色做法!R9"}])
+    d = zd.Dataset(values=ds.values, profile=ds.profile, targets=ds.targets, catalog=ds.catalog,
+                   practices=pd.concat([practices, extra], ignore_index=True))
+    assert row["town"] == "柳林镇"
+    r = narrative.town_report(d, "柳林镇", 2025)
+    plans = _items(r.text.split("三、下一步工作打算")[1].split("中共柳林镇委员会")[0])
+    assert plans[:2] == ["建立后备干部“一人一档”，年内每村储备两名以上", "每月调度一次合作社运营"]
+    own = ds.practice("柳林镇", 2025)["own_problems"][0].splitlines()
+    # a third own problem without a measure of the town's gets the measure of its kind, naming the problem
+    if len(own) > 2:
+        assert plans[2].startswith("针对") and "的问题，" in plans[2]
+
+
+def test_general_problems_only_for_a_town_with_none_of_its_own(ds):
+    r = narrative.town_report(ds, "柳林镇", 2025)
     problems = r.text.split("二、存在的问题")[1].split("三、下一步工作打算")[0]
     assert "宗旨意识淡化" not in problems
+    r = narrative.town_report(ds, "柳林镇", 2025, general_problems=True)  # asked for: filled up to three
     own = len(ds.practice("柳林镇", 2025)["own_problems"][0].splitlines())
-    assert f"以下{chinese_numeral(len(r.findings) + own)}个方面" in problems
+    n = len(_items(r.text.split("二、存在的问题")[1].split("三、下一步工作打算")[0]))
+    assert n == max(3, own + len(r.findings))
 
 
 def _lead(section: str) -> str:

@@ -21,7 +21,7 @@ from .errors import UnknownNameError
 
 _COLUMNS = [
     "name", "unit", "section", "integer", "min", "max", "first_year", "last_year",
-    "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem", "aliases",
+    "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem", "measure", "aliases",
 ]
 
 # Characters that differ between how people type a header and how the catalog spells it.
@@ -286,7 +286,8 @@ def _load_catalog(path: str | None) -> Catalog:
                 "sentence": entry.get("sentence"),
                 "phrase": entry.get("phrase"),
                 "join": entry.get("join", "，"),
-                "problem": bool(entry.get("problem", int(entry.get("polarity", 1)) != 0)),
+                "measure": _measure(entry),
+                "problem": bool(entry.get("problem", _measure(entry) == "performance")),
                 "aliases": tuple(str(a) for a in entry.get("aliases") or ()),
             }
         )
@@ -315,6 +316,17 @@ def _load_catalog(path: str | None) -> Catalog:
                    coverage=coverage, practice_fields=practice_fields, sentences=sentences)
 
 
+MEASURES = ("performance", "volume", "checklist", "neutral")
+
+
+def _measure(entry: dict) -> str:
+    """The kind of quantity (catalog.yaml ``measure``): performance unless neutral (polarity 0) or said."""
+    measure = entry.get("measure", "neutral" if int(entry.get("polarity", 1)) == 0 else "performance")
+    if measure not in MEASURES:
+        raise ValueError(f"catalog.yaml: {entry.get('code')}: measure must be one of {list(MEASURES)}, got {measure!r}")
+    return measure
+
+
 def _check_aliases(frame: pd.DataFrame) -> None:
     """An alias may not be another entry's current header, nor belong to two entries: a header must name one
     indicator whichever template it came from."""
@@ -330,6 +342,13 @@ def _check_aliases(frame: pd.DataFrame) -> None:
                 raise ValueError(f"catalog.yaml: alias {alias!r} of {code} names {current[normalize_header(name)]}")
             if owner.setdefault(key, code) != code:
                 raise ValueError(f"catalog.yaml: alias {alias!r} belongs to both {owner[key]} and {code}")
+
+
+@functools.cache
+def load_wording() -> dict:
+    """The phrase bank of the town report (``data/wording.yaml``): formulations per slot, the general lines of
+    三, and the measure of each kind of problem."""
+    return _read_yaml("wording.yaml")
 
 
 @functools.cache

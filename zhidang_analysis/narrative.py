@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from dataclasses import dataclass, field
 from functools import cache
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from . import indicators as ind
-from .catalog import Catalog, year_phrases
+from .catalog import Catalog, load_wording, year_phrases
 from .loaders import Dataset
 from .memo import per_county
-from .practices import split_items
+from .towntext import split_items
 
 __all__ = ["ReportOptions", "TownReport", "chinese_numeral", "chinese_year", "format_number", "town_report"]
 
@@ -134,7 +136,7 @@ def congress_ordinal(ordinal: float, held: object, year: int) -> float:
     return int(ordinal) + (int(year) - held) // 5
 
 
-_SCALE_TEXT = {"per_village": "按村均计", "per_100_members": "按每百名党员计", "per_10k_people": "按每万人计"}
+_SCALE_TEXT = {"per_village": "村均", "per_100_members": "每百名党员", "per_10k_people": "每万人"}
 
 
 def _scale_text(scale: str) -> str:
@@ -176,7 +178,8 @@ def county_context(ds: Dataset, year: int) -> pd.DataFrame:
     One row per (town, indicator) present that year: ``scale``/``scaled`` (size-scaled value, as the composite
     score scales it), ``rank`` (1 = best by polarity; neutral indicators by value) and ``n_towns`` among the
     county's reporting towns, ``median`` (of the scaled values), ``streak`` (consecutive yearly increases
-    ending this year), ``record`` (higher than every earlier year) and ``first_year`` (first year present),
+    ending this year), ``record`` (higher than every earlier year), ``first_year`` (first year present) and
+    ``n_years`` (years present),
     and ``target``/``completion``/``target_source`` where the town had a target.
     """
     cat = ds.catalog
@@ -209,6 +212,8 @@ def county_context(ds: Dataset, year: int) -> pd.DataFrame:
     keys = list(zip(out["town"], out["indicator"]))
     out["streak"] = [streak(t, c) for t, c in keys]
     out["first_year"] = [first.get(k, year) for k in keys]
+    n_years = hist["year"].nunique()
+    out["n_years"] = [int(n_years.get(k, 1)) for k in keys]
     prev = pd.Series([earlier_max.get(k, float("nan")) for k in keys], index=out.index)
     out["record"] = prev.notna() & (out["value"] > prev)
 
@@ -236,7 +241,7 @@ class ReportOptions:
 
     ``yoy``: year-over-year context after key numbers. ``general_problems``: when the data-driven problems and
     the town's own (自查问题) are fewer than three, fill 二、存在的问题 up to three with the seed's general
-    self-criticisms (off: only the town's real shortfalls). ``round_approx``: write counts of 20 and more as
+    self-criticisms (off, the default: only the town's real shortfalls; a town with none at all still gets them). ``round_approx``: write counts of 20 and more as
     ``30余``. ``max_findings``: sections turned into data-driven problems. ``drop_threshold``: share of decline
     that is flagged (see :func:`indicators.flags`). ``nearly_met``: a target completed at this share or more is
     told as 基本完成 and is not a problem. ``sign_date``: the date under the sign-off (default: the last day of
@@ -244,7 +249,7 @@ class ReportOptions:
     """
 
     yoy: bool = True
-    general_problems: bool = True
+    general_problems: bool = False
     round_approx: bool = False
     max_findings: int = 3
     drop_threshold: float = 0.2
@@ -461,8 +466,22 @@ class _Filler:
 
     # -- the town's own practices (sheet 特色做法) -----------------------------------------------
     def has(self, code: str) -> bool:
-        """Whether the town wrote this practice for this year."""
-        return code in self.practices
+        """Whether the town wrote this practice for this year. A method or mechanism (a phrase of 12 characters or
+        more) that the town's own paragraph of the same section already states counts as not written: the
+        report would say it twice in a row."""
+        if code not in self.practices:
+            return False
+        fields = self.cat.practice_fields
+        text = self.practices[code][0]
+        if fields.at[code, "kind"] == "phrase" and len(text) >= 12:  # a method or mechanism, not a mere name
+            paragraph = f"{fields.at[code, 'section']}_practice"
+            if paragraph in self.practices and text in self.practices[paragraph][0]:
+                return False
+        return True
+
+    def raw(self, code: str) -> str:
+        """The town's own text of a practice, unescaped and without its source (for choosing the wording)."""
+        return self.practices[code][0] if code in self.practices else ""
 
     def practice(self, code: str) -> Markup:
         """The town's own text (escaped, with its source), or the not-applicable mark so its clause is dropped."""
@@ -488,15 +507,28 @@ class _Filler:
                 for item in split_items(text, by_dunhao=code == "leading_industries")]
 
     def industries(self) -> Markup:
-        """``做优A、做强B，做精C`` from the town's 主导产业 (empty when it named none)."""
-        items = self.items("leading_industries")
+        """The town's 主导产业 as the seed writes them, for one, two, three or more (empty when it named none):
+        ``做优做强A，`` · ``做优A、做强B，`` · ``做优A、做强B，做精C，`` · ``做优做强A、B、C、D等主导产业，``.
+        A bare product (马铃薯) becomes an industry (马铃薯产业)."""
+        items = [self._industry(m) for m in self.items("leading_industries")]
         if not items:
             return Markup("")
-        verbs = ["做优", "做强", "做精", "做大", "做特", "做活"]
-        parts = [Markup(verbs[i % len(verbs)]) + item for i, item in enumerate(items)]
-        if len(parts) <= 2:
-            return Markup("、").join(parts) + Markup("，")
-        return Markup("、").join(parts[:-1]) + Markup("，") + parts[-1] + Markup("，")
+        if len(items) == 1:
+            return Markup("做优做强") + items[0] + Markup("，")
+        if len(items) == 2:
+            return Markup("做优") + items[0] + Markup("、做强") + items[1] + Markup("，")
+        if len(items) == 3:
+            return (Markup("做优") + items[0] + Markup("、做强") + items[1] + Markup("，做精") + items[2]
+                    + Markup("，"))
+        return Markup("做优做强") + Markup("、").join(items) + Markup("等主导产业，")
+
+    @staticmethod
+    def _industry(item: Markup) -> Markup:
+        text = re.sub(r"<[^>]*>", "", str(item))
+        if text.endswith(("业", "游", "经济", "产业")):
+            return item
+        suffix = "经济" if text.endswith("劳务") else "产业"
+        return Markup(str(item).replace(f"{escape(text)}</span>", f"{escape(text)}{suffix}</span>", 1))
 
     def cadres(self) -> str:
         """镇村干部 in a 镇; 乡村两级干部 in a 乡 (乡村干部 would read as "rural cadres")."""
@@ -505,6 +537,71 @@ class _Filler:
     @property
     def kind(self) -> str:
         return str(self.profile.get("town_kind") or "镇")
+
+    # -- wording (data/wording.yaml) ----------------------------------------------------------
+    def _pick(self, options: list[str], slot: str) -> str:
+        """One of a slot's equivalent formulations, chosen by the town (stable from year to year)."""
+        key = f"{self.profile.get('county', '')}/{self.town}/{slot}"
+        return options[zlib.crc32(key.encode("utf-8")) % len(options)]
+
+    def wording(self, slot: str) -> Markup:
+        """This town's formulation of a slot of the phrase bank (``slots`` in data/wording.yaml)."""
+        text = self._pick(load_wording()["slots"][slot], slot)
+        return Markup(escape(text.format(k=self.kind, cadres=self.cadres())))
+
+    def general_line(self, kind: str) -> Markup:
+        """A general line of 三 (``general`` in data/wording.yaml: study, workstyle, development)."""
+        text = self._pick(load_wording()["general"][kind], f"general-{kind}")
+        carrier = (self.practice("study_carrier") + Markup("、")) if self.has("study_carrier") else Markup("")
+        congress = self.number("county_congress_ordinal", unit="次", prefix="第")
+        return Markup(escape(text)).format(carrier=carrier, congress=congress, industries=self.industries())
+
+    def problems_and_plans(self, findings: list[Finding]) -> tuple[list[Markup], list[Markup]]:
+        """二 and 三 as lists: the problems (the town's own 自查问题 first, then its data's real shortfalls, largest
+        first) and the measures, one for each problem in the same order (the town's own 下一步打算 where it gave
+        one, else the measure of the problem's kind), then at most two general lines. A town with no problem at
+        all gets the seed's three general ones, answered by its own 下一步打算 if it wrote some, else each by the
+        general line of its kind."""
+        w = load_wording()
+        problems: list[Markup] = []
+        plans: list[Markup] = []
+        own_plans = self.items("own_plans")
+        raw_problems = split_items(self.raw("own_problems")) if self.has("own_problems") else []
+        for i, (item, text) in enumerate(zip(self.items("own_problems"), raw_problems)):
+            problems.append(item)
+            plans.append(own_plans[i] if i < len(own_plans) else self._topic_plan(text))
+        for f in findings:
+            problems.append(Markup(escape(w["problem_leads"][f.section])) + Markup("，") + f.text)
+            plans.append(self._finding_plan(f))
+        if not problems:  # the seed's general problems, answered by the town's own measures or general lines
+            for kind, text in w["general_problems"].items():
+                problems.append(Markup(escape(text)))
+                plans.append(self.general_line(kind))
+            return problems, (own_plans or plans)
+        plans += own_plans[len(raw_problems):]  # measures the town wrote beyond its problems are its own too
+        if self.options.general_problems:
+            for kind, text in w["general_problems"].items():
+                if len(problems) < 3:
+                    problems.append(Markup(escape(text)))
+                    plans.append(self.general_line(kind))
+        kinds = ["development"] if len(plans) >= 4 else ["study", "development"]
+        plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans]
+        return problems, plans
+
+    def _topic_plan(self, problem: str) -> Markup:
+        """The measure for a problem the town named itself, by the first topic whose keywords it contains."""
+        topics = load_wording()["plans"]["by_topic"]
+        plan = next(t["plan"] for t in topics if not t["keywords"] or any(k in problem for k in t["keywords"]))
+        short = problem if len(problem) <= 30 else problem.split("，")[0]
+        lead = f"针对{short}的问题，" if len(short) <= 30 else ""
+        return Markup(escape(lead + plan.format(k=self.kind, cadres=self.cadres())))
+
+    def _finding_plan(self, f: Finding) -> Markup:
+        """The measure for a data-driven problem: its indicators' own measures, else its section's."""
+        plans = load_wording()["plans"]
+        own = list(dict.fromkeys(plans["by_indicator"][c] for c in f.codes if c in plans["by_indicator"]))[:2]
+        text = "；".join(own) if own else plans["by_section"][f.section]
+        return Markup(escape(f"针对{f.names}方面的差距，" + text.format(k=self.kind, cadres=self.cadres())))
 
     # -- catalog-driven sections ((六)) --------------------------------------------------------
     def section_text(self, section: str) -> Markup:
@@ -573,42 +670,30 @@ class _Filler:
         return Markup(template.render(n=self.number, chg=self.change, p=self.text, pr=self.practice, has=self.has))
 
     # -- sentences only this town's data can write ---------------------------------------------
-    def highlights(self, section: str, limit: int = 3, skip=()) -> Markup:
-        """One sentence of the town's standing in ``section``: its rank in the county, a run of increases,
-        its best year, a target completed, or (when nothing stands out) its level above the county median.
-        Indicators in ``skip`` (what 二 lists as a problem) and in sentences not written are never praised.
+    def highlights(self, section: str, skip=()) -> Markup:
+        """At most one sentence of the town's achievement in ``section``, in plain words: the indicator that
+        stands out most, with at most two of its facts (a target completed, its rank in the county, a run of
+        increases, its best year), as 「主题党日活动完成年度目标的105.5%，村均25.6次，居全县首位」. Nothing when
+        nothing stands out: a level above the median is no achievement. Only performance measures are praised
+        (never a checklist's length, a meeting's attendance or a count that follows the town's size), and never
+        what 二 lists (``skip``) or a sentence not written.
         """
         codes = [c for c in self.cat.in_section(section)
-                 if self.cat.applies(c, self.year) and c not in skip and c not in self.silenced]
+                 if self.cat.applies(c, self.year) and c not in skip and c not in self.silenced
+                 and self.cat.frame.at[c, "measure"] == "performance"]
         mine = self.standing[self.standing.index.isin(codes)].reset_index()
-        if mine.empty:
-            return Markup("")
         facts: dict[str, list[tuple[float, str, Markup]]] = {}
         for r in mine.itertuples():
             for fact in self._facts(r):
                 facts.setdefault(r.indicator, []).append(fact)
         if not facts:
-            return self._fallback(mine)
+            return Markup("")
         key = self.cat.frame["key"]
-        ranked = sorted(facts.items(), key=lambda kv: -(sum(w for w, _, _ in kv[1]) + bool(key[kv[0]])))[:limit]
-        # indicators whose only fact is the same (为2020年以来最高) are told together: A、B均为2020年以来最高
-        alone: dict[str, list[str]] = {}
-        for code, fs in ranked:
-            if len(fs) == 1:
-                alone.setdefault(fs[0][1], []).append(code)
-        parts, told = [], set()
-        for code, fs in ranked:
-            if code in told:
-                continue
-            fs = sorted(fs, key=lambda t: -t[0])
-            same = alone.get(fs[0][1], []) if len(fs) == 1 else []
-            if len(same) > 1:
-                names = "、".join(self._short_name(c) for c in same)
-                parts.append(Markup(escape(names)) + Markup("均") + fs[0][2])
-                told.update(same)
-                continue
-            parts.append(Markup(escape(self._short_name(code))) + Markup("，").join(f for _, _, f in fs))
-        return Markup("；").join(parts) + Markup("。")
+        code, fs = max(facts.items(), key=lambda kv: (sum(w for w, _, _ in kv[1]) + bool(key[kv[0]])))
+        fs = sorted(fs, key=lambda t: -t[0])[:2]
+        order = ("target", "nearly", "rank", "streak", "record")  # the reading order
+        fs.sort(key=lambda t: next(i for i, kind in enumerate(order) if t[1].startswith(kind)))
+        return Markup(escape(self._short_name(code))) + Markup("，").join(f for _, _, f in fs) + Markup("。")
 
     def _short_name(self, code: str) -> str:
         """The indicator as the subject of a sentence: 纪委督促管理干部人数, 主题党日活动次数."""
@@ -617,24 +702,30 @@ class _Filler:
 
     def _facts(self, r) -> list[tuple[float, str, Markup]]:
         """The notable facts of one indicator for this town: (weight, kind, text); a higher weight is more
-        notable, and facts of the same kind read the same for any indicator (so they can be told together)."""
+        notable."""
         row = self.cat[r.indicator]
-        out: list[tuple[float, Markup]] = []
+        out: list[tuple[float, str, Markup]] = []
         pol = int(row["polarity"])
         # a rank is notable when at most two other towns are as good (not a tie of many at the top), on an
-        # indicator that is not a coverage count (those are told as a 覆盖率) and a scaled value of at least 1
+        # indicator that is not a coverage count (those are told as a 覆盖率) and a scaled value of at least 1;
+        # a tie says so (并列第2位)
         if (pol != 0 and r.n_towns >= 5 and r.rank_max <= 3 and r.scaled >= 1
                 and r.indicator not in set(self.cat.coverage["numerator"])):
             scale, digits = _scale_text(r.scale), _fmt_scaled(r.scaled)
-            title = (f"{row['name']} · 全县{int(r.n_towns)}个乡镇{scale or '按填报数'}排名 · "
-                     f"本乡镇{digits}{row['unit']}")
-            out.append((4 - r.rank, f"rank{r.indicator}",
-                        self._provenance(f"{scale}{digits}{row['unit']}，居全县第{int(r.rank)}位", title)))
+            tie = r.rank_max > r.rank
+            place = (f"并列全县第{int(r.rank)}位" if tie else "居全县首位" if r.rank == 1 else f"居全县第{int(r.rank)}位")
+            title = (f"{row['name']} · 全县{int(r.n_towns)}个乡镇{scale or '按填报数'}排名"
+                     f"{'（并列）' if tie else ''} · 本乡镇{digits}{row['unit']}")
+            out.append((4 - r.rank - 0.5 * tie, f"rank{r.indicator}",
+                        self._provenance(f"{scale}{digits}{row['unit']}，{place}", title)))
+        streak_covers_all = False
         if pol > 0 and r.streak >= 2:
             title = f"{row['name']} · {self.year - int(r.streak)}—{self.year}年逐年增加"
             out.append((r.streak - 0.5, f"streak{int(r.streak)}",
                         self._provenance(f"连续{_count_word(int(r.streak))}年增长", title)))
-        if pol > 0 and r.record and r.first_year <= self.year - 3:
+            streak_covers_all = self.year - int(r.streak) <= r.first_year
+        # a record only for a series of at least four years, and not where the run of increases says it already
+        if pol > 0 and r.record and r.n_years >= 4 and r.first_year <= self.year - 3 and not streak_covers_all:
             title = f"{row['name']} · {int(r.first_year)}—{self.year}年各年数值中最高"
             out.append((1.5, f"record{int(r.first_year)}", self._provenance(f"为{int(r.first_year)}年以来最高", title)))
         if pol != 0 and pd.notna(r.completion):
@@ -648,27 +739,6 @@ class _Filler:
                 out.append((1, f"nearly{r.indicator}",
                             self._provenance(f"基本完成年度目标（完成{percent_text(r.completion)}%）", title, source)))
         return out
-
-    def _fallback(self, mine: pd.DataFrame) -> Markup:
-        """The section's first reported indicator above the county median (when nothing stands out); nothing
-        when the town is not above it (a level below the median is no achievement, and neutral counts have no
-        better side)."""
-        pol = mine["indicator"].map(self.cat.frame["polarity"])
-        key = mine["indicator"].map(self.cat.frame["key"]).astype(bool)
-        mine = mine[(mine["n_towns"] >= 3) & (pol * (mine["scaled"] - mine["median"]) > 0)
-                    & (key | (mine["scaled"] >= 1))]
-        if mine.empty:
-            return Markup("")
-        r = mine.assign(_k=~key[mine.index]).sort_values("_k", kind="stable").iloc[0]  # headline indicators first
-        row = self.cat[r["indicator"]]
-        scale = _scale_text(r["scale"])
-        title = f"{row['name']} · {self.year}年全县{int(r['n_towns'])}个乡镇{scale or '填报数'}的中位数"
-        median = self._provenance(f"{_fmt_scaled(r['median'])}{row['unit']}", title)
-        if scale:
-            mine_text = self._provenance(f"{scale}{_fmt_scaled(r['scaled'])}{row['unit']}", title)
-            return (Markup(escape(self._short_name(r["indicator"]))) + mine_text + Markup("，高于全县中位数")
-                    + median + Markup("。"))
-        return Markup(escape(self._short_name(r["indicator"]))) + Markup("高于全县中位数（") + median + Markup("）。")
 
     def target_state(self) -> str:
         """``met`` (every target of the year reached), ``nearly`` (all at least ``nearly_met``), ``missed``
@@ -717,13 +787,21 @@ class _Filler:
         # target missed by a small margin is told as 基本完成 among the achievements, not listed as a failure
         f = f[f["indicator"].map(self.cat.frame["problem"]).fillna(False).astype(bool)]
         f = f[~((f["flag"] == "target_missed") & (f["ratio"] >= self.options.nearly_met))]
+        # a fall is no shortfall in a year whose target was met
+        completion = self.standing["completion"] if "completion" in self.standing else pd.Series(dtype=float)
+        met = set(completion.index[completion.fillna(0) >= 1])
+        f = f[~(f["flag"].isin(["decline", "slip"]) & f["indicator"].isin(met))]
         if f.empty:
             return []
         f = f.assign(section=f["indicator"].map(self.cat.frame["section"]))
         f = f[f["section"].isin([f"s{i}" for i in range(1, 7)])]
-        weight = f["flag"].map({"target_missed": 3, "decline": 2, "slip": 1.5, "outlier_low": 1.2, "lagging": 1})
-        f = f.assign(_w=weight)
-        order = (f.groupby("section")["_w"].sum().sort_values(ascending=False, kind="stable")
+        # how much each shortfall matters: its kind, then its size (a fall of a half outweighs one of a fifth, a
+        # target missed by 40% one missed by 6%), so that the largest is never the one left out
+        base = f["flag"].map({"target_missed": 3, "decline": 2, "slip": 1.5, "outlier_low": 1.2, "lagging": 1})
+        size = np.where(f["flag"].isin(["decline", "slip"]), f["ratio"].abs(),
+                        np.where(f["flag"] == "target_missed", 1 - f["ratio"], 0.0))
+        f = f.assign(_w=base + 4 * pd.Series(size, index=f.index).fillna(0).clip(0, 1))
+        order = (f.groupby("section")["_w"].max().sort_values(ascending=False, kind="stable")
                  .index[: self.options.max_findings])
         out = []
         for section in order:
@@ -829,7 +907,8 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         title=title, town=town, year=year, k=filler.kind, phrases=year_phrases(year),
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
-        pr=filler.practice, has=filler.has, items=filler.items, industries=filler.industries,
+        pr=filler.practice, has=filler.has, raw=filler.raw, items=filler.items, industries=filler.industries,
+        w=filler.wording, problems_and_plans=filler.problems_and_plans,
         cadres=filler.cadres(), section_text=filler.section_text,
         hl=lambda section: filler.highlights(section, skip={c for f in findings for c in f.codes}),
         targets=filler.target_state(),

@@ -8,7 +8,9 @@ method, its leading industries …). Those are facts about one town, so they are
 
 one row per town and year, with the columns of ``practice_fields`` in the catalog (any subset, any order).
 A report states a practice only when its own town wrote it here. Every problem is reported with file,
-sheet and cell like the numbers are; text is kept as typed (escaped later, when it is written into HTML).
+sheet and cell like the numbers are. Text is cleaned on the way in (:mod:`towntext`: punctuation, spaces,
+empty answers such as 无, numbered items) and each cell that needed it is named in a notice; it is escaped
+later, when it is written into HTML.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import unicodedata
 
 import pandas as pd
 
+from . import towntext
 from .catalog import Catalog, normalize_header
+from .towntext import split_items  # noqa: F401 - how the items of a list field are read, kept importable here
 
 PRACTICES_SHEET = "特色做法"
 PRACTICE_COLUMNS = ["town", "year", "field", "text", "source"]
 _YEAR = re.compile(r"^(?P<year>(19|20)\d{2})(年|年度)?$")
-# list items: one per line, or separated by ；; and 主导产业 separated by 、
-_LIST_SPLIT = re.compile(r"[\r\n；;]+")
 
 
 def empty() -> pd.DataFrame:
@@ -32,24 +34,6 @@ def empty() -> pd.DataFrame:
     return pd.DataFrame({"town": pd.Series(dtype=object), "year": pd.Series(dtype="int64"),
                          "field": pd.Series(dtype=object), "text": pd.Series(dtype=object),
                          "source": pd.Series(dtype=object)})
-
-
-def split_items(text: str, *, by_dunhao: bool = False) -> list[str]:
-    """Items of a list field: ``split_items("甲\\n乙；丙")`` → ``['甲', '乙', '丙']`` (trailing 。；， removed).
-
-    >>> split_items("高原夏菜种植业、传统畜牧养殖业", by_dunhao=True)
-    ['高原夏菜种植业', '传统畜牧养殖业']
-    """
-    parts = _LIST_SPLIT.split(text)
-    if by_dunhao:
-        parts = [q for p in parts for q in p.split("、")]
-    items = []
-    for p in parts:
-        p = re.sub(r"^\s*(\d+[.、．)]|[（(]\d+[)）]|[一二三四五六七八九十]+是|[一二三四五六七八九十]+、)\s*", "", p.strip())
-        p = p.strip().rstrip("。；;，,").strip()
-        if p:
-            items.append(p)
-    return items
 
 
 def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, out: list,
@@ -103,6 +87,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
         return
     merged = _Merged(df, sheet, h, col)
     limits = {code: int(m) for code, m in fields["max"].items()}  # looked up once, not per cell
+    kinds = fields["kind"].to_dict()
     for i in range(h + 1, len(df)):
         if merged.covers(i, town_col):
             continue  # the merged range is the error
@@ -142,13 +127,19 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
                 col.add("error", sheet, cell_name(i, j), raw, f"“{fields.at[code, 'name']}”{bad.message}", bad.expected,
                         town)
                 continue
-            text = unicodedata.normalize("NFC", str(raw)).strip()
             where = cell_name(i, j)
+            cleaned = towntext.clean(raw, kinds[code], by_dunhao=code == "leading_industries")
+            text = cleaned.text
             limit = limits[code]
             if len(text) > limit:
                 col.add("error", sheet, where, text[:20] + "……", f"“{fields.at[code, 'name']}”太长（{len(text)}字）",
                         f"不超过{limit}字", town)
                 continue
+            if cleaned.changes:
+                shown = unicodedata.normalize("NFC", str(raw)).strip()
+                col.add("notice", sheet, where, shown[:30] + ("……" if len(shown) > 30 else ""),
+                        f"“{fields.at[code, 'name']}”已整理后写入报告：{'；'.join(cleaned.changes)}",
+                        "规范的写法（请在表中改正，下次不再提示）", town)
             if not text:
                 continue
             out.append((town, year, code, text, f"{col.file}!{sheet}!{where}"))

@@ -1,0 +1,133 @@
+"""The town's own text cleaned on the way in (zhidang_analysis.towntext), and the notices validate gives for it.
+
+Each case is text typed the way town offices type it (the classes a county reviewer circled), with the result
+a secretary would write by hand.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import zhidang_analysis as zd
+from zhidang_analysis.towntext import clean, is_empty_answer, punctuation, split_items
+
+from .conftest import PROFILE_HEADER, PROFILE_ROWS, write_xlsx
+
+
+# ------------------------------------------------------------------------------------------- punctuation
+@pytest.mark.parametrize("typed, edited", [
+    ("马铃薯,养羊,劳务", "马铃薯，养羊，劳务"),
+    ("建立周例会制度;落实签到签退", "建立周例会制度；落实签到签退"),
+    ("问题:干部怕担责", "问题：干部怕担责"),
+    ("为什么?因为学习不够!", "为什么？因为学习不够！"),
+    ("落实到人.", "落实到人。"),
+    ("打造\"田间课堂\"", "打造“田间课堂”"),
+    ("开展宣讲(每月一次)", "开展宣讲（每月一次）"),
+    ("开展　　宣讲　活动", "开展宣讲活动"),
+    ("开展宣讲 ， 覆盖全村", "开展宣讲，覆盖全村"),
+    ("落实到人。。", "落实到人。"),
+    ("落实到人，。", "落实到人。"),
+    ("落实到人。，下一步", "落实到人。下一步"),
+    ("甲、、乙", "甲、乙"),
+    ("亩产1.5吨, 增收3.2万元", "亩产1.5吨，增收3.2万元"),
+    ("Wi-Fi 覆盖 12 个村", "Wi-Fi覆盖12个村"),
+    ("3.5 km", "3.5 km"),
+])
+def test_punctuation_is_full_width_in_chinese_and_single(typed, edited):
+    assert punctuation(typed) == edited
+
+
+@pytest.mark.parametrize("answer", ["无", "无。", " 暂无 ", "没有", "—", "——", "/", "不适用", "暂无。"])
+def test_answers_that_say_nothing_are_empty(answer):
+    assert is_empty_answer(answer)
+    cleaned = clean(answer, "paragraph")
+    assert cleaned.text == "" and cleaned.changes == (f"“{answer.strip()}”按未填写处理",)
+
+
+def test_a_sentence_that_begins_with_wu_is_not_empty():
+    assert not is_empty_answer("无违纪违规问题")
+    assert clean("无违纪违规问题", "paragraph").text == "无违纪违规问题。"
+
+
+# ------------------------------------------------------------------------------------------- items
+@pytest.mark.parametrize("typed, items", [
+    ("1.党员年龄偏大 2.合作社带动弱 3.干部怕担责", ["党员年龄偏大", "合作社带动弱", "干部怕担责"]),
+    ("1、党员年龄偏大2、合作社带动弱3、干部怕担责", ["党员年龄偏大", "合作社带动弱", "干部怕担责"]),
+    ("（1）党员年龄偏大（2）合作社带动弱", ["党员年龄偏大", "合作社带动弱"]),
+    ("①党员年龄偏大；②合作社带动弱。", ["党员年龄偏大", "合作社带动弱"]),
+    ("一是党员年龄偏大，结构老化；二是合作社带动弱。", ["党员年龄偏大，结构老化", "合作社带动弱"]),
+    ("党员年龄偏大\n合作社带动弱\n", ["党员年龄偏大", "合作社带动弱"]),
+    ("党员年龄偏大；\n无\n合作社带动弱", ["党员年龄偏大", "合作社带动弱"]),
+    ("村集体经济收入2万元以下的村有3个", ["村集体经济收入2万元以下的村有3个"]),
+    ("发展党员1.5名的目标没有完成", ["发展党员1.5名的目标没有完成"]),
+])
+def test_items_are_split_on_lines_semicolons_and_numbers(typed, items):
+    assert split_items(typed) == items
+
+
+def test_items_run_together_are_noted_and_one_a_line_is_not():
+    cleaned = clean("1.党员年龄偏大 2.合作社带动弱", "list")
+    assert cleaned.text == "党员年龄偏大\n合作社带动弱" and cleaned.changes == ("一行中的编号条目分为2条",)
+    assert clean("党员年龄偏大\n合作社带动弱", "list").changes == ()
+    assert clean("党员年龄偏大；合作社带动弱", "list").changes == ()
+
+
+def test_industries_are_split_on_dunhao_and_commas():
+    assert split_items("马铃薯,养羊,劳务", by_dunhao=True) == ["马铃薯", "养羊", "劳务"]
+    cleaned = clean("马铃薯,养羊,劳务", "list", by_dunhao=True)
+    assert cleaned.text == "马铃薯、养羊、劳务" and cleaned.changes == ("半角标点改为全角",)
+
+
+# ------------------------------------------------------------------------------------------- kinds
+def test_a_phrase_has_no_trailing_punctuation_and_its_commas_are_dunhao():
+    assert clean("签到签退、请销假。", "phrase").text == "签到签退、请销假"
+    assert clean("考勤制度，值班制度", "phrase").text == "考勤制度、值班制度"
+
+
+def test_a_paragraph_ends_with_a_full_stop_and_its_lines_are_sentences():
+    assert clean("坚持“周例会”制度,每周一调度", "paragraph").text == "坚持“周例会”制度，每周一调度。"
+    assert clean("坚持周例会\n每周一调度。", "paragraph").text == "坚持周例会。每周一调度。"
+    assert clean("他说：“好！”", "paragraph").text == "他说：“好！”"
+
+
+# ------------------------------------------------------------------------------------------- validate
+def test_validate_names_each_cell_it_cleaned_and_the_report_uses_the_clean_text(tmp_path):
+    years = [["乡镇", "发展党员（名）"], ["甲镇", 5], ["乙乡", 2], ["丙镇", 3]]
+    practices = [
+        ["乡镇", "年度", "作风管理制度", "（一）特色做法", "自查问题", "主导产业"],
+        ["甲镇", 2025, "签到签退,请销假。", "坚持每周一学,每月一考。。", "1.党员年龄偏大 2.合作社带动弱 3.干部怕担责",
+         "马铃薯,养羊,劳务"],
+        ["乙乡", 2025, "无", "暂无", "没有", "—"],
+        ["丙镇", 2025, "签到签退、请销假", "坚持每周一学。", "党员年龄偏大\n合作社带动弱", "马铃薯、养羊"],
+    ]
+    write_xlsx(tmp_path / "数据.xlsx", {"乡镇概况": [PROFILE_HEADER, *PROFILE_ROWS], "2025": years,
+                                       "特色做法": practices})
+    result = zd.validate(tmp_path)
+    assert result.errors == []
+    notices = {(p.town, p.cell): p.message for p in result.problems if p.level == "notice"}
+    assert notices == {
+        ("甲镇", "C2"): "“作风管理制度”已整理后写入报告：半角标点改为全角；去掉末尾的标点；并列的词语用顿号分隔",
+        ("甲镇", "D2"): "“（一）特色做法”已整理后写入报告：半角标点改为全角；去掉重复的标点",
+        ("甲镇", "E2"): "“自查问题”已整理后写入报告：一行中的编号条目分为3条",
+        ("甲镇", "F2"): "“主导产业”已整理后写入报告：半角标点改为全角",
+        ("乙乡", "C3"): "“作风管理制度”已整理后写入报告：“无”按未填写处理",
+        ("乙乡", "D3"): "“（一）特色做法”已整理后写入报告：“暂无”按未填写处理",
+        ("乙乡", "E3"): "“自查问题”已整理后写入报告：“没有”按未填写处理",
+        ("乙乡", "F3"): "“主导产业”已整理后写入报告：“—”按未填写处理",
+    }
+    ds = result.dataset
+    assert ds.practice("甲镇", 2025)["workstyle_rules"][0] == "签到签退、请销假"
+    assert ds.practice("甲镇", 2025)["s1_practice"][0] == "坚持每周一学，每月一考。"
+    assert ds.practice("甲镇", 2025)["own_problems"][0].splitlines() == ["党员年龄偏大", "合作社带动弱", "干部怕担责"]
+    assert ds.practice("乙乡", 2025) == {}  # nothing but 无 is nothing
+
+    # the report of 甲镇: three problems of its own, no 。。, no half-width comma between Chinese characters
+    from zhidang_analysis.narrative import town_report
+
+    text = town_report(ds, "甲镇", 2025).text
+    assert "。。" not in text and "," not in text
+    assert "一是党员年龄偏大。二是合作社带动弱。三是干部怕担责。" in text
+    assert "坚持每周一学，每月一考。" in text
+    for town in ("乙乡", "丙镇"):
+        report = town_report(ds, town, 2025).text
+        assert "无。" not in report and "。。" not in report
