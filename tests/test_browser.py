@@ -314,7 +314,7 @@ def test_index_page_search_filter_sort_and_links(tab, reports):
     names = _visible_towns(page)
     assert names == page.evaluate("(n) => [...n].sort((a, b) => a.localeCompare(b, 'zh-CN'))", names)
     assert town_head.get_attribute("aria-sort") == "ascending" and score_head.get_attribute("aria-sort") is None
-    page.locator("#towns th", has_text="问题提示").locator("button").click()
+    page.locator("#towns th", has_text="存在问题").locator("button").click()
     flags = _column_values(page, "flags")
     assert flags == sorted(flags)
     page.locator("#towns th", has_text="排名").locator("button").click()

@@ -258,7 +258,9 @@ def test_score_breakdown_tiny(tiny_scores):
 def test_score_breakdown_sample(sample_scores):
     fig = charts.score_breakdown(sample_scores, "青石镇", 2025)
     ax = fig.axes[0]
-    assert len(ax.patches) == 6
+    # (三) and (五) hold no performance measure (a volume, a checklist): not scored, and said so
+    assert len(ax.patches) == 4
+    assert [t.get_text() for t in ax.texts].count("不计分") == 2
     summary = [t.get_text() for t in ax.texts if t.get_text().startswith("综合得分")]
     assert len(summary) == 1 and "共14个乡镇" in summary[0]
     png = _draw(fig)

@@ -56,9 +56,10 @@ def cat():
 
 @pytest.fixture(scope="module")
 def reversed_cat(cat):
-    """The catalog with supervised_cadres made less-is-better (polarity -1)."""
+    """The catalog with supervised_cadres made a less-is-better performance measure (polarity -1)."""
     frame = cat.frame.copy()
     frame.loc["supervised_cadres", "polarity"] = -1
+    frame.loc["supervised_cadres", "measure"] = "performance"
     return dataclasses.replace(cat, frame=frame)
 
 
@@ -357,8 +358,10 @@ def composite_values() -> pd.DataFrame:
         ("甲镇", 2023, "new_members", 10), ("乙镇", 2023, "new_members", 8), ("丙镇", 2023, "new_members", 2),
         ("甲镇", 2023, "theme_party_days", 50), ("乙镇", 2023, "theme_party_days", 30),
         ("丙镇", 2023, "theme_party_days", 20),
-        ("甲镇", 2023, "supervised_cadres", 20), ("乙镇", 2023, "supervised_cadres", 20),
-        ("丙镇", 2023, "supervised_cadres", 30),
+        ("甲镇", 2023, "income_per_household", 0.2), ("乙镇", 2023, "income_per_household", 0.2),
+        ("丙镇", 2023, "income_per_household", 0.3),
+        ("甲镇", 2023, "supervised_cadres", 9), ("乙镇", 2023, "supervised_cadres", 1),  # a volume: not scored
+        ("甲镇", 2023, "micro_power_checkpoints", 30), ("乙镇", 2023, "micro_power_checkpoints", 5),  # a checklist
         ("甲镇", 2023, "weak_org_villages", 1), ("乙镇", 2023, "weak_org_villages", 9),   # neutral: not scored
         ("丙镇", 2023, "epidemic_teams", None, "na"), ("甲镇", 2023, "five_star_branches", None),
     )
@@ -367,34 +370,36 @@ def composite_values() -> pd.DataFrame:
 def test_composite_score_by_hand_for_three_towns():
     # new_members per 100 members: 甲 10/200 → 5, 乙 8/100 → 8, 丙 2/80 → 2.5 → points 50, 100, 0
     # theme_party_days per village: 甲 50/10 → 5, 乙 30/5 → 6, 丙 20/4 → 5 → 甲 丙 tie at rank 1.5 → 25, 100, 25
-    # supervised_cadres as reported: 20, 20, 30 → 甲 乙 tie at rank 1.5 → 25, 25, 100
+    # income_per_household as reported: 0.2, 0.2, 0.3 → 甲 乙 tie at rank 1.5 → 25, 25, 100
+    # supervised_cadres (a volume), micro_power_checkpoints (a checklist), weak_org_villages (neutral): not scored,
+    # so sections (三) and (五) have no score
     s2 = {"甲镇": (50 + 25) / 2, "乙镇": (100 + 100) / 2, "丙镇": (0 + 25) / 2}
-    s3 = {"甲镇": 25.0, "乙镇": 25.0, "丙镇": 100.0}
-    score = {t: (0.25 * s2[t] + 0.10 * s3[t]) / 0.35 for t in s2}  # weights s2 0.25, s3 0.10; others absent
+    s6 = {"甲镇": 25.0, "乙镇": 25.0, "丙镇": 100.0}
+    score = {t: (0.25 * s2[t] + 0.20 * s6[t]) / 0.45 for t in s2}  # weights s2 0.25, s6 0.20; others absent
     towns = ["丙镇", "乙镇", "甲镇"]
     expected = pd.DataFrame(
-        {"s1": nan, "s2": [s2[t] for t in towns], "s3": [s3[t] for t in towns], "s4": nan, "s5": nan, "s6": nan,
+        {"s1": nan, "s2": [s2[t] for t in towns], "s3": nan, "s4": nan, "s5": nan, "s6": [s6[t] for t in towns],
          "score": [score[t] for t in towns], "rank": pd.array([2, 1, 3], dtype="Int64")},
         index=pd.MultiIndex.from_tuples([(t, 2023) for t in towns], names=["town", "year"]),
     )
-    assert score == pytest.approx({"甲镇": 33.928571, "乙镇": 78.571429, "丙镇": 37.5})
+    assert score == pytest.approx({"甲镇": 31.944444, "乙镇": 66.666667, "丙镇": 51.388889})
     assert_frame_equal(ind.composite_score(composite_values(), PROF), expected)
 
 
 def test_composite_score_weights_argument_and_a_lone_reporting_town_scores_50():
     v = composite_values()
-    out = ind.composite_score(v, PROF, weights={"s3": 1.0})
-    assert list(out.columns) == ["s3", "score", "rank"]
+    out = ind.composite_score(v, PROF, weights={"s6": 1.0})
+    assert list(out.columns) == ["s6", "score", "rank"]
     assert out["score"].tolist() == [100.0, 25.0, 25.0]
     assert out["rank"].tolist() == [1, 2, 2]
-    lone = tidy(("甲镇", 2023, "supervised_cadres", 20))
+    lone = tidy(("甲镇", 2023, "income_per_household", 0.2))
     assert ind.composite_score(lone, PROF)["score"].tolist() == [50.0]
 
 
 def test_composite_score_reverses_points_when_less_is_better(reversed_cat):
     v = tidy(("甲镇", 2023, "supervised_cadres", 10), ("乙镇", 2023, "supervised_cadres", 20))
     assert ind.composite_score(v, PROF, catalog=reversed_cat)["s3"].tolist() == [0.0, 100.0]  # 乙镇, 甲镇
-    assert ind.composite_score(v, PROF)["s3"].tolist() == [100.0, 0.0]
+    assert ind.composite_score(v, PROF).empty  # as the catalog has it, a volume: not scored at all
 
 
 # --------------------------------------------------------------------------------------------- flags

@@ -82,6 +82,12 @@ def test_industries_are_split_on_dunhao_and_commas():
 def test_a_phrase_has_no_trailing_punctuation_and_its_commas_are_dunhao():
     assert clean("签到签退、请销假。", "phrase").text == "签到签退、请销假"
     assert clean("考勤制度，值班制度", "phrase").text == "考勤制度、值班制度"
+    clause = "选优配强村党组织书记，村“两委”班子年龄、学历结构明显改善"  # a clause keeps its comma
+    assert clean(clause, "phrase") == clean(clause, "phrase").__class__(clause, ())
+
+
+def test_the_sample_is_typed_cleanly():
+    assert [p for p in zd.validate(zd.SAMPLE_DATA).problems if p.level == "notice"] == []
 
 
 def test_a_paragraph_ends_with_a_full_stop_and_its_lines_are_sentences():

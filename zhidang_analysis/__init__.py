@@ -36,11 +36,11 @@ __all__ = [
 
 # the modules analysts use as zd.indicators, zd.narrative, zd.charts, ...; the heavy ones that only the
 # command line needs (papermill, nbconvert) load on first use, so a notebook kernel starts quickly
-from . import charts, indicators, narrative  # noqa: E402
+from . import charts, indicators, narrative, problems  # noqa: E402
 
 _LAZY = {"export", "runner", "batch", "overview", "template", "checks", "params", "explorer"}
 
-__all__ += ["charts", "indicators", "narrative", *sorted(_LAZY)]
+__all__ += ["charts", "indicators", "narrative", "problems", *sorted(_LAZY)]
 
 
 def __getattr__(name: str):

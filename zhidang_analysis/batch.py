@@ -63,6 +63,7 @@ from .errors import AmbiguousTownError, DataError, UnknownNameError, ZhidangErro
 from .export import (FORMATS, RESERVED_STEMS, atomic_write_text, convert, format_path, format_word, outdated_formats,
                      output_stems, parse_formats)
 from .loaders import Dataset, _town_list, load_dataset
+from .problems import town_problems
 from . import runner as _runner
 from .runner import DEFAULT_OUT, OVERVIEW_NOTEBOOK, REGION_NOTEBOOK, TOWN_NOTEBOOK, report_paths
 from .runner import (OutputFolderError, clean_stale_kernel_files, clean_stale_temp_files, output_folder_problem,
@@ -122,15 +123,16 @@ def context_keys(ds: Dataset, year: int) -> dict[str, str]:
     """town → hash of the county context its report of ``year`` quotes (``ds``: one county).
 
     That is the town's rows of :func:`narrative.county_context` (rank, number of towns, county median,
-    streaks, targets), its findings (:func:`indicators.flags`: outliers compare it with the county), its
+    streaks, targets), its data problems (:func:`problems.county_problems`), its
     composite score and section scores, and what is the same for every town: the county medians of the
     indicators and of the section scores that its charts draw. Computed once per county and year.
     """
-    from .narrative import ReportOptions, county_context, county_flags, county_scores
+    from .narrative import county_context, county_scores
+    from .problems import county_problems
 
     cat = ds.catalog
     ctx = county_context(ds, year)
-    flags = county_flags(ds, year, drop_threshold=ReportOptions().drop_threshold)
+    flags = county_problems(ds, year)
     now = ds.values[ds.values["year"] == year]
     scores = county_scores(ds, year)
     scores = scores.xs(year, level="year") if len(scores) else scores
@@ -587,7 +589,8 @@ def _env() -> Environment:
 
 def index_rows(ds: Dataset, year: int, manifest: dict) -> pd.DataFrame:
     """One row per town of ``year`` (county by county): its county, composite score and rank within the county,
-    key changes, number of findings, whether it has problems, links and status."""
+    key changes, number of problems its report lists (:func:`problems.town_problems`), whether it has problems,
+    links and status."""
     rows = []
     reports = _town_entries(manifest)
     folders = county_folders(ds)
@@ -596,9 +599,8 @@ def index_rows(ds: Dataset, year: int, manifest: dict) -> pd.DataFrame:
         cat = cv.catalog
         scores = ind.composite_score(cv.values, cv.profile, catalog=cat)
         sc = scores.xs(year, level="year") if year in scores.index.get_level_values("year") else pd.DataFrame()
-        flags = ind.flags(cv.values[cv.values["year"].isin([year - 1, year])], targets=cv.targets,
-                          profile=cv.profile, catalog=cat)
-        n_flags = flags[flags["year"] == year].groupby("town").size()
+        # the problems each town's report lists (problems.town_problems), counted the same everywhere
+        n_flags = town_problems(cv, year).groupby("town").size() if year in cv.years else pd.Series(dtype="int64")
         y = ind.yoy(cv.values[cv.values["year"].isin([year - 1, year])], catalog=cat)
         y = y[(y["year"] == year) & y["rate"].notna() & y["indicator"].isin(cat.frame.index[cat.frame["key"]])
               & (y["rate"] != 0)]

@@ -767,7 +767,8 @@ def score_breakdown(scores: pd.DataFrame, town: str, year: int, *, catalog: Cata
     ``综合得分81.4分，全县第1名（共14个乡镇）`` (no title: the report's caption names the town and year).
     Each bar is labelled with its score. A score of 0 (the county's lowest) is a dot on the axis labelled
     ``0.0（全县最低）`` (``并列全县最低`` when shared); a section without a score keeps its label and is
-    marked 暂无数据 (no bar, no dot), so the number of bars is the number of sections scored.
+    marked 暂无数据 (no bar, no dot), or 不计分 when no town has a score in it (its indicators are no performance
+    measures), so the number of bars is the number of sections scored.
     Raises :class:`UnknownNameError` for an unknown town or year.
     """
     cat = _cat(catalog)
@@ -804,8 +805,8 @@ def score_breakdown(scores: pd.DataFrame, town: str, year: int, *, catalog: Cata
                     clip_on=False, label="_zero")
         units_per_inch = xmax / max(fig.get_figwidth() - 1.2, 1.0)
         for y, s, v, m in zip(ypos, sections, vals, med):
-            if np.isnan(v):
-                ax.text(1, y, "暂无数据", va="center", ha="left", fontsize=7.5, color=GREY)
+            if np.isnan(v):  # no data of the town's, or a section without any scored measure (不计分)
+                ax.text(1, y, "不计分" if np.isnan(m) else "暂无数据", va="center", ha="left", fontsize=7.5, color=GREY)
                 continue
             text = f"{v:.1f}"
             if v == 0:

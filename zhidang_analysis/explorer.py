@@ -44,6 +44,7 @@ from . import indicators as ind
 from .errors import UnknownNameError, ZhidangError
 from .export import format_word, parse_formats
 from .loaders import Dataset
+from .problems import town_problems
 
 __all__ = ["Explorer", "StaticView", "county_view", "explore", "itables_html", "itables_init_html"]
 
@@ -51,7 +52,7 @@ __all__ = ["Explorer", "StaticView", "county_view", "explore", "itables_html", "
 VIEWS = {
     "trend": "历年趋势（重点指标）",
     "compare": "与全县比较",
-    "flags": "问题提示",
+    "flags": "存在问题",
     "ranking": "综合得分排名",
     "table": "各乡镇指标",
     "narrative": "报告正文预览",
@@ -435,7 +436,7 @@ class Explorer:
         have = sorted(int(y) for y in v.loc[(v["town"] == town) & (v.get("status", "present") == "present"),
                                              "year"].unique())
         hint = f"该乡镇有数据的年度：{'、'.join(str(y) for y in have)}" if have else "该乡镇没有任何年度的数据"
-        return f"{town}{year}年没有填报数据，无法显示与全县比较、问题提示和报告预览。{hint}"
+        return f"{town}{year}年没有填报数据，无法显示与全县比较、存在问题和报告预览。{hint}"
 
     def _render(self, name: str, *, interactive: bool) -> tuple[list[dict], str | None]:
         try:
@@ -468,22 +469,15 @@ class Explorer:
         return outs
 
     def _view_flags(self, interactive: bool) -> list[dict]:
-        from .overview import DROP_THRESHOLD, FLAG_LABELS, SEVERITY_LABELS
+        from .overview import FLAG_LABELS
 
         _, town, year, _ = self.state
-        view = self.view
-        # flags compare a town with the county and the year before: give them every town of the two years
-        both = view.values[view.values["year"].isin([year - 1, year])]
-        f = ind.flags(both, targets=view.targets, profile=view.profile, drop_threshold=DROP_THRESHOLD,
-                      catalog=view.catalog)
-        f = f[(f["town"] == town) & (f["year"] == year)]
+        f = town_problems(self.view, year, town)  # the problems the town's report lists, and nothing else
         if f.empty:
-            had_prev = ((both["town"] == town) & (both["year"] == year - 1)).any()
-            note = "" if had_prev else "（该乡镇上年没有数据，未与上年比较）"
-            return [_message(f"{town}{year}年未发现问题提示{note}", error=False)]
-        table = pd.DataFrame({"程度": f["severity"].map(SEVERITY_LABELS), "类型": f["flag"].map(FLAG_LABELS),
-                              "说明": f["message"]})
-        return [_html(plain_table(table, caption=f"{town}{year}年问题提示（{len(table)}项）"))]
+            return [_message(f"{town}{year}年报告未列出存在的问题（无自查问题，数据也未反映出未完成目标或明显下降）",
+                             error=False)]
+        table = pd.DataFrame({"类型": f["kind"].map(FLAG_LABELS), "说明": f["text"]})
+        return [_html(plain_table(table, caption=f"{town}{year}年存在的问题（{len(table)}项）"))]
 
     def _view_ranking(self, interactive: bool) -> list[dict]:
         from .overview import ranking_table

@@ -473,7 +473,8 @@ def composite_score(values: pd.DataFrame, profile: pd.DataFrame, *, weights: dic
     """Weighted composite score per town and year (0–100), with its breakdown by section.
 
     The method is documented in ``data/scoring.yaml``: size-scaled values, per-year percentile scores per
-    indicator (reversed when less is better; neutral indicators are not scored), section means, and the
+    indicator (reversed when less is better; only performance measures are scored, see the catalog's
+    ``measure``), section means, and the
     weighted mean of the sections (weights renormalised over the sections that have a score).
 
     Returns a frame indexed by (town, year) with one column per section (s1…s6), ``score`` and ``rank``
@@ -490,7 +491,10 @@ def composite_score(values: pd.DataFrame, profile: pd.DataFrame, *, weights: dic
     scoring = scoring or load_scoring()
     weights = weights or scoring["weights"]
     s = scaled_values(values, profile, catalog=cat, scoring=scoring)
-    s = s[(s["polarity"] != 0) & s["scaled"].notna()]
+    # only performance measures are scored: a checklist's length, a meeting's attendance or a count that follows
+    # the town's size is no better for being larger (the same rule that keeps them out of 存在的问题)
+    performance = _lookup(s["indicator"], cat.frame["measure"]).to_numpy() == "performance"
+    s = s[(s["polarity"] != 0).to_numpy() & s["scaled"].notna().to_numpy() & performance]
     section = _lookup(s["indicator"], cat.frame["section"])
     keep = section.isin(weights).to_numpy()
     s, section = s[keep], section[keep]

@@ -18,7 +18,6 @@ import zlib
 from dataclasses import dataclass, field
 from functools import cache
 
-import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -26,7 +25,9 @@ from markupsafe import Markup, escape
 from . import indicators as ind
 from .catalog import Catalog, load_wording, year_phrases
 from .loaders import Dataset
-from .memo import per_county
+from .numerals import chinese_numeral, chinese_year, format_number, percent_text  # noqa: F401 - re-exported
+from .problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET, county_problems
+from .standing import county_context, county_flags, county_scores  # noqa: F401 - re-exported
 from .towntext import split_items
 
 __all__ = ["ReportOptions", "TownReport", "chinese_numeral", "chinese_year", "format_number", "town_report"]
@@ -37,65 +38,12 @@ _ZERO = "\ue001"  # a number that is zero: the clause is dropped when all its nu
 _NUM = "\ue002"  # any other number (present or missing)
 _MARKS = re.compile("[\ue000-\ue002]")
 
-_DIGITS = "零一二三四五六七八九"
 # Units whose change is better told as a rate (同比增长12.5%) than as an absolute difference.
 RATE_UNITS = {"万元", "万人次", "万头（只）", "亩", "米", "吨"}
 # How a missing number is named in its marker: 主题党日活动 + 次数.
 _MEASURE = {"次": "次数", "名": "人数", "人": "人数", "个": "个数", "支": "支数", "轮": "轮次", "户": "户数",
             "份": "份数", "处": "处数", "套": "套数", "篇": "篇数", "件": "件数", "起": "起数", "座": "座数",
             "项": "项数", "人次": "人次"}
-
-
-# --------------------------------------------------------------------------------------------- numbers
-def chinese_numeral(n: int) -> str:
-    """Chinese numeral for 0–9999 as used in fixed terms: 七个方面, 第十五次, 四轮.
-
-    >>> [chinese_numeral(i) for i in (0, 4, 10, 15, 20, 21, 100, 105, 110)]
-    ['零', '四', '十', '十五', '二十', '二十一', '一百', '一百零五', '一百一十']
-    """
-    n = int(n)
-    if not 0 <= n < 10000:
-        raise ValueError(f"chinese_numeral supports 0–9999, got {n}")
-    if n < 10:
-        return _DIGITS[n]
-    if n < 20:
-        return "十" + (_DIGITS[n % 10] if n % 10 else "")
-    out, zero = "", False
-    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        d = n // value % 10
-        if d:
-            if zero and out:
-                out += "零"
-            out += _DIGITS[d] + unit
-            zero = False
-        else:
-            zero = bool(out)
-    return out
-
-
-def chinese_year(year: int) -> str:
-    """A year as a heading writes it: ``chinese_year(2025) == '二〇二五'``."""
-    return "".join("〇一二三四五六七八九"[int(d)] for d in str(int(year)))
-
-
-def format_number(value: float, *, integer: bool = True, numeral: str = "arabic") -> str:
-    """Digits of a value after GB/T 15835: integers plain, decimals to at most two places.
-
-    >>> format_number(12.0), format_number(3.456, integer=False), format_number(7, numeral="chinese")
-    ('12', '3.46', '七')
-    >>> format_number(120.50, integer=False)
-    '120.5'
-    """
-    if numeral == "chinese":
-        return chinese_numeral(int(round(value)))
-    if integer or float(value).is_integer():
-        return f"{int(round(value))}"
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def percent_text(rate: float) -> str:
-    """A rate as percent text: 0.125 → '12.5', 0.1 → '10'."""
-    return f"{abs(rate) * 100:.1f}".removesuffix(".0")
 
 
 def missing_label(name: str, unit: str) -> str:
@@ -155,78 +103,6 @@ def _count_word(k: int) -> str:
     return "两" if k == 2 else chinese_numeral(k)
 
 
-@per_county
-def county_scores(ds: Dataset, year: int) -> pd.DataFrame:
-    """The composite scores of ``year`` (:func:`indicators.composite_score`, indexed by town and year), computed
-    once per county and year for all its reports."""
-    return ind.composite_score(ds.values[ds.values["year"] == year], ds.profile, catalog=ds.catalog)
-
-
-@per_county
-def county_flags(ds: Dataset, year: int, drop_threshold: float = 0.2) -> pd.DataFrame:
-    """The findings of every town in ``year`` (:func:`indicators.flags` on that year and the one before; some
-    compare a town with the county), computed once per county and year for all its reports."""
-    flags = ind.flags(ds.values[ds.values["year"].isin([year - 1, year])], targets=ds.targets, profile=ds.profile,
-                      drop_threshold=drop_threshold, catalog=ds.catalog)
-    return flags[flags["year"] == year].reset_index(drop=True)
-
-
-@per_county
-def county_context(ds: Dataset, year: int) -> pd.DataFrame:
-    """Every town's standing per indicator in ``year``, the material of the sentences only its data can write.
-
-    One row per (town, indicator) present that year: ``scale``/``scaled`` (size-scaled value, as the composite
-    score scales it), ``rank`` (1 = best by polarity; neutral indicators by value) and ``n_towns`` among the
-    county's reporting towns, ``median`` (of the scaled values), ``streak`` (consecutive yearly increases
-    ending this year), ``record`` (higher than every earlier year), ``first_year`` (first year present) and
-    ``n_years`` (years present),
-    and ``target``/``completion``/``target_source`` where the town had a target.
-    """
-    cat = ds.catalog
-    v = ind.up_to(ds.values, year)
-    now = ind.scaled_values(v[v["year"] == year], ds.profile, catalog=cat)
-    now = now[now["scaled"].notna()]
-    pol = now["indicator"].map(cat.frame["polarity"]).replace(0, 1)
-    key = now["scaled"] * pol
-    g = key.groupby(now["indicator"])
-    out = now[["town", "indicator", "value", "scale", "scaled"]].copy()
-    out["rank"] = g.rank(method="min", ascending=False)
-    out["rank_max"] = g.rank(method="max", ascending=False)
-    out["n_towns"] = g.transform("count")
-    out["median"] = now.groupby("indicator")["scaled"].transform("median")
-
-    present = v[(v["status"] == "present") & v["value"].notna()].sort_values("year", kind="stable")
-    hist = present.groupby(["town", "indicator"])
-    earlier_max = present[present["year"] < year].groupby(["town", "indicator"])["value"].max()
-    first = hist["year"].min()
-    y = ind.yoy(present, catalog=cat)
-    rising = y[(y["change"] > 0) & (y["prev_year"] == y["year"] - 1)]
-    rising_years = set(zip(rising["town"], rising["indicator"], rising["year"]))
-
-    def streak(town: str, code: str) -> int:
-        k = 0
-        while (town, code, year - k) in rising_years:
-            k += 1
-        return k
-
-    keys = list(zip(out["town"], out["indicator"]))
-    out["streak"] = [streak(t, c) for t, c in keys]
-    out["first_year"] = [first.get(k, year) for k in keys]
-    n_years = hist["year"].nunique()
-    out["n_years"] = [int(n_years.get(k, 1)) for k in keys]
-    prev = pd.Series([earlier_max.get(k, float("nan")) for k in keys], index=out.index)
-    out["record"] = prev.notna() & (out["value"] > prev)
-
-    t = ds.targets[ds.targets["year"] == year]
-    if len(t):
-        t = t.rename(columns={"source": "target_source"})[["town", "indicator", "target", "target_source"]]
-        out = out.merge(t, on=["town", "indicator"], how="left")
-        out["completion"] = out["value"] / out["target"].where(out["target"] > 0)
-    else:
-        out = out.assign(target=float("nan"), target_source="", completion=float("nan"))
-    return out.reset_index(drop=True)
-
-
 # --------------------------------------------------------------------------------------------- options
 class HTML(Markup):
     """Safe HTML that Jupyter (and so the exported report) displays as HTML, not as its text."""
@@ -251,9 +127,9 @@ class ReportOptions:
     yoy: bool = True
     general_problems: bool = False
     round_approx: bool = False
-    max_findings: int = 3
-    drop_threshold: float = 0.2
-    nearly_met: float = 0.95
+    max_findings: int = MAX_FINDINGS
+    drop_threshold: float = DROP_THRESHOLD
+    nearly_met: float = NEARLY_MET
     sign_date: str = ""
 
 
@@ -754,59 +630,16 @@ class _Filler:
         return "missed"
 
     # -- findings ------------------------------------------------------------------------------
-    def lagging(self) -> pd.DataFrame:
-        """Shortfalls against the county that are not outliers, as flag rows: ``lagging`` where the town is
-        among the last three of at least five reporting towns and at least 10% worse than the median (size-
-        scaled); ``slip`` where a headline indicator fell by 10% or more (less than a ``decline``)."""
-        c = self.standing
-        pol = c.index.map(self.cat.frame["polarity"]).to_numpy()
-        worse = pd.Series(pol, index=c.index) * (c["scaled"] - c["median"]) < -0.1 * c["median"].abs()
-        problem = c.index.map(self.cat.frame["problem"]).to_numpy(dtype=bool)
-        party = c.index.map(self.cat.frame["section"]).isin(["s1", "s2", "s3", "s4", "s5"])
-        lag = c[problem & party & (pol != 0) & (c["n_towns"] >= 5) & (c["rank"] >= c["n_towns"] - 2) & worse & (c["median"] >= 1)
-                & ~c.index.isin(self.cat.coverage["numerator"])]
-        rows = [{"town": self.town, "year": self.year, "indicator": code, "flag": "lagging", "value": r["value"],
-                 "reference": r["median"], "ratio": r["rank"]} for code, r in lag.iterrows()]
-        y = self.yoy
-        if len(y):
-            pol = y.index.map(self.cat.frame["polarity"]).to_numpy()
-            key = y.index.map(self.cat.frame["key"]).to_numpy(dtype=bool)
-            y = y[key & (pol > 0) & (y["rate"] <= -0.1).to_numpy() & (y["rate"] >= -self.options.drop_threshold).to_numpy()
-                  & (y["prev_value"] >= 5).to_numpy() & (y["prev_year"] == self.year - 1).to_numpy()]
-        slip = y
-        rows += [{"town": self.town, "year": self.year, "indicator": code, "flag": "slip", "value": r["value"],
-                  "reference": r["prev_value"], "ratio": r["rate"]} for code, r in slip.iterrows()]
-        return pd.DataFrame(rows, columns=["town", "year", "indicator", "flag", "value", "reference", "ratio"])
-
-    def findings(self, flags: pd.DataFrame) -> list[Finding]:
-        """Turn decline / target_missed / outlier_low / lagging / slip flags into one problem sentence per
-        section, for the ``max_findings`` sections that weigh most."""
-        f = flags[(flags["town"] == self.town) & (flags["year"] == self.year)
-                  & flags["flag"].isin(["decline", "target_missed", "outlier_low", "lagging", "slip"])]
-        # neutral indicators (disputes resolved, people cared for, checklist items) are never a problem, and a
-        # target missed by a small margin is told as 基本完成 among the achievements, not listed as a failure
-        f = f[f["indicator"].map(self.cat.frame["problem"]).fillna(False).astype(bool)]
-        f = f[~((f["flag"] == "target_missed") & (f["ratio"] >= self.options.nearly_met))]
-        # a fall is no shortfall in a year whose target was met
-        completion = self.standing["completion"] if "completion" in self.standing else pd.Series(dtype=float)
-        met = set(completion.index[completion.fillna(0) >= 1])
-        f = f[~(f["flag"].isin(["decline", "slip"]) & f["indicator"].isin(met))]
-        if f.empty:
-            return []
-        f = f.assign(section=f["indicator"].map(self.cat.frame["section"]))
-        f = f[f["section"].isin([f"s{i}" for i in range(1, 7)])]
-        # how much each shortfall matters: its kind, then its size (a fall of a half outweighs one of a fifth, a
-        # target missed by 40% one missed by 6%), so that the largest is never the one left out
-        base = f["flag"].map({"target_missed": 3, "decline": 2, "slip": 1.5, "outlier_low": 1.2, "lagging": 1})
-        size = np.where(f["flag"].isin(["decline", "slip"]), f["ratio"].abs(),
-                        np.where(f["flag"] == "target_missed", 1 - f["ratio"], 0.0))
-        f = f.assign(_w=base + 4 * pd.Series(size, index=f.index).fillna(0).clip(0, 1))
-        order = (f.groupby("section")["_w"].max().sort_values(ascending=False, kind="stable")
-                 .index[: self.options.max_findings])
+    def findings(self) -> list[Finding]:
+        """The data problems a report lists (:func:`problems.county_problems`, the one model every output uses),
+        one problem sentence per section, the section of the largest first."""
+        o = self.options
+        p = county_problems(self.ds, self.year, drop_threshold=o.drop_threshold, nearly_met=o.nearly_met,
+                            max_findings=o.max_findings)
+        p = p[(p["town"] == self.town) & p["listed"]]
         out = []
-        for section in order:
-            part = f[f["section"] == section].sort_values("_w", ascending=False, kind="stable")
-            part = part.drop_duplicates("indicator").head(3)
+        for section in p.drop_duplicates("section")["section"]:
+            part = p[p["section"] == section]
             phrases = [self._finding_phrase(r) for r in part.itertuples()]
             names = "、".join(dict.fromkeys(self._short_name(c) for c in part["indicator"]))
             out.append(Finding(section, Markup("；").join(phrases), names, list(part["indicator"])))
@@ -819,32 +652,19 @@ class _Filler:
             name = name.removesuffix(suffix)
         num = Markup(_MARKS.sub("", self.number(r.indicator)))  # a finding is never pruned
         unit, integer = row["unit"], bool(row["integer"])
-        if r.flag == "lagging":
-            c = self.standing.loc[r.indicator]
-            scale = _scale_text(c["scale"])
-            title = f"{row['name']} · {self.year}年全县{int(c['n_towns'])}个乡镇{scale or '按填报数'}排名"
-            among = (f"全县{int(c['n_towns'])}个乡镇" if c["n_towns"] >= len(self.ds.towns)
-                     else f"填报该项的{int(c['n_towns'])}个乡镇")
-            ref = self._provenance(f"{scale}{_fmt_scaled(c['scaled'])}{unit}，在{among}中居第"
-                                   f"{int(c['rank'])}位，低于全县中位数{_fmt_scaled(c['median'])}{unit}", title)
-            return Markup(escape(self._short_name(r.indicator))) + ref
-        if r.flag in ("decline", "slip"):
-            amount = format_number(abs(r.value - r.reference), integer=integer)
-            prev = self._source(r.indicator, self.year - 1)
-            ref = self._provenance(f"减少{amount}{unit}、下降{percent_text(r.ratio)}%",
-                                   f"{row['name']} · {self.year - 1}年为{format_number(r.reference, integer=integer)}"
-                                   f"{unit} · 来源：{prev}", prev)
-            return Markup(f"{escape(name)}{num}，比上年{ref}")
-        if r.flag == "target_missed":
+        if r.kind == "target_missed":
             t = self.ds.targets
             hit = t.loc[(t["town"] == self.town) & (t["year"] == self.year) & (t["indicator"] == r.indicator), "source"]
             source = str(hit.iloc[0]) if len(hit) else ""
             ref = self._provenance(f"目标{format_number(r.reference, integer=integer)}{unit}，完成{percent_text(r.ratio)}%",
                                    f"{row['name']} · {self.year}年目标 · 来源：{source}", source)
             return Markup(f"{escape(name)}{num}，未完成年度目标（") + ref + Markup("）")
-        ref = self._provenance(f"{format_number(r.reference, integer=False)}{unit}",
-                               f"{row['name']} · {self.year}年全县各乡镇填报值的中位数")
-        return Markup(f"{escape(name)}{num}，明显低于全县中位数{ref}")
+        amount = format_number(abs(r.value - r.reference), integer=integer)  # a decline or a slip
+        prev = self._source(r.indicator, self.year - 1)
+        ref = self._provenance(f"减少{amount}{unit}、下降{percent_text(r.ratio)}%",
+                               f"{row['name']} · {self.year - 1}年为{format_number(r.reference, integer=integer)}"
+                               f"{unit} · 来源：{prev}", prev)
+        return Markup(f"{escape(name)}{num}，比上年{ref}")
 
 
 def _prune(html: str) -> str:
@@ -899,8 +719,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
     ds.check_town(town)
     year = ds.check_year(year)
     filler = _Filler(ds, town, year, options)
-    flags = county_flags(ds, year, drop_threshold=options.drop_threshold)
-    findings = filler.findings(pd.concat([flags, filler.lagging()], ignore_index=True))
+    findings = filler.findings()
     title = f"中共{town}委员会关于{chinese_year(year)}年度履行全面从严治党主体责任暨书记第一责任人责任情况的报告"
     template = template_environment().get_template("town_report.html.j2")
     html = template.render(

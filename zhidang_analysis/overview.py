@@ -28,11 +28,12 @@ from .catalog import load_scoring
 from .charts import section_label
 from .errors import ZhidangError
 from .loaders import Dataset
-from .narrative import RATE_UNITS, HTML, ReportOptions, template_environment, percent_text, chinese_year, format_number
+from . import problems
+from .narrative import RATE_UNITS, HTML, template_environment, percent_text, chinese_year, format_number
+from .problems import KINDS
 
 __all__ = [
     "FLAG_LABELS",
-    "SEVERITY_LABELS",
     "CountySummary",
     "completeness",
     "county_comparison",
@@ -50,18 +51,10 @@ __all__ = [
     "weights_text",
 ]
 
-#: Short Chinese names of the findings of :func:`indicators.flags`, in the order they are listed.
-FLAG_LABELS = {
-    "target_missed": "未完成目标",
-    "decline": "较上年下降",
-    "missing": "未填报",
-    "outlier_low": "明显偏低",
-    "outlier_high": "明显偏高（请核实）",
-    "approx": "仅填约数",
-}
-SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
-#: Share of decline that is flagged; the town reports use the same default.
-DROP_THRESHOLD = ReportOptions().drop_threshold
+#: Short Chinese names of the kinds of problem (:data:`problems.KINDS`), in the order they are listed.
+FLAG_LABELS = dict(KINDS)
+#: Share of decline that is a problem; the town reports use the same default.
+DROP_THRESHOLD = problems.DROP_THRESHOLD
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -106,13 +99,9 @@ def _scores(ds: Dataset, year: int) -> pd.DataFrame:
 
 
 def _flags(ds: Dataset, year: int) -> pd.DataFrame:
-    """:func:`indicators.flags` rows of ``year``, computed exactly as the town reports compute them."""
-    v = ds.values[ds.values["year"].isin(_years(ds, year))]
-    f = ind.flags(v, targets=ds.targets, profile=ds.profile, drop_threshold=DROP_THRESHOLD, catalog=ds.catalog)
-    f = f[f["year"] == year]
-    order = {t: i for i, t in enumerate(ds.towns)}
-    f = f.assign(_t=f["town"].map(order)).sort_values("_t", kind="stable")  # severity order kept per town
-    return f.drop(columns="_t").reset_index(drop=True)
+    """The problems of every town in ``year`` (:func:`problems.town_problems`: the same the town reports list),
+    towns in profile order, each town's own first, then the largest."""
+    return problems.town_problems(ds, year)
 
 
 def _short_section(code: str, catalog) -> str:
@@ -222,19 +211,18 @@ def completeness(ds: Dataset, year: int) -> pd.DataFrame:
 
 
 def flag_table(ds: Dataset, year: int) -> pd.DataFrame:
-    """The problems the data show for each town in ``year``: one row per finding of
-    :func:`indicators.flags` (the same findings the town reports turn into 二、存在的问题).
+    """The problems of each town in ``year``, exactly as its report lists them in 二、存在的问题
+    (:func:`problems.town_problems`): its own 自查问题 first, then missed targets and real declines, largest
+    first.
 
-    Columns 乡镇, 程度 (高/中/低), 类型 (:data:`FLAG_LABELS`), 说明; towns in profile order, the most
-    serious findings first. Towns without findings have no row.
+    Columns 乡镇, 类型 (:data:`FLAG_LABELS`), 说明; towns in profile order. Towns without problems have no row.
     """
     year = ds.check_year(year)
     f = _flags(ds, year)
     return pd.DataFrame({
         "乡镇": f["town"].to_numpy(dtype=object),
-        "程度": f["severity"].map(SEVERITY_LABELS).to_numpy(dtype=object),
-        "类型": f["flag"].map(FLAG_LABELS).to_numpy(dtype=object),
-        "说明": f["message"].to_numpy(dtype=object),
+        "类型": f["kind"].map(FLAG_LABELS).to_numpy(dtype=object),
+        "说明": f["text"].to_numpy(dtype=object),
     })
 
 
@@ -357,7 +345,7 @@ def _town_facts(s: CountySummary, town: str, *, high: bool, catalog) -> dict:
     # a section is told as 较高 only above the county midpoint (50) and as 较低 only below it
     sections = sections[sections > 50] if high else sections[sections < 50]
     sections = sections.sort_values(ascending=not high, kind="stable").head(2)
-    found = s.flags[s.flags["town"] == town]["flag"].value_counts()
+    found = s.flags[s.flags["town"] == town]["kind"].value_counts()
     return {
         "town": town, "score": f"{float(row['score']):.1f}", "rank": int(row["rank"]),
         "sections": [(_short_section(c, catalog), f"{v:.1f}") for c, v in sections.items()],
@@ -382,7 +370,7 @@ def overview_narrative(ds: Dataset, year: int) -> HTML:
     c = s.completeness
     applicable, present = int(c["应填（项）"].sum()), int(c["已填（项）"].sum())
     scored = s.scores.dropna(subset=["score"])
-    counts = s.flags["flag"].value_counts()
+    counts = s.flags["kind"].value_counts()
     html = template_environment().get_template("county_overview.html.j2").render(
         title=overview_title(ds, year), year=year, s=s, totals=totals,
         applicable=applicable, present=present, missing=int(c["未填（项）"].sum()),

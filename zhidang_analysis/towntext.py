@@ -218,8 +218,11 @@ def clean(raw: object, kind: str, *, by_dunhao: bool = False) -> Cleaned:
         stripped = " ".join(text.split()).rstrip(_TRAILING).strip()
         if stripped != " ".join(text.split()):
             changes.append("去掉末尾的标点")
-        if "，" in stripped:  # a phrase names one thing or a few: the report's own commas must not cut it
-            stripped = stripped.replace("，", "、")
+        parts = stripped.split("，")
+        if len(parts) > 1 and "、" not in stripped and all(len(p) <= 8 for p in parts):
+            # a few short names in a row (签到签退，请销假) are a list: 、 between them, as the report's own
+            # commas must not cut the phrase; a clause with a comma (选优配强村党组织书记，班子结构明显改善) stays
+            stripped = "、".join(parts)
             changes.append("并列的词语用顿号分隔")
         text = stripped
     else:

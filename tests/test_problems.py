@@ -1,0 +1,157 @@
+"""The one problem model (zhidang_analysis.problems): its rules on small hand-made counties, and the same
+problems for a town in its report, the county overview, the batch index and the explorer."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+import zhidang_analysis as zd
+from zhidang_analysis import narrative, overview
+from zhidang_analysis.batch import index_rows
+from zhidang_analysis.catalog import load_catalog
+from zhidang_analysis.problems import county_problems, town_problems
+
+TOWNS = ["甲镇", "乙乡", "丙镇", "丁镇", "戊镇"]
+
+
+def county(values: dict, targets: dict | None = None, practices: list | None = None) -> zd.Dataset:
+    """Five towns of equal size, 2024 and 2025. ``values``: code → {town: (2024, 2025)}; ``targets``: code →
+    {town: 2025 target}; ``practices``: (town, field, text) rows of 2025."""
+    cat = load_catalog()
+    rows = []
+    for code in cat.value_codes:
+        for town in TOWNS:
+            for i, year in enumerate((2024, 2025)):
+                v = values.get(code, {}).get(town)
+                present = v is not None
+                rows.append(("示范县", town, year, code, float(v[i]) if present else float("nan"), False,
+                             "present" if present else "missing", f"数据.xlsx!{year}!B2"))
+    vals = pd.DataFrame(rows, columns=["county", "town", "year", "indicator", "value", "approx", "status", "source"])
+    sample = zd.load_dataset().profile
+    profile = pd.DataFrame([sample.iloc[0].to_dict()] * len(TOWNS), index=pd.Index(TOWNS, name="town"))
+    profile = profile.assign(villages=10.0, party_members=300.0, population=1e4, party_branches=12.0, county="示范县")
+    t = pd.DataFrame([{"town": town, "year": 2025, "indicator": code, "target": float(v), "source": "目标.xlsx!2025!B2"}
+                      for code, by_town in (targets or {}).items() for town, v in by_town.items()],
+                     columns=["town", "year", "indicator", "target", "source"])
+    p = pd.DataFrame([{"town": town, "year": 2025, "field": field, "text": text, "source": "特色做法.xlsx!特色做法!C2"}
+                      for town, field, text in (practices or [])], columns=["town", "year", "field", "text", "source"])
+    return zd.Dataset(values=vals, profile=profile, targets=t, catalog=cat, practices=p)
+
+
+def kinds(ds, town, **kw) -> list[tuple[str, str | None]]:
+    p = town_problems(ds, 2025, town, **kw)
+    return list(zip(p["kind"], p["indicator"]))
+
+
+# ------------------------------------------------------------------------------------------- rules
+def test_a_missed_target_is_a_problem_and_a_basically_done_one_is_not():
+    ds = county({"new_members": {t: (10, 9) for t in TOWNS}, "theme_party_days": {t: (100, 96) for t in TOWNS}},
+                targets={"new_members": {"甲镇": 10}, "theme_party_days": {"甲镇": 100}})
+    # 9 of 10 is 90% (< 95%): a problem; 96 of 100 is 96%: 基本完成, no problem
+    assert kinds(ds, "甲镇") == [("target_missed", "new_members")]
+    assert town_problems(ds, 2025, "甲镇")["text"].tolist() == ["发展党员9名，未完成年度目标（目标10名，完成90%）"]
+
+
+def test_a_fall_is_a_problem_unless_its_target_was_met():
+    ds = county({"tourism_income": {t: (1000, 500) for t in TOWNS}}, targets={"tourism_income": {"乙乡": 450}})
+    assert kinds(ds, "甲镇") == [("decline", "tourism_income")]  # half of it gone
+    assert town_problems(ds, 2025, "甲镇")["text"].tolist() == ["旅游综合收入500万元，比上年下降50%"]
+    assert kinds(ds, "乙乡") == []  # the same fall, but the year's target (450) was met
+
+
+def test_volumes_checklists_and_neutral_counts_are_never_problems():
+    ds = county({"supervised_cadres": {t: (40, 10) for t in TOWNS},          # a volume, down 75%
+                 "integrity_meeting_attendance": {t: (300, 100) for t in TOWNS},
+                 "micro_power_checkpoints": {t: (30, 5) for t in TOWNS},     # a checklist
+                 "disputes_resolved": {t: (60, 10) for t in TOWNS}},         # neutral
+                targets={"supervised_cadres": {"甲镇": 50}})
+    assert all(kinds(ds, t) == [] for t in TOWNS)
+
+
+def test_a_slip_of_a_headline_indicator_and_the_largest_first():
+    ds = county({"theme_party_days": {t: (100, 88) for t in TOWNS},   # key, −12%: a slip
+                 "practical_deeds": {t: (30, 12) for t in TOWNS},     # −60%: a decline, the largest
+                 "new_members": {t: (10, 7) for t in TOWNS}})         # key, −30%: a decline
+    assert kinds(ds, "甲镇") == [("decline", "practical_deeds"), ("decline", "new_members"),
+                                ("slip", "theme_party_days")]
+    w = town_problems(ds, 2025, "甲镇")["weight"].tolist()
+    assert w == pytest.approx([2 + 4 * 0.6, 2 + 4 * 0.3, 1.5 + 4 * 0.12])
+
+
+def test_a_level_below_the_county_median_is_not_a_problem():
+    ds = county({"theme_party_days": {"甲镇": (10, 10), "乙乡": (50, 50), "丙镇": (60, 60), "丁镇": (70, 70),
+                                      "戊镇": (80, 80)}})
+    assert kinds(ds, "甲镇") == []
+
+
+def test_the_towns_own_problems_come_first_in_its_order():
+    ds = county({"practical_deeds": {t: (30, 12) for t in TOWNS}},
+                practices=[("甲镇", "own_problems", "党员年龄偏大\n合作社带动弱")])
+    p = town_problems(ds, 2025, "甲镇")
+    assert list(zip(p["kind"], p["text"])) == [("own", "党员年龄偏大"), ("own", "合作社带动弱"),
+                                               ("decline", "“我为群众办实事”活动12件，比上年下降60%")]
+    assert p["source"].iloc[0] == "特色做法.xlsx!特色做法!C2"
+
+
+def test_a_report_lists_the_three_largest_sections_and_keeps_the_rest_for_the_analyst():
+    ds = county({"theme_party_days": {t: (100, 70) for t in TOWNS},      # s2 −30%
+                 "warning_sessions": {t: (10, 5) for t in TOWNS},        # s4 −50%
+                 "practical_deeds": {t: (30, 12) for t in TOWNS},        # s6 −60%
+                 "bilingual_lectures": {t: (40, 30) for t in TOWNS}})    # s1 −25%, the smallest section
+    listed = town_problems(ds, 2025, "甲镇")
+    everything = town_problems(ds, 2025, "甲镇", listed_only=False)
+    assert listed["section"].tolist() == ["s6", "s4", "s2"]
+    assert everything["section"].tolist() == ["s6", "s4", "s2", "s1"]
+    assert county_problems(ds, 2025, max_findings=1).query("town == '甲镇'")["listed"].tolist() == [True, False, False,
+                                                                                                False]
+
+
+# ------------------------------------------------------------------------------------------- one model everywhere
+def _report_items(ds, town: str, year: int) -> list[str]:
+    text = narrative.town_report(ds, town, year).text
+    part = text.split("二、存在的问题")[1].split("三、下一步工作打算")[0]
+    return [i.strip().rstrip("。") for i in re.split(r"[一二三四五六七八九十]+是", part)[1:]]
+
+
+@pytest.mark.slow
+def test_each_towns_problems_are_the_same_in_report_overview_index_and_explorer():
+    from zhidang_analysis.explorer import Explorer
+
+    ds = zd.load_dataset()
+    year = 2025
+    model = town_problems(ds, year)
+    table = overview.flag_table(ds, year)
+    counts = overview.ranking_table(ds, year).set_index("乡镇")["问题（项）"]
+    index = index_rows(ds, year, {}).set_index("town")["flags"]
+    ex = Explorer(ds)
+    ex.year.value = year
+    checked = 0
+    for town in ds.towns:
+        mine = model[model["town"] == town]
+        # the overview's table and count, the index's count
+        assert table.loc[table["乡镇"] == town, "说明"].tolist() == mine["text"].tolist(), town
+        assert int(counts[town]) == len(mine) == int(index[town]), town
+        # the report: its own problems word for word, then one item per section of its data problems
+        items = _report_items(ds, town, year)
+        own = mine.loc[mine["kind"] == "own", "text"].tolist()
+        assert items[:len(own)] == own, town
+        sections = mine.loc[mine["kind"] != "own", "section"].drop_duplicates().tolist()
+        if mine.empty:
+            assert len(items) == 3 and "宗旨意识淡化" in items[0]  # the general ones stand in for none
+        else:
+            assert len(items) == len(own) + len(sections), (town, items)
+            data = mine[mine["kind"] != "own"]
+            for item, section in zip(items[len(own):], sections):
+                for code in data.loc[data["section"] == section, "indicator"]:
+                    assert ds.catalog.name(code).strip("“”") in item, (town, item, code)
+        # the explorer's view
+        ex.town.value = town
+        html = "".join(o["data"].get("text/html", "") for o in ex.outputs["flags"].outputs)
+        shown = [td.get_text() for td in BeautifulSoup(html, "html.parser").select("tbody tr td:last-child")]
+        assert shown == mine["text"].tolist(), town
+        checked += len(mine)
+    assert checked >= 30
