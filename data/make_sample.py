@@ -92,7 +92,9 @@ def generate():
         branches = vil + int(rng.integers(2, 7))
         profile.append({"县": COUNTY, "乡镇": town, "乡镇类别": kind, "省份": PROVINCE, "分散居住村": herding,
                         "文旅品牌": brand, "县党代会届次": 15, "县党代会召开年度": 2021, "行政村数": vil, "户籍人口": pop,
-                        "党员人数": members, "党支部数": branches})
+                        "党员人数": members, "党支部数": branches,
+                        # the seed town writes as the seed report did: the model wording is its own style
+                        "行文用语": "范本" if town == "天堂镇" else ""})
         level = {code: base * vil * rng.uniform(0.8, 1.25) for code, (base, _) in PER_VILLAGE.items()}
         new_base = float(np.clip(members * rng.uniform(0.017, 0.024), 9, 26))
         five_star_share = rng.uniform(0.15, 0.35)

@@ -142,3 +142,13 @@ def test_outputs_never_overwrite_input_files_and_templates_need_force(tmp_path):
     assert runner.invoke(main, ["template", "--year", "2026", "--per-town", "-o", str(folder)]).exit_code == 0
     res = runner.invoke(main, ["template", "--year", "2026", "--per-town", "-o", str(folder)])
     assert res.exit_code == 2 and "已存在" in res.output
+
+
+def test_last_versions_no_general_problems_option_still_works_with_a_notice(runner):
+    # the old flag is now the default: accepted, with a notice (an unknown town stops the run right after)
+    r = runner.invoke(main, ["run", "--town", "不存在镇", "--year", "2025", "--no-general-problems"])
+    assert "--no-general-problems 现在已是默认做法" in r.output and "不存在镇" in r.output
+    r = runner.invoke(main, ["run", "--town", "青石镇", "--year", "2025", "--general-problems", "--no-general-problems"])
+    assert r.exit_code == 2 and "不能同时使用" in r.output
+    r = runner.invoke(main, ["run", "--help"])
+    assert "--general-problems" in r.output and "--no-general-problems" not in r.output

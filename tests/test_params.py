@@ -19,7 +19,7 @@ from zhidang_analysis.cli import main
 from zhidang_analysis.params import ParameterError, check, declared
 from zhidang_analysis.runner import NOTEBOOKS, TOWN_NOTEBOOK, ProjectKernelManager
 
-DEFAULTS = {"town": "青石镇", "county": "", "year": 2025, "data": "", "yoy": True, "general_problems": True,
+DEFAULTS = {"town": "青石镇", "county": "", "year": 2025, "data": "", "yoy": True, "general_problems": False,
             "round_approx": False, "sign_date": "", "exclude_towns": ""}
 NOTEBOOK_NAMES = ["town_report", "county_overview", "region_overview", "explore"]
 

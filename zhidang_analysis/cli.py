@@ -256,25 +256,32 @@ COUNTY_OPTION = click.option("--county", default=None,
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
               help="报告输出文件夹。")
 @click.option("--no-yoy", is_flag=True, help="不写与上年的比较。")
-@click.option("--no-general-problems", is_flag=True,
-              help="“存在的问题”只写数据反映的问题和乡镇自查问题，不足三条时也不用共性问题补足。")
+@click.option("--general-problems", is_flag=True,
+              help="“存在的问题”不足三条时用共性问题补足三条（默认只写乡镇自查问题和数据反映的真实差距；"
+                   "一条都没有时才写共性问题）。")
+@click.option("--no-general-problems", is_flag=True, hidden=True,
+              help="旧版选项：现在已是默认做法，可以省略。")
 @click.option("--round-approx", is_flag=True, help="把20以上的计数写成“30余”式约数。")
 @click.option("--sign-date", default="", help="落款日期，如“2026年1月8日”（默认：报告年度的12月31日）。")
 @click.option("--timeout", type=SECONDS, default=600, show_default=True,
               help="单个单元格的最长运行时间（秒，至少1）。")
 @FORMATS_OPTION
-def run_cmd(town, county, year, data, out, no_yoy, no_general_problems, round_approx, sign_date, timeout,
-            formats) -> None:
+def run_cmd(town, county, year, data, out, no_yoy, general_problems, no_general_problems, round_approx, sign_date,
+            timeout, formats) -> None:
     """生成一个乡镇某一年度的报告：运行 notebooks/town_report.ipynb 并导出 HTML。
 
     输出 <out>/<年度>/<乡镇>.html，旁边是运行后的 <乡镇>.ipynb；数据有多个县时为 <out>/<年度>/<县>/<乡镇>.html。
     """
     from .runner import run_town_report
 
+    if general_problems and no_general_problems:
+        raise click.UsageError("--general-problems 与 --no-general-problems 不能同时使用。")
+    if no_general_problems:
+        click.echo("提示：--no-general-problems 现在已是默认做法（不用共性问题补足三条），可以省略此选项。", err=True)
     _check_town_year(data, town, year, county)
     try:
         result = run_town_report(town, year, data=data, out=out, timeout=timeout, county=county, yoy=not no_yoy,
-                                 general_problems=not no_general_problems, round_approx=round_approx,
+                                 general_problems=general_problems, round_approx=round_approx,
                                  sign_date=sign_date, formats=formats)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e

@@ -55,7 +55,7 @@ def missing_label(name: str, unit: str) -> str:
     ('牛羊存栏数', '旅游综合收入')
     """
     name = _unquoted(name)
-    if name.endswith(("数", "次", "人次", "轮次")):
+    if name.endswith(("数", "次", "人次", "轮次", "量")):
         return name
     if unit in _MEASURE:
         return name + _MEASURE[unit]
@@ -84,6 +84,8 @@ def congress_ordinal(ordinal: float, held: object, year: int) -> float:
     return int(ordinal) + (int(year) - held) // 5
 
 
+# the verbs with which the template states a phrase of the town's (采取××的办法, 建立××)
+_SLOT_VERBS = ("采取", "建立", "推行", "制定完善", "打造", "坚持", "实施")
 _SCALE_TEXT = {"per_village": "村均", "per_100_members": "每百名党员", "per_10k_people": "每万人"}
 
 
@@ -342,16 +344,18 @@ class _Filler:
 
     # -- the town's own practices (sheet 特色做法) -----------------------------------------------
     def has(self, code: str) -> bool:
-        """Whether the town wrote this practice for this year. A method or mechanism (a phrase of 12 characters or
-        more) that the town's own paragraph of the same section already states counts as not written: the
-        report would say it twice in a row."""
+        """Whether the town wrote this practice for this year. A method or mechanism that the town's own paragraph
+        of the same section already states (in the template's words, or a phrase of 12 characters or more at
+        all) counts as not written: the report would say it twice in a row."""
         if code not in self.practices:
             return False
         fields = self.cat.practice_fields
         text = self.practices[code][0]
-        if fields.at[code, "kind"] == "phrase" and len(text) >= 12:  # a method or mechanism, not a mere name
-            paragraph = f"{fields.at[code, 'section']}_practice"
-            if paragraph in self.practices and text in self.practices[paragraph][0]:
+        paragraph = self.practices.get(f"{fields.at[code, 'section']}_practice", ("",))[0]
+        if fields.at[code, "kind"] == "phrase" and text in paragraph:
+            # the paragraph states the same method in the same words (采取“清单对照、逐项打分”的办法), or a long
+            # mechanism at all; a mere name (“温汤书屋”) may stand in both
+            if len(text) >= 12 or any(verb + text in paragraph for verb in _SLOT_VERBS):
                 return False
         return True
 
@@ -416,14 +420,19 @@ class _Filler:
 
     # -- wording (data/wording.yaml) ----------------------------------------------------------
     def _pick(self, options: list[str], slot: str) -> str:
-        """One of a slot's equivalent formulations, chosen by the town (stable from year to year)."""
+        """One of a slot's equivalent formulations, chosen by the town (stable from year to year); the first, the
+        seed's own words, for a town whose profile says 行文用语：范本."""
+        if str(self.profile.get("wording_style") or "") == "范本":
+            return options[0]
         key = f"{self.profile.get('county', '')}/{self.town}/{slot}"
         return options[zlib.crc32(key.encode("utf-8")) % len(options)]
 
     def wording(self, slot: str) -> Markup:
         """This town's formulation of a slot of the phrase bank (``slots`` in data/wording.yaml)."""
         text = self._pick(load_wording()["slots"][slot], slot)
-        return Markup(escape(text.format(k=self.kind, cadres=self.cadres())))
+        phrases = year_phrases(self.year)
+        return Markup(escape(text.format(k=self.kind, cadres=self.cadres(), campaign=phrases["study_campaign"],
+                                         spirit=phrases["congress_spirit"])))
 
     def general_line(self, kind: str) -> Markup:
         """A general line of 三 (``general`` in data/wording.yaml: study, workstyle, development)."""
@@ -449,14 +458,15 @@ class _Filler:
         for f in findings:
             problems.append(Markup(escape(w["problem_leads"][f.section])) + Markup("，") + f.text)
             plans.append(self._finding_plan(f))
+        general = {kind: self._pick(texts, f"general-problem-{kind}") for kind, texts in w["general_problems"].items()}
         if not problems:  # the seed's general problems, answered by the town's own measures or general lines
-            for kind, text in w["general_problems"].items():
+            for kind, text in general.items():
                 problems.append(Markup(escape(text)))
                 plans.append(self.general_line(kind))
             return problems, (own_plans or plans)
         plans += own_plans[len(raw_problems):]  # measures the town wrote beyond its problems are its own too
         if self.options.general_problems:
-            for kind, text in w["general_problems"].items():
+            for kind, text in general.items():
                 if len(problems) < 3:
                     problems.append(Markup(escape(text)))
                     plans.append(self.general_line(kind))
@@ -512,13 +522,32 @@ class _Filler:
             if not kept:
                 continue
             body = Markup("").join(kept)
-            lead = self._fill(spec.get("lead") or "")
+            lead = self._fill(self._variant(spec.get("lead"), f"sentence-{name}-lead"))
             if lead and _NA not in lead:
                 body = lead + Markup("，") + body
-            if spec.get("tail"):
-                body = body + Markup("，") + self._fill(spec["tail"])
-            out.append(body + Markup("。"))
-        return Markup("").join(out)
+            tail = self._variant(spec.get("tail"), f"sentence-{name}-tail")
+            if tail:
+                body = body + Markup("，") + self._fill(tail)
+            out.append((self._movement(codes), body + Markup("。")))
+        # the town's own largest movement leads (a key-project investment that grew sixfold, a tourism income that
+        # halved): a sentence whose change is at least half again moves to the front
+        if out:
+            first = max(range(len(out)), key=lambda i: out[i][0])
+            if out[first][0] >= 0.5:
+                out.insert(0, out.pop(first))
+        return Markup("").join(b for _, b in out)
+
+    def _variant(self, text, slot: str) -> str:
+        """A catalog text that may be a list of equivalent formulations: this town's one."""
+        if isinstance(text, list):
+            return self._pick(text, slot) if text else ""
+        return text or ""
+
+    def _movement(self, codes: list[str]) -> float:
+        """The largest change of these indicators against the year before, as a share (0 when none)."""
+        y = self.yoy
+        rates = y.loc[y.index.isin(codes), "rate"].abs() if len(y) else pd.Series(dtype=float)
+        return float(rates.max()) if len(rates.dropna()) else 0.0
 
     def _phrase(self, code: str, phrase: str, *, shared: bool) -> Markup:
         text = re.sub(r"\[([^\]]*)\]", (lambda m: m.group(1)) if shared else "", phrase)

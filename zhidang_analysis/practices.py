@@ -137,9 +137,11 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
                 continue
             if cleaned.changes:
                 shown = unicodedata.normalize("NFC", str(raw)).strip()
+                edited = text.replace("\n", "；")
+                edited = f"“{edited[:30]}{'……' if len(edited) > 30 else ''}”" if text else "留空（没有就不填，不写“无”）"
                 col.add("notice", sheet, where, shown[:30] + ("……" if len(shown) > 30 else ""),
                         f"“{fields.at[code, 'name']}”已整理后写入报告：{'；'.join(cleaned.changes)}",
-                        "规范的写法（请在表中改正，下次不再提示）", town)
+                        f"{edited}（请在表中照此改正，下次不再提示）", town)
             if not text:
                 continue
             out.append((town, year, code, text, f"{col.file}!{sheet}!{where}"))

@@ -10,8 +10,8 @@ everywhere. A problem is
 
   - ``target_missed``: below its target, and by more than "basically done" (completion < ``nearly_met``);
   - ``decline``: fell by ``drop_threshold`` or more against the year before (:func:`indicators.flags`), and
-    ``slip``: a headline indicator fell by 10% or more — in either case only when the year's target, if it had
-    one, was not met;
+    ``slip``: a headline indicator fell by 10% or more (from at least 10, by at least 2) — in either case only
+    when the year's target, if it had one, was not met;
 
 A level below the county's median, or even among its last, is not a problem: it mostly measures the town's size
 and make-up (a township without herders gives few bilingual lectures), and the overview's ranking shows it.
@@ -73,7 +73,9 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
     y = y[(y["year"] == year) & (y["prev_year"] == year - 1)]
     key = y["indicator"].map(frame["key"]).fillna(False).astype(bool)
     up = y["indicator"].map(frame["polarity"]) > 0
-    slip = y[key & up & (y["rate"] <= -0.1) & (y["rate"] > -drop_threshold) & (y["prev_value"] >= 5)]
+    # (10 → 9 is one person, not a trend: a slip needs a base of 10 and a fall of at least 2)
+    slip = y[key & up & (y["rate"] <= -0.1) & (y["rate"] > -drop_threshold) & (y["prev_value"] >= 10)
+             & ((y["prev_value"] - y["value"]) >= 2)]
     rows.append(pd.DataFrame({"town": slip["town"], "indicator": slip["indicator"], "flag": "slip",
                               "value": slip["value"], "reference": slip["prev_value"], "ratio": slip["rate"]}))
 

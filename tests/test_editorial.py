@@ -1,0 +1,169 @@
+"""Reports a county accepts as each town's own, checked on two counties: the bundled sample and 石岭县
+(data/make_second_county.py: other towns, other industries, town text typed the way real offices type it).
+
+Every report of both counties, every year: no doubled or clashing punctuation, no paragraph that only says 无,
+no half-width , ; between Chinese characters, no numbered items run together, no tie stated as a sole rank, none
+of the seed's slips, no record claim for a series under four years, no neutral count or volume as a problem;
+each town's own 自查问题 has its measure in 三; sentences every report of a county shares are at most 10% of each
+body; any two reports of a year are at most 0.80 alike (median 0.70), digits removed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+
+import zhidang_analysis as zd
+from zhidang_analysis import narrative, similarity
+from zhidang_analysis.problems import town_problems
+from zhidang_analysis.towntext import split_items
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+CJK = r"\u4e00-\u9fff"
+SLIPS = ["防腐拒变", "的防腐", "始终坚持党要管党、全面从严治党主体责任",
+         "第一责任人方面", "以下一个方面"]
+
+
+def second_county(folder):
+    spec = importlib.util.spec_from_file_location("make_second_county", REPO / "data" / "make_second_county.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build(folder)
+
+
+@pytest.fixture(scope="module", params=["sample", "石岭县"])
+def county(request, tmp_path_factory):
+    """(dataset, {(town, year): TownReport}) of a county, every town and year."""
+    if request.param == "sample":
+        ds = zd.load_dataset()
+        years = ds.years
+    else:
+        ds = zd.load_dataset(second_county(tmp_path_factory.mktemp("shiling")), cache=False)
+        years = ds.years
+    reports = {(t, y): narrative.town_report(ds, t, y) for t in ds.towns for y in years}
+    return ds, reports
+
+
+def parts(text: str) -> tuple[str, str, str]:
+    """(一 …（六）, 二, 三) of a report's text."""
+    head, rest = text.split("二、存在的问题")
+    problems, plans = rest.split("三、下一步工作打算")
+    return head, problems, plans
+
+
+def items(part: str) -> list[str]:
+    """The 一是…二是… items of 二 or 三 (a single problem reads 主要是…)."""
+    found = [i.strip().rstrip("。") for i in re.split(r"[一二三四五六七八九十]+是", part)[1:]]
+    if not found and "主要是" in part:
+        found = [part.split("主要是", 1)[1].strip().rstrip("。")]
+    return found
+
+
+def test_the_second_county_loads_with_notices_for_its_typing_and_no_error(tmp_path):
+    result = zd.validate(second_county(tmp_path))
+    assert result.errors == []
+    notices = [p for p in result.problems if p.level == "notice"]
+    assert len(notices) >= 15 and all(p.sheet == "特色做法" and p.cell for p in notices)
+    assert {p.town for p in notices} >= {"北川乡", "龙泉镇", "东峪乡", "高庙镇", "南沟乡"}
+
+
+def test_punctuation_is_clean_and_no_paragraph_says_nothing(county):
+    ds, reports = county
+    for (town, year), r in reports.items():
+        text = r.text
+        assert not re.search(r"[，；、：。]{2,}|。”。|，。", text), (town, year, re.search(r".{10}[，；、：。]{2,}.{5}", text))
+        assert not re.search(f"[{CJK}][,;][{CJK}]", text), (town, year)
+        assert "　" not in text and "  " not in text.replace("\n", "")
+        for p in BeautifulSoup(str(r.html), "html.parser").find_all("p"):
+            assert p.get_text().strip() not in {"无。", "暂无。", "没有。", "无", "—。"}, (town, year)
+
+
+def test_no_numbered_items_run_together_and_none_of_the_seeds_slips(county):
+    ds, reports = county
+    for (town, year), r in reports.items():
+        text = r.text
+        assert not re.search(f"(?<![\\d.])\\d{{1,2}}[.、](?=[{CJK}])", text), (town, year)
+        assert not re.search("[\u2460-\u2473]", text), (town, year)
+        for slip in SLIPS:
+            assert slip not in text, (town, year, slip)
+
+
+def test_ranks_tell_ties_and_records_need_four_years(county):
+    ds, reports = county
+    for (town, year), r in reports.items():
+        ctx = narrative.county_context(ds, year)
+        mine = ctx[ctx["town"] == town].set_index("indicator")
+        for span in BeautifulSoup(str(r.html), "html.parser").select("span.ref"):
+            t = span.get_text()
+            if "居全县" in t or "并列全县" in t:
+                title = span["title"]
+                name = title.split(" · ")[0]
+                code = next(c for c in ds.catalog.codes if ds.catalog.name(c) == name)
+                tie = mine.at[code, "rank_max"] > mine.at[code, "rank"]
+                assert ("并列" in t) == tie, (town, year, t)
+            m = re.search(r"为(\d{4})年以来最高", t)
+            if m:
+                assert year - int(m.group(1)) >= 3, (town, year, t)
+        if len(ds.years) < 4:
+            assert "年以来最高" not in r.text
+
+
+def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
+    ds, reports = county
+    frame = ds.catalog.frame
+    never = [ds.catalog.name(c).strip("“”") for c in frame.index[frame["measure"] != "performance"]
+             if frame.at[c, "section"].startswith("s")]
+    own_answered = 0
+    for (town, year), r in reports.items():
+        _, problems, plans = parts(r.text)
+        for f in r.findings:
+            assert all(frame.at[c, "measure"] == "performance" for c in f.codes), (town, year, f.codes)
+        for name in never:
+            assert f"{name}" not in problems.split("。")[0] or "自查" in problems, (town, year, name)
+        p_items, plan_items = items(problems), items(plans)
+        assert len(plan_items) >= len(p_items), (town, year)
+        own = ds.practice(town, year).get("own_problems")
+        own_plans = ds.practice(town, year).get("own_plans")
+        written = own_plans[0].splitlines() if own_plans else []
+        for i, problem in enumerate(split_items(own[0]) if own else []):
+            plan = plan_items[i]
+            if i < len(written):  # the town's own measure, as it wrote it
+                assert plan == written[i].rstrip("。"), (town, year, plan)
+            else:  # the measure of its kind, naming the problem it answers
+                assert plan.startswith(f"针对{problem.split('，')[0]}"), (town, year, problem, plan)
+            own_answered += 1
+        # the problem model that the overview, the index and the explorer read lists the same problems
+        model = town_problems(ds, year, town)
+        assert len(p_items) == (len(model[model["kind"] == "own"]) + len(r.findings) or 3), (town, year)
+    assert own_answered >= 15
+
+
+def test_sentences_every_report_shares_are_few_and_no_two_reports_read_alike(county):
+    ds, reports = county
+    for year in ds.years[-2:]:
+        texts = {t: reports[(t, year)].text for t in ds.towns}
+        s = similarity.summary(texts)
+        shared = similarity.shared_by_all(texts)
+        print(f"\n{ds.county} {year}: median {s['median']:.3f}, max {s['max']:.3f} {s['pair']}, "
+              f"shared by all ≤ {max(shared.values()):.1%}")
+        assert max(shared.values()) <= 0.10, shared
+        assert s["median"] <= 0.70 and s["max"] <= 0.80, s
+
+
+def test_industries_are_written_for_one_two_three_or_more(county):
+    ds, reports = county
+    for (town, year), r in reports.items():
+        got = ds.practice(town, year).get("leading_industries")
+        n = len(split_items(got[0], by_dunhao=True)) if got else 0
+        text = r.text
+        if n == 1:
+            assert "做优做强" in text and "做强，" not in text
+        elif n == 2:
+            assert "做精" not in text
+        assert "做优，" not in text and "做强，做精" not in text
