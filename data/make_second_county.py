@@ -7,7 +7,8 @@ towns grows 高原夏菜 or has herders, only three have a scenic area; it has r
 halves, 办实事 down a third), a tie at the top, a town whose key-project investment grew sixfold. Its towns type
 their 特色做法 the way real offices do: terse; long; 一是…二是; half-width commas and full-width spaces; numbered
 problems on one line; a cell ending in 。 where the report adds its own; a town that writes 无 / 暂无 everywhere.
-Nothing here is tuned to the report: it is the county the reviewer reads.
+It declares its own indicators (apple and herb acreage, photovoltaic capacity) in a sheet 本县指标. Nothing here
+is tuned to the report: it is the county the reviewer reads.
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ TOURISM = {"homestays", "tourists", "tourism_income", "publicity_reports"}
 NOT_HERE = {"summer_veg_area", "rotation_demo_sites", "bilingual_lectures"}  # no 高原夏菜, no herders
 DECIMALS = {"livestock_stock": 2, "tourists": 1, "tourism_income": 1, "key_project_investment": 1}
 TARGET_CODES = ["theme_party_days", "new_members", "warning_sessions", "practical_deeds", "tourism_income"]
+# the county's own indicators (sheet 本县指标): name, unit, 报告写法, and each town's (2024, 2025) values
+LOCAL = [
+    ("苹果种植面积", "亩", "种植苹果x", {"塬上镇": (18600, 19850), "石岭镇": (6200, 6350), "龙泉镇": (3100, 3050),
+                                      "高庙镇": (900, 1400)}),
+    ("中药材种植面积", "亩", "种植党参、黄芪等中药材x", {"北川乡": (7400, 8800), "石岭镇": (2100, 2300),
+                                                 "杏树乡": (600, 580)}),
+    ("光伏装机容量", "千瓦", "村级光伏电站装机容量达x", {"东峪乡": (1200, 5600)}),
+]
 
 PRACTICES = {
     "石岭镇": {  # long, 一是…二是 paragraphs, its own problems and plans
@@ -143,6 +152,7 @@ def generate():
                         "文旅品牌": brand or None, "县党代会届次": 16, "县党代会召开年度": 2021, "行政村数": vil,
                         "户籍人口": pop, "党员人数": members, "党支部数": branches})
         level = {code: base * vil * rng.uniform(0.75, 1.3) for code, base in PER_VILLAGE.items()}
+        investment = vil * rng.uniform(40, 110)  # a town's own level: amounts move with it, not at random
         for k, year in enumerate(YEARS):
             g = (1 + growth) ** k
             row: dict[str, object] = {}
@@ -166,7 +176,7 @@ def generate():
             row["income_per_household"] = round(rng.uniform(0.5, 0.9) * g, 2)
             row["livestock_insured"] = round(row["livestock_stock"] * rng.uniform(0.5, 0.75), 2)
             row["new_parks"] = int(rng.integers(0, 2))
-            row["beautiful_village_investment"] = round(vil * rng.uniform(40, 110) * g, 1)
+            row["beautiful_village_investment"] = round(investment * g * rng.uniform(0.95, 1.05), 1)
             row["provincial_demo_villages"] = int(rng.integers(0, 2))
             row["county_demo_villages"] = int(rng.integers(1, 3))
             for code in NOT_HERE:
@@ -208,14 +218,20 @@ def build(folder: str | Path) -> Path:
     values, profile, targets = generate()
 
     wb = Workbook()
-    wb.remove(wb.active)
+    ws = wb.active
+    ws.title = "本县指标"
+    ws.append(["名称", "单位", "整数", "最小值", "最大值", "报告写法", "说明"])
+    for name, unit, phrase, _ in LOCAL:
+        ws.append([name, unit, "否", 0, None, phrase, f"本县{name}"])
     for year in YEARS:
         codes = cat.applicable(year)
         ws = wb.create_sheet(f"{year}年")
         ws.append([f"{COUNTY}{year}年度乡镇党委履行全面从严治党主体责任指标"])
-        ws.append(["乡镇"] + [cat.label(c) for c in codes])
+        ws.append(["乡镇"] + [cat.label(c) for c in codes] + [f"{name}（{unit}）" for name, unit, *_ in LOCAL])
+        k = YEARS.index(year)
         for town, *_ in TOWNS:
-            ws.append([town] + [values[(town, year)].get(c) for c in codes])
+            local = [by_town[town][k] if town in by_town else "—" for *_, by_town in LOCAL]
+            ws.append([town] + [values[(town, year)].get(c) for c in codes] + local)
     wb.save(folder / f"{COUNTY}指标数据.xlsx")
 
     wb = Workbook()

@@ -219,6 +219,26 @@ class Catalog:
             return Header(code, unit, alias, wrong_unit=unit is not None and not self.unit_matches(code, unit))
         return Header(code, unit, wrong_unit=code is not None)
 
+    def extend(self, entries: list[dict]) -> Catalog:
+        """This catalog with a county's own indicators added (entries as in catalog.yaml; a county's apple
+        acreage, herb acreage, photovoltaic capacity …). Entries whose code is already here are skipped (the
+        same county's indicators read twice). Those with a ``phrase`` join the （六） sentence
+        :data:`LOCAL_SENTENCE`, written first in （六）."""
+        new = [_row(e) for e in entries if e["code"] not in self.frame.index]
+        if not new:
+            return self
+        frame = pd.concat([self.frame, pd.DataFrame(new).set_index("code")[_COLUMNS]])
+        sentences = {LOCAL_SENTENCE: {}, **self.sentences} if LOCAL_SENTENCE not in self.sentences else self.sentences
+        return Catalog(frame=frame, sections=self.sections, profile_fields=self.profile_fields,
+                       coverage=self.coverage, practice_fields=self.practice_fields, sentences=sentences)
+
+    def local_entries(self) -> list[dict]:
+        """The county's own indicators this catalog holds (added by :meth:`extend`), as entries again."""
+        f = self.frame[self.frame["sentence"] == LOCAL_SENTENCE]
+        return [{"code": code, "name": r["name"], "unit": r["unit"], "section": r["section"], "integer": r["integer"],
+                 "min": r["min"], "max": r["max"], "polarity": r["polarity"], "key": r["key"], "help": r["help"],
+                 "sentence": r["sentence"], "phrase": r["phrase"], "measure": r["measure"]} for code, r in f.iterrows()]
+
     def unit_matches(self, code: str, unit: str) -> bool:
         return normalize_header(unit) == normalize_header(self.frame.at[code, "unit"])
 
@@ -263,34 +283,7 @@ def _load_catalog(path: str | None) -> Catalog:
         raw = _read_yaml("catalog.yaml")
     else:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    rows = []
-    for entry in raw["indicators"]:
-        years = entry.get("years") or [None, None]
-        rows.append(
-            {
-                "code": entry["code"],
-                "name": entry["name"],
-                "unit": entry["unit"],
-                "section": entry["section"],
-                "integer": bool(entry.get("integer", True)),
-                "min": float(entry.get("min", 0)),
-                "max": float(entry.get("max", float("inf"))),
-                "first_year": int(years[0]) if years[0] is not None else 1900,
-                "last_year": int(years[1]) if years[1] is not None else 9999,
-                "polarity": int(entry.get("polarity", 1)),
-                "origin": entry.get("origin", "values"),
-                "key": bool(entry.get("key", False)),
-                "numeral": entry.get("numeral", "arabic"),
-                "additive": bool(entry.get("additive", True)),
-                "help": entry.get("help", ""),
-                "sentence": entry.get("sentence"),
-                "phrase": entry.get("phrase"),
-                "join": entry.get("join", "，"),
-                "measure": _measure(entry),
-                "problem": bool(entry.get("problem", _measure(entry) == "performance")),
-                "aliases": tuple(str(a) for a in entry.get("aliases") or ()),
-            }
-        )
+    rows = [_row(entry) for entry in raw["indicators"]]
     frame = pd.DataFrame(rows).set_index("code")[_COLUMNS]
     if not frame.index.is_unique:
         dup = frame.index[frame.index.duplicated()].tolist()
@@ -315,6 +308,37 @@ def _load_catalog(path: str | None) -> Catalog:
     return Catalog(frame=frame, sections=dict(raw["sections"]), profile_fields=profile_fields,
                    coverage=coverage, practice_fields=practice_fields, sentences=sentences)
 
+
+def _row(entry: dict) -> dict:
+    """One catalog.yaml indicator entry as a row of :attr:`Catalog.frame` (its defaults filled in)."""
+    years = entry.get("years") or [None, None]
+    return {
+        "code": entry["code"],
+        "name": entry["name"],
+        "unit": entry["unit"],
+        "section": entry["section"],
+        "integer": bool(entry.get("integer", True)),
+        "min": float(entry.get("min", 0)),
+        "max": float(entry.get("max", float("inf"))),
+        "first_year": int(years[0]) if years[0] is not None else 1900,
+        "last_year": int(years[1]) if years[1] is not None else 9999,
+        "polarity": int(entry.get("polarity", 1)),
+        "origin": entry.get("origin", "values"),
+        "key": bool(entry.get("key", False)),
+        "numeral": entry.get("numeral", "arabic"),
+        "additive": bool(entry.get("additive", True)),
+        "help": entry.get("help", ""),
+        "sentence": entry.get("sentence"),
+        "phrase": entry.get("phrase"),
+        "join": entry.get("join", "，"),
+        "measure": _measure(entry),
+        "problem": bool(entry.get("problem", _measure(entry) == "performance")),
+        "aliases": tuple(str(a) for a in entry.get("aliases") or ()),
+    }
+
+
+#: The （六） sentence of a county's own indicators (the sheet 本县指标): written first in （六）.
+LOCAL_SENTENCE = "本县特色产业"
 
 MEASURES = ("performance", "volume", "checklist", "neutral")
 

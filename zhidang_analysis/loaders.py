@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -35,7 +36,7 @@ from openpyxl.utils import get_column_letter
 
 from . import practices as _practices
 from . import workbooks
-from .catalog import Catalog, load_catalog, normalize_header
+from .catalog import LOCAL_SENTENCE, Catalog, load_catalog, normalize_header
 from .errors import AmbiguousTownError, DataError, UnknownNameError
 from .workbooks import (  # noqa: F401 - EXCEL_SUFFIXES, MAX_* and the cell types are part of this module's API
     EXCEL_ERRORS,
@@ -52,6 +53,10 @@ from .workbooks import (  # noqa: F401 - EXCEL_SUFFIXES, MAX_* and the cell type
 )
 
 PROFILE_SHEET = "乡镇概况"
+#: The sheet where a county declares its own indicators (its industries: apple acreage, photovoltaic capacity …).
+LOCAL_SHEET = "本县指标"
+LOCAL_COLUMNS = {"名称": "name", "单位": "unit", "整数": "integer", "最小值": "min", "最大值": "max",
+                 "报告写法": "phrase", "说明": "help"}
 TARGETS_MARK = "目标"
 # Sheets a workbook may carry besides the data (the template's instructions, last year's reference).
 IGNORED_SHEETS = {"填表说明", "说明", "指标说明", "上年数据", "上年数据（参考）", "审核结果", "审核汇总"}
@@ -613,6 +618,80 @@ def _earlier_headers(earlier: list[tuple[str, object, str]], sheet, col: _Collec
     renamed = "；".join(f"{cell}{quoted(head)}现为{quoted(cat.label(code))}" for cell, head, code in earlier)
     col.add("notice", sheet, earlier[0][0], None, f"{what}来自旧版填报模板，已按现在的指标读取（{renamed}）",
             f"现在的{what}（可运行“zhidang template”生成新模板）")
+
+
+# --------------------------------------------------------------------------------------------- 本县指标
+def _parse_local_indicators(df, sheet, col: _Collector, cat: Catalog, out: list[dict]) -> None:
+    """The county's own indicators declared in the sheet 本县指标, one row each:
+
+        名称 | 单位 | 整数（是/否，默认否） | 最小值 | 最大值 | 报告写法 | 说明
+
+    appended to ``out`` as catalog entries (section （六）, more is better). 报告写法 is the clause the report writes,
+    with ``x`` where the number goes (``种植苹果x``); without it the report writes ``苹果种植面积3200亩``. Every
+    problem is an error naming its cell."""
+    h = _find_header_row(df, "名称", anywhere=True)
+    if h is None:
+        col.add("error", sheet, "A1", None, "找不到表头行", "含有“" + "”“".join(LOCAL_COLUMNS) + "”各列的表头行")
+        return
+    columns = {}
+    for j in range(df.shape[1]):
+        head = _text(_cell(df, h, j))
+        if head in LOCAL_COLUMNS:
+            columns[LOCAL_COLUMNS[head]] = j
+        elif head:
+            col.add("error", sheet, cell_name(h, j), head, "无法识别的表头", "“" + "”“".join(LOCAL_COLUMNS) + "”")
+    for need in ("name", "unit"):
+        if need not in columns:
+            label = next(k for k, v in LOCAL_COLUMNS.items() if v == need)
+            col.add("error", sheet, cell_name(h, 0), None, f"缺少“{label}”列", f"表头含“{label}”")
+            return
+    seen: dict[str, str] = {}
+    for i in range(h + 1, len(df)):
+        def get(key, i=i):
+            return _cell(df, i, columns[key]) if key in columns else None
+
+        name = _text(get("name"))
+        if not name:
+            continue
+        where = cell_name(i, columns["name"])
+        unit = _text(get("unit"))
+        known = cat.match_header(name)[0]
+        if known is not None:
+            col.add("error", sheet, where, name, f"与指标目录中的“{cat.label(known)}”同名", "指标目录中没有的名称（目录中已有的指标直接填在年度工作表中）")
+            continue
+        if name in seen:
+            col.add("error", sheet, where, name, f"与{seen[name]}重复", "每个指标只写一行")
+            continue
+        seen[name] = where
+        if not unit:
+            col.add("error", sheet, cell_name(i, columns["unit"]), None, f"“{name}”缺少单位", "单位，如“亩”“万元”“千瓦”")
+            continue
+        integer = _text(get("integer")) or "否"
+        if integer not in {"是", "否"}:
+            col.add("error", sheet, cell_name(i, columns["integer"]), integer, "“整数”填写不正确", "“是”或“否”")
+            continue
+        bounds = {}
+        for key, default in (("min", 0.0), ("max", float("inf"))):
+            raw = get(key)
+            if raw is None or _text(raw) == "":
+                bounds[key] = default
+            elif _is_number(raw):
+                bounds[key] = float(raw)
+            else:
+                col.add("error", sheet, cell_name(i, columns[key]), raw, f"“{name}”的{'最小值' if key == 'min' else '最大值'}不是数字", "数字或留空")
+                bounds = {}
+                break
+        if not bounds:
+            continue
+        phrase = _text(get("phrase")).replace("ｘ", "x")
+        if phrase and phrase.count("x") != 1:
+            col.add("error", sheet, cell_name(i, columns["phrase"]), phrase, "“报告写法”中要有一个x表示数字的位置",
+                    "如“种植苹果x”（报告写作“种植苹果3200亩”）")
+            continue
+        out.append({"code": f"local_{zlib.crc32(name.encode('utf-8')):08x}", "name": name, "unit": unit,
+                    "section": "s6", "integer": integer == "是", "polarity": 1, **bounds,
+                    "phrase": (phrase.replace("x", "{}") if phrase else f"{name}{{}}") + "{chg}",
+                    "sentence": LOCAL_SENTENCE, "help": _text(get("help")) or f"本县自定的指标（{sheet}表）"})
 
 
 # --------------------------------------------------------------------------------------------- profile
@@ -1244,6 +1323,14 @@ def _validate_county(files: list[Path], workbooks: dict, problems: list[Problem]
     def collector(f: Path) -> _Collector:
         return _Collector(f, problems, exclude, name=names[f], view=view)
 
+    # 0. the county's own indicators (sheet 本县指标), if it declares any: the catalog of its tables
+    local: list[dict] = []
+    for f in files:
+        for sheet, df in workbooks.get(f, {}).items():
+            if _text(sheet) == LOCAL_SHEET:
+                _parse_local_indicators(df, sheet, collector(f), cat, local)
+    cat = cat.extend(local)
+
     # 1. the profile first: it says which towns exist and to which county they belong
     profiles: dict[str, dict] = {}
     origin: dict[str, str] = {}
@@ -1284,7 +1371,7 @@ def _validate_county(files: list[Path], workbooks: dict, problems: list[Problem]
         if f not in workbooks:
             continue
         years_seen: dict[int, str] = {}
-        ignored = {PROFILE_SHEET, _practices.PRACTICES_SHEET} | {_text(s) for s in IGNORED_SHEETS}  # NFKC-normalised
+        ignored = {PROFILE_SHEET, _practices.PRACTICES_SHEET, LOCAL_SHEET} | {_text(s) for s in IGNORED_SHEETS}  # NFKC
         named = {sheet: sheet_year(sheet) for sheet in workbooks[f] if _text(sheet) not in ignored}
         for sheet, df in workbooks[f].items():
             if sheet not in named:
@@ -1357,7 +1444,8 @@ def _combine(parts: list[Dataset], files: list[Path]) -> Dataset:
         practices.append(d.practices.assign(county=d.practices["town"].map(county))[["county", *d.practices.columns]])
     return Dataset(values=pd.concat([d.values for d in parts], ignore_index=True),
                    profile=pd.concat(profiles), targets=pd.concat(targets, ignore_index=True),
-                   catalog=parts[0].catalog, files=list(files),
+                   catalog=parts[0].catalog.extend([e for d in parts[1:] for e in d.catalog.local_entries()]),
+                   files=list(files),
                    practices=pd.concat(practices, ignore_index=True))
 
 

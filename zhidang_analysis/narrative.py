@@ -528,14 +528,31 @@ class _Filler:
             tail = self._variant(spec.get("tail"), f"sentence-{name}-tail")
             if tail:
                 body = body + Markup("，") + self._fill(tail)
-            out.append((self._movement(codes), body + Markup("。")))
+            out.append((*self._movement([c for c in codes if self.value(c) is not None]), body))
         # the town's own largest movement leads (a key-project investment that grew sixfold, a tourism income that
-        # halved): a sentence whose change is at least half again moves to the front
+        # halved): a sentence whose change is at least half again moves to the front and says so
         if out:
             first = max(range(len(out)), key=lambda i: out[i][0])
-            if out[first][0] >= 0.5:
-                out.insert(0, out.pop(first))
-        return Markup("").join(b for _, b in out)
+            size, code, body = out[first]
+            if size >= 0.5:
+                if "{chg}" not in str(rows.at[code, "phrase"]):
+                    body = body + Markup("，") + self._movement_text(code)
+                out.pop(first)
+                out.insert(0, (size, code, body))
+        return Markup("").join(b + Markup("。") for _, _, b in out)
+
+    def _movement_text(self, code: str) -> Markup:
+        """``重点项目投资是上年的6.7倍`` / ``旅游综合收入比上年下降52%``, with the year before as its source."""
+        r = self.yoy.loc[code]
+        row = self.cat[code]
+        if r["rate"] >= 1:
+            words = f"是上年的{1 + r['rate']:.1f}倍".replace(".0倍", "倍")
+        else:
+            words = f"比上年{'增长' if r['rate'] > 0 else '下降'}{percent_text(r['rate'])}%"
+        prev = self._source(code, self.year - 1)
+        title = (f"{row['name']} · {self.year - 1}年为{format_number(r['prev_value'], integer=bool(row['integer']))}"
+                 f"{row['unit']} · 来源：{prev}")
+        return Markup(escape(self._short_name(code).removesuffix("数"))) + self._provenance(words, title, prev)
 
     def _variant(self, text, slot: str) -> str:
         """A catalog text that may be a list of equivalent formulations: this town's one."""
@@ -543,11 +560,14 @@ class _Filler:
             return self._pick(text, slot) if text else ""
         return text or ""
 
-    def _movement(self, codes: list[str]) -> float:
-        """The largest change of these indicators against the year before, as a share (0 when none)."""
+    def _movement(self, codes: list[str]) -> tuple[float, str | None]:
+        """The largest change of these indicators against the year before, as a share, and its indicator ((0,
+        None) when there is none)."""
         y = self.yoy
-        rates = y.loc[y.index.isin(codes), "rate"].abs() if len(y) else pd.Series(dtype=float)
-        return float(rates.max()) if len(rates.dropna()) else 0.0
+        if len(y):  # a written number (not zero) against a base worth comparing (1 → 0 parks is no movement)
+            y = y[y.index.isin(codes) & (y["prev_year"] == self.year - 1) & (y["value"] > 0) & (y["prev_value"] >= 5)]
+        rates = y["rate"].abs().dropna() if len(y) else pd.Series(dtype=float)
+        return (float(rates.max()), str(rates.idxmax())) if len(rates) else (0.0, None)
 
     def _phrase(self, code: str, phrase: str, *, shared: bool) -> Markup:
         text = re.sub(r"\[([^\]]*)\]", (lambda m: m.group(1)) if shared else "", phrase)

@@ -1,0 +1,74 @@
+"""A county's own indicators (sheet 本县指标): declared once, read as columns of its year sheets, written first in
+（六）, and the town's largest movement leading （六）."""
+
+from __future__ import annotations
+
+import pytest
+
+import zhidang_analysis as zd
+from zhidang_analysis import narrative
+from zhidang_analysis.catalog import LOCAL_SENTENCE
+
+from .conftest import PROFILE_HEADER, PROFILE_ROWS, write_xlsx
+
+DECLARED = [["名称", "单位", "整数", "最小值", "最大值", "报告写法", "说明"],
+            ["苹果种植面积", "亩", "否", 0, 100000, "种植苹果x", "全年苹果种植面积"],
+            ["光伏装机容量", "千瓦", None, None, None, None, None]]
+
+
+def county(folder, declared=DECLARED, extra_2025=None):
+    write_xlsx(folder / "乡镇概况.xlsx", {"乡镇概况": [PROFILE_HEADER, *PROFILE_ROWS]})
+    head = ["乡镇", "发展党员（名）", "重点项目投资（万元）", "苹果种植面积（亩）", "光伏装机容量（千瓦）"]
+    write_xlsx(folder / "数据.xlsx", {
+        "本县指标": declared,
+        "2024": [head, ["甲镇", 5, 100, 3000, "—"], ["乙乡", 4, 80, "—", 1200], ["丙镇", 6, 90, 1000, "—"]],
+        "2025": [head, ["甲镇", 6, 110, 3300, "—"], ["乙乡", 4, 536, "—", 1500], ["丙镇", 6, 95, 1050, "—"]]
+        + (extra_2025 or []),
+    })
+    return folder
+
+
+def test_a_countys_own_indicators_are_read_from_its_year_sheets(tmp_path):
+    ds = zd.load_dataset(county(tmp_path), cache=False)
+    cat = ds.catalog
+    apples = cat.match_header("苹果种植面积（亩）")[0]
+    assert apples.startswith("local_") and cat.frame.at[apples, "section"] == "s6"
+    assert cat.frame.at[apples, "sentence"] == LOCAL_SENTENCE and not cat.frame.at[apples, "integer"]
+    v = ds.values.set_index(["town", "year", "indicator"])
+    assert v.at[("甲镇", 2025, apples), "value"] == 3300.0
+    assert v.at[("甲镇", 2025, apples), "source"] == "数据.xlsx!2025!D2"
+    assert v.at[("乙乡", 2025, apples), "status"] == "na"
+    solar = cat.match_header("光伏装机容量")[0]
+    assert cat.frame.at[solar, "phrase"] == "光伏装机容量{}{chg}"  # no 报告写法: the name and the number
+
+
+def test_the_sixth_section_leads_with_the_countys_own_industry(tmp_path):
+    ds = zd.load_dataset(county(tmp_path), cache=False)
+    six = narrative.town_report(ds, "甲镇", 2025).text.split("（六）")[1].split("二、")[0]
+    body = six.split("\n", 2)[2].strip()
+    assert body.startswith("种植苹果3300亩，同比增长10%。"), body
+
+
+def test_the_largest_movement_leads_and_says_how_large(tmp_path):
+    ds = zd.load_dataset(county(tmp_path), cache=False)
+    six = narrative.town_report(ds, "乙乡", 2025).text.split("（六）")[1].split("二、")[0]
+    body = six.split("\n", 2)[2].strip()
+    # 80 → 536 万元 is 6.7 times the year before: that sentence comes first and says so; the solar one follows
+    first = body.split("。")[0]
+    assert first.startswith("先后投资") and "投资536万元实施重点项目" in first, body
+    assert first.endswith("重点项目投资是上年的6.7倍"), first
+    assert body.index("重点项目投资是上年的6.7倍") < body.index("光伏装机容量1500千瓦")
+
+
+@pytest.mark.parametrize("row, cell, message", [
+    (["发展党员", "名", None, None, None, None, None], "A4", "与指标目录中的“发展党员（名）”同名"),
+    (["苹果种植面积", "亩", None, None, None, None, None], "A4", "与A2重复"),
+    (["核桃种植面积", None, None, None, None, None, None], "B4", "“核桃种植面积”缺少单位"),
+    (["核桃种植面积", "亩", "对", None, None, None, None], "C4", "“整数”填写不正确"),
+    (["核桃种植面积", "亩", None, "零", None, None, None], "D4", "“核桃种植面积”的最小值不是数字"),
+    (["核桃种植面积", "亩", None, None, None, "种植核桃", None], "F4", "“报告写法”中要有一个x表示数字的位置"),
+])
+def test_a_bad_declaration_is_an_error_naming_its_cell(tmp_path, row, cell, message):
+    result = zd.validate(county(tmp_path, declared=DECLARED + [row]))
+    found = [(p.sheet, p.cell, p.message) for p in result.errors]
+    assert ("本县指标", cell, message) in found, found
