@@ -72,3 +72,16 @@ def test_a_bad_declaration_is_an_error_naming_its_cell(tmp_path, row, cell, mess
     result = zd.validate(county(tmp_path, declared=DECLARED + [row]))
     found = [(p.sheet, p.cell, p.message) for p in result.errors]
     assert ("本县指标", cell, message) in found, found
+
+
+def test_a_countys_own_indicators_survive_the_dataset_cache(tmp_path):
+    folder = county(tmp_path / "data")
+    first = zd.load_dataset(folder)  # read, and stored in the on-disk cache
+    from zhidang_analysis import loaders
+
+    loaders._DATASETS.clear()  # as a restarted kernel: only the on-disk cache knows it
+    again = zd.load_dataset(folder)
+    for ds in (first, again):
+        assert "本县特色产业" in ds.catalog.sentences and ds.catalog.match_header("苹果种植面积（亩）")[0]
+    six = narrative.town_report(again, "甲镇", 2025).text.split("（六）")[1]
+    assert "种植苹果3300亩" in six

@@ -292,7 +292,9 @@ def test_movers_text_names_the_rank_movers(tiny, ds):
 
 def test_weights_text_lists_every_section_in_percent(ds):
     assert text_of(ov.weights_text(ds)) == ("各部分权重：（一）政治站位15%、（二）组织建设25%、（三）转变作风10%、"
-                                            "（四）“一岗双责”20%、（五）底线思维10%、（六）党建引领20%。")
+                                            "（四）“一岗双责”20%、（五）底线思维10%、（六）党建引领20%。"
+                                            "其中（三）转变作风、（五）底线思维的指标都是随乡镇规模变化的数量或检查清单的条目数，"
+                                            "不反映工作成效，不计分，综合得分按其余部分的权重折算。")
 
 
 @pytest.mark.parametrize("fn", [ov.county_totals, ov.ranking_table, ov.flag_table, ov.completeness,

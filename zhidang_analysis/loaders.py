@@ -1735,12 +1735,12 @@ def _disk_load(path: Path) -> Dataset | None:
 
     try:
         with path.open("rb") as fh:
-            ds = pickle.load(fh)
+            ds, local = pickle.load(fh)
     except Exception:  # noqa: BLE001 - a missing, partial or stale entry is a miss
         return None
     if not isinstance(ds, Dataset):
         return None
-    ds.catalog = load_catalog()
+    ds.catalog = load_catalog().extend(local)  # with the county's own indicators (sheet 本县指标)
     return ds
 
 
@@ -1755,7 +1755,7 @@ def _disk_store(path: Path, ds: Dataset) -> None:
                         problems=ds.problems, files=ds.files, practices=ds.practices)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(plain, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((plain, ds.catalog.local_entries()), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)  # whole or not at all: a reader never sees half an entry
         entries = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[DISK_CACHE_ENTRIES:]:

@@ -392,7 +392,15 @@ def weights_text(ds: Dataset) -> HTML:
     weights = load_scoring()["weights"]
     total = sum(weights.values())
     parts = "、".join(f"{section_label(s, ds.catalog)}{percent_text(w / total)}%" for s, w in weights.items())
-    return HTML(Markup("<p>各部分权重：{}。</p>").format(parts))
+    # a section without any performance measure (only volumes, checklists or neutral counts) is not scored
+    frame = ds.catalog.frame
+    unscored = [s for s in weights if not ((frame["section"] == s) & (frame["measure"] == "performance")).any()]
+    note = ""
+    if unscored:
+        names = "、".join(section_label(s, ds.catalog) for s in unscored)
+        note = (f"其中{names}的指标都是随乡镇规模变化的数量或检查清单的条目数，不反映工作成效，不计分，"
+                "综合得分按其余部分的权重折算")
+    return HTML(Markup("<p>各部分权重：{}。{}</p>").format(parts, note + ("。" if note else "")))
 
 
 # --------------------------------------------------------------------------------------------- movers
