@@ -299,8 +299,8 @@ def _load_catalog(path: str | None) -> Catalog:
     if bad:
         raise ValueError(f"catalog.yaml: coverage refers to unknown codes {sorted(bad)}")
     practice_fields = pd.DataFrame(raw.get("practice_fields", []),
-                                   columns=["code", "name", "section", "kind", "max", "example", "help"])
-    practice_fields = practice_fields.set_index("code").fillna({"example": "", "help": ""})
+                                   columns=["code", "name", "section", "kind", "max", "example", "help", "blank"])
+    practice_fields = practice_fields.set_index("code").fillna({"example": "", "help": "", "blank": ""})
     sentences = {str(k): dict(v or {}) for k, v in (raw.get("sentences") or {}).items()}
     unknown = set(frame["sentence"].dropna()) - set(sentences)
     if unknown:

@@ -400,7 +400,7 @@ def _instructions_sheet(wb: Workbook, cat: Catalog, year: int, protect: bool, wi
             kind, example = _field_text(fields, code, "kind"), _field_text(fields, code, "example")
             meaning = _field_text(fields, code, "help") + (f"\n示例（范本原话）：{example}" if example else "")
             row = [practice_section(cat, _field_text(fields, code, "section")), _field_text(fields, code, "name"),
-                   _practice_kind(code, kind), f"{int(fields.at[code, 'max'])}字", _practice_blank(kind), meaning]
+                   _practice_kind(code, kind), f"{int(fields.at[code, 'max'])}字", _practice_blank(kind, _field_text(fields, code, "blank")), meaning]
             for j, v in enumerate(row, start=1):
                 c = ws.cell(row=i, column=j, value=v)
                 c.border = _BORDER
@@ -495,9 +495,10 @@ def _practice_how(code: str, kind: str) -> str:
     return {"phrase": "短语，报告把它写进固定的句子", "paragraph": "一段完整的话，原样写在该部分末尾"}.get(kind, "文字")
 
 
-def _practice_blank(kind: str) -> str:
-    """What the report does when the cell is left blank (the sentence is written without that claim)."""
-    return {"paragraph": "该部分不加这一段", "list": "该处照常写，但不列这些内容"}.get(
+def _practice_blank(kind: str, said: str = "") -> str:
+    """What the report does when the cell is left blank (the sentence is written without that claim), unless the
+    catalog says it (practice_fields ``blank``)."""
+    return said or {"paragraph": "该部分不加这一段", "list": "该处照常写，但不列这些内容"}.get(
         kind, "该句照常写，但不写这一做法")
 
 
