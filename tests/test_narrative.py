@@ -166,14 +166,14 @@ def test_chinese_numerals_for_fixed_terms(ds):
 def test_year_phrases_and_profile_fill_the_xx_places(ds):
     t2021 = narrative.town_report(ds, "青石镇", 2021).text
     assert "扎实开展党史学习教育" in t2021
-    assert "深入贯彻落实党的十九大及十九届二中、三中、四中、五中、六中全会精神" in t2021
+    assert "党的十九大及十九届二中、三中、四中、五中、六中全会精神" in t2021  # in this town's words around it
     assert "严肃换届纪律" in t2021  # 2021 is an election year
     t2025 = narrative.town_report(ds, "青石镇", 2025).text
     assert "党的二十大和二十届二中、三中、四中全会精神" in t2025
     assert "严肃换届纪律" not in t2025
     assert "习近平总书记对甘肃重要讲话" in t2025
     assert "为石峡村、青岭村居住分散的牧民群众开展双语宣讲" in t2025
-    assert "擦亮“青石古道·峡谷人家”文旅品牌" in t2025
+    assert "“青石古道·峡谷人家”" in t2025 and "文旅品牌" in t2025 or "“青石古道·峡谷人家”品牌" in t2025
     # a 乡 writes 我乡/乡党委
     t = narrative.town_report(ds, "松山乡", 2025).text
     assert "我乡党委" in t and "我镇" not in t

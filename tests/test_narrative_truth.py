@@ -60,9 +60,11 @@ def test_a_town_that_gave_no_practices_states_none(ds, reports):
         for text in others.loc[others["field"] != "own_problems", "text"]:
             assert text not in r.text
         # the sentences stand without the claim: no dangling verb where a practice would be
-        assert "深入学习习近平总书记对甘肃重要讲话和指示精神。" in r.text
+        assert any(f"{verb}习近平总书记对甘肃重要讲话和指示精神。" in r.text
+                   for verb in load_wording()["slots"]["province_study"])
         assert "不断创新学习载体" not in r.text and "打造" not in r.text.split("（二）")[0]
-        assert "，督促干部职工按时在岗开展工作" in r.text and "采取" not in r.text.split("（三）")[1].split("（四）")[0]
+        three = r.text.split("（三）")[1].split("（四）")[0]
+        assert any(f"统一领导，{aim}。" in three for aim in load_wording()["slots"]["duty_aim"]) and "采取" not in three
         # no industries named: the development line stands without them (no 做优, no dangling comma)
         assert "做优" not in r.text and "做强" not in r.text and "，，" not in r.text
 
@@ -151,7 +153,7 @@ def test_at_most_one_highlight_per_section_and_only_for_achievements(reports, ds
                 assert h.count("，") <= 2 and "；" not in h, h
             assert last is not None
     print(f"\n各乡镇各年度写有本乡镇数据专属句子的部分：{told}/{6 * len(reports)}")
-    assert told >= 2 * len(reports)  # on average at least two sections of a report stand out
+    assert told >= 1.5 * len(reports)  # on average one or two sections of a report stand out
 
 
 def test_a_tie_is_said_as_a_tie_and_first_place_as_shouyi():
@@ -247,11 +249,11 @@ def test_a_nearly_met_target_is_basically_done_not_a_failure(ds):
     completion = round(target * 0.98) / target
     assert 0.95 <= completion < 1
     assert "主题党日活动" not in problems_part(r.text) and "theme_party_days" not in {c for f in r.findings for c in f.codes}
-    # told among the achievements when it is the section's highlight: as 基本完成, never as 完成年度目标的98%
-    assert "主题党日活动次数完成年度目标" not in r.text
+    # nor praised: a target basically done is no achievement to highlight
+    assert "主题党日活动次数完成年度目标" not in r.text and "基本完成年度目标（" not in r.text
     filler = narrative._Filler(d, "青石镇", 2025, narrative.ReportOptions())
     facts = filler._facts(next(filler.standing.reset_index().query("indicator == 'theme_party_days'").itertuples()))
-    assert any(str(f).endswith(f"基本完成年度目标（完成{narrative.percent_text(completion)}%）</span>") for _, _, f in facts)
+    assert not any(kind.startswith(("target", "nearly")) for _, kind, _ in facts)
     assert "确保各项目标任务如期完成" not in r.text
 
 
@@ -300,9 +302,8 @@ def test_wording_classes_are_gone_for_every_town_and_year(ds, reports):
         assert not re.search(r"【待补：[^】]*（[^】]*（", text)
         assert "数个数" not in text
         assert not re.search(r"警示教育\d+次\d+人", text)
-        m = re.search(r"开展警示教育(\d+)次([^，。]*)，受教育(\d+)人次", text)
-        assert m, (town, year)
-        assert m.group(2) == "" or m.group(2).startswith("、")
+        m = re.search(r"开展警示教育(\d+)次(，(?:比上年[增减][加少]\d+次|与上年持平))?，受教育(\d+)人次", text)
+        assert m, (town, year)  # the change after a comma (never 、): 警示教育9次，与上年持平，受教育207人次
         tourism = ds.values[(ds.values.town == town) & (ds.values.year == year)
                             & ds.values.indicator.isin(["tourists", "tourism_income"]) & (ds.values.status == "present")]
         if tourism.empty:

@@ -127,9 +127,10 @@ def test_ranking_table_by_hand_on_tiny(tiny):
     assert r["（二）组织建设"].tolist() == pytest.approx([83.333, 50.0, 0.0], abs=1e-3)
     assert r["（六）党建引领"].tolist() == pytest.approx([50.0, 50.0, 50.0], abs=1e-3)
     assert r["较上年"].tolist() == ["持平"] * 3
-    # the problems the reports list: 乙乡's theme party days 20 → 18, a headline indicator down 10% (a slip);
-    # 甲镇's blank new_members and 乙乡's approximate disputes are for the check report, not problems
-    assert r.set_index("乡镇")["问题（项）"].to_dict() == {"乙乡": 1, "丙镇": 0, "甲镇": 0}
+    # the problems the reports list: 乙乡's income per household 0.4 → 0.3 万元 (−25%, an amount: no base needed)
+    # and its theme party days 20 → 18, a headline indicator down 10% (a slip); 甲镇's blank new_members and
+    # 乙乡's approximate disputes are for the check report, not problems
+    assert r.set_index("乡镇")["问题（项）"].to_dict() == {"乙乡": 2, "丙镇": 0, "甲镇": 0}
 
 
 def test_ranking_table_columns_use_section_labels(ds):
@@ -161,9 +162,11 @@ def test_rank_change_against_previous_year(ds):
 def test_flag_table_lists_the_problems_the_reports_list(tiny, ds):
     f = ov.flag_table(tiny, 2024)
     assert list(f.columns) == ["乡镇", "类型", "说明"]
-    # by hand: 乙乡 20 → 18 theme party days is −10%, a slip of a headline indicator; 甲镇's five-star branches
-    # 2 → 1 is −50% but from a base under 5; 乙乡's income 0.4 → 0.3 万元 too; no targets in the tiny county
-    assert f.values.tolist() == [["乙乡", "较上年下滑", "主题党日活动18次，比上年下降10%"]]
+    # by hand: 乙乡's income 0.4 → 0.3 万元 is −25% (weight 2 + 4 × 0.25 = 3.0), its theme party days 20 → 18
+    # −10%, a slip of a headline indicator (1.5 + 4 × 0.1 = 1.9); 甲镇's five-star branches 2 → 1 is −50% but a
+    # count from a base under 5; no targets in the tiny county
+    assert f.values.tolist() == [["乙乡", "较上年下降", "户均增收0.3万元，比上年下降25%"],
+                                 ["乙乡", "较上年下滑", "主题党日活动18次，比上年下降10%"]]
     f25 = ov.flag_table(ds, 2025)
     counts = ov.ranking_table(ds, 2025).set_index("乡镇")["问题（项）"]
     assert f25["乡镇"].value_counts().reindex(ds.towns).fillna(0).astype(int).to_dict() == counts.to_dict()
@@ -233,7 +236,7 @@ def test_narrative_by_hand_on_tiny(tiny):
     assert "甲镇以22.2分居全县末位（第3位），其组织建设（0.0分）得分较低。" in text  # a blank cell is no problem
     assert "50.0分）得分较" not in text
     assert "全县3个乡镇综合得分的中位数为50.0分。" in text
-    assert "各乡镇报告列出存在的问题共1项，涉及1个乡镇，其中重点指标比上年下滑1项" in text
+    assert "各乡镇报告列出存在的问题共2项，涉及1个乡镇，其中比上年下降20%以上1项、重点指标比上年下滑1项" in text
 
 
 def test_narrative_numbers_carry_indicator_and_value(ds):

@@ -525,8 +525,8 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
     - ``missing`` (medium): an applicable indicator without a value (``status`` missing; without a
       ``status`` column, a NaN value in a year the indicator applies to);
     - ``decline`` (high): a more-is-better indicator fell by more than ``drop_threshold`` (a share, 0.2 =
-      20%) against the previous year present, from a base of at least ``min_base`` (so that 1 → 0 new
-      parks is not called a 100% decline);
+      20%) against the previous year present, a count from a base of at least ``min_base`` (so that 1 → 0
+      new parks is not called a 100% decline; an amount such as 户均增收 is judged by its rate alone);
     - ``target_missed`` (high): below target (above, when less is better) — needs ``targets``;
     - ``outlier_low`` / ``outlier_high`` (medium / low): robust z-score ``0.6745·(x − median) / MAD`` of the
       size-scaled value beyond ``outlier_z`` among the county's towns that year — needs ``profile``
@@ -560,7 +560,9 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
 
     y = yoy(values, catalog=cat)
     pol = _polarity(y["indicator"], cat)
-    d = y[(pol > 0) & (y["rate"] < -drop_threshold) & (y["prev_value"] >= min_base)]
+    # the base matters for counts (1 → 0 parks is no 100% decline); an amount (户均增收0.9万元) is judged by its rate
+    counts = _lookup(y["indicator"], cat.frame["integer"]).fillna(True).astype(bool)
+    d = y[(pol > 0) & (y["rate"] < -drop_threshold) & ((y["prev_value"] >= min_base) | ~counts)]
     frames.append(pd.DataFrame({
         "town": d["town"], "year": d["year"], "indicator": d["indicator"], "flag": "decline", "severity": "high",
         "value": d["value"], "reference": d["prev_value"], "ratio": d["rate"],

@@ -420,11 +420,12 @@ class _Filler:
 
     # -- wording (data/wording.yaml) ----------------------------------------------------------
     def _pick(self, options: list[str], slot: str) -> str:
-        """One of a slot's equivalent formulations, chosen by the town (stable from year to year); the first, the
-        seed's own words, for a town whose profile says 行文用语：范本."""
+        """One of a slot's equivalent formulations, chosen by the town and the year (the same every time a report is
+        made; this year's report does not copy last year's); the first, the seed's own words, for a town whose
+        profile says 行文用语：范本."""
         if str(self.profile.get("wording_style") or "") == "范本":
             return options[0]
-        key = f"{self.profile.get('county', '')}/{self.town}/{slot}"
+        key = f"{self.profile.get('county', '')}/{self.town}/{self.year}/{slot}"
         return options[zlib.crc32(key.encode("utf-8")) % len(options)]
 
     def wording(self, slot: str) -> Markup:
@@ -634,7 +635,7 @@ class _Filler:
         # a rank is notable when at most two other towns are as good (not a tie of many at the top), on an
         # indicator that is not a coverage count (those are told as a 覆盖率) and a scaled value of at least 1;
         # a tie says so (并列第2位)
-        if (pol != 0 and r.n_towns >= 5 and r.rank_max <= 3 and r.scaled >= 1
+        if (pol != 0 and r.n_towns >= 5 and r.rank_max <= 3 and r.scaled >= 2 and bool(row["key"])
                 and r.indicator not in set(self.cat.coverage["numerator"])):
             scale, digits = _scale_text(r.scale), _fmt_scaled(r.scaled)
             tie = r.rank_max > r.rank
@@ -657,12 +658,10 @@ class _Filler:
             source = r.target_source
             title = (f"{row['name']} · {self.year}年目标{format_number(r.target, integer=bool(row['integer']))}"
                      f"{row['unit']} · 来源：{source}")
-            if r.completion >= 1:
+            # a target met is an achievement; one basically done (95%–100%) is no failure, but no praise either
+            if r.completion > 1:
                 out.append((3, f"target{r.indicator}",
                             self._provenance(f"完成年度目标的{percent_text(r.completion)}%", title, source)))
-            elif r.completion >= self.options.nearly_met:
-                out.append((1, f"nearly{r.indicator}",
-                            self._provenance(f"基本完成年度目标（完成{percent_text(r.completion)}%）", title, source)))
         return out
 
     def target_state(self) -> str:
@@ -780,7 +779,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         cadres=filler.cadres(), section_text=filler.section_text,
         hl=lambda section: filler.highlights(section, skip={c for f in findings for c in f.codes}),
         targets=filler.target_state(),
-        cn=chinese_numeral, findings=findings, options=options,
+        cn=chinese_numeral, count_word=_count_word, findings=findings, options=options,
         sign_date=options.sign_date or f"{year}年12月31日",
     )
     html = Markup(_prune(html).strip())
