@@ -162,3 +162,15 @@ def test_each_towns_problems_are_the_same_in_report_overview_index_and_explorer(
         assert shown == mine["text"].tolist(), town
         checked += len(mine)
     assert checked >= 30
+
+
+def test_a_village_without_yijiantiao_is_a_problem_of_coverage():
+    ds = county({"yijiantiao_villages": {"甲镇": (9, 9), "乙乡": (10, 10), "丙镇": (10, 10), "丁镇": (10, 10),
+                                         "戊镇": (10, 10)}})
+    p = town_problems(ds, 2025, "甲镇")
+    assert list(zip(p["kind"], p["text"])) == [("coverage", "10个行政村中1个尚未实现“一肩挑”")]
+    assert p["weight"].tolist() == pytest.approx([2.5 + 4 * 0.1])
+    assert kinds(ds, "乙乡") == []
+    text = narrative.town_report(ds, "甲镇", 2025).text
+    assert "10个行政村中1个尚未实现“一肩挑”" in text.split("二、存在的问题")[1]
+    assert "推动书记依法通过选举担任村委会主任" in text.split("三、下一步工作打算")[1]

@@ -72,7 +72,8 @@ class Catalog:
 
     ``frame``: one row per indicator code (see ``data/catalog.yaml`` for the columns' meaning).
     ``sections``: section code → Chinese title. ``profile_fields``: text columns of the profile sheet.
-    ``coverage``: ratios the seed implies (index code; columns name, numerator, denominator).
+    ``coverage``: ratios the seed implies (index code; columns name, numerator, denominator, full: whether
+    anything short of all of them is a shortfall, as for 一肩挑).
     ``practice_fields``: the text columns of the 特色做法 sheet (index code; name, section, kind, max, help).
     ``sentences``: how section （六） is composed from its indicators' phrases (name → lead/tail/requires).
     """
@@ -293,8 +294,8 @@ def _load_catalog(path: str | None) -> Catalog:
     if unknown:
         raise ValueError(f"catalog.yaml: unknown sections {sorted(unknown)}")
     profile_fields = pd.DataFrame(raw["profile_fields"]).set_index("code")
-    coverage = pd.DataFrame(raw.get("coverage", []), columns=["code", "name", "numerator", "denominator"])
-    coverage = coverage.set_index("code")
+    coverage = pd.DataFrame(raw.get("coverage", []), columns=["code", "name", "numerator", "denominator", "full"])
+    coverage = coverage.set_index("code").assign(full=lambda c: c["full"].fillna(False).astype(bool))
     bad = set(coverage["numerator"]).union(coverage["denominator"]) - set(frame.index)
     if bad:
         raise ValueError(f"catalog.yaml: coverage refers to unknown codes {sorted(bad)}")

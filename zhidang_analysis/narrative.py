@@ -700,6 +700,11 @@ class _Filler:
             name = name.removesuffix(suffix)
         num = Markup(_MARKS.sub("", self.number(r.indicator)))  # a finding is never pruned
         unit, integer = row["unit"], bool(row["integer"])
+        if r.kind == "coverage":
+            villages = self._provenance(f"{format_number(r.reference)}个行政村",
+                                        f"行政村数 · 乡镇概况 · 来源：{self.profile.get('source', '')}")
+            core = name.removeprefix("实现").removesuffix("行政村")
+            return villages + Markup(f"中{format_number(r.reference - r.value)}个尚未实现{escape(core)}")
         if r.kind == "target_missed":
             t = self.ds.targets
             hit = t.loc[(t["town"] == self.town) & (t["year"] == self.year) & (t["indicator"] == r.indicator), "source"]

@@ -9,6 +9,8 @@ everywhere. A problem is
   that follows the town's size or how it runs a meeting, or a checklist's length):
 
   - ``target_missed``: below its target, and by more than "basically done" (completion < ``nearly_met``);
+  - ``coverage``: a ratio that should cover every village and does not (catalog ``coverage`` with ``full``:
+    一肩挑 in 6 of 7 villages);
   - ``decline``: fell by ``drop_threshold`` or more against the year before (:func:`indicators.flags`), and
     ``slip``: a headline indicator fell by 10% or more (from at least 10, by at least 2) — in either case only
     when the year's target, if it had one, was not met;
@@ -42,6 +44,7 @@ KINDS = {
     "target_missed": "未完成目标",
     "decline": "较上年下降",
     "slip": "较上年下滑",
+    "coverage": "尚未全覆盖",
 }
 #: A decline of this share or more is a problem.
 DROP_THRESHOLD = 0.2
@@ -49,7 +52,7 @@ DROP_THRESHOLD = 0.2
 NEARLY_MET = 0.95
 #: How many sections of data problems a report lists.
 MAX_FINDINGS = 3
-_BASE = {"target_missed": 3.0, "decline": 2.0, "slip": 1.5}
+_BASE = {"target_missed": 3.0, "coverage": 2.5, "decline": 2.0, "slip": 1.5}
 COLUMNS = ["town", "kind", "indicator", "section", "value", "reference", "ratio", "weight", "listed", "text",
            "source"]
 
@@ -79,6 +82,16 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
     rows.append(pd.DataFrame({"town": slip["town"], "indicator": slip["indicator"], "flag": "slip",
                               "value": slip["value"], "reference": slip["prev_value"], "ratio": slip["rate"]}))
 
+    # coverage that should be full (every village's Party secretary also its committee head: 一肩挑) and is not
+    cov = ind.coverage(ds.values[ds.values["year"] == year], ds.profile, catalog=cat)
+    full = set(cat.coverage.index[cat.coverage["full"]]) if "full" in cat.coverage else set()
+    short = cov[cov["code"].isin(full) & (cov["ratio"] < 1) & cov["denominator"].notna()]
+    if len(short):
+        num_code = short["code"].map(cat.coverage["numerator"])
+        rows.append(pd.DataFrame({"town": short["town"], "indicator": num_code, "flag": "coverage",
+                                  "value": short["numerator"], "reference": short["denominator"],
+                                  "ratio": short["ratio"]}))
+
     p = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else \
         pd.DataFrame(columns=["town", "indicator", "flag", "value", "reference", "ratio"])
     p = p.rename(columns={"flag": "kind"})
@@ -93,7 +106,7 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
     p = p.assign(section=p["indicator"].map(frame["section"]))
     p = p[p["section"].isin([f"s{i}" for i in range(1, 7)])]
     size = np.where(p["kind"].isin(["decline", "slip"]), p["ratio"].abs(),
-                    np.where(p["kind"] == "target_missed", 1 - p["ratio"], 0.0))
+                    np.where(p["kind"].isin(["target_missed", "coverage"]), 1 - p["ratio"], 0.0))
     p = p.assign(weight=p["kind"].map(_BASE) + 4 * pd.Series(size, index=p.index).fillna(0).clip(0, 1))
     # one row per town and indicator (its weightiest kind), largest first
     p = (p.sort_values(["town", "weight"], ascending=[True, False], kind="stable")
@@ -125,6 +138,9 @@ def _text(r, cat) -> str:
     def num(x) -> str:
         return format_number(x, integer=integer)
 
+    if r.kind == "coverage":
+        core = name.removeprefix("实现").removesuffix("行政村")
+        return f"{num(r.reference)}个行政村中{num(r.reference - r.value)}个尚未实现{core}"
     if r.kind == "target_missed":
         return f"{name}{num(r.value)}{unit}，未完成年度目标（目标{num(r.reference)}{unit}，完成{percent_text(r.ratio)}%）"
     return f"{name}{num(r.value)}{unit}，比上年下降{percent_text(r.ratio)}%"
