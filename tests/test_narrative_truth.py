@@ -161,7 +161,7 @@ def test_a_tie_is_said_as_a_tie_and_first_place_as_shouyi():
     rows = []
     for town, v in (("甲镇", 30), ("乙乡", 30), ("丙镇", 20), ("丁镇", 10), ("戊镇", 5)):
         for code in cat.value_codes:
-            present = code == "theme_party_days"
+            present = code == "activists_trained"
             rows.append(("示范县", town, 2025, code, float(v) if present else float("nan"), False,
                          "present" if present else "missing", "f!s!A1"))
     values = pd.DataFrame(rows, columns=["county", "town", "year", "indicator", "value", "approx", "status", "source"])
@@ -173,10 +173,10 @@ def test_a_tie_is_said_as_a_tie_and_first_place_as_shouyi():
                     targets=pd.DataFrame(columns=["town", "year", "indicator", "target", "source"]))
     for town in ("甲镇", "乙乡"):
         text = narrative.town_report(ds, town, 2025).text
-        assert "主题党日活动次数村均3次，并列全县第1位。" in text, town
+        assert "培养入党积极分子人数每百名党员10名，并列全县第1位。" in text, town
         assert "居全县第1位" not in text and "居全县首位" not in text
     text = narrative.town_report(ds, "丙镇", 2025).text
-    assert "主题党日活动次数村均2次，居全县第3位。" in text
+    assert "培养入党积极分子人数每百名党员6.7名，居全县第3位。" in text
 
 
 def test_rank_streak_record_and_target_sentences_agree_with_the_data(ds, reports):
@@ -197,7 +197,7 @@ def test_rank_streak_record_and_target_sentences_agree_with_the_data(ds, reports
         for m in re.finditer(r"完成年度目标的([\d.]+)%", text):
             assert float(m.group(1)) >= 100
             checked += 1
-    assert checked >= 10
+    assert checked >= 5  # one highlight per section at most, praise for performance only: few, but checked
 
 
 def test_a_run_of_increases_is_counted_by_hand():
@@ -260,7 +260,7 @@ def test_a_nearly_met_target_is_basically_done_not_a_failure(ds):
 def test_the_opening_never_claims_targets_met_when_problems_list_missed_ones(reports):
     seen = {"met": 0, "missed": 0}
     for r in reports.values():
-        missed = "未完成年度目标" in problems_part(r.text)
+        missed = bool(re.search("未完成[^。；]*年度目标", problems_part(r.text)))
         claims = "确保各项目标任务如期完成" in r.text
         assert not (missed and claims), (r.town, r.year)
         seen["missed"] += missed
@@ -277,10 +277,11 @@ def test_own_problems_are_listed_and_general_ones_only_where_there_are_none(ds, 
             for item in own[0].splitlines():
                 assert item.rstrip("。") in problems
         n = len(re.findall(r"[一二三四五六七八九十]+是", problems)) or problems.count("主要是")
-        # the seed's general problems only for a town that has none of its own and no shortfall
-        assert n == (len(r.findings) + n_own or 3)
+        # no problem of its own and no shortfall: a marker for the editor, never the seed's general problems
+        assert n == (len(r.findings) + n_own or 1)
         general = [t for ts in load_wording()["general_problems"].values() for t in ts]
-        assert any(g in problems for g in general) == (len(r.findings) + n_own == 0)
+        assert not any(g in problems for g in general)
+        assert ("【待补：本" in problems) == (len(r.findings) + n_own == 0)
 
 
 # ------------------------------------------------------------------------------------ wording classes

@@ -21,7 +21,7 @@ from .errors import UnknownNameError
 
 _COLUMNS = [
     "name", "unit", "section", "integer", "min", "max", "first_year", "last_year",
-    "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem", "measure", "aliases",
+    "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem", "measure", "praise", "aliases",
 ]
 
 # Characters that differ between how people type a header and how the catalog spells it.
@@ -334,6 +334,7 @@ def _row(entry: dict) -> dict:
         "join": entry.get("join", "，"),
         "measure": _measure(entry),
         "problem": bool(entry.get("problem", _measure(entry) == "performance")),
+        "praise": bool(entry.get("praise", True)),
         "aliases": tuple(str(a) for a in entry.get("aliases") or ()),
     }
 

@@ -405,8 +405,8 @@ class _Filler:
     @staticmethod
     def _industry(item: Markup) -> Markup:
         text = re.sub(r"<[^>]*>", "", str(item))
-        if text.endswith(("业", "游", "经济", "产业")):
-            return item
+        if text.endswith(("业", "游", "经济", "产业")) or "劳务" in text and not text.endswith("劳务"):
+            return item  # 劳务输出 stays as it is
         suffix = "经济" if text.endswith("劳务") else "产业"
         return Markup(str(item).replace(f"{escape(text)}</span>", f"{escape(text)}{suffix}</span>", 1))
 
@@ -446,8 +446,8 @@ class _Filler:
         """二 and 三 as lists: the problems (the town's own 自查问题 first, then its data's real shortfalls, largest
         first) and the measures, one for each problem in the same order (the town's own 下一步打算 where it gave
         one, else the measure of the problem's kind), then at most two general lines. A town with no problem at
-        all gets the seed's three general ones, answered by its own 下一步打算 if it wrote some, else each by the
-        general line of its kind."""
+        all gets a 【待补：本镇自查问题】 marker for the person editing the draft (the seed's three general ones only
+        with ``general_problems``: they are no finding of the town's)."""
         w = load_wording()
         problems: list[Markup] = []
         plans: list[Markup] = []
@@ -460,11 +460,15 @@ class _Filler:
             problems.append(Markup(escape(w["problem_leads"][f.section])) + Markup("，") + f.text)
             plans.append(self._finding_plan(f))
         general = {kind: self._pick(texts, f"general-problem-{kind}") for kind, texts in w["general_problems"].items()}
-        if not problems:  # the seed's general problems, answered by the town's own measures or general lines
+        if not problems and self.options.general_problems:  # the seed's general problems, when asked for
             for kind, text in general.items():
                 problems.append(Markup(escape(text)))
                 plans.append(self.general_line(kind))
             return problems, (own_plans or plans)
+        if not problems:  # nothing the town named, nothing its data show: the draft says what is to be written
+            where = escape(f"特色做法表“自查问题”“下一步打算”栏 · {self.year}年 · 待补")
+            problems.append(Markup(f'<span class="missing" title="{where}">【待补：本{self.kind}自查问题】</span>'))
+            plans.append(Markup(f'<span class="missing" title="{where}">【待补：针对自查问题的整改措施】</span>'))
         plans += own_plans[len(raw_problems):]  # measures the town wrote beyond its problems are its own too
         if self.options.general_problems:
             for kind, text in general.items():
@@ -606,7 +610,7 @@ class _Filler:
         """
         codes = [c for c in self.cat.in_section(section)
                  if self.cat.applies(c, self.year) and c not in skip and c not in self.silenced
-                 and self.cat.frame.at[c, "measure"] == "performance"]
+                 and self.cat.frame.at[c, "measure"] == "performance" and self.cat.frame.at[c, "praise"]]
         mine = self.standing[self.standing.index.isin(codes)].reset_index()
         facts: dict[str, list[tuple[float, str, Markup]]] = {}
         for r in mine.itertuples():
@@ -709,9 +713,10 @@ class _Filler:
             t = self.ds.targets
             hit = t.loc[(t["town"] == self.town) & (t["year"] == self.year) & (t["indicator"] == r.indicator), "source"]
             source = str(hit.iloc[0]) if len(hit) else ""
-            ref = self._provenance(f"目标{format_number(r.reference, integer=integer)}{unit}，完成{percent_text(r.ratio)}%",
-                                   f"{row['name']} · {self.year}年目标 · 来源：{source}", source)
-            return Markup(f"{escape(name)}{num}，未完成年度目标（") + ref + Markup("）")
+            ref = self._provenance(f"{format_number(r.reference, integer=integer)}{unit}",
+                                   f"{row['name']} · {self.year}年目标，完成{percent_text(r.ratio)}% · 来源：{source}",
+                                   source)
+            return Markup(f"{escape(name)}{num}，未完成") + ref + Markup("的年度目标")
         amount = format_number(abs(r.value - r.reference), integer=integer)  # a decline or a slip
         prev = self._source(r.indicator, self.year - 1)
         ref = self._provenance(f"减少{amount}{unit}、下降{percent_text(r.ratio)}%",

@@ -56,4 +56,5 @@ def format_number(value: float, *, integer: bool = True, numeral: str = "arabic"
 
 def percent_text(rate: float) -> str:
     """A rate as percent text: 0.125 → '12.5', 0.1 → '10'."""
-    return f"{abs(rate) * 100:.1f}".removesuffix(".0")
+    # half up, as people round (0.1875 is 18.8%, not the 18.7% that the float 0.18749999… gives)
+    return f"{abs(rate) * 100 + 1e-9:.1f}".removesuffix(".0")

@@ -142,7 +142,7 @@ def _text(r, cat) -> str:
         core = name.removeprefix("实现").removesuffix("行政村")
         return f"{num(r.reference)}个行政村中{num(r.reference - r.value)}个尚未实现{core}"
     if r.kind == "target_missed":
-        return f"{name}{num(r.value)}{unit}，未完成年度目标（目标{num(r.reference)}{unit}，完成{percent_text(r.ratio)}%）"
+        return f"{name}{num(r.value)}{unit}，未完成{num(r.reference)}{unit}的年度目标（完成{percent_text(r.ratio)}%）"
     return f"{name}{num(r.value)}{unit}，比上年下降{percent_text(r.ratio)}%"
 
 
