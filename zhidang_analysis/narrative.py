@@ -460,7 +460,9 @@ class _Filler:
             problems.append(Markup(escape(w["problem_leads"][f.section])) + Markup("，") + f.text)
             plans.append(self._finding_plan(f))
         general = {kind: self._pick(texts, f"general-problem-{kind}") for kind, texts in w["general_problems"].items()}
-        if not problems and self.options.general_problems:  # the seed's general problems, when asked for
+        seed_words = str(self.profile.get("wording_style") or "") == "范本"
+        if not problems and (self.options.general_problems or seed_words):
+            # the seed's general problems: when asked for, or for the seed town itself (they are its own words)
             for kind, text in general.items():
                 problems.append(Markup(escape(text)))
                 plans.append(self.general_line(kind))
