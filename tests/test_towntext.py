@@ -37,7 +37,7 @@ def test_punctuation_is_full_width_in_chinese_and_single(typed, edited):
     assert punctuation(typed) == edited
 
 
-@pytest.mark.parametrize("answer", ["无", "无。", " 暂无 ", "没有", "—", "——", "/", "不适用", "暂无。"])
+@pytest.mark.parametrize("answer", ["无", "无。", " 暂无 ", "没有", "—", "——", "－", "/", "不适用", "无此项", "暂无。"])
 def test_answers_that_say_nothing_are_empty(answer):
     assert is_empty_answer(answer)
     cleaned = clean(answer, "paragraph")

@@ -43,6 +43,7 @@ from .workbooks import (  # noqa: F401 - EXCEL_SUFFIXES, MAX_* and the cell type
     EXCEL_SUFFIXES,
     MAX_ROWS,
     MAX_UNCOMPRESSED_BYTES,
+    NA_TOKENS,
     UNREAD_SUFFIXES,
     _MB,
     Percent,
@@ -62,7 +63,6 @@ TARGETS_MARK = "目标"
 IGNORED_SHEETS = {"填表说明", "说明", "指标说明", "上年数据", "上年数据（参考）", "审核结果", "审核汇总"}
 
 VALUE_COLUMNS = ["county", "town", "year", "indicator", "value", "approx", "status", "source"]
-NA_TOKENS = {"—", "——", "-", "--", "－", "/", "／", "不适用", "无此项"}
 CSV_COLUMNS = {
     "county": ("县", "county"),
     "town": ("乡镇", "town"),

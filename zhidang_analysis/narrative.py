@@ -623,7 +623,7 @@ class _Filler:
         key = self.cat.frame["key"]
         code, fs = max(facts.items(), key=lambda kv: (sum(w for w, _, _ in kv[1]) + bool(key[kv[0]])))
         fs = sorted(fs, key=lambda t: -t[0])[:2]
-        order = ("target", "nearly", "rank", "streak", "record")  # the reading order
+        order = ("target", "rank", "streak", "record")  # the reading order
         fs.sort(key=lambda t: next(i for i, kind in enumerate(order) if t[1].startswith(kind)))
         return Markup(escape(self._short_name(code))) + Markup("，").join(f for _, _, f in fs) + Markup("。")
 

@@ -26,11 +26,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .workbooks import NA_TOKENS
+
 __all__ = ["Cleaned", "EMPTY_ANSWERS", "clean", "is_empty_answer", "punctuation", "split_items"]
 
 # answers that say "nothing": the field is read as not filled in
-EMPTY_ANSWERS = frozenset({"无", "暂无", "没有", "无无", "空", "不适用", "无此项", "暂无此项", "未开展", "—", "——", "-", "--",
-                           "/", "／", "\\", "…", "……", "0", "nan", "none", "null", "n/a"})
+EMPTY_ANSWERS = NA_TOKENS | {"无", "暂无", "没有", "无无", "空", "暂无此项", "未开展", "\\", "…", "……", "0", "nan", "none",
+                             "null", "n/a"}
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_OR_FULL = _CJK + r"\u3000-\u303f\uff00-\uffef“”‘’"

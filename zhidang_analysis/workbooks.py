@@ -34,6 +34,9 @@ UNREAD_SUFFIXES = {
 # beyond them is refused before it is parsed, so a crafted file (a zip bomb) cannot exhaust the machine.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 100_000
+#: How a cell says "not applicable" (不适用): a dash, a slash or the words. Number cells read them as ``na``; the
+#: town's text fields (towntext) read them as nothing written.
+NA_TOKENS = frozenset({"—", "——", "-", "--", "－", "/", "／", "不适用", "无此项"})
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 
