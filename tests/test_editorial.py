@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup
 
 import zhidang_analysis as zd
 from zhidang_analysis import narrative, similarity
+from zhidang_analysis.catalog import load_wording
 from zhidang_analysis.problems import town_problems
 from zhidang_analysis.towntext import split_items
 
@@ -168,3 +169,64 @@ def test_industries_are_written_for_one_two_three_or_more(county):
         elif n == 2:
             assert "做精" not in text
         assert "做优，" not in text and "做强，做精" not in text
+
+
+def test_the_towns_own_paragraphs_are_folded_into_the_numbering(county):
+    """A town's own paragraph of (四) continues the template's 一是…四是 (五是…, its own 一是 renumbered); in a
+    section without numbering, a paragraph that numbers its own items is led in (…抓好两项工作：一是…)."""
+    ds, reports = county
+    folded = led = 0
+    for (town, year), r in reports.items():
+        head = parts(r.text)[0]
+        four = head.split("（四）")[1].split("（五）")[0]
+        paragraphs = [p for p in head.split("\n\n") if p.strip()]
+        if "s4_practice" in ds.practice(town, year):
+            assert len([p for p in four.split("\n\n") if p.strip()]) == 2, (town, year, four)  # heading + one
+            assert "五是" in four and four.count("一是") == 1, (town, year, four)
+            folded += 1
+        for p in paragraphs:
+            if p.startswith("一是") and p not in four:
+                raise AssertionError((town, year, p[:40]))
+            if "一是" in p and "二是" in p and p not in four:
+                assert re.search(r"[两三四五六七八九十]+(个方面的工作|项工作|个方面)：一是", p), (town, year, p[:60])
+                led += 1
+    assert folded >= 1
+    if ds.county == "石岭县":
+        assert led >= 1
+
+
+def test_seed_sentences_do_not_stand_in_every_report(county):
+    ds, reports = county
+    for year in ds.years[-2:]:
+        texts = [reports[(t, year)].text for t in ds.towns]
+        for fixed in ("纪委统一领导", "以“头雁”领航", "不松手", "一个节点一个节点抓", "谋深谋细"):
+            assert sum(fixed in t for t in texts) < len(texts), (year, fixed)
+
+
+def test_measures_answer_the_problem_they_name(tmp_path):
+    """On 石岭县: a storage problem is answered by storage, a herd's disease control by disease control, an
+    income that fell by a fifth (an amount, judged by its rate) is listed and answered; every missed target's
+    measure is sized to the target."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+
+    def plan_for(town, year, words):
+        _, problems, plans = parts(narrative.town_report(ds, town, year).text)
+        index = next(i for i, p in enumerate(items(problems)) if words in p)
+        return items(plans)[index]
+
+    storage = plan_for("塬上镇", 2024, "储藏")
+    assert "储藏保鲜设施" in storage and "电商" not in storage
+    assert "防疫" in plan_for("高庙镇", 2024, "防疫")
+    assert "抵御市场风险" in plan_for("北川乡", 2025, "价格")
+    assert "旅游" in plan_for("龙泉镇", 2025, "游客")
+    income = town_problems(ds, 2025, "南沟乡")
+    assert "income_per_household" in set(income["indicator"])
+    assert "户均收入稳步增长" in plan_for("南沟乡", 2025, "户均增收")
+    for town in ds.towns:
+        r = narrative.town_report(ds, town, 2025)
+        measures = load_wording()["plans"]["by_indicator"]
+        for f in r.findings:
+            answered = [c for c in f.codes if c in measures][:2]  # a problem's measures: its first two indicators'
+            for code, kind, ref in zip(f.codes, f.kinds, f.references):
+                if kind == "target_missed" and code in answered:
+                    assert f"确保完成全年{ref:g}" in parts(r.text)[2], (town, f.codes)

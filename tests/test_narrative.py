@@ -206,7 +206,14 @@ def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
     # 三 answers each item of 二 in the same order, then at most two general lines
     assert len(problems) <= len(plans) <= len(problems) + 2
     for plan, finding in zip(plans[len(own):], r.findings):
-        assert plan.startswith(f"针对{finding.names}方面的差距，"), (plan, finding.names)
+        # named by what fell short, and a missed target's measure sized to the target
+        lead = plan.split("的问题，")[0]
+        assert lead.startswith("针对"), plan
+        for code, kind, ref in zip(finding.codes, finding.kinds, finding.references):
+            if kind == "target_missed":
+                assert "未完成年度目标" in lead and f"确保完成全年{ref:g}" in plan, (plan, code)
+            elif kind in ("decline", "slip"):
+                assert "比上年下降" in lead, plan
 
 
 def test_the_towns_own_measures_answer_its_own_problems(ds):

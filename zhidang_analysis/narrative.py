@@ -86,7 +86,15 @@ def congress_ordinal(ordinal: float, held: object, year: int) -> float:
 
 # the verbs with which the template states a phrase of the town's (采取××的办法, 建立××)
 _SLOT_VERBS = ("采取", "建立", "推行", "制定完善", "打造", "坚持", "实施")
+# a town's own numbered items (一是…二是…), at the start of its text or after a full stop or semicolon
+_ENUM = re.compile(r"(^|[。；])[一二三四五六七八九十]是")
+# the subject a town's own paragraph may open with (镇党委, 乡党委, 石岭镇党委): numbered items share the paragraph's
+_SUBJECT = re.compile(r"^(?:[\u4e00-\u9fff]{0,6}[镇乡])?党委(?!书记|班子|委员)")
+_SPAN = re.compile(r"^(<span[^>]*>)(.*)(</span>)$", re.S)
 _SCALE_TEXT = {"per_village": "村均", "per_100_members": "每百名党员", "per_10k_people": "每万人"}
+# indicators named by what was done (培养入党积极分子, 开展…): their per-size figure puts the scale first
+_DEEDS = ("培养", "开展", "发展", "化解", "解决", "关爱", "关注", "关心", "签订", "评定", "创建", "组织", "实施",
+          "建成", "拆除", "清理", "种植", "送学", "评选")
 
 
 def _scale_text(scale: str) -> str:
@@ -143,6 +151,9 @@ class Finding:
     text: Markup
     names: str
     codes: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # per code: target_missed, decline, slip, coverage
+    references: list[float] = field(default_factory=list)  # per code: its target, the year before, the villages
+    values: list[float] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------- the report
@@ -168,7 +179,8 @@ class TownReport:
         from html import unescape
 
         body = re.sub(r"</(p|h1|h2|h3)>", "\n", str(self.html))
-        return unescape(re.sub(r"<[^>]+>", "", body)).strip()
+        lines = (line.strip() for line in unescape(re.sub(r"<[^>]+>", "", body)).splitlines())
+        return "\n\n".join(line for line in lines if line)  # one blank line between paragraphs, as in Word
 
     def missing_html(self) -> HTML:
         """The list of missing numbers that ends the report (empty when nothing is missing)."""
@@ -375,6 +387,33 @@ class _Filler:
         return Markup(f'<span class="practice" data-field="{code}" data-source="{escape(source)}" '
                       f'title="{escape(f"特色做法 · {label} · 来源：{source}")}">{escape(text)}</span>')
 
+    def folded(self, code: str, start: int) -> Markup:
+        """The town's own paragraph of a section the template writes as 一是…四是, folded into its numbering: the
+        items it numbered itself renumbered from ``start`` (一是 → 五是), else the whole paragraph as item ``start``
+        (its subject, 镇党委, dropped: the numbered items share the paragraph's). Empty when the town wrote none."""
+        if not self.has(code):
+            return Markup("")
+        span = str(self.practice(code))
+        head, body, tail = _SPAN.match(span).groups()
+        if _ENUM.search(body):
+            count = iter(range(start, start + 20))
+            body = _ENUM.sub(lambda m: m.group(1) + chinese_numeral(next(count)) + "是", body)
+        else:
+            body = chinese_numeral(start) + "是" + _SUBJECT.sub("", body, count=1)
+        return Markup(head + body + tail)
+
+    def own_paragraph(self, code: str) -> Markup:
+        """The town's own paragraph of a section written without numbering: as it wrote it, and when it numbered
+        its own items (一是…二是…), after a lead that says how many there are. Empty when the town wrote none."""
+        if not self.has(code):
+            return Markup("")
+        span = self.practice(code)
+        n = len(_ENUM.findall(self.raw(code)))
+        if n < 2:
+            return span
+        lead = self._pick(load_wording()["slots"]["own_items_lead"], f"own-items-{code}")
+        return Markup(escape(lead.format(k=self.kind, count=_count_word(n)))) + Markup("：") + span
+
     def items(self, code: str) -> list[Markup]:
         """A list practice (自查问题, 主导产业) as escaped items, each with the cell it came from."""
         if code not in self.practices:
@@ -428,12 +467,13 @@ class _Filler:
         key = f"{self.profile.get('county', '')}/{self.town}/{self.year}/{slot}"
         return options[zlib.crc32(key.encode("utf-8")) % len(options)]
 
-    def wording(self, slot: str) -> Markup:
-        """This town's formulation of a slot of the phrase bank (``slots`` in data/wording.yaml)."""
+    def wording(self, slot: str, **numbers: Markup) -> Markup:
+        """This town's formulation of a slot of the phrase bank (``slots`` in data/wording.yaml); ``numbers`` fill
+        the slot's own number fields (``{supervised}`` ← ``n('supervised_cadres')``)."""
         text = self._pick(load_wording()["slots"][slot], slot)
         phrases = year_phrases(self.year)
-        return Markup(escape(text.format(k=self.kind, cadres=self.cadres(), campaign=phrases["study_campaign"],
-                                         spirit=phrases["congress_spirit"])))
+        return Markup(escape(text)).format(k=self.kind, cadres=self.cadres(), campaign=phrases["study_campaign"],
+                                           spirit=phrases["congress_spirit"], **numbers)
 
     def general_line(self, kind: str) -> Markup:
         """A general line of 三 (``general`` in data/wording.yaml: study, workstyle, development)."""
@@ -490,11 +530,32 @@ class _Filler:
         return Markup(escape(lead + plan.format(k=self.kind, cadres=self.cadres())))
 
     def _finding_plan(self, f: Finding) -> Markup:
-        """The measure for a data-driven problem: its indicators' own measures, else its section's."""
+        """The measure for a data-driven problem, named by what fell short (针对警示教育未完成年度目标的问题): its
+        indicators' own measures, else its section's; a missed target's measure is sized to the target
+        (确保完成全年12次的目标任务)."""
         plans = load_wording()["plans"]
-        own = list(dict.fromkeys(plans["by_indicator"][c] for c in f.codes if c in plans["by_indicator"]))[:2]
-        text = "；".join(own) if own else plans["by_section"][f.section]
-        return Markup(escape(f"针对{f.names}方面的差距，" + text.format(k=self.kind, cadres=self.cadres())))
+        whats: dict[str, list[str]] = {}
+        measures: list[Markup] = []
+        fill = {"k": self.kind, "cadres": self.cadres()}
+        for code, kind, ref, value in zip(f.codes, f.kinds or ["decline"] * len(f.codes),
+                                          f.references or [None] * len(f.codes), f.values or [None] * len(f.codes)):
+            row = self.cat[code]
+            subject = self._subject(code)
+            if kind == "coverage":
+                core = row["name"].removeprefix("实现").removesuffix("行政村")
+                whats.setdefault(f"部分行政村尚未实现{core}", [])  # how many: 二 says it, with its source
+            else:
+                whats.setdefault("未完成年度目标" if kind == "target_missed" else "比上年下降", []).append(subject)
+            if code not in plans["by_indicator"] or len(measures) == 2:
+                continue
+            measure = Markup(escape(plans["by_indicator"][code].format(**fill)))
+            if kind == "target_missed" and ref is not None:
+                measure += Markup("，确保完成全年") + self._target(code, ref) + Markup("的目标任务")
+            if measure not in measures:
+                measures.append(measure)
+        text = Markup("；").join(measures) if measures else Markup(escape(plans["by_section"][f.section].format(**fill)))
+        lead = "针对" + "、".join("、".join(subjects) + what for what, subjects in whats.items()) + "的问题，"
+        return Markup(escape(lead)) + text
 
     # -- catalog-driven sections ((六)) --------------------------------------------------------
     def section_text(self, section: str) -> Markup:
@@ -625,7 +686,14 @@ class _Filler:
         fs = sorted(fs, key=lambda t: -t[0])[:2]
         order = ("target", "rank", "streak", "record")  # the reading order
         fs.sort(key=lambda t: next(i for i, kind in enumerate(order) if t[1].startswith(kind)))
-        return Markup(escape(self._short_name(code))) + Markup("，").join(f for _, _, f in fs) + Markup("。")
+        subject = Markup(escape(self._subject(code)))
+        texts = [f for _, _, f in fs]
+        scale = _scale_text(str(self.standing.at[code, "scale"])) if "scale" in self.standing else ""
+        if fs[0][1].startswith("rank") and scale and self._subject(code).startswith(_DEEDS):
+            # 每百名党员培养入党积极分子4.9名 (a deed reads after its scale), not 培养入党积极分子每百名党员4.9名
+            texts[0] = Markup(str(texts[0]).replace(f">{scale}", ">", 1))
+            subject = Markup(escape(scale)) + subject
+        return subject + Markup("，").join(texts) + Markup("。")
 
     def _short_name(self, code: str) -> str:
         """The indicator as the subject of a sentence: 纪委督促管理干部人数, 主题党日活动次数."""
@@ -696,14 +764,31 @@ class _Filler:
             part = p[p["section"] == section]
             phrases = [self._finding_phrase(r) for r in part.itertuples()]
             names = "、".join(dict.fromkeys(self._short_name(c) for c in part["indicator"]))
-            out.append(Finding(section, Markup("；").join(phrases), names, list(part["indicator"])))
+            out.append(Finding(section, Markup("；").join(phrases), names, list(part["indicator"]), list(part["kind"]),
+                               list(part["reference"]), list(part["value"])))
         return out
 
-    def _finding_phrase(self, r) -> Markup:
-        row = self.cat[r.indicator]
+    def _subject(self, code: str) -> str:
+        """The indicator as what was done, without its counting word: 警示教育, “我为群众办实事”活动, 户均增收."""
+        row = self.cat[code]
         name = row["name"]
         for suffix in (row["unit"] + "数", row["unit"] + "次", row["unit"]):
             name = name.removesuffix(suffix)
+        return name
+
+    def _target(self, code: str, target: float, ratio: float | None = None) -> Markup:
+        """This year's target of ``code`` (``12次``) with its source."""
+        row = self.cat[code]
+        t = self.ds.targets
+        hit = t.loc[(t["town"] == self.town) & (t["year"] == self.year) & (t["indicator"] == code), "source"]
+        source = str(hit.iloc[0]) if len(hit) else ""
+        done = f"，完成{percent_text(ratio)}%" if ratio is not None else ""
+        return self._provenance(f"{format_number(target, integer=bool(row['integer']))}{row['unit']}",
+                                f"{row['name']} · {self.year}年目标{done} · 来源：{source}", source)
+
+    def _finding_phrase(self, r) -> Markup:
+        row = self.cat[r.indicator]
+        name = self._subject(r.indicator)
         num = Markup(_MARKS.sub("", self.number(r.indicator)))  # a finding is never pruned
         unit, integer = row["unit"], bool(row["integer"])
         if r.kind == "coverage":
@@ -712,13 +797,7 @@ class _Filler:
             core = name.removeprefix("实现").removesuffix("行政村")
             return villages + Markup(f"中{format_number(r.reference - r.value)}个尚未实现{escape(core)}")
         if r.kind == "target_missed":
-            t = self.ds.targets
-            hit = t.loc[(t["town"] == self.town) & (t["year"] == self.year) & (t["indicator"] == r.indicator), "source"]
-            source = str(hit.iloc[0]) if len(hit) else ""
-            ref = self._provenance(f"{format_number(r.reference, integer=integer)}{unit}",
-                                   f"{row['name']} · {self.year}年目标，完成{percent_text(r.ratio)}% · 来源：{source}",
-                                   source)
-            return Markup(f"{escape(name)}{num}，未完成") + ref + Markup("的年度目标")
+            return Markup(f"{escape(name)}{num}，未完成") + self._target(r.indicator, r.reference, r.ratio) + Markup("的年度目标")
         amount = format_number(abs(r.value - r.reference), integer=integer)  # a decline or a slip
         prev = self._source(r.indicator, self.year - 1)
         ref = self._provenance(f"减少{amount}{unit}、下降{percent_text(r.ratio)}%",
@@ -787,7 +866,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
         pr=filler.practice, has=filler.has, raw=filler.raw, items=filler.items, industries=filler.industries,
-        w=filler.wording, problems_and_plans=filler.problems_and_plans,
+        w=filler.wording, problems_and_plans=filler.problems_and_plans, own=filler.own_paragraph, folded=filler.folded,
         cadres=filler.cadres(), section_text=filler.section_text,
         hl=lambda section: filler.highlights(section, skip={c for f in findings for c in f.codes}),
         targets=filler.target_state(),

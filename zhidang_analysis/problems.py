@@ -12,7 +12,7 @@ everywhere. A problem is
   - ``coverage``: a ratio that should cover every village and does not (catalog ``coverage`` with ``full``:
     一肩挑 in 6 of 7 villages);
   - ``decline``: fell by ``drop_threshold`` or more against the year before (:func:`indicators.flags`), and
-    ``slip``: a headline indicator fell by 10% or more (from at least 10, by at least 2) — in either case only
+    ``slip``: a headline indicator fell by 10% or more (a count from at least 10, by at least 2) — in either case only
     when the year's target, if it had one, was not met;
 
 A level below the county's median, or even among its last, is not a problem: it mostly measures the town's size
@@ -76,9 +76,11 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
     y = y[(y["year"] == year) & (y["prev_year"] == year - 1)]
     key = y["indicator"].map(frame["key"]).fillna(False).astype(bool)
     up = y["indicator"].map(frame["polarity"]) > 0
-    # (10 → 9 is one person, not a trend: a slip needs a base of 10 and a fall of at least 2)
-    slip = y[key & up & (y["rate"] <= -0.1) & (y["rate"] > -drop_threshold) & (y["prev_value"] >= 10)
-             & ((y["prev_value"] - y["value"]) >= 2)]
+    # (10 → 9 is one person, not a trend: a count's slip needs a base of 10 and a fall of at least 2; an amount,
+    # 户均增收 0.88 → 0.71万元, is judged by its rate alone)
+    count = y["indicator"].map(frame["integer"]).fillna(True).astype(bool)
+    big = (y["prev_value"] >= 10) & ((y["prev_value"] - y["value"]) >= 2)
+    slip = y[key & up & (y["rate"] <= -0.1) & (y["rate"] > -drop_threshold) & (big | ~count)]
     rows.append(pd.DataFrame({"town": slip["town"], "indicator": slip["indicator"], "flag": "slip",
                               "value": slip["value"], "reference": slip["prev_value"], "ratio": slip["rate"]}))
 
