@@ -142,7 +142,10 @@ def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
         # the problem model that the overview, the index and the explorer read lists the same problems
         model = town_problems(ds, year, town)
         seed_words = ds.profile.at[town, "wording_style"] == "范本"  # the seed town: its own general problems
-        assert len(p_items) == (len(model[model["kind"] == "own"]) + len(r.findings) or (3 if seed_words else 1))
+        n_own = len(model[model["kind"] == "own"])
+        none = n_own + len(r.findings) == 0
+        marker = n_own == 0 and not (none and seed_words)  # 【待补：本镇自查问题】 where the town named none
+        assert len(p_items) == (3 if none and seed_words else n_own + len(r.findings) + marker)
     assert own_answered >= 15
 
 
@@ -206,7 +209,7 @@ def test_seed_sentences_do_not_stand_in_every_report(county):
 def test_measures_answer_the_problem_they_name(tmp_path):
     """On 石岭县: a storage problem is answered by storage, a herd's disease control by disease control, an
     income that fell by a fifth (an amount, judged by its rate) is listed and answered; every missed target's
-    measure is sized to the target."""
+    measure ends on the target (without next year's number, not known yet)."""
     ds = zd.load_dataset(second_county(tmp_path), cache=False)
 
     def plan_for(town, year, words):
@@ -227,6 +230,6 @@ def test_measures_answer_the_problem_they_name(tmp_path):
         measures = load_wording()["plans"]["by_indicator"]
         for f in r.findings:
             answered = [c for c in f.codes if c in measures][:2]  # a problem's measures: its first two indicators'
-            for code, kind, ref in zip(f.codes, f.kinds, f.references):
+            for code, kind in zip(f.codes, f.kinds):
                 if kind == "target_missed" and code in answered:
-                    assert f"确保完成全年{ref:g}" in parts(r.text)[2], (town, f.codes)
+                    assert "确保完成年度目标任务" in parts(r.text)[2], (town, f.codes)

@@ -26,8 +26,8 @@ from . import indicators as ind
 from .catalog import Catalog, load_wording, year_phrases
 from .loaders import Dataset
 from .numerals import chinese_numeral, chinese_year, format_number, percent_text  # noqa: F401 - re-exported
-from .problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET, county_problems
-from .standing import county_context, county_flags, county_scores  # noqa: F401 - re-exported
+from .problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET, county_problems, lagging_subject
+from .standing import SCALE_TEXT, county_context, county_flags, county_scores  # noqa: F401 - re-exported
 from .towntext import split_items
 
 __all__ = ["ReportOptions", "TownReport", "chinese_numeral", "chinese_year", "format_number", "town_report"]
@@ -86,12 +86,14 @@ def congress_ordinal(ordinal: float, held: object, year: int) -> float:
 
 # the verbs with which the template states a phrase of the town's (采取××的办法, 建立××)
 _SLOT_VERBS = ("采取", "建立", "推行", "制定完善", "打造", "坚持", "实施")
+# the marks around a highlight until it is placed: code, the sentence on its own, the clause to insert
+_HL = ("\ue020", "\ue021", "\ue022", "\ue023")
 # a town's own numbered items (一是…二是…), at the start of its text or after a full stop or semicolon
 _ENUM = re.compile(r"(^|[。；])[一二三四五六七八九十]是")
 # the subject a town's own paragraph may open with (镇党委, 乡党委, 石岭镇党委): numbered items share the paragraph's
 _SUBJECT = re.compile(r"^(?:[\u4e00-\u9fff]{0,6}[镇乡])?党委(?!书记|班子|委员)")
 _SPAN = re.compile(r"^(<span[^>]*>)(.*)(</span>)$", re.S)
-_SCALE_TEXT = {"per_village": "村均", "per_100_members": "每百名党员", "per_10k_people": "每万人"}
+_SCALE_TEXT = SCALE_TEXT
 # indicators named by what was done (培养入党积极分子, 开展…): their per-size figure puts the scale first
 _DEEDS = ("培养", "开展", "发展", "化解", "解决", "关爱", "关注", "关心", "签订", "评定", "创建", "组织", "实施",
           "建成", "拆除", "清理", "种植", "送学", "评选")
@@ -209,6 +211,7 @@ class _Filler:
 
     def __init__(self, ds: Dataset, town: str, year: int, options: ReportOptions):
         self.ds, self.town, self.year, self.options = ds, town, year, options
+        self._told: set[str] | None = None
         self.cat: Catalog = ds.catalog
         v = ds.values
         rows = v[(v["town"] == town) & (v["year"] == year)].set_index("indicator")
@@ -277,12 +280,31 @@ class _Filler:
             f"{escape(unit)}</span>"
         )
 
+    @property
+    def told_changes(self) -> set[str]:
+        """The indicators whose change against the year before 一、责任落实情况 states: increases of what more is
+        better of, at most the two largest (by rate) per section. A fall is no achievement (the ones that matter
+        are 二's problems), a flat year no news, and five 比上年 in one paragraph read as a statistics bulletin."""
+        if self._told is None:
+            y = self.yoy
+            f = self.cat.frame
+            if len(y):
+                y = y[(y["change"] > 0) & (y.index.map(f["polarity"]) > 0) & y["rate"].notna()]
+            told: set[str] = set()
+            if len(y):
+                y = y.assign(section=y.index.map(f["section"])).sort_values("rate", ascending=False, kind="stable")
+                for _, part in y.groupby("section", sort=False):
+                    told.update(part.index[:2])
+            self._told = told
+        return self._told
+
     def change(self, code: str, sep: str = "，") -> Markup:
-        """Year-over-year phrase after a number: ``，比上年增加3次``, ``，同比增长12.5%``, ``，与上年持平``.
+        """Year-over-year phrase after a number (``，比上年增加3次``, ``，同比增长12.5%``) for the indicators of
+        :attr:`told_changes`; nothing for the others.
 
         ``sep`` is the punctuation before it (``、`` when a second number of the same clause follows).
         """
-        if not self.options.yoy or code not in self.yoy.index:
+        if not self.options.yoy or code not in self.told_changes:
             return Markup("")
         r = self.yoy.loc[code]
         if pd.isna(r["change"]):
@@ -461,9 +483,11 @@ class _Filler:
     def _pick(self, options: list[str], slot: str) -> str:
         """One of a slot's equivalent formulations, chosen by the town and the year (the same every time a report is
         made; this year's report does not copy last year's); the first, the seed's own words, for a town whose
-        profile says 行文用语：范本."""
+        profile says 行文用语：范本, and never for another town when the slot has two others to choose from."""
         if str(self.profile.get("wording_style") or "") == "范本":
             return options[0]
+        if len(options) >= 3:  # the seed's own flourish stays the seed town's: other towns get the standard ones
+            options = options[1:]
         key = f"{self.profile.get('county', '')}/{self.town}/{self.year}/{slot}"
         return options[zlib.crc32(key.encode("utf-8")) % len(options)]
 
@@ -485,9 +509,9 @@ class _Filler:
     def problems_and_plans(self, findings: list[Finding]) -> tuple[list[Markup], list[Markup]]:
         """二 and 三 as lists: the problems (the town's own 自查问题 first, then its data's real shortfalls, largest
         first) and the measures, one for each problem in the same order (the town's own 下一步打算 where it gave
-        one, else the measure of the problem's kind), then at most two general lines. A town with no problem at
-        all gets a 【待补：本镇自查问题】 marker for the person editing the draft (the seed's three general ones only
-        with ``general_problems``: they are no finding of the town's)."""
+        one, else the measure of the problem's kind), then at most two general lines. A town that named no problem
+        of its own gets a 【待补：本镇自查问题】 marker for the person editing the draft, after what its data show
+        (the seed's three general ones only with ``general_problems``: they are no finding of the town's)."""
         w = load_wording()
         problems: list[Markup] = []
         plans: list[Markup] = []
@@ -507,7 +531,9 @@ class _Filler:
                 problems.append(Markup(escape(text)))
                 plans.append(self.general_line(kind))
             return problems, (own_plans or plans)
-        if not problems:  # nothing the town named, nothing its data show: the draft says what is to be written
+        if not raw_problems and not self.options.general_problems:
+            # the town named none: the draft says what is still to be written (after what its data show, which is
+            # no self-examination of the town's)
             where = escape(f"特色做法表“自查问题”“下一步打算”栏 · {self.year}年 · 待补")
             problems.append(Markup(f'<span class="missing" title="{where}">【待补：本{self.kind}自查问题】</span>'))
             plans.append(Markup(f'<span class="missing" title="{where}">【待补：针对自查问题的整改措施】</span>'))
@@ -531,26 +557,26 @@ class _Filler:
 
     def _finding_plan(self, f: Finding) -> Markup:
         """The measure for a data-driven problem, named by what fell short (针对警示教育未完成年度目标的问题): its
-        indicators' own measures, else its section's; a missed target's measure is sized to the target
-        (确保完成全年12次的目标任务)."""
+        indicators' own measures, else its section's; a missed target's measure ends on the target
+        (确保完成年度目标任务: next year's is not known when the report is written)."""
         plans = load_wording()["plans"]
         whats: dict[str, list[str]] = {}
         measures: list[Markup] = []
         fill = {"k": self.kind, "cadres": self.cadres()}
-        for code, kind, ref, value in zip(f.codes, f.kinds or ["decline"] * len(f.codes),
-                                          f.references or [None] * len(f.codes), f.values or [None] * len(f.codes)):
+        for code, kind in zip(f.codes, f.kinds or ["decline"] * len(f.codes)):
             row = self.cat[code]
             subject = self._subject(code)
             if kind == "coverage":
                 core = row["name"].removeprefix("实现").removesuffix("行政村")
                 whats.setdefault(f"部分行政村尚未实现{core}", [])  # how many: 二 says it, with its source
             else:
-                whats.setdefault("未完成年度目标" if kind == "target_missed" else "比上年下降", []).append(subject)
+                what = {"target_missed": "未完成年度目标", "lagging": "低于全县水平"}.get(kind, "比上年下降")
+                whats.setdefault(what, []).append(subject)
             if code not in plans["by_indicator"] or len(measures) == 2:
                 continue
             measure = Markup(escape(plans["by_indicator"][code].format(**fill)))
-            if kind == "target_missed" and ref is not None:
-                measure += Markup("，确保完成全年") + self._target(code, ref) + Markup("的目标任务")
+            if kind == "target_missed":  # next year's target is not known yet: no number
+                measure += Markup("，确保完成年度目标任务")
             if measure not in measures:
                 measures.append(measure)
         text = Markup("；").join(measures) if measures else Markup(escape(plans["by_section"][f.section].format(**fill)))
@@ -686,14 +712,17 @@ class _Filler:
         fs = sorted(fs, key=lambda t: -t[0])[:2]
         order = ("target", "rank", "streak", "record")  # the reading order
         fs.sort(key=lambda t: next(i for i, kind in enumerate(order) if t[1].startswith(kind)))
-        subject = Markup(escape(self._subject(code)))
         texts = [f for _, _, f in fs]
+        inline = Markup("，").join(texts)
+        subject = Markup(escape(self._subject(code)))
         scale = _scale_text(str(self.standing.at[code, "scale"])) if "scale" in self.standing else ""
         if fs[0][1].startswith("rank") and scale and self._subject(code).startswith(_DEEDS):
             # 每百名党员培养入党积极分子4.9名 (a deed reads after its scale), not 培养入党积极分子每百名党员4.9名
             texts[0] = Markup(str(texts[0]).replace(f">{scale}", ">", 1))
             subject = Markup(escape(scale)) + subject
-        return subject + Markup("，").join(texts) + Markup("。")
+        alone = subject + Markup("，").join(texts) + Markup("。")
+        # placed after the clause that states the number (see _place_highlights), else as a sentence of its own
+        return Markup(f"{_HL[0]}{code}{_HL[1]}") + alone + Markup(_HL[2]) + inline + Markup(_HL[3])
 
     def _short_name(self, code: str) -> str:
         """The indicator as the subject of a sentence: 纪委督促管理干部人数, 主题党日活动次数."""
@@ -710,6 +739,7 @@ class _Filler:
         # indicator that is not a coverage count (those are told as a 覆盖率) and a scaled value of at least 1;
         # a tie says so (并列第2位)
         if (pol != 0 and r.n_towns >= 5 and r.rank_max <= 3 and r.scaled >= 2 and bool(row["key"])
+                and (r.scale == "none" or r.value >= 10)  # 9 activists over 182 members: too few to rank
                 and r.indicator not in set(self.cat.coverage["numerator"])):
             scale, digits = _scale_text(r.scale), _fmt_scaled(r.scaled)
             tie = r.rank_max > r.rank
@@ -796,6 +826,12 @@ class _Filler:
                                         f"行政村数 · 乡镇概况 · 来源：{self.profile.get('source', '')}")
             core = name.removeprefix("实现").removesuffix("行政村")
             return villages + Markup(f"中{format_number(r.reference - r.value)}个尚未实现{escape(core)}")
+        if r.kind == "lagging":
+            title = (f"{row['name']} · 全县各乡镇{_scale_text(r.scale) or '按填报数'}比较，本乡镇居末位，全县中位数"
+                     f"{format_number(r.reference, integer=False)}{unit} · 来源：{self._source(r.indicator, self.year)}")
+            subject = lagging_subject(self.cat, r.indicator, r.scale)
+            return Markup(escape(subject)) + self._provenance(
+                f"{format_number(r.value, integer=False)}{unit}，居全县末位", title)
         if r.kind == "target_missed":
             return Markup(f"{escape(name)}{num}，未完成") + self._target(r.indicator, r.reference, r.ratio) + Markup("的年度目标")
         amount = format_number(abs(r.value - r.reference), integer=integer)  # a decline or a slip
@@ -804,6 +840,26 @@ class _Filler:
                                f"{row['name']} · {self.year - 1}年为{format_number(r.reference, integer=integer)}"
                                f"{unit} · 来源：{prev}", prev)
         return Markup(f"{escape(name)}{num}，比上年{ref}")
+
+
+def _place_highlights(html: str, year: int) -> str:
+    """Put each section's highlight (:meth:`_Filler.highlights`) where a secretary writes it: right after the
+    clause that states its number (培养入党积极分子9名，每百名党员4.9名，居全县首位，发展党员5名), not as a
+    sentence tacked onto the paragraph's end — which is where it stays when the number is not written."""
+    pattern = re.compile(f"{_HL[0]}(\\w+){_HL[1]}(.*?){_HL[2]}(.*?){_HL[3]}", re.S)
+    while m := pattern.search(html):
+        code, alone, inline = m.groups()
+        html = html[:m.start()] + html[m.end():]
+        number = re.search(f'<span class="num" data-indicator="{code}" data-year="{year}"[^>]*>[^<]*</span>', html)
+        if number is None:
+            html = html[:m.start()] + alone + html[m.start():]
+            continue
+        end = number.end()
+        change = re.match(r'，<span class="chg"[^>]*>[^<]*</span>', html[end:])
+        if change:
+            end += change.end()
+        html = html[:end] + "，" + inline + html[end:]
+    return html
 
 
 def _prune(html: str) -> str:
@@ -873,7 +929,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         cn=chinese_numeral, count_word=_count_word, findings=findings, options=options,
         sign_date=options.sign_date or f"{year}年12月31日",
     )
-    html = Markup(_prune(html).strip())
+    html = Markup(_place_highlights(_prune(html), year).strip())
     cat = ds.catalog
     missing = pd.DataFrame(
         [{"code": c, "name": cat.name(c), "unit": cat.frame.at[c, "unit"], "source": s or "（未填报）"}

@@ -11,12 +11,15 @@ everywhere. A problem is
   - ``target_missed``: below its target, and by more than "basically done" (completion < ``nearly_met``);
   - ``coverage``: a ratio that should cover every village and does not (catalog ``coverage`` with ``full``:
     一肩挑 in 6 of 7 villages);
+  - ``lagging``: on a measure comparable across towns (catalog ``compare``: 主题党日 per village, 户均增收), the
+    county's sole last and below 80% of its median;
   - ``decline``: fell by ``drop_threshold`` or more against the year before (:func:`indicators.flags`), and
     ``slip``: a headline indicator fell by 10% or more (a count from at least 10, by at least 2) — in either case only
     when the year's target, if it had one, was not met;
 
-A level below the county's median, or even among its last, is not a problem: it mostly measures the town's size
-and make-up (a township without herders gives few bilingual lectures), and the overview's ranking shows it.
+Otherwise a level below the county's median, or even among its last, is not a problem: it mostly measures the
+town's size and make-up (a township without herders gives few bilingual lectures), and the overview's ranking
+shows it.
 
 Data problems are ranked by how much they matter: their kind (a missed target, then a decline, then a slip)
 and their size (a fall of a half outweighs one of a fifth, a target missed by 40% one missed by 6%). A report lists the ``max_findings``
@@ -33,7 +36,7 @@ from . import indicators as ind
 from .loaders import Dataset
 from .memo import per_county
 from .numerals import format_number, percent_text
-from .standing import county_context, county_flags
+from .standing import SCALE_TEXT, county_context, county_flags, printed
 from .towntext import split_items
 
 __all__ = ["KINDS", "DROP_THRESHOLD", "MAX_FINDINGS", "NEARLY_MET", "county_problems", "town_problems"]
@@ -45,16 +48,19 @@ KINDS = {
     "decline": "较上年下降",
     "slip": "较上年下滑",
     "coverage": "尚未全覆盖",
+    "lagging": "居全县末位",
 }
+#: A level this far below the county's median (and the county's sole last) is a problem, on a comparable measure.
+LAGGING_SHARE = 0.8
 #: A decline of this share or more is a problem.
 DROP_THRESHOLD = 0.2
 #: A target completed at this share or more is 基本完成: told among the achievements, not a problem.
 NEARLY_MET = 0.95
 #: How many sections of data problems a report lists.
 MAX_FINDINGS = 3
-_BASE = {"target_missed": 3.0, "coverage": 2.5, "decline": 2.0, "slip": 1.5}
+_BASE = {"target_missed": 3.0, "coverage": 2.5, "decline": 2.0, "slip": 1.5, "lagging": 1.0}
 COLUMNS = ["town", "kind", "indicator", "section", "value", "reference", "ratio", "weight", "listed", "text",
-           "source"]
+           "source", "scale"]
 
 
 @per_county
@@ -94,9 +100,21 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
                                   "value": short["numerator"], "reference": short["denominator"],
                                   "ratio": short["ratio"]}))
 
+    # lagging: on a measure comparable across towns (catalog ``compare``), the county's sole last, far below its
+    # median (主题党日 per village, 户均增收) — among five towns or more
+    ctx = c.reset_index()
+    comparable = ctx["indicator"].map(frame["compare"]).fillna(False).astype(bool)
+    lag = ctx[comparable & (ctx["n_towns"] >= 5) & (ctx["rank"] == ctx["n_towns"]) & (ctx["rank_max"] == ctx["n_towns"])
+              & (ctx["scaled"] < LAGGING_SHARE * ctx["median"]) & (ctx["median"] > 0)]
+    if len(lag):
+        rows.append(pd.DataFrame({"town": lag["town"], "indicator": lag["indicator"], "flag": "lagging",
+                                  "value": printed(lag["scaled"]), "reference": printed(lag["median"]),
+                                  "ratio": lag["scaled"] / lag["median"], "scale": lag["scale"]}))
+
     p = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else \
         pd.DataFrame(columns=["town", "indicator", "flag", "value", "reference", "ratio"])
     p = p.rename(columns={"flag": "kind"})
+    p = p.assign(scale=p["scale"].fillna("") if "scale" in p else "")
     # only performance measures; a target basically done is no failure; a fall in a year whose target was met
     # is no shortfall
     p = p[p["indicator"].map(frame["problem"]).fillna(False).astype(bool).to_numpy()]
@@ -104,11 +122,11 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
     completion = c["completion"] if "completion" in c else pd.Series(np.nan, index=c.index)
     done = completion[completion.fillna(0) >= 1].index
     met = pd.MultiIndex.from_arrays([p["town"], p["indicator"]]).isin(done)
-    p = p[~(p["kind"].isin(["decline", "slip"]).to_numpy() & met)]
+    p = p[~(p["kind"].isin(["decline", "slip", "lagging"]).to_numpy() & met)]
     p = p.assign(section=p["indicator"].map(frame["section"]))
     p = p[p["section"].isin([f"s{i}" for i in range(1, 7)])]
     size = np.where(p["kind"].isin(["decline", "slip"]), p["ratio"].abs(),
-                    np.where(p["kind"].isin(["target_missed", "coverage"]), 1 - p["ratio"], 0.0))
+                    np.where(p["kind"].isin(["target_missed", "coverage", "lagging"]), 1 - p["ratio"], 0.0))
     p = p.assign(weight=p["kind"].map(_BASE) + 4 * pd.Series(size, index=p.index).fillna(0).clip(0, 1))
     # one row per town and indicator (its weightiest kind), largest first
     p = (p.sort_values(["town", "weight"], ascending=[True, False], kind="stable")
@@ -145,7 +163,20 @@ def _text(r, cat) -> str:
         return f"{num(r.reference)}个行政村中{num(r.reference - r.value)}个尚未实现{core}"
     if r.kind == "target_missed":
         return f"{name}{num(r.value)}{unit}，未完成{num(r.reference)}{unit}的年度目标（完成{percent_text(r.ratio)}%）"
+    if r.kind == "lagging":
+        return (f"{lagging_subject(cat, r.indicator, r.scale)}{format_number(r.value, integer=False)}{unit}，居全县末位"
+                f"（全县中位数{format_number(r.reference, integer=False)}{unit}）")
     return f"{name}{num(r.value)}{unit}，比上年下降{percent_text(r.ratio)}%"
+
+
+def lagging_subject(cat, code: str, scale: str) -> str:
+    """A lagging measure as the report names it, with its scale (``scale`` as :func:`indicators.scaled_values`
+    gives it): 主题党日活动村均, 户均增收."""
+    row = cat[code]
+    name = row["name"]
+    for suffix in (row["unit"] + "数", row["unit"] + "次", row["unit"]):
+        name = name.removesuffix(suffix)
+    return f"{name}{SCALE_TEXT.get(str(scale), '')}"
 
 
 def town_problems(ds: Dataset, year: int, town: str | None = None, *, drop_threshold: float = DROP_THRESHOLD,
@@ -174,7 +205,8 @@ def town_problems(ds: Dataset, year: int, town: str | None = None, *, drop_thres
     for r in own.itertuples():
         for item in split_items(r.text):
             own_rows.append({"town": r.town, "kind": "own", "indicator": None, "section": "problems",
-                             "value": np.nan, "reference": np.nan, "ratio": np.nan, "weight": np.inf, "listed": True, "text": item, "source": r.source})
+                             "value": np.nan, "reference": np.nan, "ratio": np.nan, "weight": np.inf, "listed": True, "text": item, "source": r.source,
+                             "scale": ""})
     out = pd.concat([pd.DataFrame(own_rows, columns=COLUMNS), data], ignore_index=True) if own_rows else data
     order = {t: i for i, t in enumerate(ds.towns)}
     out = out.assign(_t=out["town"].map(order), _o=range(len(out)))

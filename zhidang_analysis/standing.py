@@ -11,7 +11,15 @@ from . import indicators as ind
 from .loaders import Dataset
 from .memo import per_county
 
-__all__ = ["county_context", "county_flags", "county_scores"]
+__all__ = ["SCALE_TEXT", "county_context", "county_flags", "county_scores", "printed"]
+
+#: How a size-scaled value is said: 村均6.5次, 每百名党员4.9名, 每万人…
+SCALE_TEXT = {"per_village": "村均", "per_100_members": "每百名党员", "per_10k_people": "每万人"}
+
+
+def printed(x: pd.Series) -> pd.Series:
+    """Scaled values as a report prints them (one decimal, two below 1): two towns that print alike rank alike."""
+    return x.where(x.abs() < 1, x.round(1)).where(x.abs() >= 1, x.round(2))
 
 
 @per_county
@@ -46,7 +54,7 @@ def county_context(ds: Dataset, year: int) -> pd.DataFrame:
     now = ind.scaled_values(v[v["year"] == year], ds.profile, catalog=cat)
     now = now[now["scaled"].notna()]
     pol = now["indicator"].map(cat.frame["polarity"]).replace(0, 1)
-    key = now["scaled"] * pol
+    key = printed(now["scaled"]) * pol  # 3.646 and 3.596 both print 3.6: a tie, not 2nd and 3rd
     g = key.groupby(now["indicator"])
     out = now[["town", "indicator", "value", "scale", "scaled"]].copy()
     out["rank"] = g.rank(method="min", ascending=False)
