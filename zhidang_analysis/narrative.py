@@ -337,19 +337,17 @@ class _Filler:
         return Markup(f'<span class="ref"{attrs} title="{escape(title)}">{escape(text)}</span>')
 
     def share(self, code: str) -> Markup:
-        """A coverage ratio (catalog ``coverage``) and its change in 百分点: ``，覆盖率83.3%，比上年提高8.3个百分点``."""
+        """A coverage ratio (catalog ``coverage``) and its rise in 百分点: ``，覆盖率83.3%，比上年提高8.3个百分点``."""
         cov = self.cat.coverage.loc[code]
         now = self._ratio(cov, self.year)
         if now is None:
             return Markup("")
         text = f"{cov['name']}{percent_text(now)}%"
         before = self._ratio(cov, self.year - 1) if self.options.yoy else None
-        if before is not None:
+        if before is not None:  # a rise is told; a fall or a flat year is not (二 lists the villages still short)
             points = round((now - before) * 100, 1)
-            if points == 0:
-                text += "，与上年持平"
-            else:
-                text += f"，比上年{'提高' if points > 0 else '下降'}{percent_text(abs(points) / 100)}个百分点"
+            if points > 0:
+                text += f"，比上年提高{percent_text(points / 100)}个百分点"
         title = f"{cov['name']} = {self.cat.name(cov['numerator'])} ÷ {self.cat.name(cov['denominator'])}"
         return Markup(f'，<span class="share" data-indicator="{code}" title="{escape(title)}">{escape(text)}</span>')
 
@@ -572,7 +570,7 @@ class _Filler:
             else:
                 what = {"target_missed": "未完成年度目标", "lagging": "低于全县水平"}.get(kind, "比上年下降")
                 whats.setdefault(what, []).append(subject)
-            if code not in plans["by_indicator"] or len(measures) == 2:
+            if code not in plans["by_indicator"]:
                 continue
             measure = Markup(escape(plans["by_indicator"][code].format(**fill)))
             if kind == "target_missed":  # next year's target is not known yet: no number
