@@ -336,7 +336,7 @@ def test_instructions_explain_the_practices_sheet(tmp_path):
                        "本乡镇打造的理论学习载体名称；报告写作“不断创新学习载体和学习方式……打造××”\n示例（范本原话）：周四“理论学堂”"]
     problems = table[list(fields.index).index("own_problems")]
     assert problems[:5] == ["二、存在的问题", "自查问题", "多条，每条一行", "600字",
-                            "只写数据反映的问题（未完成目标、明显下降）；都没有时写共性问题"]
+                            "写数据反映的问题，并标出【待补：本镇自查问题】请乡镇补写"]
     assert table[list(fields.index).index("s1_practice")][4] == "该部分不加这一段"
 
 

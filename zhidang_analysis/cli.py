@@ -257,8 +257,8 @@ COUNTY_OPTION = click.option("--county", default=None,
               help="报告输出文件夹。")
 @click.option("--no-yoy", is_flag=True, help="不写与上年的比较。")
 @click.option("--general-problems", is_flag=True,
-              help="“存在的问题”不足三条时用共性问题补足三条（默认只写乡镇自查问题和数据反映的真实差距；"
-                   "一条都没有时才写共性问题）。")
+              help="“存在的问题”不足三条时用共性问题补足三条（默认只写乡镇自查问题和数据反映的真实差距，"
+                   "乡镇未填自查问题时标出【待补】）。")
 @click.option("--no-general-problems", is_flag=True, hidden=True,
               help="旧版选项：现在已是默认做法，可以省略。")
 @click.option("--round-approx", is_flag=True, help="把20以上的计数写成“30余”式约数。")
