@@ -229,7 +229,8 @@ class Catalog:
         if not new:
             return self
         frame = pd.concat([self.frame, pd.DataFrame(new).set_index("code")[_COLUMNS]])
-        sentences = {LOCAL_SENTENCE: {}, **self.sentences} if LOCAL_SENTENCE not in self.sentences else self.sentences
+        sentences = ({LOCAL_SENTENCE: {"lead": list(LOCAL_LEADS)}, **self.sentences}
+                     if LOCAL_SENTENCE not in self.sentences else self.sentences)
         return Catalog(frame=frame, sections=self.sections, profile_fields=self.profile_fields,
                        coverage=self.coverage, practice_fields=self.practice_fields, sentences=sentences)
 
@@ -342,6 +343,8 @@ def _row(entry: dict) -> dict:
 
 #: The （六） sentence of a county's own indicators (the sheet 本县指标): written first in （六）.
 LOCAL_SENTENCE = "本县特色产业"
+#: Its lead (one per town, as the phrase bank chooses; the first, none, only for the seed town).
+LOCAL_LEADS = ("", "立足本地特色产业", "围绕特色产业发展", "发展特色产业")
 
 MEASURES = ("performance", "volume", "checklist", "neutral")
 

@@ -337,17 +337,18 @@ class _Filler:
         return Markup(f'<span class="ref"{attrs} title="{escape(title)}">{escape(text)}</span>')
 
     def share(self, code: str) -> Markup:
-        """A coverage ratio (catalog ``coverage``) and its rise in 百分点: ``，覆盖率83.3%，比上年提高8.3个百分点``."""
+        """A coverage ratio (catalog ``coverage``) that rose, with its rise in 百分点: ``，覆盖率83.3%，比上年提高8.3个
+        百分点`` (nothing when it did not rise)."""
         cov = self.cat.coverage.loc[code]
         now = self._ratio(cov, self.year)
         if now is None:
             return Markup("")
         text = f"{cov['name']}{percent_text(now)}%"
         before = self._ratio(cov, self.year - 1) if self.options.yoy else None
-        if before is not None:  # a rise is told; a fall or a flat year is not (二 lists the villages still short)
-            points = round((now - before) * 100, 1)
-            if points > 0:
-                text += f"，比上年提高{percent_text(points / 100)}个百分点"
+        points = round((now - before) * 100, 1) if before is not None else 0.0
+        if points <= 0:  # a ratio is news when it rose; a fall or a flat year is not (二 lists the villages short)
+            return Markup("")
+        text += f"，比上年提高{percent_text(points / 100)}个百分点"
         title = f"{cov['name']} = {self.cat.name(cov['numerator'])} ÷ {self.cat.name(cov['denominator'])}"
         return Markup(f'，<span class="share" data-indicator="{code}" title="{escape(title)}">{escape(text)}</span>')
 
@@ -422,17 +423,22 @@ class _Filler:
             body = chinese_numeral(start) + "是" + _SUBJECT.sub("", body, count=1)
         return Markup(head + body + tail)
 
-    def own_paragraph(self, code: str) -> Markup:
-        """The town's own paragraph of a section written without numbering: as it wrote it, and when it numbered
-        its own items (一是…二是…), after a lead that says how many there are. Empty when the town wrote none."""
-        if not self.has(code):
+    def own_inline(self, code: str) -> Markup:
+        """The town's own text of a section written without numbering, when it numbered nothing itself: it
+        continues the section's paragraph (a passage without a subject does not stand as a paragraph of its own)."""
+        if not self.has(code) or len(_ENUM.findall(self.raw(code))) >= 2:
             return Markup("")
-        span = self.practice(code)
-        n = len(_ENUM.findall(self.raw(code)))
+        return self.practice(code)
+
+    def own_block(self, code: str) -> Markup:
+        """The town's own items (一是…二是…) of a section written without numbering: a paragraph of their own,
+        after a lead that says how many there are. Empty when the town numbered nothing (see :meth:`own_inline`)."""
+        n = len(_ENUM.findall(self.raw(code))) if self.has(code) else 0
         if n < 2:
-            return span
+            return Markup("")
         lead = self._pick(load_wording()["slots"]["own_items_lead"], f"own-items-{code}")
-        return Markup(escape(lead.format(k=self.kind, count=_count_word(n)))) + Markup("：") + span
+        return (Markup("<p>") + Markup(escape(lead.format(k=self.kind, count=_count_word(n)))) + Markup("：")
+                + self.practice(code) + Markup("</p>\n"))
 
     def items(self, code: str) -> list[Markup]:
         """A list practice (自查问题, 主导产业) as escaped items, each with the cell it came from."""
@@ -486,8 +492,15 @@ class _Filler:
             return options[0]
         if len(options) >= 3:  # the seed's own flourish stays the seed town's: other towns get the standard ones
             options = options[1:]
-        key = f"{self.profile.get('county', '')}/{self.town}/{self.year}/{slot}"
-        return options[zlib.crc32(key.encode("utf-8")) % len(options)]
+        # spread evenly over the county's towns: the towns in an order of their own per slot and year, dealt the
+        # formulations in turn (two towns share one only when the county has more towns than the slot has
+        # formulations, and not the same two towns in every slot)
+        county = str(self.profile.get("county", ""))
+        towns = list(self.ds.profile.index[self.ds.profile["county"] == county]) if "county" in self.ds.profile else []
+        if self.town not in towns:
+            towns.append(self.town)
+        dealt = sorted(towns, key=lambda t: zlib.crc32(f"{county}/{t}/{self.year}/{slot}".encode("utf-8")))
+        return options[dealt.index(self.town) % len(options)]
 
     def wording(self, slot: str, **numbers: Markup) -> Markup:
         """This town's formulation of a slot of the phrase bank (``slots`` in data/wording.yaml); ``numbers`` fill
@@ -516,10 +529,13 @@ class _Filler:
         own_plans = self.items("own_plans")
         raw_problems = split_items(self.raw("own_problems")) if self.has("own_problems") else []
         for i, (item, text) in enumerate(zip(self.items("own_problems"), raw_problems)):
+            if self._topic(text).get("area") == "development":  # its economy, in a report on Party work: a lead
+                item = Markup(escape(self.wording("own_development_lead"))) + Markup("，") + item
             problems.append(item)
             plans.append(own_plans[i] if i < len(own_plans) else self._topic_plan(text))
         for f in findings:
-            problems.append(Markup(escape(w["problem_leads"][f.section])) + Markup("，") + f.text)
+            lead = w["problem_leads"].get(f.codes[0]) or w["problem_leads"][f.section]
+            problems.append(Markup(escape(lead.format(k=self.kind))) + Markup("，") + f.text)
             plans.append(self._finding_plan(f))
         general = {kind: self._pick(texts, f"general-problem-{kind}") for kind, texts in w["general_problems"].items()}
         seed_words = str(self.profile.get("wording_style") or "") == "范本"
@@ -542,13 +558,20 @@ class _Filler:
                     problems.append(Markup(escape(text)))
                     plans.append(self.general_line(kind))
         kinds = ["development"] if len(plans) >= 4 else ["study", "development"]
+        if any(word in str(plan) for plan in plans for word in ("学习教育", "理论学习", "学习阵地", "学习制度")):
+            kinds = ["development"]  # a measure already answers a study problem: no second study line
         plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans]
         return problems, plans
 
-    def _topic_plan(self, problem: str) -> Markup:
-        """The measure for a problem the town named itself, by the first topic whose keywords it contains."""
+    @staticmethod
+    def _topic(problem: str) -> dict:
+        """The topic of a problem the town named itself: the first whose keywords it contains (wording.yaml)."""
         topics = load_wording()["plans"]["by_topic"]
-        plan = next(t["plan"] for t in topics if not t["keywords"] or any(k in problem for k in t["keywords"]))
+        return next(t for t in topics if not t["keywords"] or any(k in problem for k in t["keywords"]))
+
+    def _topic_plan(self, problem: str) -> Markup:
+        """The measure for a problem the town named itself, by its topic."""
+        plan = self._topic(problem)["plan"]
         short = problem if len(problem) <= 30 else problem.split("，")[0]
         lead = f"针对{short}的问题，" if len(short) <= 30 else ""
         return Markup(escape(lead + plan.format(k=self.kind, cadres=self.cadres())))
@@ -568,7 +591,7 @@ class _Filler:
                 core = row["name"].removeprefix("实现").removesuffix("行政村")
                 whats.setdefault(f"部分行政村尚未实现{core}", [])  # how many: 二 says it, with its source
             else:
-                what = {"target_missed": "未完成年度目标", "lagging": "低于全县水平"}.get(kind, "比上年下降")
+                what = {"target_missed": "未完成年度目标", "lagging": "居全县末位"}.get(kind, "比上年下降")
                 whats.setdefault(what, []).append(subject)
             if code not in plans["by_indicator"]:
                 continue
@@ -761,9 +784,10 @@ class _Filler:
             title = (f"{row['name']} · {self.year}年目标{format_number(r.target, integer=bool(row['integer']))}"
                      f"{row['unit']} · 来源：{source}")
             # a target met is an achievement; one basically done (95%–100%) is no failure, but no praise either
-            if r.completion > 1:
-                out.append((3, f"target{r.indicator}",
-                            self._provenance(f"完成年度目标的{percent_text(r.completion)}%", title, source)))
+            if r.completion > 1:  # 完成年度目标的168.2%; just over it is no figure worth a percent: 完成年度目标
+                done = f"完成年度目标的{percent_text(r.completion)}%" if r.completion >= 1.05 else "完成年度目标"
+                out.append((3 if r.completion >= 1.05 else 2, f"target{r.indicator}",
+                            self._provenance(done, title, source)))
         return out
 
     def target_state(self) -> str:
@@ -782,19 +806,15 @@ class _Filler:
     # -- findings ------------------------------------------------------------------------------
     def findings(self) -> list[Finding]:
         """The data problems a report lists (:func:`problems.county_problems`, the one model every output uses),
-        one problem sentence per section, the section of the largest first."""
+        one item each (three unrelated shortfalls in one item bury the largest), the section of the largest first."""
         o = self.options
         p = county_problems(self.ds, self.year, drop_threshold=o.drop_threshold, nearly_met=o.nearly_met,
                             max_findings=o.max_findings)
         p = p[(p["town"] == self.town) & p["listed"]]
-        out = []
-        for section in p.drop_duplicates("section")["section"]:
-            part = p[p["section"] == section]
-            phrases = [self._finding_phrase(r) for r in part.itertuples()]
-            names = "、".join(dict.fromkeys(self._short_name(c) for c in part["indicator"]))
-            out.append(Finding(section, Markup("；").join(phrases), names, list(part["indicator"]), list(part["kind"]),
-                               list(part["reference"]), list(part["value"])))
-        return out
+        order = {s: i for i, s in enumerate(p.drop_duplicates("section")["section"])}  # the largest section first
+        p = p.assign(_s=p["section"].map(order)).sort_values("_s", kind="stable")
+        return [Finding(r.section, self._finding_phrase(r), self._short_name(r.indicator), [r.indicator], [r.kind],
+                        [r.reference], [r.value]) for r in p.itertuples()]
 
     def _subject(self, code: str) -> str:
         """The indicator as what was done, without its counting word: 警示教育, “我为群众办实事”活动, 户均增收."""
@@ -834,7 +854,9 @@ class _Filler:
             return Markup(f"{escape(name)}{num}，未完成") + self._target(r.indicator, r.reference, r.ratio) + Markup("的年度目标")
         amount = format_number(abs(r.value - r.reference), integer=integer)  # a decline or a slip
         prev = self._source(r.indicator, self.year - 1)
-        ref = self._provenance(f"减少{amount}{unit}、下降{percent_text(r.ratio)}%",
+        # a count falls by how many (减少4名), an amount by its rate (下降19.3%)
+        fall = f"减少{amount}{unit}" if integer else f"下降{percent_text(r.ratio)}%"
+        ref = self._provenance(fall,
                                f"{row['name']} · {self.year - 1}年为{format_number(r.reference, integer=integer)}"
                                f"{unit} · 来源：{prev}", prev)
         return Markup(f"{escape(name)}{num}，比上年{ref}")
@@ -920,7 +942,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
         pr=filler.practice, has=filler.has, raw=filler.raw, items=filler.items, industries=filler.industries,
-        w=filler.wording, problems_and_plans=filler.problems_and_plans, own=filler.own_paragraph, folded=filler.folded,
+        w=filler.wording, problems_and_plans=filler.problems_and_plans, own_inline=filler.own_inline, own_block=filler.own_block, folded=filler.folded,
         cadres=filler.cadres(), section_text=filler.section_text,
         hl=lambda section: filler.highlights(section, skip={c for f in findings for c in f.codes}),
         targets=filler.target_state(),

@@ -23,7 +23,7 @@ shows it.
 
 Data problems are ranked by how much they matter: their kind (a missed target, then a decline, then a slip)
 and their size (a fall of a half outweighs one of a fifth, a target missed by 40% one missed by 6%). A report lists the ``max_findings``
-sections whose largest problem is largest, up to three indicators each (``listed``); the other rows are kept
+sections whose largest problem is largest, up to two indicators each (``listed``); the other rows are kept
 for the analyst, never stated as the town's problems.
 """
 
@@ -141,12 +141,12 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
 
 def _listed(p: pd.DataFrame, max_findings: int) -> np.ndarray:
     """Whether a report states the row: the ``max_findings`` sections whose largest problem is largest, and in
-    each up to three indicators."""
+    each up to two indicators."""
     listed = np.zeros(len(p), dtype=bool)
     for _town, g in p.groupby("town", sort=False):
         top = g.groupby("section")["weight"].max().sort_values(ascending=False, kind="stable").index[:max_findings]
         for section in top:
-            listed[g.index[g["section"] == section][:3]] = True
+            listed[g.index[g["section"] == section][:2]] = True
     return listed
 
 
