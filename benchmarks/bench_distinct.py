@@ -23,7 +23,7 @@ from pathlib import Path
 from common import run_script
 
 import zhidang_analysis as zd
-from zhidang_analysis import similarity
+from zhidang_analysis.analysis import similarity
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "data" / "seed-report.txt"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .errors import UnknownNameError
+from ..errors import UnknownNameError
 
 _COLUMNS = [
     "name", "unit", "section", "integer", "min", "max", "first_year", "last_year",

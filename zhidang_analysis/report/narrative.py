@@ -22,13 +22,13 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from . import indicators as ind
-from .catalog import Catalog, load_wording, year_phrases
-from .loaders import Dataset
-from .numerals import chinese_numeral, chinese_year, format_number, percent_text  # noqa: F401 - re-exported
-from .problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET, county_problems
-from .standing import county_context, county_flags, county_scores  # noqa: F401 - re-exported
-from .towntext import split_items
+from ..analysis import indicators as ind
+from ..model.catalog import Catalog, load_wording, year_phrases
+from ..model.dataset import Dataset
+from ..analysis.numerals import chinese_numeral, chinese_year, format_number, percent_text  # noqa: F401 - re-exported
+from ..analysis.problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET, county_problems
+from ..analysis.standing import county_context, county_flags, county_scores  # noqa: F401 - re-exported
+from ..inputs.towntext import split_items
 
 __all__ = ["ReportOptions", "TownReport", "chinese_numeral", "chinese_year", "format_number", "town_report"]
 

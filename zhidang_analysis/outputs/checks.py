@@ -1,6 +1,6 @@
 """Plausibility checks and the check report sent back to the towns (``zhidang validate --report``).
 
-Validation (:mod:`zhidang_analysis.loaders`) finds what cannot be used (errors) and what looks wrong
+Validation (:mod:`zhidang_analysis.inputs`) finds what cannot be used (errors) and what looks wrong
 (warnings). The checks here find values that are valid but unusual — a big jump against last year, a value
 far outside the county's range — and mark them ``check`` (请核实): the town confirms or corrects them.
 
@@ -24,10 +24,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from . import loaders
-from .catalog import Catalog, load_catalog
-from .errors import ZhidangError
-from .loaders import LEVELS, Dataset, Problem, ValidationResult
+from ..errors import ZhidangError
+from ..inputs.load import validate
+from ..inputs.workbooks import expand
+from ..model.bundled import SAMPLE_DATA
+from ..model.catalog import Catalog, load_catalog
+from ..model.dataset import LEVELS, Dataset, Problem, ValidationResult
 from .template import display_width, save_atomic, text_cell
 
 REPORT_SHEET = "审核结果"
@@ -159,17 +161,15 @@ def review(*paths: str | Path, jump_factor: float = 3.0, catalog: Catalog | None
     None when there are errors. With errors, the checks still cover the files that have none (they are
     validated again without the faulty files), so one town's mistake does not hide the others' checks.
     """
-    from . import SAMPLE_DATA
-
     paths = paths or (SAMPLE_DATA,)
-    result = loaders.validate(*paths, catalog=catalog)
+    result = validate(*paths, catalog=catalog)
     dataset = result.dataset
     if dataset is None:
         bad = {p.file for p in result.errors}
-        files = loaders.expand(paths)
+        files = expand(paths)
         good = [f for f in files if f.name not in bad and str(f) not in bad]
         if good and len(good) < len(files):
-            dataset = loaders.validate(*good, catalog=catalog).dataset
+            dataset = validate(*good, catalog=catalog).dataset
     checks = []
     if dataset is not None:  # towns are compared with their own county's only
         for county in dataset.counties:

@@ -1,6 +1,6 @@
 """County overview of one year: the numbers, tables and text of ``notebooks/county_overview.ipynb``.
 
-Pure functions on a :class:`~zhidang_analysis.loaders.Dataset`: each returns a new DataFrame (Chinese
+Pure functions on a :class:`~zhidang_analysis.model.dataset.Dataset`: each returns a new DataFrame (Chinese
 column labels, ready to show) or safe HTML; nothing is mutated, saved or shown. The wording of the
 narrative lives in ``templates/narrative/county_overview.html.j2`` and ``county_movers.html.j2``.
 
@@ -23,14 +23,15 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
-from . import indicators as ind
-from .catalog import load_scoring
+from ..analysis import indicators as ind
+from ..analysis import problems
+from ..analysis.problems import KINDS
+from ..errors import ZhidangError
+from ..model.catalog import load_scoring
+from ..model.dataset import Dataset
 from .charts import section_label
-from .errors import ZhidangError
-from .loaders import Dataset
-from . import problems
-from .narrative import RATE_UNITS, HTML, template_environment, percent_text, chinese_year, format_number
-from .problems import KINDS
+from .narrative import HTML, RATE_UNITS, chinese_year, format_number, percent_text, template_environment
+from .titles import report_title
 
 __all__ = [
     "FLAG_LABELS",
@@ -495,8 +496,6 @@ def county_comparison(ds: Dataset, year: int, codes=None) -> pd.DataFrame:
 def region_narrative(ds: Dataset, year: int) -> HTML:
     """The title and opening section of the comparison of counties: how many counties and towns reported, and
     the counties with the highest and lowest median score (only when they differ)."""
-    from .runner import report_title
-
     table = county_comparison(ds, year)
     n_towns = int(table["乡镇（个）"].sum())
     text = (f"{year}年度共有{len(table)}个县的{n_towns}个乡镇报送数据。各乡镇统一计算综合得分（计分方法与县级概览相同，"

@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalog import Catalog, load_catalog, load_scoring
-from .errors import UnknownNameError
+from ..errors import UnknownNameError
+from ..model.catalog import Catalog, load_catalog, load_scoring
 
 __all__ = [
     "best_year",
@@ -90,11 +90,11 @@ def within_counties(fn):
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _cat(catalog: Catalog | None) -> Catalog:
+def catalog_or_default(catalog: Catalog | None) -> Catalog:
     return catalog or load_catalog()
 
 
-def _present(values: pd.DataFrame) -> pd.DataFrame:
+def present_rows(values: pd.DataFrame) -> pd.DataFrame:
     """Rows that carry a number (status present, or no status column and a value)."""
     if "status" in values.columns:
         mask = (values["status"] == "present") & values["value"].notna()
@@ -114,7 +114,7 @@ def _polarity(indicators: pd.Series, catalog: Catalog) -> pd.Series:
     return _lookup(indicators, catalog.frame["polarity"]).fillna(1).astype("int64")
 
 
-def _check(values: pd.DataFrame, *, town=None, year=None, codes=None, catalog=None) -> None:
+def check_names(values: pd.DataFrame, *, town=None, year=None, codes=None, catalog=None) -> None:
     """Raise UnknownNameError for a town, year or indicator code that is not in ``values``/the catalog."""
     if town is not None and not (values["town"] == town).any():
         raise UnknownNameError("乡镇", town, pd.unique(values["town"]))
@@ -123,7 +123,7 @@ def _check(values: pd.DataFrame, *, town=None, year=None, codes=None, catalog=No
         if year not in set(int(y) for y in years):
             raise UnknownNameError("年度", year, sorted(int(y) for y in years))
     if codes is not None:
-        cat = _cat(catalog)
+        cat = catalog_or_default(catalog)
         for c in codes:
             cat.check(c)
 
@@ -131,11 +131,11 @@ def _check(values: pd.DataFrame, *, town=None, year=None, codes=None, catalog=No
 def _labelled(df: pd.DataFrame, labels: bool, catalog: Catalog | None) -> pd.DataFrame:
     if not labels:
         return df
-    return df.rename(columns=_cat(catalog).labels([c for c in df.columns if c in _cat(catalog)]))
+    return df.rename(columns=catalog_or_default(catalog).labels([c for c in df.columns if c in catalog_or_default(catalog)]))
 
 
 def _wide(values: pd.DataFrame, index: str, codes, catalog) -> pd.DataFrame:
-    cat = _cat(catalog)
+    cat = catalog_or_default(catalog)
     wide = values.pivot_table(index=index, columns="indicator", values="value", aggfunc="first", dropna=False)
     # codes asked for by name are all shown (NaN where the slice has no value); otherwise those present
     order = list(codes) if codes is not None else [c for c in cat.codes if c in wide.columns]
@@ -154,7 +154,7 @@ def town_year(values: pd.DataFrame, town: str, year: int, *, catalog: Catalog | 
     >>> town_year(v, "甲镇", 2024).to_dict()
     {'new_members': 12.0, 'theme_party_days': 30.0}
     """
-    _check(values, town=town, year=year)
+    check_names(values, town=town, year=year)
     rows = values[(values["town"] == town) & (values["year"] == year)]
     s = rows.set_index("indicator")["value"].astype("float64")
     s.name = f"{town}{year}"
@@ -173,7 +173,7 @@ def town_table(values: pd.DataFrame, year: int, *, codes=None, labels: bool = Fa
     >>> town_table(v, 2024, labels=True).to_dict()
     {'发展党员（名）': {'乙镇': 9.0, '甲镇': 12.0}}
     """
-    _check(values, year=year, codes=codes, catalog=catalog)
+    check_names(values, year=year, codes=codes, catalog=catalog)
     rows = values[values["year"] == year]
     return _labelled(_wide(rows, "town", codes, catalog), labels, catalog)
 
@@ -187,7 +187,7 @@ def year_table(values: pd.DataFrame, town: str, *, codes=None, labels: bool = Fa
     >>> year_table(v, "甲镇")["new_members"].tolist()
     [10.0, 12.0]
     """
-    _check(values, town=town, codes=codes, catalog=catalog)
+    check_names(values, town=town, codes=codes, catalog=catalog)
     rows = values[values["town"] == town]
     return _labelled(_wide(rows, "year", codes, catalog), labels, catalog)
 
@@ -203,7 +203,7 @@ def up_to(values: pd.DataFrame, year: int) -> pd.DataFrame:
     >>> up_to(v, 2024)["year"].tolist()
     [2023, 2024]
     """
-    _check(values, year=year)
+    check_names(values, year=year)
     return values[values["year"] <= year]
 
 
@@ -222,10 +222,10 @@ def yoy(values: pd.DataFrame, *, catalog: Catalog | None = None) -> pd.DataFrame
     >>> yoy(v)[["change", "rate", "change_word", "rate_word"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
     [[nan, nan, nan, nan], [10.0, nan, '增加', '增长'], [-2.0, -0.2, '减少', '下降']]
     """
-    cat = _cat(catalog)
+    cat = catalog_or_default(catalog)
     out = values.reset_index(drop=True)  # work by position, so any index (even a duplicated one) is fine
     # groupby().shift follows row order within each group, so ordering by year alone is enough
-    present = _present(out).sort_values("year", kind="stable")
+    present = present_rows(out).sort_values("year", kind="stable")
     g = present.groupby(["town", "indicator"], sort=False)
     prev_value = g["value"].shift(1)
     prev_year = g["year"].shift(1)
@@ -263,9 +263,9 @@ def cagr(values: pd.DataFrame, start: int | None = None, end: int | None = None)
     >>> round(float(cagr(v).loc[("甲镇", "new_members"), "cagr"]), 6)
     0.2
     """
-    _check(values, year=start)
-    _check(values, year=end)
-    p = _present(values)
+    check_names(values, year=start)
+    check_names(values, year=end)
+    p = present_rows(values)
     if start is not None:
         p = p[p["year"] >= start]
     if end is not None:
@@ -293,8 +293,8 @@ def best_year(values: pd.DataFrame, *, catalog: Catalog | None = None) -> pd.Dat
     >>> best_year(v).reset_index().to_dict("records")
     [{'town': '甲镇', 'indicator': 'new_members', 'best_year': 2021, 'best_value': 14.0}]
     """
-    cat = _cat(catalog)
-    p = _present(values)
+    cat = catalog_or_default(catalog)
+    p = present_rows(values)
     pol = _polarity(p["indicator"], cat).replace(0, 1)
     key = p["value"] * pol
     order = p.assign(_key=key).sort_values(["town", "indicator", "_key", "year"],
@@ -320,9 +320,9 @@ def target_completion(values: pd.DataFrame, targets: pd.DataFrame, *,
     >>> target_completion(v, t)[["completion", "met", "gap"]].to_dict("records")
     [{'completion': 0.75, 'met': False, 'gap': -3.0}]
     """
-    cat = _cat(catalog)
+    cat = catalog_or_default(catalog)
     t = targets[["town", "year", "indicator", "target"]]
-    v = _present(values)[["town", "year", "indicator", "value"]]
+    v = present_rows(values)[["town", "year", "indicator", "value"]]
     out = t.merge(v, on=_KEYS, how="left")
     out["completion"] = out["value"] / out["target"].where(out["target"] != 0)
     out["gap"] = out["value"] - out["target"]
@@ -347,7 +347,7 @@ def per_capita(values: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
     >>> per_capita(v, prof)[["per_100_members", "per_village", "per_10k_people"]].iloc[0].tolist()
     [12.5, 5.0, 25.0]
     """
-    out = _present(values).copy()
+    out = present_rows(values).copy()
     size = profile.reindex(out["town"])
     for col, size_col, factor in (("per_100_members", "party_members", 100.0),
                                   ("per_village", "villages", 1.0),
@@ -369,8 +369,8 @@ def coverage(values: pd.DataFrame, profile: pd.DataFrame, *, catalog: Catalog | 
     >>> coverage(v, prof).query("code == 'yijiantiao_rate'")["ratio"].tolist()
     [0.75]
     """
-    cat = _cat(catalog)
-    p = _present(values)
+    cat = catalog_or_default(catalog)
+    p = present_rows(values)
     frames = []
     for code, row in cat.coverage.iterrows():
         num = p[p["indicator"] == row["numerator"]][["town", "year", "value"]].rename(columns={"value": "numerator"})
@@ -404,11 +404,11 @@ def county_compare(values: pd.DataFrame, year: int | None = None, *,
     >>> county_compare(v)[["town", "rank", "percentile", "gap_to_median"]].values.tolist()
     [['甲镇', 1, 100.0, 0.0], ['乙镇', 3, 0.0, -3.0], ['丙镇', 1, 100.0, 0.0]]
     """
-    cat = _cat(catalog)
+    cat = catalog_or_default(catalog)
     if year is not None:
-        _check(values, year=year)
+        check_names(values, year=year)
         values = values[values["year"] == year]
-    p = _present(values).copy()
+    p = present_rows(values).copy()
     pol = _polarity(p["indicator"], cat).replace(0, 1)
     key = p["value"] * pol
     g = key.groupby([p["year"], p["indicator"]])
@@ -437,7 +437,7 @@ def scaled_values(values: pd.DataFrame, profile: pd.DataFrame, *, catalog: Catal
     >>> scaled_values(v, prof)[["scale", "scaled"]].to_dict("records")
     [{'scale': 'per_100_members', 'scaled': 2.0}]
     """
-    cat = _cat(catalog)
+    cat = catalog_or_default(catalog)
     scoring = scoring or load_scoring()
     out = per_capita(values, profile)
     default = scoring.get("default_scale", "none")
@@ -487,7 +487,7 @@ def composite_score(values: pd.DataFrame, profile: pd.DataFrame, *, weights: dic
     >>> composite_score(v, prof).loc["甲镇", ["s2", "score"]].values.tolist()
     [[0.0, 0.0]]
     """
-    cat = _cat(catalog)
+    cat = catalog_or_default(catalog)
     scoring = scoring or load_scoring()
     weights = weights or scoring["weights"]
     s = scaled_values(values, profile, catalog=cat, scoring=scoring)
@@ -540,7 +540,7 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
     >>> flags(v)[["year", "flag", "message"]].values.tolist()
     [[2024, 'decline', '发展党员比上年下降30%']]
     """
-    cat = _cat(catalog)
+    cat = catalog_or_default(catalog)
     name = cat.frame["name"]
     frames = []
     cols = ["town", "year", "indicator", "flag", "severity", "value", "reference", "ratio", "message"]
@@ -582,7 +582,7 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
         s = scaled_values(values, profile, catalog=cat)
         x = s["scaled"]
     else:
-        s = _present(values).copy()
+        s = present_rows(values).copy()
         x = s["value"]
     s = s.assign(_x=x)
     g = s.groupby(["year", "indicator"])["_x"]
@@ -595,7 +595,7 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
     # the reference shown is the county median of the reported values, which a reader can compare with;
     # a finding must agree with it (a big town can be low per village yet above the raw median: no finding),
     # and a median below min_base (0 or 1 new park) is too small to call anything an outlier
-    raw_median = _present(values).groupby(["year", "indicator"])["value"].median()
+    raw_median = present_rows(values).groupby(["year", "indicator"])["value"].median()
     s = s.assign(_ref=pd.MultiIndex.from_frame(s[["year", "indicator"]]).map(raw_median).to_numpy())
     side = np.sign(s["value"] - s["_ref"]) * np.sign(s["_z"])
     out = s[(s["_z"].abs() > outlier_z) & (side > 0) & (s["_ref"] >= min_base)]

@@ -10,7 +10,7 @@ source, a size figure by its cell in the 乡镇概况 sheet).
 A rule is skipped for a town-year when an indicator it uses (in left, right or condition) is missing
 or not applicable.
 
-``python -m zhidang_analysis.crosscheck`` prints the README section 校验规则 for the rules file.
+``python -m zhidang_analysis.inputs.crosscheck`` prints the README section 校验规则 for the rules file.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .catalog import Catalog, load_catalog
+from ..model.catalog import Catalog, load_catalog
+from ..model.dataset import Problem
+from .sheets import cell_value, find_header_row
+from .workbooks import read_workbook as _read_workbook
 
 __all__ = ["Rule", "Side", "check", "load_rules", "rules_markdown", "violations"]
 
@@ -237,7 +240,7 @@ def violations(values: pd.DataFrame, profile: pd.DataFrame, catalog: Catalog | N
 
 def check(values: pd.DataFrame, profile: pd.DataFrame, catalog: Catalog | None = None,
           files: Iterable[Path] = (), rules: Sequence[Rule] | None = None) -> list:
-    """One :class:`~zhidang_analysis.loaders.Problem` per broken rule and town-year, naming every cell.
+    """One :class:`~zhidang_analysis.model.dataset.Problem` per broken rule and town-year, naming every cell.
 
     ``files`` are the input files, to find a size figure's cell in the 乡镇概况 sheet (without them the
     message names the profile row). Problems are ordered by town (profile order), year and rule.
@@ -296,19 +299,16 @@ class _Cells:
     def _read_columns(self, file: str, sheet: str | None) -> dict[str, str]:
         from openpyxl.utils import get_column_letter
 
-        from .loaders import _cell, _find_header_row
-        from .workbooks import read_workbook as _read_workbook
-
         path = next((f for f in self.files if file in {Path(f).name, f"{Path(f).parent.name}/{Path(f).name}"}), None)
         if path is None or sheet is None:
             return {}
         df = _read_workbook(Path(path)).get(sheet)
-        h = None if df is None else _find_header_row(df, "乡镇", anywhere=True)
+        h = None if df is None else find_header_row(df, "乡镇", anywhere=True)
         if h is None:
             return {}
         out: dict[str, str] = {}
         for j in range(df.shape[1]):
-            head = _cell(df, h, j)
+            head = cell_value(df, h, j)
             code = self.cat.match_header(head)[0] if head is not None else None
             if code is not None and code not in out:
                 out[code] = get_column_letter(j + 1)
@@ -343,8 +343,6 @@ def _where(loc: tuple, home: tuple) -> str:
 
 
 def _problem(rule: Rule, town: str, year: int, cells: _Cells, cat: Catalog):
-    from .loaders import Problem
-
     got = {c: cells.get(town, year, c) for c in rule.codes}
     home_code = next((c for c in rule.codes if cat.frame.at[c, "origin"] != "profile"), rule.codes[0])
     home = got[home_code][2]
@@ -392,7 +390,7 @@ README_INTRO = (
     "（以及乡镇概况中的行政村数、党支部数）。违反规则是**错误**：提示写出涉及的每个单元格和读到的数值，"
     "乡镇概况中的数字写明文件、工作表和单元格；一次列出全部违反规则之处。"
     "规则用到的任何一项缺报或不适用时，该乡镇该年度跳过这条规则。规则可以直接编辑 `rules.yaml`，"
-    "编辑后用 `python -m zhidang_analysis.crosscheck` 重新生成下表。"
+    "编辑后用 `python -m zhidang_analysis.inputs.crosscheck` 重新生成下表。"
 )
 
 

@@ -20,20 +20,18 @@ import unicodedata
 
 import pandas as pd
 
+from ..model.catalog import Catalog, normalize_header
+from ..model.dataset import empty_practices
 from . import towntext
-from .catalog import Catalog, normalize_header
+from .cells import cell_name, text_problem
+from .sheets import (
+    MergedCells, cell_text, cell_value, claim_column, find_header_row, is_footer_label, sheet_grid, town_name
+)
 from .towntext import split_items  # noqa: F401 - how the items of a list field are read, kept importable here
 
 PRACTICES_SHEET = "特色做法"
 PRACTICE_COLUMNS = ["town", "year", "field", "text", "source"]
 _YEAR = re.compile(r"^(?P<year>(19|20)\d{2})(年|年度)?$")
-
-
-def empty() -> pd.DataFrame:
-    """The practices table with no rows (a dataset without a 特色做法 sheet)."""
-    return pd.DataFrame({"town": pd.Series(dtype=object), "year": pd.Series(dtype="int64"),
-                         "field": pd.Series(dtype=object), "text": pd.Series(dtype=object),
-                         "source": pd.Series(dtype=object)})
 
 
 def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, out: list,
@@ -43,15 +41,12 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
     ``col`` is the loader's problem collector for this file; ``seen`` maps (town, year) to where it was first
     given, across files, so the same town and year twice is an error naming both places.
     """
-    from .loaders import (_cell, _find_header_row, _grid, _Merged, _text, _town_name, cell_name, claim_column,
-                          is_footer_label, text_problem)
-
-    h = _find_header_row(df, "乡镇", anywhere=True)
+    h = find_header_row(df, "乡镇", anywhere=True)
     if h is None:
         col.add("error", sheet, "A1", None, "找不到表头行", "含有“乡镇”“年度”和特色做法各列的表头行")
         return
     fields = cat.practice_fields
-    g = _grid(df)
+    g = sheet_grid(df)
     if fields.empty:
         col.add("warning", sheet, None, None, "指标目录中没有定义特色做法的列，此工作表未读取",
                 "在指标目录的 practice_fields 中定义各列")
@@ -61,12 +56,12 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
     town_col = year_col = county_col = None
     columns: dict[int, str] = {}
     for j in range(df.shape[1]):
-        head = _cell(df, h, j)
+        head = cell_value(df, h, j)
         if head is None:
             if any(g[i][j] is not None for i in range(h + 1, len(df))):
                 col.add("error", sheet, cell_name(h, j), None, "此列有内容但没有表头", expected)
             continue
-        key = _text(head)
+        key = cell_text(head)
         if key == "乡镇":
             town_col = j
             continue
@@ -85,13 +80,13 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
         missing = "、".join(n for n, c in (("乡镇", town_col), ("年度", year_col)) if c is None)
         col.add("error", sheet, cell_name(h, 0), None, f"缺少“{missing}”列", expected)
         return
-    merged = _Merged(df, sheet, h, col)
+    merged = MergedCells(df, sheet, h, col)
     limits = {code: int(m) for code, m in fields["max"].items()}  # looked up once, not per cell
     kinds = fields["kind"].to_dict()
     for i in range(h + 1, len(df)):
         if merged.covers(i, town_col):
             continue  # the merged range is the error
-        town = _town_name(g[i][town_col])
+        town = town_name(g[i][town_col])
         texts = {code: g[i][j] for j, code in columns.items()}
         if not town:
             if any(v is not None for v in texts.values()):
@@ -106,7 +101,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
             col.add("error", sheet, cell_name(i, town_col), town, "乡镇不在乡镇概况表中", "乡镇概况表中的乡镇名称", town)
             continue
         raw_year = g[i][year_col]
-        m = _YEAR.match(_text(raw_year if not isinstance(raw_year, float) or not raw_year.is_integer()
+        m = _YEAR.match(cell_text(raw_year if not isinstance(raw_year, float) or not raw_year.is_integer()
                               else int(raw_year)))
         if not m:
             col.add("error", sheet, cell_name(i, year_col), raw_year, "年度无法识别", "四位数年份，如2025", town)
@@ -150,6 +145,6 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
 def frame(rows: list) -> pd.DataFrame:
     """The practices table from parsed rows, sorted by town, year and field."""
     if not rows:
-        return empty()
+        return empty_practices()
     df = pd.DataFrame(rows, columns=PRACTICE_COLUMNS).astype({"year": "int64"})
     return df.sort_values(["town", "year", "field"], kind="stable").reset_index(drop=True)

@@ -1,6 +1,6 @@
 """The Excel data-entry template that town offices fill in (``zhidang template``).
 
-The workbook is laid out exactly as :mod:`zhidang_analysis.loaders` reads it:
+The workbook is laid out exactly as :mod:`zhidang_analysis.inputs` reads it:
 
 - a sheet named after the year (``2026``): a title in row 1, the catalog's sections as a grouped header in
   row 2 (column A left empty), the header in row 3 (``乡镇`` then ``名称（单位）`` for every indicator that
@@ -15,7 +15,7 @@ The workbook is laid out exactly as :mod:`zhidang_analysis.loaders` reads it:
 - optionally ``上年数据（参考）``: last year's values, same columns, protected (read-only), and below them
   last year's 特色做法 text, for reference only.
 
-Both extra sheets are named from :data:`loaders.IGNORED_SHEETS`, so a filled template loads as it is.
+Both extra sheets are named from :data:`~zhidang_analysis.inputs.load.IGNORED_SHEETS`, so a filled template loads as it is.
 
 Every input cell carries Excel data validation: whole numbers within the catalog's range for counts,
 decimals within the range for amounts; the input message shows unit and range. The error style is
@@ -42,12 +42,15 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .catalog import Catalog, load_catalog
-from .errors import DataError, UnknownNameError, ZhidangError
-from .export import output_stems, safe_filename  # noqa: F401 - safe_filename is part of this module's API
-from . import loaders
-from .loaders import Dataset
-from .practices import PRACTICES_SHEET
+from ..errors import DataError, UnknownNameError, ZhidangError
+from ..inputs.load import input_files, workbook_views
+from ..inputs.practices import PRACTICES_SHEET
+from ..inputs.profile import PROFILE_SHEET, parse_profile
+from ..inputs.sheets import Collector, cell_text
+from ..inputs.workbooks import EXCEL_SUFFIXES, read_workbook
+from ..model.catalog import Catalog, load_catalog
+from ..model.dataset import Dataset, Problem
+from .names import output_stems, safe_filename  # noqa: F401 - safe_filename is part of this module's API
 
 INSTRUCTIONS_SHEET = "填表说明"
 PREVIOUS_SHEET = "上年数据（参考）"
@@ -166,27 +169,27 @@ def profile_towns(*paths: str | Path, catalog: Catalog | None = None) -> tuple[l
     profiles: dict[str, dict] = {}
     origin: dict[str, str] = {}
     books: dict = {}
-    for f in loaders.input_files(paths):
-        if f.suffix.lower() not in loaders.EXCEL_SUFFIXES:
+    for f in input_files(paths):
+        if f.suffix.lower() not in EXCEL_SUFFIXES:
             continue
         try:
-            books[f] = loaders.read_workbook(f)
+            books[f] = read_workbook(f)
         except Exception as e:  # noqa: BLE001 - reported with the file name
-            raise DataError([loaders.Problem("error", f.name, None, None, None,
+            raise DataError([Problem("error", f.name, None, None, None,
                                              f"无法读取Excel文件（{type(e).__name__}：{e}）", "可以用Excel打开的 .xlsx 文件")]) from e
-    views = loaders._views(list(books), books)
+    views = workbook_views(list(books), books)
     if len(views) > 1:  # a template is one county's: its towns, its title
         counties = [v.county for v in views]
-        raise DataError([loaders.Problem("error", "、".join(str(p) for p in paths), loaders.PROFILE_SHEET, None, None,
+        raise DataError([Problem("error", "、".join(str(p) for p in paths), PROFILE_SHEET, None, None,
                                          f"乡镇概况中有{len(counties)}个县（{'、'.join(counties)}），填报模板按县生成",
                                          "用 --profile 指向一个县的文件夹或文件")])
     for f, sheets in books.items():
         for sheet, df in sheets.items():
-            if loaders._text(sheet) == loaders.PROFILE_SHEET:
-                loaders._parse_profile(df, sheet, loaders._Collector(f, problems), cat, profiles, origin)
+            if cell_text(sheet) == PROFILE_SHEET:
+                parse_profile(df, sheet, Collector(f, problems), cat, profiles, origin)
     if not profiles:
-        problems.append(loaders.Problem("error", "、".join(str(p) for p in paths), None, None, None,
-                                        "没有找到乡镇概况表", f"某个工作簿中有名为“{loaders.PROFILE_SHEET}”的工作表"))
+        problems.append(Problem("error", "、".join(str(p) for p in paths), None, None, None,
+                                        "没有找到乡镇概况表", f"某个工作簿中有名为“{PROFILE_SHEET}”的工作表"))
     if any(p.level == "error" for p in problems):
         raise DataError(problems)
     counties = list(dict.fromkeys(rec["county"] for rec in profiles.values()))

@@ -21,9 +21,11 @@ import functools
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import DataError, UnknownNameError, ZhidangError
+from ..errors import DataError, UnknownNameError, ZhidangError
+from ..inputs.load import load_dataset
+from ..model.bundled import PACKAGE_DIR, SAMPLE_DATA
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = PACKAGE_DIR.parent / "notebooks"
 # names a kernel defines that are not the user's (when not running in IPython, or before it sets them)
 _KERNEL_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
 _LITERALS = (str, int, float, bool, list, dict, tuple, type(None))
@@ -149,9 +151,6 @@ def _check_data(namespace: dict, target: dict | None = None) -> None:
     """Check data, town, county and year in ``namespace``; a resolved town and county are written to ``target``
     (default: ``namespace``)."""
     target = namespace if target is None else target
-    from . import SAMPLE_DATA
-    from .loaders import load_dataset
-
     data = namespace.get("data") or ""
     if data and not Path(data).exists():
         raise ParameterError(f"参数“data”：找不到数据文件或文件夹“{data}”", name="data")

@@ -5,7 +5,7 @@ show (Excel error values, percent styles, merged ranges, formulas without a save
 package that reader cannot read: the same frames, about ten times faster than openpyxl cell by cell.
 ``.xls`` and ``.ods`` with python-calamine, plus a scan of the file itself for what calamine does not show
 (Excel error values, percent formats, merged cells). What a cell holds
-that is not a plain value comes back typed, for :mod:`~zhidang_analysis.loaders` to report with its cell: a
+that is not a plain value comes back typed, for :mod:`~zhidang_analysis.inputs` to report with its cell: a
 formula saved without its result is an :class:`Uncomputed`, a percent-formatted number a :class:`Percent`.
 Workbooks that are password-protected, not what their suffix says, or beyond :data:`MAX_UNCOMPRESSED_BYTES` /
 :data:`MAX_ROWS` (a zip bomb) raise :class:`ReadRefused` before they are parsed. Files are only ever read.
@@ -83,7 +83,7 @@ _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: .xls, 
 _ZIP_MAGIC = b"PK\x03\x04"
 _PASSWORD_HELP = ("没有打开密码的文件：在Excel中点“文件→信息→保护工作簿→用密码进行加密”，清空密码后保存"
                   "（WPS：“文件→文档加密→密码加密”，清空打开密码后保存），再重新校验")
-_MB = 1024 * 1024
+MEGABYTE = 1024 * 1024
 
 
 def read_workbook(path: Path) -> dict[str, pd.DataFrame]:
@@ -101,8 +101,8 @@ def read_workbook(path: Path) -> dict[str, pd.DataFrame]:
     suffix = path.suffix.lower()
     size = path.stat().st_size
     if size > MAX_UNCOMPRESSED_BYTES:
-        raise ReadRefused(f"文件太大（{size / _MB:.0f} MB），超过上限{MAX_UNCOMPRESSED_BYTES / _MB:.0f} MB，未读取",
-                          f"不超过{MAX_UNCOMPRESSED_BYTES / _MB:.0f} MB的工作簿")
+        raise ReadRefused(f"文件太大（{size / MEGABYTE:.0f} MB），超过上限{MAX_UNCOMPRESSED_BYTES / MEGABYTE:.0f} MB，未读取",
+                          f"不超过{MAX_UNCOMPRESSED_BYTES / MEGABYTE:.0f} MB的工作簿")
     with path.open("rb") as fh:
         magic = fh.read(8)
     if magic == _CFB_MAGIC and suffix != ".xls":
@@ -134,9 +134,9 @@ def _check_zip(path: Path) -> None:
             infos = zf.infolist()
             total = sum(i.file_size for i in infos)
             if total > MAX_UNCOMPRESSED_BYTES:
-                raise ReadRefused(f"工作簿解压后有{total / _MB:.0f} MB，超过上限{MAX_UNCOMPRESSED_BYTES / _MB:.0f} MB，"
+                raise ReadRefused(f"工作簿解压后有{total / MEGABYTE:.0f} MB，超过上限{MAX_UNCOMPRESSED_BYTES / MEGABYTE:.0f} MB，"
                                   "未读取（文件可能已损坏或是恶意构造的）",
-                                  f"解压后不超过{MAX_UNCOMPRESSED_BYTES / _MB:.0f} MB的工作簿")
+                                  f"解压后不超过{MAX_UNCOMPRESSED_BYTES / MEGABYTE:.0f} MB的工作簿")
             for info in infos:
                 if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
                     continue

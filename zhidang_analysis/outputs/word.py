@@ -39,7 +39,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from lxml import etree
 
-from .export import atomic_write_bytes
+from .files import atomic_write_bytes
+from .template import display_width
 
 __all__ = ["FONTS", "html_to_docx", "write_docx"]
 
@@ -265,8 +266,6 @@ def _html_table(doc, table: Tag) -> None:
 def _widths(rows: list[list[str]], header_rows: int, total: float = TEXT_WIDTH.mm) -> list[float]:
     """Column widths (mm) in proportion to the widest body cell of each column (CJK characters count two), so
     a town name is not broken character by character; headers wrap instead."""
-    from .template import display_width
-
     ncols = max(len(r) for r in rows)
     need = []
     for j in range(ncols):

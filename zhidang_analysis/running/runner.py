@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,16 +39,21 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger as pm_logger
 from traitlets import default
 
-from .errors import ReportError, ZhidangError
-from .export import atomic_write_bytes, export_html, output_stems
-from .params import NOTEBOOKS
+from ..errors import ReportError, ZhidangError
+from ..outputs.export import convert, export_html, parse_formats
+from ..outputs.files import atomic_write_bytes
+from ..report.titles import report_title
+from .plan import (
+    DEFAULT_OUT,
+    OVERVIEW_NOTEBOOK,
+    REGION_NOTEBOOK,
+    TOWN_NOTEBOOK,
+    layout,
+    load_for_batch,
+    report_paths,
+)
 
-TOWN_NOTEBOOK = NOTEBOOKS / "town_report.ipynb"
-OVERVIEW_NOTEBOOK = NOTEBOOKS / "county_overview.ipynb"
-REGION_NOTEBOOK = NOTEBOOKS / "region_overview.ipynb"
-DEFAULT_OUT = Path("reports")
 WARM_ENGINE = "zhidang-warm-kernel"
-OVERVIEW_STEM = "overview"
 
 
 #: A kernel's files (IPC sockets ``…-1`` to ``…-5``, connection file ``….json``) are
@@ -125,7 +130,7 @@ class WarmKernelEngine(NBClientEngine):
 
     Used by the batch workers: starting a kernel and importing pandas, matplotlib and this package costs
     more than rendering one report, so each worker pays it once. Between notebooks the kernel's namespace is
-    cleared (``%reset -f``); modules stay imported and :func:`loaders.load_dataset` serves unchanged files
+    cleared (``%reset -f``); modules stay imported and :func:`~zhidang_analysis.inputs.load.load_dataset` serves unchanged files
     from its cache. After any failure the kernel is shut down and the next notebook gets a fresh one, so a
     timed-out or broken kernel never serves another town.
     """
@@ -489,38 +494,6 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *, timeout:
     return RunResult(html=html, notebook=output, seconds=time.perf_counter() - start, parameters=parameters)
 
 
-def report_title(year: int, town: str | None = None, *, county: str = "", region: bool = False) -> str:
-    """The HTML ``<title>`` of a town report, of the county overview when ``town`` is None (``county`` names
-    the county when the data hold several), or of the comparison of counties (``region``)."""
-    from .narrative import chinese_year
-
-    if region:
-        return f"{chinese_year(year)}年度各县乡镇党委履行全面从严治党主体责任情况比较"
-    if town is None:
-        return f"{county}{chinese_year(year)}年度乡镇党委履行全面从严治党主体责任情况综合分析"
-    return f"{town}{chinese_year(year)}年度履行全面从严治党主体责任情况报告"
-
-
-def report_paths(out: Path, year: int, town: str | None, *,
-                 stems: Mapping[str, str] | None = None, folder: str = "") -> tuple[Path, Path]:
-    """(html, ipynb) paths of a report: ``<out>/<year>/<stem>.html`` and ``.ipynb``, or
-    ``<out>/<year>/<folder>/<stem>.html`` when the data hold several counties (``folder``: the county's).
-
-    ``town=None`` is the county overview (``overview.html``). A town's stem comes from
-    :func:`export.output_stems`: ``stems`` is its result for every town of the county (so that two towns never
-    share a file), computed here for ``town`` alone when not given. No town ever gets ``overview``, ``index``
-    or ``manifest``.
-    """
-    folder = Path(out) / str(int(year)) / folder if folder else Path(out) / str(int(year))
-    if town is None:
-        stem = OVERVIEW_STEM
-    elif stems is not None and town in stems:
-        stem = stems[town]
-    else:
-        stem = output_stems([town])[town]
-    return folder / f"{stem}.html", folder / f"{stem}.ipynb"
-
-
 def _papermill_path(path: Path) -> str:
     """``path`` as papermill must be given it: papermill formats input and output paths with the parameters
     (``path.format(**parameters)``), so a brace in a town name or folder would be expanded or fail; doubled
@@ -533,8 +506,6 @@ def _layout(data: str | Path | None, town: str | None, county: str | None):
     """(town, county, stems, folder) of a report as a batch over ``data`` names its file: the town's name
     resolved (``县/乡镇``, or a bare name in one county only), and with several counties the county's folder.
     When the data cannot be read, the names as given (the notebook then reports why)."""
-    from .batch import layout, load_for_batch
-
     try:
         ds, bad = load_for_batch(data)
         return layout(ds, bad, town, county)
@@ -563,8 +534,6 @@ def run_town_report(town: str, year: int, *, data: str | Path | None = None, out
 
 
 def _with_formats(result: RunResult, formats) -> RunResult:
-    from .export import convert, parse_formats
-
     before_write()
     result.outputs = convert(result.html, parse_formats(formats))
     return result
@@ -592,8 +561,6 @@ def run_overview(year: int, *, data: str | Path | None = None, out: str | Path =
 
 
 def _several(data) -> bool:
-    from .batch import load_for_batch
-
     try:
         return load_for_batch(data)[0].multi
     except ZhidangError:

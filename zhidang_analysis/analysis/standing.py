@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..model.dataset import Dataset
 from . import indicators as ind
-from .loaders import Dataset
 from .memo import per_county
 
 __all__ = ["county_context", "county_flags", "county_scores"]

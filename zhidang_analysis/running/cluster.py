@@ -13,7 +13,7 @@ private temporary folder of that worker and each job's ``data`` parameter is rew
 one, the bundled sample, stays empty when the worker has the sample, else it points at a shipped copy).
 
 Running. Each worker process has one thread that runs reports (:class:`KernelThread`), one at a time, in a
-warm kernel (:class:`runner.WarmKernelEngine`, one per process), through :func:`batch._run_job`, into a
+warm kernel (:class:`runner.WarmKernelEngine`, one per process), through :func:`batch.run_job`, into a
 private temporary folder. The outputs (HTML, the executed notebook, Word/PDF as asked) come back as bytes with
 the job's status, error and seconds, and the client writes them atomically to the job's real paths: a worker
 never writes into the output folder, and nothing is half-written. The plugin's ``teardown`` stops the kernel and
@@ -45,10 +45,13 @@ from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from . import __version__
-from .batch import OVERVIEW, PACKAGE_DIR, Job, _CtrlC, _now, _run_job, code_hash
-from .errors import ZhidangError
-from .export import atomic_write_bytes, format_path, outdated_formats
+from ..errors import ZhidangError
+from ..model.bundled import PACKAGE_DIR, SAMPLE_DATA, __version__, code_hash
+from ..outputs.export import format_path, outdated_formats
+from ..outputs.files import atomic_write_bytes
+from .executors import CtrlC, Executor, run_job, utc_now
+from .job import OVERVIEW, Job
+from .runner import WarmKernelEngine, pid_alive
 
 try:  # the plugin must subclass distributed's WorkerPlugin; without distributed this module still imports
     from distributed import WorkerPlugin
@@ -76,11 +79,21 @@ class ClusterError(ZhidangError):
 
 
 # --------------------------------------------------------------------------------------------- the client
+class DaskCluster(Executor):
+    """The ``dask`` executor: the cluster whose scheduler is at ``scheduler`` (see :func:`run_jobs_on_cluster`)."""
+
+    def __init__(self, scheduler: str, worker_wait: float | None = None) -> None:
+        self.scheduler, self.worker_wait = scheduler, worker_wait
+
+    def run(self, todo: list[Job], timeout: int | None, finished: Callable[[Job], None]) -> bool:
+        return run_jobs_on_cluster(todo, self.scheduler, timeout, finished, worker_wait=self.worker_wait)
+
+
 def run_jobs_on_cluster(todo: list[Job], scheduler: str, timeout: int | None, finished: Callable[[Job], None],
                         *, worker_wait: float | None = None) -> bool:
     """Run ``todo`` on the Dask cluster whose scheduler is at ``scheduler`` (``tcp://HOST:PORT``), calling
     ``finished`` with each job as it ends (its outcome copied onto it, its files written); True when interrupted
-    by Ctrl-C. The same contract as :func:`batch._run_jobs`.
+    by Ctrl-C. The same contract as :meth:`.executors.Executor.run`.
 
     Raises :class:`ClusterError` (Chinese) before anything runs when ``distributed`` is not installed, the
     scheduler does not answer within :data:`CONNECT_TIMEOUT` seconds, no worker connects within ``worker_wait``
@@ -89,7 +102,7 @@ def run_jobs_on_cluster(todo: list[Job], scheduler: str, timeout: int | None, fi
     distributed = _import_distributed()
     worker_wait = WORKER_WAIT if worker_wait is None else worker_wait
     queue = deque(sorted(todo, key=lambda j: (j.kind == OVERVIEW, j.year)))
-    ctrl_c = _CtrlC()
+    ctrl_c = CtrlC()
     with ctrl_c.deferred():
         client = _connect(distributed, scheduler)
         name = None
@@ -101,7 +114,7 @@ def run_jobs_on_cluster(todo: list[Job], scheduler: str, timeout: int | None, fi
                 _register(client, plugin)
                 run = _ClusterRun(client, name, timeout, finished, ctrl_c, worker_wait, scheduler)
                 return run.run(queue)
-            except KeyboardInterrupt:  # only where someone else handles Ctrl-C (see batch._CtrlC)
+            except KeyboardInterrupt:  # only where someone else handles Ctrl-C (see batch.CtrlC)
                 return True
         finally:
             _close(client, name)
@@ -181,7 +194,7 @@ def _message_killed() -> str:
 class _ClusterRun:
     """The client side of one batch: submits at most one job per connected worker process, collects results."""
 
-    def __init__(self, client, name: str, timeout: int | None, finished: Callable[[Job], None], ctrl_c: _CtrlC,
+    def __init__(self, client, name: str, timeout: int | None, finished: Callable[[Job], None], ctrl_c: CtrlC,
                  worker_wait: float, scheduler: str) -> None:
         self.client, self.name, self.timeout, self.finished = client, name, timeout, finished
         self.ctrl_c, self.worker_wait, self.scheduler = ctrl_c, worker_wait, scheduler
@@ -287,7 +300,7 @@ class _ClusterRun:
         return bool(ended)
 
     def _record(self, ended: list[tuple[Job, dict]]) -> None:
-        """Write and copy every outcome before reporting any (as :func:`batch._record`); a job a worker did not
+        """Write and copy every outcome before reporting any (as :func:`.pool.run_jobs_in_pool` does); a job a worker did not
         start (after Ctrl-C) stays pending, so the batch records it as not run."""
         jobs = [job for job, outcome in ended if _apply(job, outcome)]
         for job in jobs:
@@ -309,7 +322,7 @@ def _outcome(future) -> dict:
         return _failed(_message_killed())
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException as e:  # noqa: BLE001 - cancelled, lost, or an error outside _run_job
+    except BaseException as e:  # noqa: BLE001 - cancelled, lost, or an error outside run_job
         if type(e).__name__ in {"CancelledError", "FutureCancelledError"}:
             return _failed("与 Dask 调度器的连接中断或任务被取消，这份报告未生成；下次运行会重新生成")
         return _failed(f"工作机器上运行出错：{_reason(e)}")
@@ -335,7 +348,7 @@ def _apply(job: Job, outcome: dict) -> bool:
             error = {"cell": None, "message": f"无法写入报告文件（{job.html}）：{e.strerror or e}", "detail": ""}
     job.status, job.error = status, error
     job.seconds = outcome.get("seconds")
-    job.finished_at = outcome.get("finished_at") or _now()
+    job.finished_at = outcome.get("finished_at") or utc_now()
     return True
 
 
@@ -390,8 +403,6 @@ class KernelThread:
     def release(cls) -> None:
         """One user fewer; the last one stops the kernel (in the thread, after any report under way) and the
         thread."""
-        from .runner import WarmKernelEngine
-
         with cls._lock:
             cls._users = max(0, cls._users - 1)
             if cls._users or cls._tasks is None:
@@ -443,8 +454,6 @@ class ReportPlugin(WorkerPlugin):
 
     # -- lifecycle (in the worker's main thread)
     def setup(self, worker) -> None:
-        from . import SAMPLE_DATA
-
         self.stopping = False
         self.running = False
         self.problem = None
@@ -484,8 +493,6 @@ class ReportPlugin(WorkerPlugin):
                          "请用 dask worker --nworkers 核数 --nthreads 1 启动，以用满各核", nthreads)
 
     def teardown(self, worker) -> None:
-        from .runner import WarmKernelEngine
-
         self.stopping = True
         if self.folder is None:
             return
@@ -519,7 +526,7 @@ class ReportPlugin(WorkerPlugin):
             job.parameters["data"] = local
             if not job.run_notebook:
                 _write(Path(job.html), spec["html"])
-            _run_job(job, timeout)
+            run_job(job, timeout)
             files: dict[str, bytes] = {}
             if job.status == "done":
                 if job.run_notebook:
@@ -574,8 +581,6 @@ def _data_files(param: str) -> tuple[str, dict[str, bytes]]:
     {relative path: bytes}). A file ships alone; a folder ships with every file under it (county folders
     included), layout kept, except hidden files and Excel's lock files (``~$…``); ``""`` ships the bundled
     sample."""
-    from . import SAMPLE_DATA
-
     path = Path(param) if param else SAMPLE_DATA
     top = path.name or "data"
     if path.is_file():
@@ -620,8 +625,6 @@ def _restore_parameter(ipynb: bytes, key: str, local: str, original: str) -> byt
 
 def _remove_stale_folders() -> None:
     """Remove the temporary folders of this user's worker processes that are gone (killed with ``kill -9``)."""
-    from .runner import pid_alive
-
     uid = os.geteuid() if hasattr(os, "geteuid") else None
     try:
         entries = list(os.scandir(tempfile.gettempdir()))

@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 
 from . import indicators as ind
-from .loaders import Dataset
+from ..model.dataset import Dataset
 from .memo import per_county
 from .numerals import format_number, percent_text
 from .standing import county_context, county_flags
-from .towntext import split_items
+from ..inputs.towntext import split_items
 
 __all__ = ["KINDS", "DROP_THRESHOLD", "MAX_FINDINGS", "NEARLY_MET", "county_problems", "town_problems"]
 

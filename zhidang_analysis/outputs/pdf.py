@@ -17,8 +17,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from .errors import ZhidangError
-from .export import atomic_write_bytes
+from ..errors import ZhidangError
+from .files import atomic_write_bytes
 
 __all__ = ["PDFUnavailableError", "write_pdf"]
 
