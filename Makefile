@@ -30,6 +30,7 @@ test: $(KERNEL)
 
 lint: $(STAMP)
 	$(BIN)/ruff check zhidang_analysis tests benchmarks data/make_sample.py
+	$(BIN)/lint-imports --no-cache  # the layers of docs/architecture.md ([tool.importlinter] in pyproject.toml)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import zhidang_analysis as zd
 from common import BenchError, load_average, run_script, timed  # noqa: E402 - benchmarks/ is on sys.path when run as a script
-from zhidang_analysis.runner import report_paths
+from zhidang_analysis.running.runner import report_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "town_report.ipynb"

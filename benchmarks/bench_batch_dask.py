@@ -30,7 +30,7 @@ from pathlib import Path
 
 import zhidang_analysis as zd
 from common import BenchError, load_average, run_script, timed  # noqa: E402 - benchmarks/ is on sys.path when run as a script
-from zhidang_analysis import batch
+from zhidang_analysis.running import batch
 
 
 def check(result: batch.BatchResult, n: int, what: str) -> None:

@@ -3,7 +3,7 @@
 
     python benchmarks/bench_distinct.py          # or: make bench-distinct
 
-Per county and year (zhidang_analysis.similarity, digits removed so only wording counts):
+Per county and year (zhidang_analysis.analysis.similarity, digits removed so only wording counts):
 - the median and the maximum of ``difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()`` over every pair of
   towns, and the most similar pair;
 - the largest share of a report's body made of sentences that every report of the county has word for word;
@@ -23,7 +23,7 @@ from pathlib import Path
 from common import run_script
 
 import zhidang_analysis as zd
-from zhidang_analysis import similarity
+from zhidang_analysis.analysis import similarity
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "data" / "seed-report.txt"

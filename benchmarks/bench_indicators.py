@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zhidang_analysis import indicators as ind
-from zhidang_analysis.catalog import load_catalog
+from zhidang_analysis.analysis import indicators as ind
+from zhidang_analysis.model.catalog import load_catalog
 
 FIRST_YEAR = 2016
 

@@ -28,7 +28,7 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 
 import zhidang_analysis as zd
-from zhidang_analysis.loaders import is_footer_label, is_total_label
+from zhidang_analysis.inputs.sheets import is_footer_label, is_total_label
 
 SAMPLE = Path(zd.SAMPLE_DATA)
 

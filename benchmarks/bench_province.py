@@ -57,7 +57,7 @@ import pandas as pd
 
 import zhidang_analysis as zd
 from common import BenchError, load_average, run_script  # noqa: E402 - benchmarks/ is on sys.path when run as a script
-from zhidang_analysis import batch
+from zhidang_analysis.running import batch
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKE_SAMPLE = ROOT / "data" / "make_sample.py"

@@ -38,7 +38,7 @@ about 4 to 5 reference charts by itself (the two other charts about 2, the narra
 
 Before and after issue 12 part 5 (the same images, bit for bit for the heat map, ``town_vs_county`` and ``movers``,
 within a sub-pixel of position elsewhere): texts measured and shaped once per process instead of once per figure
-(``charts._RendererAgg``: ``FT2Font._layout`` costs about 0.3 ms a string with this font, and years, tick values
+(``chartstyle._RendererAgg``: ``FT2Font._layout`` costs about 0.3 ms a string with this font, and years, tick values
 and indicator names repeat across panels and reports); the small multiples and the bar charts laid out by
 ``charts.GridLayoutEngine`` (constrained layout's arithmetic, each panel's tight box measured once instead of
 twice, no constraint solver); empty axis labels not placed while rendering (placing one measures every tick label
@@ -82,7 +82,7 @@ from matplotlib.figure import Figure
 from papermill.parameterize import parameterize_notebook
 
 import zhidang_analysis as zd
-from zhidang_analysis import charts
+from zhidang_analysis.report import charts
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "town_report.ipynb"

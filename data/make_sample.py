@@ -25,7 +25,7 @@ from openpyxl.styles import Alignment, Font
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
-from zhidang_analysis.catalog import load_catalog  # noqa: E402
+from zhidang_analysis.model.catalog import load_catalog  # noqa: E402
 
 OUT = ROOT / "sample"
 SEED = 20251127

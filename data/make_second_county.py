@@ -23,7 +23,7 @@ from openpyxl import Workbook
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
-from zhidang_analysis.catalog import load_catalog  # noqa: E402
+from zhidang_analysis.model.catalog import load_catalog  # noqa: E402
 
 COUNTY = "石岭县"
 PROVINCE = "甘肃"

@@ -12,7 +12,7 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
-from zhidang_analysis.catalog import Catalog, load_catalog
+from zhidang_analysis.model.catalog import Catalog, load_catalog
 
 PROFILE_HEADER = ["县", "乡镇", "乡镇类别", "省份", "县党代会届次", "行政村数", "户籍人口", "党员人数", "党支部数"]
 # villages 10 and 6, branches 12 and 8: no profile warning

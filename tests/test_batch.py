@@ -13,7 +13,7 @@ from filelock import FileLock
 from openpyxl import load_workbook
 
 import zhidang_analysis as zd
-from zhidang_analysis import batch
+from zhidang_analysis.running import batch
 from zhidang_analysis.cli import main
 
 pytestmark = pytest.mark.slow
@@ -199,7 +199,7 @@ PROBE = Path(__file__).parent / "notebooks" / "kernel_probe.ipynb"
 
 
 def _probe(tmp_path, name, **params):
-    from zhidang_analysis.runner import execute_notebook
+    from zhidang_analysis.running.runner import execute_notebook
 
     html = tmp_path / f"{name}.html"
     execute_notebook(PROBE, tmp_path / f"{name}.ipynb", {"town": name, **params}, html=html, warm=True, timeout=60)
@@ -208,7 +208,7 @@ def _probe(tmp_path, name, **params):
 
 
 def test_warm_kernel_is_reused_with_a_clean_namespace_and_replaced_after_a_failure(tmp_path):
-    from zhidang_analysis.runner import WarmKernelEngine
+    from zhidang_analysis.running.runner import WarmKernelEngine
 
     try:
         seen1, pid1 = _probe(tmp_path, "甲镇")

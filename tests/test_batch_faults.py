@@ -26,7 +26,8 @@ from click.testing import CliRunner
 from filelock import FileLock
 
 import zhidang_analysis as zd
-from zhidang_analysis import batch, runner
+from zhidang_analysis.running import batch
+from zhidang_analysis.running import runner
 from zhidang_analysis.cli import main
 
 from .conftest import wait_for, write_notebook

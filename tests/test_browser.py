@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from pypdf import PdfReader
 
-from zhidang_analysis import batch
+from zhidang_analysis.running import batch
 
 from .conftest import REPO, chromium
 

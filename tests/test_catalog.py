@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import zhidang_analysis as zd
-from zhidang_analysis.catalog import normalize_header, phrase_years, split_unit
+from zhidang_analysis.model.catalog import normalize_header, phrase_years, split_unit
 from zhidang_analysis.errors import UnknownNameError
 
 from .conftest import REPO, TEST_DATA

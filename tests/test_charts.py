@@ -24,10 +24,10 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from pandas.testing import assert_frame_equal
 
 import zhidang_analysis as zd
-from zhidang_analysis import charts
-from zhidang_analysis import indicators as ind
+from zhidang_analysis.report import charts, chartstyle
+from zhidang_analysis.analysis import indicators as ind
 from zhidang_analysis.errors import UnknownNameError
-from zhidang_analysis.export import FigureHTML
+from zhidang_analysis.outputs.export import FigureHTML
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MINUS = "\u2212"
@@ -114,7 +114,7 @@ def _yticklabels(ax) -> list[str]:
 # --------------------------------------------------------------------------------------------- font
 def test_use_cjk_font_registers_the_mplfonts_file_once():
     first = charts.use_cjk_font()
-    path = charts._font_path()
+    path = chartstyle._font_path()
     count = sum(e.fname == path for e in font_manager.fontManager.ttflist)
     assert charts.use_cjk_font() == first == "Noto Sans CJK SC"
     assert sum(e.fname == path for e in font_manager.fontManager.ttflist) == count
@@ -122,7 +122,7 @@ def test_use_cjk_font_registers_the_mplfonts_file_once():
 
 
 def test_font_has_the_minus_sign():
-    font = matplotlib.ft2font.FT2Font(charts._font_path())
+    font = matplotlib.ft2font.FT2Font(chartstyle._font_path())
     assert font.get_char_index(ord(MINUS)) != 0
 
 
@@ -861,8 +861,8 @@ def test_grid_layout_puts_the_axes_where_constrained_layout_does(ds, sample_scor
 
 
 def test_cached_text_renderer_draws_the_same_pixels(ds, sample_scores):
-    """Texts measured and shaped once per process (charts._RendererAgg) give the image of a plain Agg renderer."""
-    charts._TEXT_CACHE.clear()
+    """Texts measured and shaped once per process (chartstyle._RendererAgg) give the image of a plain Agg renderer."""
+    chartstyle._TEXT_CACHE.clear()
     for fig in (charts.heatmap(ds.values, 2025, profile=ds.profile), charts.score_breakdown(sample_scores, "青石镇", 2025)):
         fig.set_layout_engine(None)
         with charts.chart_style():
@@ -870,10 +870,10 @@ def test_cached_text_renderer_draws_the_same_pixels(ds, sample_scores):
             plain.draw()
             expected = np.asarray(plain.buffer_rgba()).copy()
             for _ in range(2):  # the first draw fills the cache, the second uses it
-                cached = charts._CanvasAgg(fig)
+                cached = chartstyle._CanvasAgg(fig)
                 cached.draw()
                 assert np.array_equal(np.asarray(cached.buffer_rgba()), expected)
-    assert charts._TEXT_CACHE
+    assert chartstyle._TEXT_CACHE
 
 
 def test_empty_axis_labels_are_placed_again_after_rendering(tiny):
@@ -887,7 +887,7 @@ def test_the_bundled_font_file_wins_over_an_installed_font_of_the_same_family(tm
     charts are still drawn with the file that mplfonts ships, so they look the same on every machine."""
     import shutil
 
-    bundled = charts._font_path()
+    bundled = chartstyle._font_path()
     installed = tmp_path / "NotoSansCJK-Regular-system.otf"
     shutil.copy(bundled, installed)  # the same family, another file
     manager = font_manager.fontManager

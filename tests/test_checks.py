@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from tests.template_filling import fill, header_columns, valid_row, write_profile
-from zhidang_analysis.catalog import load_catalog
-from zhidang_analysis.checks import plausibility, review, write_check_report
+from zhidang_analysis.model.catalog import load_catalog
+from zhidang_analysis.outputs.checks import plausibility, review, write_check_report
 from zhidang_analysis.cli import main
 from zhidang_analysis.errors import ZhidangError
-from zhidang_analysis.loaders import VALUE_COLUMNS, Dataset, Problem
-from zhidang_analysis.template import save_atomic, write_template, write_town_templates
+from zhidang_analysis.model.dataset import VALUE_COLUMNS, Dataset, Problem
+from zhidang_analysis.outputs.template import save_atomic, write_template, write_town_templates
 
 TOWNS = ["T1", "T2", "T3", "T4", "T5", "T6"]
 COLUMN = {"theme_party_days": "C", "new_parks": "D", "income_per_household": "E", "new_members": "F"}

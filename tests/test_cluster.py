@@ -21,7 +21,8 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 import zhidang_analysis as zd
-from zhidang_analysis import batch, cluster
+from zhidang_analysis.running import batch
+from zhidang_analysis.running import cluster
 from zhidang_analysis.cli import main
 
 from .conftest import wait_for, write_notebook
@@ -315,7 +316,7 @@ def test_a_failing_report_and_a_killed_worker_fail_only_their_reports_and_a_reru
 
 CTRL_C_SCRIPT = """
 import json, sys
-from zhidang_analysis import batch
+from zhidang_analysis.running import batch
 args = json.loads(sys.argv[1])
 result = batch.run_batch([args["year"]], data=args["data"], towns=args["towns"], out=args["out"], overview=False,
                          notebook=args["notebook"], options=args["options"], scheduler=args["scheduler"])

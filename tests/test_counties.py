@@ -16,11 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 import zhidang_analysis as zd
-from zhidang_analysis import batch, overview
-from zhidang_analysis import indicators as ind
+from zhidang_analysis.running import batch
+from zhidang_analysis.report import overview
+from zhidang_analysis.analysis import indicators as ind
 from zhidang_analysis.cli import main
 from zhidang_analysis.errors import AmbiguousTownError, UnknownNameError
-from zhidang_analysis.narrative import county_context
+from zhidang_analysis.report.narrative import county_context
 
 from .conftest import PROFILE_HEADER, write_notebook, write_xlsx
 
@@ -355,7 +356,7 @@ def test_a_template_is_made_per_county(city, tmp_path):
 def test_the_real_notebooks_run_for_one_county_of_several(city, tmp_path):
     from bs4 import BeautifulSoup
 
-    from zhidang_analysis.runner import run_overview, run_town_report
+    from zhidang_analysis.running.runner import run_overview, run_town_report
 
     r = run_town_report("甲县/城关镇", YEAR, data=city, out=tmp_path)
     assert r.html == tmp_path / "2025" / "甲县" / "城关镇.html"
@@ -480,7 +481,7 @@ def test_a_check_report_saved_in_the_city_folder_does_not_hide_the_counties(city
 
 
 def test_plausibility_checks_compare_a_town_with_its_own_county(tmp_path):
-    from zhidang_analysis.checks import review
+    from zhidang_analysis.outputs.checks import review
 
     city = make_city(tmp_path / "city")
     set_value(city, "乙县", "城关镇", "主题党日活动", 20)  # 乙县/城关镇 only; 甲县's is unchanged

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import zhidang_analysis as zd
-from zhidang_analysis import crosscheck
+from zhidang_analysis.inputs import crosscheck
 from zhidang_analysis.cli import main
 from zhidang_analysis.errors import DataError
 
@@ -85,7 +85,7 @@ def test_every_rule_is_listed_in_the_readme():
     assert "\n## 校验规则\n" in readme
     section = readme.split("\n## 校验规则\n", 1)[1].split("\n## ", 1)[0]
     for rule in crosscheck.load_rules():
-        assert crosscheck.rule_line(rule) in section, f"README 校验规则 lacks rule {rule.id}: run python -m zhidang_analysis.crosscheck"
+        assert crosscheck.rule_line(rule) in section, f"README 校验规则 lacks rule {rule.id}: run python -m zhidang_analysis.inputs.crosscheck"
 
 
 @pytest.mark.parametrize("rule, complaint", [

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import zhidang_analysis as zd
-from zhidang_analysis.catalog import load_catalog, normalize_header, split_unit
+from zhidang_analysis.model.catalog import load_catalog, normalize_header, split_unit
 from zhidang_analysis.cli import main
 
 from .conftest import TEST_DATA, write_xlsx

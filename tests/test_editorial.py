@@ -17,10 +17,11 @@ import pytest
 from bs4 import BeautifulSoup
 
 import zhidang_analysis as zd
-from zhidang_analysis import narrative, similarity
-from zhidang_analysis.catalog import load_wording
-from zhidang_analysis.problems import town_problems
-from zhidang_analysis.towntext import split_items
+from zhidang_analysis.report import narrative
+from zhidang_analysis.analysis import similarity
+from zhidang_analysis.model.catalog import load_wording
+from zhidang_analysis.analysis.problems import town_problems
+from zhidang_analysis.inputs.towntext import split_items
 
 from .conftest import REPO
 

@@ -21,10 +21,11 @@ import zhidang_analysis as zd
 from zhidang_analysis import explorer
 from zhidang_analysis.errors import UnknownNameError
 from zhidang_analysis.explorer import Explorer, county_view, explore, itables_html, itables_init_html
-from zhidang_analysis.loaders import Dataset
-from zhidang_analysis.narrative import chinese_year
-from zhidang_analysis.params import ParameterError
-from zhidang_analysis.runner import NOTEBOOKS, ProjectKernelManager
+from zhidang_analysis.model.dataset import Dataset
+from zhidang_analysis.report.narrative import chinese_year
+from zhidang_analysis.report.params import ParameterError
+from zhidang_analysis.report.params import NOTEBOOKS
+from zhidang_analysis.running.runner import ProjectKernelManager
 
 NOTEBOOK = NOTEBOOKS / "explorer.ipynb"
 CLASSES = {"zd-county", "zd-town", "zd-year", "zd-indicator", "zd-write", "zd-trend", "zd-compare", "zd-narrative",
@@ -252,7 +253,7 @@ def test_changing_the_county_refills_the_towns_and_years_and_passes_county_to_th
         calls.append((town, year, kwargs))
         raise zd.ReportError("第3个单元格出错：示例")
 
-    monkeypatch.setattr("zhidang_analysis.runner.run_town_report", fake_run)
+    monkeypatch.setattr("zhidang_analysis.running.runner.run_town_report", fake_run)
     ex.write_button.click()
     assert calls[0][:2] == ("石门乡", 2025) and calls[0][2]["county"] == "邻县"
     assert calls[0][2]["formats"] == ("html", "docx") and calls[0][2]["out"] == tmp_path
@@ -261,7 +262,7 @@ def test_changing_the_county_refills_the_towns_and_years_and_passes_county_to_th
 
 def test_a_single_county_report_is_written_without_the_county_keyword(ex, monkeypatch):
     calls = []
-    monkeypatch.setattr("zhidang_analysis.runner.run_town_report", lambda *a, **k: calls.append(k) or 1 / 0)
+    monkeypatch.setattr("zhidang_analysis.running.runner.run_town_report", lambda *a, **k: calls.append(k) or 1 / 0)
     ex.write_button.click()
     assert "county" not in calls[0]
     assert "生成报告失败：生成报告出错：ZeroDivisionError" in status_text(ex)

@@ -6,8 +6,8 @@ import datetime
 
 import pandas as pd
 
-from zhidang_analysis import workbooks
-from zhidang_analysis.workbooks import Percent, Uncomputed
+from zhidang_analysis.inputs import workbooks
+from zhidang_analysis.inputs.workbooks import Percent, Uncomputed
 
 from .conftest import write_xlsx
 

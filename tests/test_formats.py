@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from docx import Document
 from pypdf import PdfReader
 
-from zhidang_analysis import batch
+from zhidang_analysis.running import batch
 from zhidang_analysis.cli import main
 from zhidang_analysis.errors import ZhidangError
-from zhidang_analysis.export import outdated_formats, parse_formats
+from zhidang_analysis.outputs.export import outdated_formats, parse_formats
 
 
 def test_formats_parse_in_a_fixed_order_with_html_always():

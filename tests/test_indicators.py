@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from zhidang_analysis import indicators as ind
-from zhidang_analysis.catalog import load_catalog
+from zhidang_analysis.analysis import indicators as ind
+from zhidang_analysis.model.catalog import load_catalog
 from zhidang_analysis.errors import UnknownNameError, ZhidangError
 
 NA = pd.NA

@@ -20,8 +20,10 @@ import zipfile
 import pytest
 
 import zhidang_analysis as zd
-from zhidang_analysis import checks, workbooks
-from zhidang_analysis.loaders import UNCOMPUTED_EXPECTED, Problem
+from zhidang_analysis.outputs import checks
+from zhidang_analysis.inputs import workbooks
+from zhidang_analysis.inputs.cells import UNCOMPUTED_EXPECTED
+from zhidang_analysis.model.dataset import Problem
 
 from .conftest import PROFILE_HEADER, PROFILE_ROWS, write_profile, write_xlsx
 

@@ -28,7 +28,8 @@ import pytest
 
 import zhidang_analysis as zd
 from zhidang_analysis.errors import DataError
-from zhidang_analysis.loaders import VALUE_COLUMNS, CellError, Problem, cell_name, parse_cell
+from zhidang_analysis.model.dataset import VALUE_COLUMNS, Problem
+from zhidang_analysis.inputs.cells import CellError, cell_name, parse_cell
 
 from .conftest import PROFILE_ROWS, write_profile, write_xlsx
 
@@ -807,7 +808,7 @@ def test_load_dataset_serves_unchanged_files_from_cache_as_independent_copies(tm
     import shutil
 
     import zhidang_analysis as zd
-    from zhidang_analysis import loaders
+    from zhidang_analysis.inputs import load as loaders
 
     for f in zd.SAMPLE_DATA.glob("*.xlsx"):
         shutil.copy(f, tmp_path / f.name)
@@ -833,7 +834,7 @@ def test_load_dataset_serves_unchanged_files_from_cache_as_independent_copies(tm
 
 
 def test_the_dataset_cache_survives_a_restart_and_a_changed_file_is_read_again(data_dir, monkeypatch, tmp_path):
-    from zhidang_analysis import loaders
+    from zhidang_analysis.inputs import load as loaders
 
     monkeypatch.setenv("ZHIDANG_CACHE_DIR", str(tmp_path / "cache"))
     path = write_xlsx(data_dir / "指标.xlsx", {"2023": [["乡镇", "主题党日活动（次）"], ["甲镇", 12], ["乙乡", 8], ["丙镇", 9]]})

@@ -8,8 +8,8 @@ import re
 import pytest
 
 import zhidang_analysis as zd
-from zhidang_analysis import narrative
-from zhidang_analysis.catalog import LOCAL_SENTENCE
+from zhidang_analysis.report import narrative
+from zhidang_analysis.model.catalog import LOCAL_SENTENCE
 
 from .conftest import PROFILE_HEADER, PROFILE_ROWS, write_xlsx
 
@@ -80,7 +80,7 @@ def test_a_bad_declaration_is_an_error_naming_its_cell(tmp_path, row, cell, mess
 def test_a_countys_own_indicators_survive_the_dataset_cache(tmp_path):
     folder = county(tmp_path / "data")
     first = zd.load_dataset(folder)  # read, and stored in the on-disk cache
-    from zhidang_analysis import loaders
+    from zhidang_analysis.inputs import load as loaders
 
     loaders._DATASETS.clear()  # as a restarted kernel: only the on-disk cache knows it
     again = zd.load_dataset(folder)

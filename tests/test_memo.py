@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 import zhidang_analysis as zd
-from zhidang_analysis import memo, narrative
+from zhidang_analysis.analysis import memo
+from zhidang_analysis.report import narrative
 
 
 def test_a_county_table_is_computed_once_and_copied_out():
@@ -56,7 +57,7 @@ def test_a_county_catalog_of_its_own_is_not_served_the_packaged_results(tmp_path
 
     from importlib import resources
 
-    from zhidang_analysis.catalog import load_catalog
+    from zhidang_analysis.model.catalog import load_catalog
 
     ds = zd.load_dataset()
     packaged = narrative.county_context(ds, 2025)

@@ -9,10 +9,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 import zhidang_analysis as zd
-from zhidang_analysis.catalog import load_wording
-from zhidang_analysis import indicators as ind
-from zhidang_analysis import narrative
-from zhidang_analysis.narrative import chinese_numeral, chinese_year, format_number
+from zhidang_analysis.analysis import indicators as ind
+from zhidang_analysis.model.catalog import load_wording
+from zhidang_analysis.report import narrative
+from zhidang_analysis.report.narrative import chinese_numeral, chinese_year, format_number
 
 SUBSECTIONS = ["（一）提高政治站位", "（二）强化组织建设", "（三）聚焦转变作风", "（四）突出“一岗双责”",
                "（五）树立底线思维", "（六）坚持党建引领"]

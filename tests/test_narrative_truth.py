@@ -17,8 +17,8 @@ import yaml
 from bs4 import BeautifulSoup
 
 import zhidang_analysis as zd
-from zhidang_analysis import narrative
-from zhidang_analysis.catalog import load_catalog, load_wording
+from zhidang_analysis.report import narrative
+from zhidang_analysis.model.catalog import load_catalog, load_wording
 
 from .conftest import TEST_DATA, write_profile, write_xlsx
 

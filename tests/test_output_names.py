@@ -16,12 +16,14 @@ from openpyxl import load_workbook
 from papermill.parameterize import add_builtin_parameters, parameterize_path
 
 import zhidang_analysis as zd
-from zhidang_analysis import batch, charts
+from zhidang_analysis.running import batch
+from zhidang_analysis.report import charts
 from zhidang_analysis.cli import main
-from zhidang_analysis.export import FigureHTML, cut_utf8, output_stems, safe_filename
-from zhidang_analysis.loaders import _town_list
-from zhidang_analysis.runner import _papermill_path, report_paths, report_title
-from zhidang_analysis.template import town_template_names, write_town_templates
+from zhidang_analysis.outputs.export import FigureHTML
+from zhidang_analysis.outputs.names import cut_utf8, output_stems, safe_filename
+from zhidang_analysis.inputs.load import parse_towns as _town_list
+from zhidang_analysis.running.runner import _papermill_path, report_paths, report_title
+from zhidang_analysis.outputs.template import town_template_names, write_town_templates
 
 LONG_A = "长" * 199 + "镇"  # 200 characters, 600 bytes of UTF-8
 LONG_B = "长" * 199 + "乡"  # the same first 199 characters: cut to the same prefix
@@ -126,7 +128,7 @@ def test_long_names_are_cut_by_bytes_and_stay_distinct():
 
 
 def test_zhidang_run_names_a_town_as_the_batch_does(clean_data, tmp_path):
-    from zhidang_analysis.runner import _layout
+    from zhidang_analysis.running.runner import _layout
 
     stems = _layout(clean_data, "a/b", None)[2]
     assert {t: stems[t] for t in EXPECTED} == EXPECTED

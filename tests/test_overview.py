@@ -19,11 +19,12 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 import zhidang_analysis as zd
-from zhidang_analysis import overview as ov
+from zhidang_analysis.report import overview as ov
 from zhidang_analysis.cli import main
 from zhidang_analysis.errors import UnknownNameError, ZhidangError
-from zhidang_analysis.loaders import Dataset
-from zhidang_analysis.runner import NOTEBOOKS, OVERVIEW_NOTEBOOK, execute_notebook, run_overview
+from zhidang_analysis.model.dataset import Dataset
+from zhidang_analysis.report.params import NOTEBOOKS
+from zhidang_analysis.running.runner import OVERVIEW_NOTEBOOK, execute_notebook, run_overview
 
 TOWNS = ["甲镇", "乙乡", "丙镇"]
 # (2023, 2024) values per town, in the order of TOWNS; None = left blank (missing), "30余" = approximate.
@@ -174,7 +175,7 @@ def test_flag_table_lists_the_problems_the_reports_list(tiny, ds):
     order = [ds.towns.index(t) for t in f25["乡镇"]]
     assert order == sorted(order)  # towns in profile order
     # each town's rows are what its report lists in 二, in the same order
-    from zhidang_analysis import narrative
+    from zhidang_analysis.report import narrative
 
     for town in ("柳林镇", "青石镇", "河湾镇"):
         text = narrative.town_report(ds, town, 2025).text

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 import zhidang_analysis as zd
 from zhidang_analysis.cli import main
-from zhidang_analysis.params import ParameterError, check, declared
-from zhidang_analysis.runner import NOTEBOOKS, TOWN_NOTEBOOK, ProjectKernelManager
+from zhidang_analysis.report.params import ParameterError, check, declared
+from zhidang_analysis.report.params import NOTEBOOKS
+from zhidang_analysis.running.runner import TOWN_NOTEBOOK, ProjectKernelManager
 
 DEFAULTS = {"town": "青石镇", "county": "", "year": 2025, "data": "", "yoy": True, "general_problems": False,
             "round_approx": False, "sign_date": "", "exclude_towns": ""}

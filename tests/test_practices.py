@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zhidang_analysis as zd
-from zhidang_analysis.practices import split_items
+from zhidang_analysis.inputs.practices import split_items
 
 from .conftest import write_xlsx
 

@@ -1,4 +1,4 @@
-"""The one problem model (zhidang_analysis.problems): its rules on small hand-made counties, and the same
+"""The one problem model (zhidang_analysis.analysis.problems): its rules on small hand-made counties, and the same
 problems for a town in its report, the county overview, the batch index and the explorer."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import pytest
 from bs4 import BeautifulSoup
 
 import zhidang_analysis as zd
-from zhidang_analysis import narrative, overview
-from zhidang_analysis.batch import index_rows
-from zhidang_analysis.catalog import load_catalog
-from zhidang_analysis.problems import county_problems, town_problems
+from zhidang_analysis.report import narrative
+from zhidang_analysis.report import overview
+from zhidang_analysis.running.batch import index_rows
+from zhidang_analysis.model.catalog import load_catalog
+from zhidang_analysis.analysis.problems import county_problems, town_problems
 
 TOWNS = ["甲镇", "乙乡", "丙镇", "丁镇", "戊镇"]
 

@@ -22,11 +22,11 @@ from openpyxl.utils import get_column_letter
 
 from tests.template_filling import fill, fill_practices, header_columns, valid_row, write_profile
 from zhidang_analysis import load_dataset, validate
-from zhidang_analysis.catalog import Catalog, load_catalog
+from zhidang_analysis.model.catalog import Catalog, load_catalog
 from zhidang_analysis.cli import main
 from zhidang_analysis.errors import UnknownNameError, ZhidangError
-from zhidang_analysis.practices import PRACTICES_SHEET, split_items
-from zhidang_analysis.template import (
+from zhidang_analysis.inputs.practices import PRACTICES_SHEET, split_items
+from zhidang_analysis.outputs.template import (
     INSTRUCTIONS_SHEET, PREVIOUS_SHEET, safe_filename, town_template_name, write_template, write_town_templates,
 )
 

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 import zhidang_analysis as zd
 from zhidang_analysis.cli import main
-from zhidang_analysis.runner import TOWN_NOTEBOOK, run_town_report
+from zhidang_analysis.running.runner import TOWN_NOTEBOOK, run_town_report
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The town's own text cleaned on the way in (zhidang_analysis.towntext), and the notices validate gives for it.
+"""The town's own text cleaned on the way in (zhidang_analysis.inputs.towntext), and the notices validate gives for it.
 
 Each case is text typed the way town offices type it (the classes a county reviewer circled), with the result
 a secretary would write by hand.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import zhidang_analysis as zd
-from zhidang_analysis.towntext import clean, is_empty_answer, punctuation, split_items
+from zhidang_analysis.inputs.towntext import clean, is_empty_answer, punctuation, split_items
 
 from .conftest import PROFILE_HEADER, PROFILE_ROWS, write_xlsx
 
@@ -128,7 +128,7 @@ def test_validate_names_each_cell_it_cleaned_and_the_report_uses_the_clean_text(
     assert ds.practice("乙乡", 2025) == {}  # nothing but 无 is nothing
 
     # the report of 甲镇: three problems of its own, no 。。, no half-width comma between Chinese characters
-    from zhidang_analysis.narrative import town_report
+    from zhidang_analysis.report.narrative import town_report
 
     text = town_report(ds, "甲镇", 2025).text
     assert "。。" not in text and "," not in text

@@ -17,10 +17,10 @@ from docx.shared import Pt
 from pypdf import PdfReader
 
 import zhidang_analysis as zd
-from zhidang_analysis import overview as ov
-from zhidang_analysis.export import FigureHTML, notebook_to_html
-from zhidang_analysis.pdf import write_pdf
-from zhidang_analysis.word import html_to_docx, write_docx
+from zhidang_analysis.report import overview as ov
+from zhidang_analysis.outputs.export import FigureHTML, notebook_to_html
+from zhidang_analysis.outputs.pdf import write_pdf
+from zhidang_analysis.outputs.word import html_to_docx, write_docx
 
 
 def _html_notebook(*html_outputs: str) -> nbformat.NotebookNode:

@@ -6,16 +6,13 @@
 '发展党员'
 """
 
-from pathlib import Path
+import importlib
 
-from .catalog import Catalog, load_catalog, year_phrases
 from .errors import DataError, ReportError, UnknownNameError, ZhidangError
-from .loaders import Dataset, Problem, ValidationResult, load_dataset, validate
-
-__version__ = "0.1.0"
-
-#: The bundled synthetic sample (a fictional county), the default data of every command.
-SAMPLE_DATA = Path(__file__).resolve().parent.parent / "data" / "sample"
+from .inputs.load import load_dataset, validate
+from .model.bundled import SAMPLE_DATA, __version__
+from .model.catalog import Catalog, load_catalog, year_phrases
+from .model.dataset import Dataset, Problem, ValidationResult
 
 __all__ = [
     "Catalog",
@@ -36,16 +33,38 @@ __all__ = [
 
 # the modules analysts use as zd.indicators, zd.narrative, zd.charts, ...; the heavy ones that only the
 # command line needs (papermill, nbconvert) load on first use, so a notebook kernel starts quickly
-from . import charts, indicators, narrative, problems  # noqa: E402
+from .analysis import indicators, problems  # noqa: E402
+from .report import charts, narrative  # noqa: E402
 
-_LAZY = {"export", "runner", "batch", "overview", "template", "checks", "params", "explorer"}
+#: where each module of ``zd.<name>`` lives (loaded on first use)
+_LAZY = {
+    "export": "outputs.export",
+    "runner": "running.runner",
+    "batch": "running.batch",
+    "overview": "report.overview",
+    "template": "outputs.template",
+    "checks": "outputs.checks",
+    "params": "report.params",
+    "explorer": "explorer",
+}
 
 __all__ += ["charts", "indicators", "narrative", "problems", *sorted(_LAZY)]
 
+#: modules that ``import zhidang_analysis`` used to bring along as attributes before the package had layers
+#: (``zd.towntext``, ``zd.loaders`` …): still there, not in ``__all__``
+_FORMER = {
+    "catalog": "model.catalog",
+    "loaders": "inputs.load",
+    "memo": "analysis.memo",
+    "numerals": "analysis.numerals",
+    "practices": "inputs.practices",
+    "standing": "analysis.standing",
+    "towntext": "inputs.towntext",
+    "workbooks": "inputs.workbooks",
+}
+
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY or name in _FORMER:
+        return importlib.import_module(f".{_LAZY.get(name) or _FORMER[name]}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from . import SAMPLE_DATA, __version__
-from .catalog import load_catalog
 from .errors import ZhidangError
-from .loaders import _town_list
+from .inputs.load import parse_towns
+from .model.bundled import SAMPLE_DATA, __version__
+from .model.catalog import load_catalog
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -24,7 +24,7 @@ def _data_paths(paths) -> list[Path]:
 def _refuse_overwriting(outputs, inputs, *, force: bool = False) -> None:
     """Input files are only ever read: refuse an output that is one of them, or (without ``force``) any
     existing file, such as a template a town has already filled in."""
-    from .loaders import input_files
+    from .inputs.load import input_files
 
     sources = {f.resolve() for f in input_files([Path(p) for p in inputs if Path(p).exists()])}
     for out in outputs:
@@ -80,7 +80,7 @@ class _Formats(click.ParamType):
     name = "格式"
 
     def convert(self, value, param, ctx):
-        from .export import parse_formats
+        from .outputs.export import parse_formats
 
         try:
             return parse_formats(value)
@@ -94,7 +94,7 @@ FORMATS_OPTION = click.option(
 
 
 def _outputs(result) -> str:
-    from .export import format_word
+    from .outputs.export import format_word
 
     return "、".join(f"{format_word(f)} {p}" for f, p in result.outputs.items())
 
@@ -141,7 +141,7 @@ def validate_cmd(paths, reports, jump_factor) -> None:
 
     无错误时退出码为0（可以有警告、请核实和提示），有错误时为2。
     """
-    from .checks import REPORT_SUFFIXES, report_towns, review, write_check_report
+    from .outputs.checks import REPORT_SUFFIXES, report_towns, review, write_check_report
 
     for r in reports:
         if r.suffix.lower() not in REPORT_SUFFIXES:
@@ -186,8 +186,8 @@ def validate_cmd(paths, reports, jump_factor) -> None:
 @click.option("--force", is_flag=True, help="覆盖已有的同名模板文件（输入数据文件永远不会被覆盖）。")
 def template_cmd(year, towns, profile, per_town, with_previous, data_paths, output, force) -> None:
     """生成Excel数据填报模板：乡镇已填好，只列出当年适用的指标，每个填写单元格有数据验证和填写提示，附填表说明。"""
-    from .loaders import load_dataset
-    from .template import profile_towns, town_template_names, write_template, write_town_templates
+    from .inputs.load import load_dataset
+    from .outputs.template import profile_towns, town_template_names, write_template, write_town_templates
 
     if towns and profile:
         raise click.UsageError("--towns 与 --profile 只能选用一个。")
@@ -227,7 +227,7 @@ def template_cmd(year, towns, profile, per_town, with_previous, data_paths, outp
 def _check_town_year(data, town: str | None, year: int, county: str | None = None):
     """Fail fast, before any kernel starts, on an unknown town, county or year, or a town name that several
     counties have (the package's own message, listing the choices)."""
-    from .loaders import load_dataset
+    from .inputs.load import load_dataset
 
     try:
         ds = load_dataset(*_data_paths([data] if data else []))
@@ -272,7 +272,7 @@ def run_cmd(town, county, year, data, out, no_yoy, general_problems, no_general_
 
     输出 <out>/<年度>/<乡镇>.html，旁边是运行后的 <乡镇>.ipynb；数据有多个县时为 <out>/<年度>/<县>/<乡镇>.html。
     """
-    from .runner import run_town_report
+    from .running.runner import run_town_report
 
     if general_problems and no_general_problems:
         raise click.UsageError("--general-problems 与 --no-general-problems 不能同时使用。")
@@ -321,11 +321,11 @@ def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_
     有报告失败时退出码为1。输出文件夹不可写（只读）时：报告都是最新的则照常结束，不写入任何文件；
     否则在开始前报错。
     """
-    from .batch import parse_years, plain_progress, run_batch
+    from .running.batch import parse_years, plain_progress, run_batch
 
     if year is not None and years is not None:
         raise click.UsageError("--year 与 --years 只能给出一个。")
-    from .batch import load_for_batch
+    from .running.batch import load_for_batch
 
     try:
         ds, bad = load_for_batch(data)
@@ -340,14 +340,14 @@ def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_
             raise click.BadParameter(f"无法识别“{years}”，应为 2021-2025 或 2021,2023", param_hint="--years") from None
     else:
         year_list = [ds.years[-1]]
-    town_list = _town_list(towns) if towns else None  # commas, 、 or a JSON list for names with a comma
-    county_list = _town_list(counties) if counties else None
+    town_list = parse_towns(towns) if towns else None  # commas, 、 or a JSON list for names with a comma
+    county_list = parse_towns(counties) if counties else None
     try:
         for y in year_list:
             ds.check_year(y)
         for c in county_list or []:
             ds.for_county(c)
-        from .batch import layout
+        from .running.batch import layout
 
         for t in town_list or []:
             if t not in bad:
@@ -412,7 +412,7 @@ def overview_cmd(year, data, out, timeout, formats, county) -> None:
     数据有多个县时：给出 --county 生成该县概览（<out>/<年度>/<县>/overview.html），
     不给则生成各县比较（notebooks/region_overview.ipynb，<out>/<年度>/overview.html）。
     """
-    from .runner import run_overview
+    from .running.runner import run_overview
 
     _check_town_year(data, None, year, county)
     try:

@@ -39,12 +39,17 @@ from urllib.parse import quote
 import ipywidgets as w
 import pandas as pd
 
-from . import charts
-from . import indicators as ind
+from .analysis import indicators as ind
+from .analysis.problems import town_problems
 from .errors import UnknownNameError, ZhidangError
-from .export import format_word, parse_formats
-from .loaders import Dataset
-from .problems import town_problems
+from .inputs.load import load_dataset
+from .model.bundled import SAMPLE_DATA
+from .model.dataset import Dataset
+from .outputs.export import format_word, parse_formats
+from .report import charts
+from .report.narrative import town_report
+from .report.overview import FLAG_LABELS, ranking_table
+from .report.params import ParameterError
 
 __all__ = ["Explorer", "StaticView", "county_view", "explore", "itables_html", "itables_init_html"]
 
@@ -469,8 +474,6 @@ class Explorer:
         return outs
 
     def _view_flags(self, interactive: bool) -> list[dict]:
-        from .overview import FLAG_LABELS
-
         _, town, year, _ = self.state
         f = town_problems(self.view, year, town)  # the problems the town's report lists, and nothing else
         if f.empty:
@@ -480,8 +483,6 @@ class Explorer:
         return [_html(plain_table(table, caption=f"{town}{year}年存在的问题（{len(table)}项）"))]
 
     def _view_ranking(self, interactive: bool) -> list[dict]:
-        from .overview import ranking_table
-
         county, town, year, _ = self.state
         df = ranking_table(self.view, year)
         for c in df.columns:
@@ -515,8 +516,6 @@ class Explorer:
         return [_html(plain_table(table, caption=caption), caption)]
 
     def _view_narrative(self, interactive: bool) -> list[dict]:
-        from .narrative import town_report
-
         _, town, year, _ = self.state
         report = town_report(self.view, town, year)
         body = str(report.html) + str(report.missing_html())
@@ -540,7 +539,8 @@ class Explorer:
     def write_report(self):
         """Write the current town's report (``formats``) into ``out`` and show links; return the run's result
         (None when it failed: the reason is shown in the status)."""
-        from .runner import run_town_report
+        # start-up cost: papermill and nbconvert load only when a report is written
+        from .running.runner import run_town_report
 
         county, town, year, _ = self.state
         self.last_result = None
@@ -596,8 +596,6 @@ def _source_folder(ds: Dataset) -> Path | None:
     parents = {Path(f).resolve().parent for f in (ds.files or [])}
     if len(parents) != 1:
         return None
-    from . import SAMPLE_DATA
-
     folder = parents.pop()
     return None if folder == SAMPLE_DATA.resolve() else folder
 
@@ -623,9 +621,6 @@ def explore(data: str | Path | None = None, *, county: str = "", town: str = "",
     year and the first key indicator. A path that does not exist, data that fail validation or a name that is
     not in the data raise :class:`params.ParameterError` (one Chinese line in a notebook, no traceback).
     """
-    from .loaders import load_dataset
-    from .params import ParameterError
-
     if data and not Path(data).exists():
         raise ParameterError(f"参数“data”：找不到数据文件或文件夹“{data}”", name="data")
     try:

@@ -1,0 +1,216 @@
+"""The one problem model: what counts as a town's problem in a year, for every output that states one.
+
+The town report's 二、存在的问题, the county overview's problem table and ranking, the batch index's count and
+filter, and the explorer's problem view all read :func:`town_problems`, so that a town has the same problems
+everywhere. A problem is
+
+- ``own``: an item of the town's own 自查问题 (sheet 特色做法), listed first, as the town wrote it;
+- a shortfall its data show on a *performance* measure (catalog ``measure``; never a neutral count, a volume
+  that follows the town's size or how it runs a meeting, or a checklist's length):
+
+  - ``target_missed``: below its target, and by more than "basically done" (completion < ``nearly_met``);
+  - ``coverage``: a ratio that should cover every village and does not (catalog ``coverage`` with ``full``:
+    一肩挑 in 6 of 7 villages);
+  - ``lagging``: on a measure comparable across towns (catalog ``compare``: 主题党日 per village, 户均增收), the
+    county's sole last and below 80% of its median;
+  - ``decline``: fell by ``drop_threshold`` or more against the year before (:func:`indicators.flags`), and
+    ``slip``: a headline indicator fell by 10% or more (a count from at least 10, by at least 2) — in either case only
+    when the year's target, if it had one, was not met;
+
+Otherwise a level below the county's median, or even among its last, is not a problem: it mostly measures the
+town's size and make-up (a township without herders gives few bilingual lectures), and the overview's ranking
+shows it.
+
+Data problems are ranked by how much they matter: their kind (a missed target, then a decline, then a slip)
+and their size (a fall of a half outweighs one of a fifth, a target missed by 40% one missed by 6%). A report lists the ``max_findings``
+sections whose largest problem is largest, up to two indicators each (``listed``); the other rows are kept
+for the analyst, never stated as the town's problems.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import indicators as ind
+from ..model.dataset import Dataset
+from .memo import per_county
+from .numerals import format_number, percent_text
+from .standing import SCALE_TEXT, county_context, county_flags, printed
+from ..inputs.towntext import split_items
+
+__all__ = ["KINDS", "DROP_THRESHOLD", "MAX_FINDINGS", "NEARLY_MET", "county_problems", "town_problems"]
+
+#: The kinds of problem, in Chinese (what the overview, the index and the explorer call them).
+KINDS = {
+    "own": "自查问题",
+    "target_missed": "未完成目标",
+    "decline": "较上年下降",
+    "slip": "较上年下滑",
+    "coverage": "尚未全覆盖",
+    "lagging": "居全县末位",
+}
+#: A level this far below the county's median (and the county's sole last) is a problem, on a comparable measure.
+LAGGING_SHARE = 0.8
+#: A decline of this share or more is a problem.
+DROP_THRESHOLD = 0.2
+#: A target completed at this share or more is 基本完成: told among the achievements, not a problem.
+NEARLY_MET = 0.95
+#: How many sections of data problems a report lists.
+MAX_FINDINGS = 3
+_BASE = {"target_missed": 3.0, "coverage": 2.5, "decline": 2.0, "slip": 1.5, "lagging": 1.0}
+COLUMNS = ["town", "kind", "indicator", "section", "value", "reference", "ratio", "weight", "listed", "text",
+           "source", "scale"]
+
+
+@per_county
+def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHOLD, nearly_met: float = NEARLY_MET,
+                    max_findings: int = MAX_FINDINGS) -> pd.DataFrame:
+    """The data problems of every town of a county in ``year`` (the town's own 自查问题 are added by
+    :func:`town_problems`): one row per problem, largest first within each town, with ``listed`` marking those
+    a report states."""
+    cat = ds.catalog
+    frame = cat.frame
+    c = county_context(ds, year).set_index(["town", "indicator"])
+    flags = county_flags(ds, year, drop_threshold=drop_threshold)
+    f = flags[flags["flag"].isin(["decline", "target_missed"])]
+    rows = [f[["town", "indicator", "flag", "value", "reference", "ratio"]]]
+
+    # slip: a headline indicator fell by 10% or more (less than a decline) against the year before
+    v = ds.values[ds.values["year"].isin([year - 1, year])]
+    y = ind.yoy(v, catalog=cat)
+    y = y[(y["year"] == year) & (y["prev_year"] == year - 1)]
+    key = y["indicator"].map(frame["key"]).fillna(False).astype(bool)
+    up = y["indicator"].map(frame["polarity"]) > 0
+    # (10 → 9 is one person, not a trend: a count's slip needs a base of 10 and a fall of at least 2; an amount,
+    # 户均增收 0.88 → 0.71万元, is judged by its rate alone)
+    count = y["indicator"].map(frame["integer"]).fillna(True).astype(bool)
+    big = (y["prev_value"] >= 10) & ((y["prev_value"] - y["value"]) >= 2)
+    slip = y[key & up & (y["rate"] <= -0.1) & (y["rate"] > -drop_threshold) & (big | ~count)]
+    rows.append(pd.DataFrame({"town": slip["town"], "indicator": slip["indicator"], "flag": "slip",
+                              "value": slip["value"], "reference": slip["prev_value"], "ratio": slip["rate"]}))
+
+    # coverage that should be full (every village's Party secretary also its committee head: 一肩挑) and is not
+    cov = ind.coverage(ds.values[ds.values["year"] == year], ds.profile, catalog=cat)
+    full = set(cat.coverage.index[cat.coverage["full"]]) if "full" in cat.coverage else set()
+    short = cov[cov["code"].isin(full) & (cov["ratio"] < 1) & cov["denominator"].notna()]
+    if len(short):
+        num_code = short["code"].map(cat.coverage["numerator"])
+        rows.append(pd.DataFrame({"town": short["town"], "indicator": num_code, "flag": "coverage",
+                                  "value": short["numerator"], "reference": short["denominator"],
+                                  "ratio": short["ratio"]}))
+
+    # lagging: on a measure comparable across towns (catalog ``compare``), the county's sole last, far below its
+    # median (主题党日 per village, 户均增收) — among five towns or more
+    ctx = c.reset_index()
+    comparable = ctx["indicator"].map(frame["compare"]).fillna(False).astype(bool)
+    lag = ctx[comparable & (ctx["n_towns"] >= 5) & (ctx["rank"] == ctx["n_towns"]) & (ctx["rank_max"] == ctx["n_towns"])
+              & (ctx["scaled"] < LAGGING_SHARE * ctx["median"]) & (ctx["median"] > 0)]
+    if len(lag):
+        rows.append(pd.DataFrame({"town": lag["town"], "indicator": lag["indicator"], "flag": "lagging",
+                                  "value": printed(lag["scaled"]), "reference": printed(lag["median"]),
+                                  "ratio": lag["scaled"] / lag["median"], "scale": lag["scale"]}))
+
+    p = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else \
+        pd.DataFrame(columns=["town", "indicator", "flag", "value", "reference", "ratio"])
+    p = p.rename(columns={"flag": "kind"})
+    p = p.assign(scale=p["scale"].fillna("") if "scale" in p else "")
+    # only performance measures; a target basically done is no failure; a fall in a year whose target was met
+    # is no shortfall
+    p = p[p["indicator"].map(frame["problem"]).fillna(False).astype(bool).to_numpy()]
+    p = p[~((p["kind"] == "target_missed") & (p["ratio"] >= nearly_met))]
+    completion = c["completion"] if "completion" in c else pd.Series(np.nan, index=c.index)
+    done = completion[completion.fillna(0) >= 1].index
+    met = pd.MultiIndex.from_arrays([p["town"], p["indicator"]]).isin(done)
+    p = p[~(p["kind"].isin(["decline", "slip", "lagging"]).to_numpy() & met)]
+    p = p.assign(section=p["indicator"].map(frame["section"]))
+    p = p[p["section"].isin([f"s{i}" for i in range(1, 7)])]
+    size = np.where(p["kind"].isin(["decline", "slip"]), p["ratio"].abs(),
+                    np.where(p["kind"].isin(["target_missed", "coverage", "lagging"]), 1 - p["ratio"], 0.0))
+    p = p.assign(weight=p["kind"].map(_BASE) + 4 * pd.Series(size, index=p.index).fillna(0).clip(0, 1))
+    # one row per town and indicator (its weightiest kind), largest first
+    p = (p.sort_values(["town", "weight"], ascending=[True, False], kind="stable")
+         .drop_duplicates(["town", "indicator"]).reset_index(drop=True))
+    p["listed"] = _listed(p, max_findings)
+    p["text"] = [_text(r, cat) for r in p.itertuples()]
+    p["source"] = ""
+    order = {t: i for i, t in enumerate(ds.towns)}
+    p = p.assign(_t=p["town"].map(order)).sort_values(["_t", "weight"], ascending=[True, False], kind="stable")
+    return p.drop(columns="_t").reset_index(drop=True)[COLUMNS]
+
+
+def _listed(p: pd.DataFrame, max_findings: int) -> np.ndarray:
+    """Whether a report states the row: the ``max_findings`` sections whose largest problem is largest, and in
+    each up to two indicators."""
+    listed = np.zeros(len(p), dtype=bool)
+    for _town, g in p.groupby("town", sort=False):
+        top = g.groupby("section")["weight"].max().sort_values(ascending=False, kind="stable").index[:max_findings]
+        for section in top:
+            listed[g.index[g["section"] == section][:2]] = True
+    return listed
+
+
+def _text(r, cat) -> str:
+    """The problem in plain words (the report states it with provenance; the overview and the index as this)."""
+    row = cat[r.indicator]
+    name, unit, integer = row["name"], row["unit"], bool(row["integer"])
+
+    def num(x) -> str:
+        return format_number(x, integer=integer)
+
+    if r.kind == "coverage":
+        core = name.removeprefix("实现").removesuffix("行政村")
+        return f"{num(r.reference)}个行政村中{num(r.reference - r.value)}个尚未实现{core}"
+    if r.kind == "target_missed":
+        return f"{name}{num(r.value)}{unit}，未完成{num(r.reference)}{unit}的年度目标（完成{percent_text(r.ratio)}%）"
+    if r.kind == "lagging":
+        return (f"{lagging_subject(cat, r.indicator, r.scale)}{format_number(r.value, integer=False)}{unit}，居全县末位"
+                f"（全县中位数{format_number(r.reference, integer=False)}{unit}）")
+    return f"{name}{num(r.value)}{unit}，比上年下降{percent_text(r.ratio)}%"
+
+
+def lagging_subject(cat, code: str, scale: str) -> str:
+    """A lagging measure as the report names it, with its scale (``scale`` as :func:`indicators.scaled_values`
+    gives it): 主题党日活动村均, 户均增收."""
+    row = cat[code]
+    name = row["name"]
+    for suffix in (row["unit"] + "数", row["unit"] + "次", row["unit"]):
+        name = name.removesuffix(suffix)
+    return f"{name}{SCALE_TEXT.get(str(scale), '')}"
+
+
+def town_problems(ds: Dataset, year: int, town: str | None = None, *, drop_threshold: float = DROP_THRESHOLD,
+                  nearly_met: float = NEARLY_MET, max_findings: int = MAX_FINDINGS,
+                  listed_only: bool = True) -> pd.DataFrame:
+    """The problems of ``town`` (or of every town) in ``year``, as every output states them: the town's own
+    自查问题 first (kind ``own``, in its order, with the cell they came from), then the data problems a report
+    lists (all of them with ``listed_only=False``), largest first. Columns as :data:`COLUMNS`.
+
+    On a dataset of several counties, each county is read on its own (a town is compared with its county).
+    """
+    if ds.multi:
+        parts = []
+        for county in ds.counties:
+            cv = ds.for_county(county)
+            if town is None or town in cv.towns:
+                parts.append(town_problems(cv, year, town, drop_threshold=drop_threshold, nearly_met=nearly_met,
+                                           max_findings=max_findings, listed_only=listed_only).assign(county=county))
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*COLUMNS, "county"])
+    data = county_problems(ds, year, drop_threshold=drop_threshold, nearly_met=nearly_met, max_findings=max_findings)
+    if listed_only:
+        data = data[data["listed"]]
+    own_rows = []
+    pr = ds.practices
+    own = pr[(pr["year"] == int(year)) & (pr["field"] == "own_problems")]
+    for r in own.itertuples():
+        for item in split_items(r.text):
+            own_rows.append({"town": r.town, "kind": "own", "indicator": None, "section": "problems",
+                             "value": np.nan, "reference": np.nan, "ratio": np.nan, "weight": np.inf, "listed": True, "text": item, "source": r.source,
+                             "scale": ""})
+    out = pd.concat([pd.DataFrame(own_rows, columns=COLUMNS), data], ignore_index=True) if own_rows else data
+    order = {t: i for i, t in enumerate(ds.towns)}
+    out = out.assign(_t=out["town"].map(order), _o=range(len(out)))
+    out = out.sort_values(["_t", "_o"], kind="stable").drop(columns=["_t", "_o"]).reset_index(drop=True)
+    if town is not None:
+        out = out[out["town"] == town].reset_index(drop=True)
+    return out
