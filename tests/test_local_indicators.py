@@ -88,3 +88,40 @@ def test_a_countys_own_indicators_survive_the_dataset_cache(tmp_path):
         assert "本县特色产业" in ds.catalog.sentences and ds.catalog.match_header("苹果种植面积（亩）")[0]
     six = narrative.town_report(again, "甲镇", 2025).text.split("（六）")[1]
     assert "种植苹果3300亩" in six
+
+
+def test_the_entry_template_carries_the_countys_own_indicators(tmp_path):
+    """`zhidang template --profile <the county's folder>` gives the county's own indicators their columns (with
+    their ranges) and a sheet 本县指标 that declares them, so the filled template reads back on its own."""
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from zhidang_analysis.cli import main
+
+    from .template_filling import fill
+
+    data = tmp_path / "data"
+    data.mkdir()
+    county(data)
+    out = tmp_path / "2026年指标填报表.xlsx"
+    res = CliRunner().invoke(main, ["template", "--year", "2026", "--profile", str(data), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    wb = load_workbook(out)
+    declared = [list(r) for r in wb["本县指标"].iter_rows(values_only=True)]
+    assert declared[0] == DECLARED[0]
+    assert declared[1] == ["苹果种植面积", "亩", "否", 0, 100000, "种植苹果x", "全年苹果种植面积"]
+    assert declared[2][:6] == ["光伏装机容量", "千瓦", "否", 0, None, None]
+    ds = zd.load_dataset(data, cache=False)
+    apples, solar = (ds.catalog.match_header(h)[0] for h in ("苹果种植面积（亩）", "光伏装机容量（千瓦）"))
+    headers = [c.value for c in wb.worksheets[0][3]]
+    assert ds.catalog.label(apples) in headers and ds.catalog.label(solar) in headers
+    cells = fill(out, {"甲镇": {apples: 3500, "new_members": 7}}, catalog=ds.catalog)
+    # the filled template alone: its own declaration makes the columns the county's indicators again
+    filled = zd.load_dataset(out, data / "乡镇概况.xlsx", cache=False)
+    v = filled.values.set_index(["town", "year", "indicator"])
+    assert v.at[("甲镇", 2026, apples), "value"] == 3500.0
+    assert v.at[("甲镇", 2026, apples), "source"].endswith(cells[("甲镇", apples)])
+    # with last year's data beside it (declared twice, once in each): still one indicator
+    both = zd.load_dataset(out, data, cache=False)
+    assert both.catalog.local_entries() == filled.catalog.local_entries()
+    assert sorted(both.years) == [2024, 2025, 2026]

@@ -187,7 +187,8 @@ def validate_cmd(paths, reports, jump_factor) -> None:
 def template_cmd(year, towns, profile, per_town, with_previous, data_paths, output, force) -> None:
     """生成Excel数据填报模板：乡镇已填好，只列出当年适用的指标，每个填写单元格有数据验证和填写提示，附填表说明。"""
     from .inputs.load import load_dataset
-    from .outputs.template import profile_towns, town_template_names, write_template, write_town_templates
+    from .outputs.template import (county_catalog, profile_towns, town_template_names, write_template,
+                                   write_town_templates)
 
     if towns and profile:
         raise click.UsageError("--towns 与 --profile 只能选用一个。")
@@ -206,17 +207,20 @@ def template_cmd(year, towns, profile, per_town, with_previous, data_paths, outp
         else:
             names, county = profile_towns(profile or SAMPLE_DATA)
         previous = load_dataset(*_data_paths(data_paths)) if with_previous else None
+        # the county's own indicators (sheet 本县指标 of its data or profile) get their columns too
+        declared = [p for p in (profile,) if p] + list(data_paths)
+        catalog = previous.catalog if previous is not None else (county_catalog(*declared) if declared else None)
         if previous is not None:
             absent = [t for t in names if t not in previous.towns]
             if absent:
                 click.echo(f"提示：上年数据中没有这些乡镇，参考表中留空：{'、'.join(absent)}")
         if per_town:
             _refuse_overwriting([folder / n for n in town_template_names(names, year).values()], inputs, force=force)
-            written = write_town_templates(folder, year, names, previous=previous, county=county)
+            written = write_town_templates(folder, year, names, previous=previous, county=county, catalog=catalog)
             click.echo(f"已生成{len(written)}个乡镇的填报模板，保存在：{folder}")
         else:
             path = write_template(output or Path(f"{year}年指标填报表.xlsx"), year, names,
-                                  previous=previous, county=county)
+                                  previous=previous, county=county, catalog=catalog)
             click.echo(f"已生成填报模板（{len(names)}个乡镇）：{path}")
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e

@@ -222,10 +222,13 @@ class Catalog:
 
     def extend(self, entries: list[dict]) -> Catalog:
         """This catalog with a county's own indicators added (entries as in catalog.yaml; a county's apple
-        acreage, herb acreage, photovoltaic capacity …). Entries whose code is already here are skipped (the
-        same county's indicators read twice). Those with a ``phrase`` join the （六） sentence
+        acreage, herb acreage, photovoltaic capacity …). Entries whose code is already here, or comes twice, are
+        taken once (the same county's indicators declared in its data and in a filled template). Those with a ``phrase`` join the （六） sentence
         :data:`LOCAL_SENTENCE`, written first in （六）."""
-        new = [_row(e) for e in entries if e["code"] not in self.frame.index]
+        unique: dict[str, dict] = {}
+        for e in entries:  # declared twice (in the data and in a filled template): the first declaration
+            unique.setdefault(e["code"], e)
+        new = [_row(e) for code, e in unique.items() if code not in self.frame.index]
         if not new:
             return self
         frame = pd.concat([self.frame, pd.DataFrame(new).set_index("code")[_COLUMNS]])

@@ -45,7 +45,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from ..errors import DataError, UnknownNameError, ZhidangError
 from ..inputs.load import input_files, workbook_views
 from ..inputs.practices import PRACTICES_SHEET
-from ..inputs.profile import PROFILE_SHEET, parse_profile
+from ..inputs.profile import LOCAL_COLUMNS, LOCAL_SHEET, PROFILE_SHEET, parse_local_indicators, parse_profile
 from ..inputs.sheets import Collector, cell_text
 from ..inputs.workbooks import EXCEL_SUFFIXES, read_workbook
 from ..model.catalog import Catalog, load_catalog
@@ -158,6 +158,55 @@ def _check_towns(towns: Iterable[str]) -> list[str]:
     return cleaned
 
 
+def _books(paths) -> dict[Path, dict[str, pd.DataFrame]]:
+    """The Excel workbooks under ``paths``, read; a file that cannot be read is a :class:`DataError` naming it."""
+    books: dict = {}
+    for f in input_files(paths):
+        if f.suffix.lower() not in EXCEL_SUFFIXES:
+            continue
+        try:
+            books[f] = read_workbook(f)
+        except Exception as e:  # noqa: BLE001 - reported with the file name
+            raise DataError([Problem("error", f.name, None, None, None,
+                                     f"无法读取Excel文件（{type(e).__name__}：{e}）", "可以用Excel打开的 .xlsx 文件")]) from e
+    return books
+
+
+def county_catalog(*paths: str | Path, catalog: Catalog | None = None) -> Catalog:
+    """The catalog with the county's own indicators declared in a sheet 本县指标 under ``paths`` (the catalog as
+    it is when none is declared), so a template has their columns. Raises :class:`DataError` listing the
+    declaration's errors, each naming its cell."""
+    cat = catalog or load_catalog()
+    problems: list = []
+    local: list[dict] = []
+    for f, sheets in _books(paths).items():
+        for sheet, df in sheets.items():
+            if cell_text(sheet) == LOCAL_SHEET:
+                parse_local_indicators(df, sheet, Collector(f, problems), cat, local)
+    if any(p.level == "error" for p in problems):
+        raise DataError(problems)
+    return cat.extend(local)
+
+
+def _local_sheet(wb: Workbook, cat: Catalog) -> None:
+    """The sheet 本县指标 declaring the county's own indicators of ``cat``, as the county wrote it, so the filled
+    template declares its own columns (read again, the same indicators: the same codes)."""
+    entries = cat.local_entries()
+    if not entries:
+        return
+    ws = wb.create_sheet(LOCAL_SHEET)
+    ws.append(list(LOCAL_COLUMNS))
+    for e in entries:
+        phrase = str(e["phrase"] or "").replace("{chg}", "")
+        phrase = "" if phrase == f"{e['name']}{{}}" else phrase.replace("{}", "x")
+        high = e["max"] if math.isfinite(e["max"]) else None
+        ws.append([e["name"], e["unit"], "是" if e["integer"] else "否", e["min"], high, phrase or None, e["help"]])
+    for col, width in zip("ABCDEFG", (20, 10, 8, 10, 10, 24, 40)):
+        ws.column_dimensions[col].width = width
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+
+
 def profile_towns(*paths: str | Path, catalog: Catalog | None = None) -> tuple[list[str], str]:
     """Towns (in profile order) and the county, from the ``乡镇概况`` sheets of the workbooks under ``paths``.
 
@@ -168,15 +217,7 @@ def profile_towns(*paths: str | Path, catalog: Catalog | None = None) -> tuple[l
     problems: list = []
     profiles: dict[str, dict] = {}
     origin: dict[str, str] = {}
-    books: dict = {}
-    for f in input_files(paths):
-        if f.suffix.lower() not in EXCEL_SUFFIXES:
-            continue
-        try:
-            books[f] = read_workbook(f)
-        except Exception as e:  # noqa: BLE001 - reported with the file name
-            raise DataError([Problem("error", f.name, None, None, None,
-                                             f"无法读取Excel文件（{type(e).__name__}：{e}）", "可以用Excel打开的 .xlsx 文件")]) from e
+    books = _books(paths)
     views = workbook_views(list(books), books)
     if len(views) > 1:  # a template is one county's: its towns, its title
         counties = [v.county for v in views]
@@ -649,6 +690,7 @@ def build_template(year: int, towns: Iterable[str], *, catalog: Catalog | None =
     _data_sheet(wb, cat, year, towns, title, protect)
     if not practice_fields(cat).empty:
         _practices_sheet(wb, cat, year, towns, practices_title, protect)
+    _local_sheet(wb, cat)
     _instructions_sheet(wb, cat, year, protect, previous is not None)
     if previous is not None:
         _previous_sheet(wb, cat, year, towns, previous, f"{year - 1}年已报送数据（仅供参考）")
