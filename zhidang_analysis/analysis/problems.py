@@ -39,7 +39,8 @@ from .numerals import format_number, percent_text
 from .standing import SCALE_TEXT, county_context, county_flags, printed
 from ..inputs.towntext import split_items
 
-__all__ = ["KINDS", "DROP_THRESHOLD", "MAX_FINDINGS", "NEARLY_MET", "county_problems", "town_problems"]
+__all__ = ["KINDS", "DROP_THRESHOLD", "LAGGING_SHARE", "MAX_FINDINGS", "NEARLY_MET", "county_problems", "lagging_subject",
+           "town_problems"]
 
 #: The kinds of problem, in Chinese (what the overview, the index and the explorer call them).
 KINDS = {

@@ -68,6 +68,8 @@ _ENUM = re.compile(r"(^|[。；])[一二三四五六七八九十]是")
 # the subject a town's own paragraph may open with (镇党委, 乡党委, 石岭镇党委): numbered items share the paragraph's
 _SUBJECT = re.compile(r"^(?:[\u4e00-\u9fff]{0,6}[镇乡])?党委(?!书记|班子|委员)")
 _SPAN = re.compile(r"^(<span[^>]*>)(.*)(</span>)$", re.S)
+# a town's own passage this short continues the section's paragraph; a longer one is a paragraph of its own
+_OWN_INLINE = 80
 
 
 # --------------------------------------------------------------------------------------------- options
@@ -365,22 +367,28 @@ class _Filler(Shortfalls, Highlights):
             body = chinese_numeral(start) + "是" + _SUBJECT.sub("", body, count=1)
         return Markup(head + body + tail)
 
+    def _own_short(self, code: str) -> bool:
+        """Whether the town's own text of a section is a short passage of unnumbered sentences."""
+        raw = self.raw(code)
+        return len(raw) <= _OWN_INLINE and len(_ENUM.findall(raw)) < 2
+
     def own_inline(self, code: str) -> Markup:
-        """The town's own text of a section written without numbering, when it numbered nothing itself: it
-        continues the section's paragraph (a passage without a subject does not stand as a paragraph of its own)."""
-        if not self.has(code) or len(_ENUM.findall(self.raw(code))) >= 2:
-            return Markup("")
-        return self.practice(code)
+        """The town's own text of a section written without numbering, when it is a short passage: it continues
+        the section's paragraph (a sentence or two without a subject do not stand as a paragraph of their own)."""
+        return self.practice(code) if self.has(code) and self._own_short(code) else Markup("")
 
     def own_block(self, code: str) -> Markup:
-        """The town's own items (一是…二是…) of a section written without numbering: a paragraph of their own,
-        after a lead that says how many there are. Empty when the town numbered nothing (see :meth:`own_inline`)."""
-        n = len(_ENUM.findall(self.raw(code))) if self.has(code) else 0
-        if n < 2:
+        """The town's own text of a section written without numbering, when it is longer: a paragraph of its
+        own; items it numbered itself (一是…二是…) after a lead that says how many there are. Empty for a short
+        passage (see :meth:`own_inline`)."""
+        if not self.has(code) or self._own_short(code):
             return Markup("")
-        lead = self._pick(load_wording()["slots"]["own_items_lead"], f"own-items-{code}")
-        return (Markup("<p>") + Markup(escape(lead.format(k=self.kind, count=_count_word(n)))) + Markup("：")
-                + self.practice(code) + Markup("</p>\n"))
+        n = len(_ENUM.findall(self.raw(code)))
+        lead = Markup("")
+        if n >= 2:
+            words = self._pick(load_wording()["slots"]["own_items_lead"], f"own-items-{code}")
+            lead = Markup(escape(words.format(k=self.kind, count=_count_word(n)))) + Markup("：")
+        return Markup("<p>") + lead + self.practice(code) + Markup("</p>\n")
 
     def items(self, code: str) -> list[Markup]:
         """A list practice (自查问题, 主导产业) as escaped items, each with the cell it came from."""
