@@ -177,10 +177,10 @@ def test_a_tie_is_said_as_a_tie_and_first_place_as_shouyi():
                     targets=pd.DataFrame(columns=["town", "year", "indicator", "target", "source"]))
     for town in ("甲镇", "乙乡"):
         text = narrative.town_report(ds, town, 2025).text
-        assert "培养入党积极分子30名，每百名党员10名，并列全县第1位，" in text, town
+        assert "培养入党积极分子30名，每百名党员10名，并列全县第1位；" in text, town
         assert "居全县第1位" not in text and "居全县首位" not in text
     text = narrative.town_report(ds, "丙镇", 2025).text
-    assert "培养入党积极分子20名，每百名党员6.7名，居全县第3位，" in text
+    assert "培养入党积极分子20名，每百名党员6.7名，居全县第3位；" in text
 
 
 def test_rank_streak_record_and_target_sentences_agree_with_the_data(ds, reports):
@@ -311,7 +311,7 @@ def test_wording_classes_are_gone_for_every_town_and_year(ds, reports):
         assert not re.search(r"【待补：[^】]*（[^】]*（", text)
         assert "数个数" not in text
         assert not re.search(r"警示教育\d+次\d+人", text)
-        m = re.search(r"开展警示教育(\d+)次(，(?:比上年增加\d+次|完成年度目标的[\d.]+%|连续\w年增长|居全县\w+位|为\d{4}年以来最高))*，受教育(\d+)人次",
+        m = re.search(r"开展警示教育(\d+)次(，(?:比上年增加\d+次|完成年度目标的[\d.]+%|连续\w年增长|居全县\w+位|为\d{4}年以来最高))*[，；]受教育(\d+)人次",
                       text)
         assert m, (town, year)  # what follows the number after a comma (never 、): 警示教育9次，比上年增加2次，受教育207人次
         tourism = ds.values[(ds.values.town == town) & (ds.values.year == year)

@@ -347,7 +347,7 @@ def _row(entry: dict) -> dict:
 #: The （六） sentence of a county's own indicators (the sheet 本县指标): written first in （六）.
 LOCAL_SENTENCE = "本县特色产业"
 #: Its lead (one per town, as the phrase bank chooses; the first, none, only for the seed town).
-LOCAL_LEADS = ("", "立足本地特色产业", "围绕特色产业发展", "发展特色产业")
+LOCAL_LEADS = ("", "产业发展方面", "在产业发展上", "抓产业发展")
 
 MEASURES = ("performance", "volume", "checklist", "neutral")
 

@@ -131,5 +131,7 @@ def place_highlights(html: str, year: int) -> str:
         change = re.match(r'，<span class="chg"[^>]*>[^<]*</span>', html[end:])
         if change:
             end += change.end()
-        html = html[:end] + "，" + inline + html[end:]
+        # the next item of a list starts after a semicolon, so the rank is not read as covering it too
+        after = "；" + html[end + 1:] if html[end:end + 1] == "，" else html[end:]
+        html = html[:end] + "，" + inline + after
     return html

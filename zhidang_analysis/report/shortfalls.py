@@ -74,8 +74,12 @@ class Shortfalls:
                     problems.append(Markup(escape(text)))
                     plans.append(self.general_line(kind))
         kinds = ["development"] if len(plans) >= 4 else ["study", "development"]
-        if any(word in str(plan) for plan in plans for word in ("学习教育", "理论学习", "学习阵地", "学习制度")):
-            kinds = ["development"]  # a measure already answers a study problem: no second study line
+        said = "".join(map(str, plans)) + self.raw("own_problems")
+        # a measure already answers a study problem or an income one: no general line saying it again
+        if any(word in said for word in ("学习教育", "理论学习", "学习阵地", "学习制度", "宣讲", "讲堂", "送学")):
+            kinds = [k for k in kinds if k != "study"]
+        if any("income_per_household" in f.codes for f in findings):
+            kinds = [k for k in kinds if k != "development"]
         plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans]
         return problems, plans
 
@@ -136,6 +140,8 @@ class Shortfalls:
         """The indicator as what was done, without its counting word: 警示教育, “我为群众办实事”活动, 户均增收."""
         row = self.cat[code]
         name = row["name"]
+        if row["unit"] == "人次":  # 警示教育人次 is not 警示教育 (the sessions): it keeps its counting word
+            return name
         for suffix in (row["unit"] + "数", row["unit"] + "次", row["unit"]):
             name = name.removesuffix(suffix)
         return name
