@@ -40,7 +40,7 @@ from .standing import SCALE_TEXT, county_context, county_flags, printed
 from ..inputs.towntext import split_items
 
 __all__ = ["KINDS", "DROP_THRESHOLD", "LAGGING_SHARE", "MAX_FINDINGS", "NEARLY_MET", "county_problems", "lagging_subject",
-           "town_problems"]
+           "subject_name", "town_problems"]
 
 #: The kinds of problem, in Chinese (what the overview, the index and the explorer call them).
 KINDS = {
@@ -173,11 +173,19 @@ def _text(r, cat) -> str:
 def lagging_subject(cat, code: str, scale: str) -> str:
     """A lagging measure as the report names it, with its scale (``scale`` as :func:`indicators.scaled_values`
     gives it): 主题党日活动村均, 户均增收."""
+    return f"{subject_name(cat, code)}{SCALE_TEXT.get(str(scale), '')}"
+
+
+def subject_name(cat, code: str) -> str:
+    """An indicator as what was done, without its counting word: 警示教育, “我为群众办实事”活动, 户均增收 (a count of
+    people reached keeps it: 警示教育人次 is not 警示教育, the sessions)."""
     row = cat[code]
     name = row["name"]
+    if row["unit"] == "人次":
+        return name
     for suffix in (row["unit"] + "数", row["unit"] + "次", row["unit"]):
         name = name.removesuffix(suffix)
-    return f"{name}{SCALE_TEXT.get(str(scale), '')}"
+    return name
 
 
 def town_problems(ds: Dataset, year: int, town: str | None = None, *, drop_threshold: float = DROP_THRESHOLD,

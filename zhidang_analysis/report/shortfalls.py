@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from ..analysis.numerals import format_number, percent_text
-from ..analysis.problems import county_problems, lagging_subject
+from ..analysis.problems import county_problems, lagging_subject, subject_name
 from ..inputs.towntext import split_items
 from ..model.catalog import load_wording
 from .phrasing import MARKS, scale_text
@@ -137,14 +137,8 @@ class Shortfalls:
                         [r.reference], [r.value]) for r in p.itertuples()]
 
     def _subject(self, code: str) -> str:
-        """The indicator as what was done, without its counting word: 警示教育, “我为群众办实事”活动, 户均增收."""
-        row = self.cat[code]
-        name = row["name"]
-        if row["unit"] == "人次":  # 警示教育人次 is not 警示教育 (the sessions): it keeps its counting word
-            return name
-        for suffix in (row["unit"] + "数", row["unit"] + "次", row["unit"]):
-            name = name.removesuffix(suffix)
-        return name
+        """The indicator as what was done (:func:`problems.subject_name`)."""
+        return subject_name(self.cat, code)
 
     def _target(self, code: str, target: float, ratio: float | None = None) -> Markup:
         """This year's target of ``code`` (``12次``) with its source."""
