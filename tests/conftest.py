@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -54,6 +55,17 @@ PROFILE_ROWS = [
     ["测试县", "乙乡", "乡", "甘肃", None, None, 15, 6, 8000, 240, 8],
     ["测试县", "丙镇", "镇", "甘肃", "下村、中村", None, 15, 8, 15000, 450, 9],
 ]
+
+
+def report_items(part: str) -> list[str]:
+    """The 一是…二是… items of 二 or 三 of a report's text (a single one reads 主要是…), then the 【待补】 items the
+    town still has to write, which follow them unnumbered (此外，【待补：本镇自查问题】 in 二, a paragraph in 三)."""
+    todo = re.findall(r"【待补：[^】]*】", part)
+    part = re.sub(r"(?:此外，)?【待补：[^】]*】。?", "", part)
+    found = [i.strip().rstrip("。") for i in re.split(r"[一二三四五六七八九十]+是", part)[1:]]
+    if not found and "主要是" in part and part.split("主要是", 1)[1].strip(" 。\n"):
+        found = [part.split("主要是", 1)[1].strip().rstrip("。")]
+    return found + todo
 
 
 def write_xlsx(path: Path, sheets: dict[str, list[list]], style=None) -> Path:

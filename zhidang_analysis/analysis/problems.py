@@ -181,6 +181,8 @@ def subject_name(cat, code: str) -> str:
     people reached keeps it: 警示教育人次 is not 警示教育, the sessions)."""
     row = cat[code]
     name = row["name"]
+    if isinstance(row.get("subject"), str) and row["subject"]:  # the catalog's own words (参加警示教育)
+        return row["subject"]
     if row["unit"] == "人次":
         return name
     for suffix in (row["unit"] + "数", row["unit"] + "次", row["unit"]):

@@ -22,6 +22,7 @@ from ..errors import UnknownNameError
 _COLUMNS = [
     "name", "unit", "section", "integer", "min", "max", "first_year", "last_year",
     "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem", "measure", "praise", "compare", "aliases",
+    "subject",
 ]
 
 # Characters that differ between how people type a header and how the catalog spells it.
@@ -341,6 +342,7 @@ def _row(entry: dict) -> dict:
         "praise": bool(entry.get("praise", True)),
         "compare": bool(entry.get("compare", False)),
         "aliases": tuple(str(a) for a in entry.get("aliases") or ()),
+        "subject": entry.get("subject"),
     }
 
 

@@ -16,6 +16,11 @@ from .phrasing import MARKS, scale_text
 __all__ = ["Finding", "Shortfalls"]
 
 
+def _group(codes: list[str]) -> dict | None:
+    """The group of wording.yaml ``plans.groups`` that holds all of ``codes`` (two shortfalls of one work)."""
+    return next((g for g in load_wording()["plans"].get("groups", []) if set(codes) <= set(g["codes"])), None)
+
+
 @dataclass
 class Finding:
     """A section's data-driven problem: the sentence text (Markup) and the indicator names behind it."""
@@ -49,10 +54,15 @@ class Shortfalls:
                 item = Markup(escape(self.wording("own_development_lead"))) + Markup("，") + item
             problems.append(item)
             plans.append(own_plans[i] if i < len(own_plans) else self._topic_plan(text))
+        target_said = False  # 确保完成年度目标任务 once in 三, after the first measure that answers a missed target
         for f in findings:
-            lead = w["problem_leads"].get(f.codes[0]) or w["problem_leads"][f.section]
+            group = _group(f.codes) if len(f.codes) > 1 else None  # two shortfalls of one work
+            lead = (group or {}).get("lead") or w["problem_leads"].get(f.codes[0]) or w["problem_leads"][f.section]
             problems.append(Markup(escape(lead.format(k=self.kind))) + Markup("，") + f.text)
-            plans.append(self._finding_plan(f))
+            plan = self._finding_plan(f, group)
+            if "target_missed" in f.kinds and not target_said:
+                plan, target_said = plan + Markup("，确保完成年度目标任务"), True
+            plans.append(plan)
         general = {kind: self._pick(texts, f"general-problem-{kind}") for kind, texts in w["general_problems"].items()}
         seed_words = str(self.profile.get("wording_style") or "") == "范本"
         if not problems and (self.options.general_problems or seed_words):
@@ -90,39 +100,25 @@ class Shortfalls:
         return next(t for t in topics if not t["keywords"] or any(k in problem for k in t["keywords"]))
 
     def _topic_plan(self, problem: str) -> Markup:
-        """The measure for a problem the town named itself, by its topic."""
-        plan = self._topic(problem)["plan"]
-        short = problem if len(problem) <= 30 else problem.split("，")[0]
-        lead = f"针对{short}的问题，" if len(short) <= 30 else ""
-        return Markup(escape(lead + plan.format(k=self.kind, cadres=self.cadres())))
+        """The measure for a problem the town named itself, by its topic: the topic's heading, then its measure
+        (the catch-all heading 抓好问题整改 names the problem it answers)."""
+        topic = self._topic(problem)
+        plan = topic["plan"].format(k=self.kind, cadres=self.cadres())
+        if not topic["keywords"]:
+            short = problem if len(problem) <= 30 else problem.split("，")[0]
+            plan = (f"针对{short}的问题，" if len(short) <= 30 else "") + plan
+        return Markup(escape(f"{topic['head']}。{plan}"))
 
-    def _finding_plan(self, f: Finding) -> Markup:
-        """The measure for a data-driven problem, named by what fell short (针对警示教育未完成年度目标的问题): its
-        indicators' own measures, else its section's; a missed target's measure ends on the target
-        (确保完成年度目标任务: next year's is not known when the report is written)."""
+    def _finding_plan(self, f: Finding, group: dict | None = None) -> Markup:
+        """The measure for a data-driven problem as 三 of a 公文 writes it: a heading naming the work
+        (抓实廉政警示教育), a full stop, then what will be done: its indicators' own measures (both of a group, under
+        the group's heading), else its section's."""
         plans = load_wording()["plans"]
-        whats: dict[str, list[str]] = {}
-        measures: list[Markup] = []
         fill = {"k": self.kind, "cadres": self.cadres()}
-        for code, kind in zip(f.codes, f.kinds or ["decline"] * len(f.codes)):
-            row = self.cat[code]
-            subject = self._subject(code)
-            if kind == "coverage":
-                core = row["name"].removeprefix("实现").removesuffix("行政村")
-                whats.setdefault(f"部分行政村尚未实现{core}", [])  # how many: 二 says it, with its source
-            else:
-                what = {"target_missed": "未完成年度目标", "lagging": "居全县末位"}.get(kind, "比上年下降")
-                whats.setdefault(what, []).append(subject)
-            if code not in plans["by_indicator"]:
-                continue
-            measure = Markup(escape(plans["by_indicator"][code].format(**fill)))
-            if kind == "target_missed":  # next year's target is not known yet: no number
-                measure += Markup("，确保完成年度目标任务")
-            if measure not in measures:
-                measures.append(measure)
-        text = Markup("；").join(measures) if measures else Markup(escape(plans["by_section"][f.section].format(**fill)))
-        lead = "针对" + "、".join("、".join(subjects) + what for what, subjects in whats.items()) + "的问题，"
-        return Markup(escape(lead)) + text
+        texts = [plans["by_indicator"][c] for c in f.codes if c in plans["by_indicator"]] or [plans["by_section"][f.section]]
+        heads, bodies = zip(*(t.format(**fill).split("。", 1) for t in texts))
+        body = "；".join(dict.fromkeys(bodies))
+        return Markup(escape(f"{(group or {}).get('head') or heads[0]}。{body}"))
 
     def findings(self) -> list[Finding]:
         """The data problems a report lists (:func:`problems.county_problems`, the one model every output uses),
@@ -133,8 +129,20 @@ class Shortfalls:
         p = p[(p["town"] == self.town) & p["listed"]]
         order = {s: i for i, s in enumerate(p.drop_duplicates("section")["section"])}  # the largest section first
         p = p.assign(_s=p["section"].map(order)).sort_values("_s", kind="stable")
-        return [Finding(r.section, self._finding_phrase(r), self._short_name(r.indicator), [r.indicator], [r.kind],
-                        [r.reference], [r.value]) for r in p.itertuples()]
+        found = [Finding(r.section, self._finding_phrase(r), self._short_name(r.indicator), [r.indicator], [r.kind],
+                         [r.reference], [r.value]) for r in p.itertuples()]
+        merged: list[Finding] = []
+        for f in found:  # two shortfalls of one work (wording.yaml plans.groups): one item, in the group's order
+            m = next((m for m in merged if len(m.codes) == 1 and _group(m.codes + f.codes)), None)
+            if m is None:
+                merged.append(f)
+                continue
+            order = _group(m.codes + f.codes)["codes"]
+            a, b = (m, f) if order.index(m.codes[0]) < order.index(f.codes[0]) else (f, m)
+            m.text, m.names = a.text + Markup("；") + b.text, f"{a.names}、{b.names}"
+            m.codes, m.kinds = a.codes + b.codes, a.kinds + b.kinds
+            m.references, m.values = a.references + b.references, a.values + b.values
+        return merged
 
     def _subject(self, code: str) -> str:
         """The indicator as what was done (:func:`problems.subject_name`)."""
