@@ -148,7 +148,7 @@ def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
         seed_words = ds.profile.at[town, "wording_style"] == "范本"  # the seed town: its own general problems
         n_own = len(model[model["kind"] == "own"])
         none = n_own + len(r.findings) == 0
-        marker = n_own == 0 and not (none and seed_words)  # 【待补：本镇自查问题】 where the town named none
+        marker = none and not seed_words  # 【待补：本镇自查问题】 where neither the town nor its data name one
         assert len(p_items) == (3 if none and seed_words else n_own + len(r.findings) + marker)
     assert own_answered >= 15
 
@@ -229,7 +229,7 @@ def test_measures_answer_the_problem_they_name(tmp_path):
     assert "旅游" in plan_for("龙泉镇", 2025, "游客")
     income = town_problems(ds, 2025, "南沟乡")
     assert "income_per_household" in set(income["indicator"])
-    assert "发展增收产业" in plan_for("南沟乡", 2025, "户均增收")
+    assert "发展特色产业" in plan_for("南沟乡", 2025, "户均增收")
     for town in ds.towns:
         r = narrative.town_report(ds, town, 2025)
         measures = load_wording()["plans"]["by_indicator"]

@@ -285,7 +285,7 @@ def test_own_problems_are_listed_and_general_ones_only_where_there_are_none(ds, 
         # problems (but the seed town with no shortfall either, whose words they are: 行文用语：范本)
         seed_words = ds.profile.at[town, "wording_style"] == "范本"
         none = len(r.findings) + n_own == 0
-        marker = n_own == 0 and not (none and seed_words)
+        marker = none and not seed_words
         assert n == (3 if none and seed_words else len(r.findings) + n_own + marker)
         general = [t for ts in load_wording()["general_problems"].values() for t in ts]
         assert any(g in problems for g in general) == (none and seed_words)

@@ -172,7 +172,7 @@ def test_each_towns_problems_are_the_same_in_report_overview_index_and_explorer(
         if mine.empty:  # a marker for the editor, never the seed's general problems
             assert len(items) == 1 and items[0].startswith("【待补：本")
         else:
-            marker = not own  # the town named none of its own: 【待补：本镇自查问题】 after what its data show
+            marker = False  # its data show shortfalls: those are its problems, no 【待补】 marker
             # two shortfalls of one work (wording.yaml plans.groups) are one item, the group's first named
             sections = data["section"].drop_duplicates().tolist()
             expected = [c for sec in sections for c in data.loc[data["section"] == sec, "indicator"]]

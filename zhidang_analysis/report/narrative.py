@@ -418,6 +418,19 @@ class _Filler(Shortfalls, Highlights):
                     + Markup("，"))
         return Markup("做优做强") + Markup("、").join(items) + Markup("等主导产业，")
 
+    def industry_lead(self) -> Markup:
+        """（六）'s first sentence: the town's 主导产业 as it named them (两大主导产业, A、B、C、D等主导产业), in this
+        town's formulation; empty when it named none."""
+        items = self.items("leading_industries")
+        if not items:
+            return Markup("")
+        names = Markup("、").join(items)
+        if 2 <= len(items) <= 3:
+            names += Markup(f"{_count_word(len(items))}大")
+        elif len(items) > 3:
+            names += Markup("等")
+        return self.wording("industry_lead", industries=names) + Markup("。")
+
     @staticmethod
     def _industry(item: Markup) -> Markup:
         text = re.sub(r"<[^>]*>", "", str(item))
@@ -450,8 +463,10 @@ class _Filler(Shortfalls, Highlights):
         towns = list(self.ds.profile.index[self.ds.profile["county"] == county]) if "county" in self.ds.profile else []
         if self.town not in towns:
             towns.append(self.town)
-        dealt = sorted(towns, key=lambda t: zlib.crc32(f"{county}/{t}/{self.year}/{slot}".encode("utf-8")))
-        return options[dealt.index(self.town) % len(options)]
+        # a town's place in the deal is its own per slot; the deal turns by one each year, so a town never reads
+        # last year's formulation again and two towns that differ one year differ the next
+        dealt = sorted(towns, key=lambda t: zlib.crc32(f"{county}/{t}/{slot}".encode("utf-8")))
+        return options[(dealt.index(self.town) + self.year) % len(options)]
 
     def wording(self, slot: str, **numbers: Markup) -> Markup:
         """This town's formulation of a slot of the phrase bank (``slots`` in data/wording.yaml); ``numbers`` fill
@@ -633,6 +648,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
         pr=filler.practice, has=filler.has, raw=filler.raw, items=filler.items, industries=filler.industries,
+        industry_lead=filler.industry_lead,
         w=filler.wording, problems_and_plans=filler.problems_and_plans, own_inline=filler.own_inline, own_block=filler.own_block, folded=filler.folded,
         cadres=filler.cadres(), section_text=filler.section_text,
         hl=lambda section: filler.highlights(section, skip={c for f in findings for c in f.codes}),

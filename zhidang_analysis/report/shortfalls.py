@@ -42,8 +42,9 @@ class Shortfalls:
         """二 and 三 as lists: the problems (the town's own 自查问题 first, then its data's real shortfalls, largest
         first) and the measures, one for each problem in the same order (the town's own 下一步打算 where it gave
         one, else the measure of the problem's kind), then at most two general lines. A town that named no problem
-        of its own gets a 【待补：本镇自查问题】 marker for the person editing the draft, after what its data show
-        (the seed's three general ones only with ``general_problems``: they are no finding of the town's)."""
+        of its own and whose data show none gets a 【待补：本镇自查问题】 marker for the person editing the draft
+        (the seed's three general ones only with ``general_problems``: they are no finding of the town's); where
+        the data show shortfalls, those are its problems."""
         w = load_wording()
         problems: list[Markup] = []
         plans: list[Markup] = []
@@ -58,7 +59,11 @@ class Shortfalls:
         for f in findings:
             group = _group(f.codes) if len(f.codes) > 1 else None  # two shortfalls of one work
             lead = (group or {}).get("lead") or w["problem_leads"].get(f.codes[0]) or w["problem_leads"][f.section]
-            problems.append(Markup(escape(lead.format(k=self.kind))) + Markup("，") + f.text)
+            lead = lead.format(k=self.kind)
+            text, subject = f.text, str(escape(self._subject(f.codes[0])))
+            if subject in lead and str(text).startswith(subject) and self.cat[f.codes[0]]["unit"] in ("次", "件"):
+                text = Markup("全年开展") + Markup(str(text)[len(subject):])  # the lead has named it already
+            problems.append(Markup(escape(lead)) + Markup("，") + text)
             plan = self._finding_plan(f, group)
             if "target_missed" in f.kinds and not target_said:
                 plan, target_said = plan + Markup("，确保完成年度目标任务"), True
@@ -71,7 +76,7 @@ class Shortfalls:
                 problems.append(Markup(escape(text)))
                 plans.append(self.general_line(kind))
             return problems, (own_plans or plans)
-        if not raw_problems and not self.options.general_problems:
+        if not problems and not self.options.general_problems:
             # the town named none: the draft says what is still to be written (after what its data show, which is
             # no self-examination of the town's)
             where = escape(f"特色做法表“自查问题”“下一步打算”栏 · {self.year}年 · 待补")
