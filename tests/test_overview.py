@@ -262,8 +262,9 @@ def test_column_labels_break_between_words_only():
     assert words == [["排名"], ["综合", "得分"], ["（一）", "政治", "站位"], ["问题", "（项）"]]
     assert [th.get_text() for th in soup.find_all("th")] == ["排名", "综合得分", "（一）政治站位", "问题（项）"]
     assert str(ov.header_html("<b>主题党日活动")) == (
-        '<span class="nw">&lt;b&gt;</span><span class="nw">主题</span><span class="nw">党日</span>'
+        '<span class="nw">&lt;b&gt;</span><wbr><span class="nw">主题</span><wbr><span class="nw">党日</span><wbr>'
         '<span class="nw">活动</span>')
+    assert soup.find_all("th")[1].find_all("wbr") and not soup.find_all("th")[0].find_all("wbr")
 
 
 def test_completeness_by_hand_on_tiny(tiny):

@@ -553,14 +553,15 @@ _HEAD_UNIT = re.compile(r"（[^（）]*）|“[^“”]*”|[\u3400-\u9fff]+|[^�
 def header_html(label: str) -> Markup:
     """A column label whose lines break only between words: ``综合/得分``, ``（一）/政治/站位``, ``问题/（项）``.
 
-    Each word is a ``span.nw`` kept on one line (``white-space: nowrap``): a bracketed or quoted part is one word,
+    Each word is a ``span.nw`` kept on one line (``white-space: nowrap``), a ``<wbr>`` between two: a bracketed or
+    quoted part is one word,
     a run of Chinese characters is cut in pairs (``主题/党日/活动``; a run of three stays whole, an odd run ends in
     three: ``完整率``), which is how two-character words make up the labels of the catalog.
 
     >>> str(header_html("综合得分"))
-    '<span class="nw">综合</span><span class="nw">得分</span>'
+    '<span class="nw">综合</span><wbr><span class="nw">得分</span>'
     >>> str(header_html("（四）“一岗双责”"))
-    '<span class="nw">（四）</span><span class="nw">“一岗双责”</span>'
+    '<span class="nw">（四）</span><wbr><span class="nw">“一岗双责”</span>'
     """
     words: list[str] = []
     for part in _HEAD_UNIT.findall(str(label)):
@@ -569,7 +570,8 @@ def header_html(label: str) -> Markup:
             words += cut + [part[len("".join(cut)):]]
         else:
             words.append(part)
-    return Markup("").join(Markup('<span class="nw">{}</span>').format(w) for w in words if w)
+    # <wbr> between the words: a browser breaks between two Chinese characters anyway, WeasyPrint (the PDF) only there
+    return Markup("<wbr>").join(Markup('<span class="nw">{}</span>').format(w) for w in words if w)
 
 
 def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 1, group: bool = False,
