@@ -6,14 +6,21 @@ launched, and say why.
 
 - a town report opened from ``file://``: no console error, nothing asked of any other machine, Chinese drawn
   with a Chinese font (not tofu), every number's tooltip naming its source cell;
-- the batch index page: search, the problems filter and sorting by a header work; every link leads to a file;
-  on a narrow screen nothing scrolls sideways; with several counties, a county filter and each county's overview;
+- the batch index page: search, the problems filter and sorting by a header work; every link leads to a file; a
+  town whose data have errors is a row of its own linked to its part of the check report; with several counties,
+  a county filter and each county's overview;
+- a phone 390 px wide: the town report, the overview, the index and the check report never scroll sideways; the
+  report reads at 16 characters a line or more, its 落款 lines stay whole; the overview's tables scroll in their own
+  box; a chart opens larger on a tap and closes again; the check report and the overview list the same 请核实;
 - printing a report through the browser: A4 pages, numbered as the print CSS says;
-- ``notebooks/explorer.ipynb`` in JupyterLab: choosing another town redraws its trend chart and narrative.
+- ``notebooks/explorer.ipynb`` in JupyterLab (in Chinese, as ``make lab`` sets it): choosing another town redraws
+  its trend chart and narrative, the tables load, and the report it writes opens: the Word file downloads, the
+  HTML report opens in a new tab.
 
 Every page records the URLs it asks for and aborts any that is not ``file:`` or ``data:``. When a test fails,
 a screenshot of its page is saved as ``failure.png`` in the test's ``tmp_path``. With the environment variable
-``ZHIDANG_BROWSER_SHOTS`` set to a folder, the tests also leave screenshots of the pages there, to look at.
+``ZHIDANG_BROWSER_SHOTS`` set to a folder, the tests also leave screenshots of the pages there, to look at — each
+deliverable at 1280 and at 390 px (``docs/img/`` holds them: ``ZHIDANG_BROWSER_SHOTS=docs/img``).
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ pytestmark = pytest.mark.slow
 
 YEAR = 2025
 TOWNS = ["青石镇", "河湾镇", "柳林镇"]
+BAD_TOWN = "城关镇"  # a cell that is no number: left out of the reports, listed in the index and the check report
+ODD_TOWN = "马营镇"  # a value ten times last year's: valid, to confirm (请核实)
+PHONE, DESKTOP = 390, 1280
 EXPLORER = REPO / "notebooks" / "explorer.ipynb"
 LOCAL = ("file:", "data:")
 A4_PT = (595.28, 841.89)
@@ -99,11 +109,19 @@ class Tab:
         return [u for u in self.requests if not u.startswith(self.allowed)]
 
     def shot(self, name: str, **kw) -> None:
-        """A screenshot for people to look at, when ``ZHIDANG_BROWSER_SHOTS`` names a folder."""
+        """A screenshot for people to look at, when ``ZHIDANG_BROWSER_SHOTS`` names a folder (in 256 colours: text and
+        charts look the same at half the size, which keeps ``docs/img`` small)."""
         folder = os.environ.get("ZHIDANG_BROWSER_SHOTS")
         if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(Path(folder) / f"{name}.png"), **kw)
+            from PIL import Image
+
+            path = Path(folder) / f"{name}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(path), **kw)
+            with Image.open(path) as im:
+                picture = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                     dither=Image.Dither.NONE)
+            picture.save(path, optimize=True)
 
 
 @contextmanager
@@ -136,13 +154,60 @@ def tab(browser, request, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ the pages
+def _sample_with_a_bad_cell_and_an_odd_value(folder: Path) -> tuple[Path, str]:
+    """A copy of the sample where 城关镇's 主题党日活动 of 2025 is text (an error) and 马营镇's is ten times its value
+    (a value to confirm); returns the folder and the bad cell."""
+    from openpyxl import load_workbook
+
+    import zhidang_analysis as zd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in zd.SAMPLE_DATA.glob("*.xlsx"):
+        shutil.copy(f, folder / f.name)
+    wb = load_workbook(folder / "示范县指标数据.xlsx")
+    ws = wb[f"{YEAR}年"]
+    header = next(r for r in ws.iter_rows() if r[0].value == "乡镇")
+    col = next(c.column - 1 for c in header if c.value == "主题党日活动（次）")
+    bad_cell = ""
+    for row in ws.iter_rows():
+        if row[0].value == BAD_TOWN:
+            row[col].value, bad_cell = "很多", row[col].coordinate
+        elif row[0].value == ODD_TOWN:
+            row[col].value = int(row[col].value) * 10
+    wb.save(folder / "示范县指标数据.xlsx")
+    return folder, bad_cell
+
+
 @pytest.fixture(scope="session")
 def reports(tmp_path_factory) -> Path:
-    """One batch of the sample's 2025 reports (three towns and the county overview) and its index page."""
+    """One batch of 2025 reports (three towns, the county overview, a town whose data have an error) on the sample
+    with a bad cell and an odd value, and its index page and check report."""
     out = tmp_path_factory.mktemp("browser-reports")
-    result = batch.run_batch([YEAR], out=out, towns=TOWNS, formats=("html",), jobs=2)
-    assert result.ok, result.summary() + "".join(f"\n{j.label}: {j.error}" for j in result.failed)
+    data, _ = _sample_with_a_bad_cell_and_an_odd_value(out / "data")
+    result = batch.run_batch([YEAR], data=data, out=out, towns=[*TOWNS, BAD_TOWN], formats=("html",), jobs=2)
+    assert [j.town for j in result.failed] == [BAD_TOWN], result.summary()
+    assert all(j.status == "done" for j in result.jobs if j.town != BAD_TOWN)
     return out / str(YEAR)
+
+
+def _page_at(page, path: Path, width: int, height: int = 900) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+
+
+def _sideways(page) -> int:
+    """How far the page scrolls sideways (0: not at all)."""
+    return page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth")
+
+
+# the lines a paragraph is laid out in: the tops of its characters' boxes, one per line
+_LINES = """(el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+  return tops.size;
+}"""
 
 
 def _cjk_families() -> set[str] | None:
@@ -255,7 +320,6 @@ def test_town_report_offline_with_chinese_fonts_and_sourced_tooltips(browser, ta
     nums.nth(i).hover()
     hovered = page.evaluate("() => { const h = document.querySelectorAll(':hover'); return h[h.length - 1].title; }")
     assert hovered == titles[i][0]
-    tab.shot("report")
 
     assert tab.errors == []
     assert tab.remote == [] and tab.requests, tab.requests
@@ -293,7 +357,6 @@ def test_index_page_search_filter_sort_and_links(tab, reports):
     count = page.locator("#count")
     assert count.inner_text() == f"显示 {total} / {total} 个乡镇"
     assert not page.locator("#county").is_visible()  # one county: no county filter
-    tab.shot("index")
 
     # sort by score: ascending, then descending (missing scores last either way); aria-sort follows
     score_head = page.locator("#towns th", has_text="综合得分")
@@ -316,7 +379,8 @@ def test_index_page_search_filter_sort_and_links(tab, reports):
     assert town_head.get_attribute("aria-sort") == "ascending" and score_head.get_attribute("aria-sort") is None
     page.locator("#towns th", has_text="存在问题").locator("button").click()
     flags = _column_values(page, "flags")
-    assert flags == sorted(flags)
+    known = [f for f in flags if f is not None]  # a town whose data have errors has no count: last
+    assert flags == sorted(known) + [None] * (len(flags) - len(known)) and len(known) < len(flags)
     page.locator("#towns th", has_text="排名").locator("button").click()
     ranks = _column_values(page, "rank")
     assert [r for r in ranks if r is not None] == sorted(r for r in ranks if r is not None)
@@ -360,7 +424,6 @@ def test_index_page_search_filter_sort_and_links(tab, reports):
     page.go_back()
     page.set_viewport_size({"width": 390, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    tab.shot("index-narrow", full_page=True)
     page.emulate_media(media="print")
     assert not page.locator(".controls").is_visible()
 
@@ -415,7 +478,110 @@ def test_index_page_filters_by_county_with_several_counties(tab, tmp_path):
     assert counties_shown == page.evaluate("(c) => [...c].sort((a, b) => a.localeCompare(b, 'zh-CN'))",
                                            counties_shown)
     assert page.locator('tr[data-town="五乡"] a').count() == 0
-    tab.shot("index-several-counties", full_page=True)
+    assert tab.errors == [] and tab.remote == []
+
+
+# ------------------------------------------------------------------------------------------------ phones
+def test_town_report_on_a_phone_reads_as_a_column_with_whole_signoff_lines(tab, reports):
+    page = tab.page
+    _page_at(page, reports / f"{TOWNS[0]}.html", DESKTOP)
+    tab.shot("town-report-1280", full_page=True)
+    _page_at(page, reports / f"{TOWNS[0]}.html", PHONE, 844)
+    assert _sideways(page) == 0
+    # a body paragraph holds 16 characters a line or more (it held 11): its width over its font size
+    width, size = page.eval_on_selector("main.report > p, main.report p:not(.signoff)",
+                                        "p => [p.clientWidth, parseFloat(getComputedStyle(p).fontSize)]")
+    assert width / size >= 16, (width, size)
+    # the 落款: the committee's name and the date, each on one line (not 中共青石镇委员 / 会, 12月31 / 日)
+    signoff = page.locator("p.signoff")
+    assert signoff.count() == 2
+    assert signoff.first.inner_text().startswith(f"中共{TOWNS[0]}委员会") and "年" in signoff.last.inner_text()
+    for i in range(2):
+        assert signoff.nth(i).evaluate(_LINES) == 1, signoff.nth(i).inner_text()
+        box = signoff.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE
+    # the charts fit the screen; a tap shows one larger, over the page, and 关闭大图 puts it back
+    figures = page.locator("figure")
+    assert figures.count() == 3
+    for i in range(3):
+        assert figures.nth(i).locator("img").bounding_box()["width"] <= PHONE
+    small = figures.nth(1).locator("img").bounding_box()["width"]
+    figures.nth(1).locator("a.zoom").click()
+    assert page.evaluate("document.querySelectorAll('figure:target').length") == 1
+    large = figures.nth(1).locator("img").bounding_box()["width"]
+    assert large >= 1.8 * small and _sideways(page) == 0  # the large chart scrolls in its own layer
+    tab.shot("town-report-390-chart")
+    close = figures.nth(1).locator(".zoom-close")
+    assert close.is_visible() and close.inner_text().startswith("关闭大图")
+    close.click()
+    assert page.evaluate("document.querySelectorAll('figure:target').length") == 0 and not close.is_visible()
+    page.evaluate("window.scrollTo(0, 0)")
+    tab.shot("town-report-390", full_page=True)
+    assert tab.errors == [] and tab.remote == []
+
+
+def test_overview_on_a_phone_scrolls_its_tables_in_their_own_box(tab, reports):
+    page = tab.page
+    _page_at(page, reports / "overview.html", DESKTOP)
+    # the column labels break between words only: 综合/得分, not 综合得/分
+    head = page.locator("table.zd-table th", has_text="综合").first
+    assert [w.inner_text() for w in head.locator(".nw").all()] == ["综合", "得分"]
+    tops = head.locator(".nw").evaluate_all("ws => ws.map(w => w.getClientRects().length)")
+    assert tops == [1, 1]  # each word whole on its line
+    tab.shot("overview-1280", full_page=True)
+    _page_at(page, reports / "overview.html", PHONE, 844)
+    assert _sideways(page) == 0
+    wraps = page.locator(".zd-table-wrap")
+    assert wraps.count() >= 3
+    ranking = wraps.first
+    dims = ranking.evaluate("w => [w.scrollWidth, w.clientWidth, getComputedStyle(w).overflowX]")
+    assert dims[0] > dims[1] and dims[2] == "auto", dims  # table 1 is wider than the phone: it scrolls by itself
+    ranking.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+    assert ranking.evaluate("w => w.scrollLeft") > 0 and _sideways(page) == 0
+    caption = ranking.locator("caption").bounding_box()
+    assert caption["x"] >= 0 and caption["x"] + caption["width"] <= PHONE  # the caption stays on the screen
+    ranking.evaluate("w => { w.scrollLeft = 0; }")
+    for img in page.locator("figure img").all():
+        assert img.bounding_box()["width"] <= PHONE
+    tab.shot("overview-390", full_page=True)
+    assert tab.errors == [] and tab.remote == []
+
+
+def test_index_and_check_report_on_a_phone_and_the_town_in_error(tab, reports):
+    page = tab.page
+    index = reports / "index.html"
+    _page_at(page, index, DESKTOP)
+    tab.shot("index-1280", full_page=True)
+    # the town whose data have an error is a row of the table, with its error and a link to its check report
+    row = page.locator(f'tr[data-town="{BAD_TOWN}"]')
+    assert row.count() == 1 and "failed" in row.get_attribute("class")
+    assert "数据有误" in row.inner_text() and "主题党日活动" in row.inner_text()
+    link = row.locator("a.checks-link")
+    assert unquote(link.get_attribute("href")) == f"checks.html#town-{BAD_TOWN}"
+    footer = page.locator("p.note").last.inner_text()
+    assert "zhidang_analysis" not in footer and "/" not in footer.split("更新时间：")[0]  # no path of this machine
+    assert re.search(r"更新时间：\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", footer), footer
+    with page.expect_navigation():
+        link.click()
+    assert page.evaluate("location.hash") and page.locator(":target").inner_text() == BAD_TOWN
+    target = page.locator(":target")
+    assert 0 <= target.bounding_box()["y"] < 900 - 40  # the town's part is on the screen
+    assert page.locator(f"h2:text-is('{BAD_TOWN}') + table td.label.error").count() >= 1
+    checks = page.url.split("#")[0]
+    for path, name in ((index, "index"), (reports / "checks.html", "checks")):
+        _page_at(page, path, PHONE, 844)
+        assert _sideways(page) == 0, name
+        tab.shot(f"{name}-390", full_page=True)
+    # the check report lists the same 请核实 as the overview
+    page.set_viewport_size({"width": DESKTOP, "height": 900})
+    page.goto(checks)
+    tab.shot("checks-1280", full_page=True)
+    to_confirm = page.locator("table.findings td.label.check").count()
+    assert to_confirm >= 1
+    page.goto((reports / "overview.html").as_uri())
+    listed = page.locator(".zd-table-wrap", has=page.locator("caption", has_text="需要核实的数据")).locator("tbody tr")
+    assert listed.count() == to_confirm
+    assert ODD_TOWN in listed.first.inner_text()
     assert tab.errors == [] and tab.remote == []
 
 
@@ -465,7 +631,10 @@ def lab_server(tmp_path):
         path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values), encoding="utf-8")
-    with running_lab(root, tmp_path, settings) as server:
+    app_settings = tmp_path / "app-settings" / "overrides.d"  # what `make lab` writes into the venv (LAB_SETTINGS)
+    app_settings.mkdir(parents=True)
+    shutil.copy(REPO / "scripts" / "lab-overrides.json", app_settings / "zhidang-analysis.json")
+    with running_lab(root, tmp_path, settings, app_settings=app_settings.parent) as server:
         yield server
 
 
@@ -493,7 +662,7 @@ _KERNEL_READY = """() => {
   const panel = document.querySelector(".jp-NotebookPanel");
   const name = panel && panel.querySelector(".jp-Toolbar-kernelName");
   const state = panel && panel.querySelector(".jp-Notebook-ExecutionIndicator");
-  return !!(name && state && !/No Kernel/.test(name.textContent) && state.dataset.status === "idle");
+  return !!(name && state && !/No Kernel|无内核/.test(name.textContent) && state.dataset.status === "idle");
 }"""
 
 
@@ -510,14 +679,17 @@ def _until(page, condition: str, what: str, seconds: float = LAB_SECONDS) -> Non
         page.wait_for_timeout(250)
 
 
-def test_explorer_notebook_redraws_for_another_town(lab_tab):
+def test_explorer_notebook_redraws_for_another_town_and_its_report_downloads(lab_tab, tmp_path):
     tab, page = lab_tab, lab_tab.page
+    page.set_viewport_size({"width": DESKTOP, "height": 900})
     page.goto(f"{tab.base}/lab/tree/{EXPLORER.name}?token={tab.token}")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=LAB_SECONDS * 1000)
-    # the kernel started and connected; then Run → Run All Cells, as a person would
+    # the kernel started and connected; then 运行 → 运行所有单元格 (JupyterLab in Chinese, as `make lab` sets it)
     _until(page, _KERNEL_READY, "the notebook's kernel")
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    run_menu = page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile(r"^运行$"))
+    assert run_menu.count() == 1, page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    run_menu.click()
+    page.get_by_role("menuitem", name="运行所有单元格", exact=True).click()
     _until(page, ".zd-trend img", "the trend chart (.zd-trend img)")
     trend = page.locator(".zd-trend img").first
     before = trend.get_attribute("src")
@@ -548,5 +720,40 @@ def test_explorer_notebook_redraws_for_another_town(lab_tab):
     after = page.locator(".zd-trend img").first.get_attribute("src")
     assert after and after != before
     assert new_town in page.locator(".zd-narrative").first.inner_text()
-    tab.shot("explorer", full_page=True)
+
+    # the sortable tables: the page asked the kernel for the DataTables code and the tables became DataTables
+    _until(page, ".zd-ranking table.dataTable", "the ranking as a DataTable")
+    # the indicator list holds the year's indicators only (2025: no epidemic indicator of 2020–2022)
+    indicators = page.locator(".zd-indicator select option").all_inner_texts()
+    assert indicators and not [o for o in indicators if "核酸" in o or "疫情" in o or "消杀" in o], indicators
+
+    # 生成报告: the Word file downloads (not JupyterLab's "File Load Error … not UTF-8"), the HTML opens in a new tab
+    page.locator("button.zd-write").click()
+    _until(page, ".zd-links a.zd-file-docx", "the links to the written report", seconds=LAB_SECONDS + 120)
+    word = page.locator(".zd-links a.zd-file-docx")
+    assert word.evaluate("a => getComputedStyle(a).textDecorationLine") == "underline"  # it looks like a link
+    with page.expect_download(timeout=60_000) as download:
+        word.click()
+    saved = tmp_path / "download.docx"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == f"{new_town}.docx"
+    assert saved.read_bytes()[:2] == b"PK"  # a Word file (a zip), not an error page
+    assert page.locator(".jp-Dialog", has_text="File Load Error").count() == 0
+    with page.context.expect_page(timeout=60_000) as popup:
+        page.locator(".zd-links a.zd-file-html").click()
+    report = popup.value
+    report.wait_for_load_state("load")
+    assert unquote(report.url).split("?")[0].endswith(f"/{new_town}.html") and new_town in report.title()
+    report.close()
+
+    page.locator(".zd-explorer").first.evaluate("e => e.scrollIntoView()")
+    tab.shot("explorer-1280")
+    # a phone: the side panel folded away, the views one under the other
+    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").first.click()
+    page.set_viewport_size({"width": PHONE, "height": 844})
+    page.wait_for_timeout(500)
+    trend, compare = (page.locator(f".zd-{v}").first.bounding_box() for v in ("trend", "compare"))
+    assert compare["y"] >= trend["y"] + trend["height"] - 1  # stacked, not squeezed side by side
+    page.locator(".zd-explorer").first.evaluate("e => e.scrollIntoView()")
+    tab.shot("explorer-390")
     assert tab.remote == [], tab.remote

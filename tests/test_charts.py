@@ -208,8 +208,41 @@ def test_town_vs_county_unfavourable_bars_are_grey(tiny):
     fig = charts.town_vs_county(tiny, "乙乡", 2024)
     ax = fig.axes[0]
     assert _bars(ax) == [72.0, 80.0, 60.0]
-    assert {matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches} == {charts.GREY_LIGHT.lower()}
+    # mid grey, not the washed-out light grey: legible on screen and apart from the accent in a grey print
+    assert {matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches} == {charts.GREY.lower()}
     assert "不及全县中位数" in _texts(fig)
+
+
+def _luminance(colour) -> float:
+    """WCAG 2 relative luminance of a colour (sRGB linearised)."""
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in matplotlib.colors.to_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_town_vs_county_below_median_bars_are_legible_against_white():
+    # a below-median bar must stand out from the white page (contrast ratio ≥ 3:1, WCAG's rule for graphics)
+    # and from the accent colour of a better bar
+    worse = _luminance(charts.GREY)
+    assert (1.0 + 0.05) / (worse + 0.05) >= 3.0
+    assert (1.0 + 0.05) / (_luminance(charts.GREY_LIGHT) + 0.05) < 2.0  # what the bars were: washed out
+    assert abs(worse - _luminance(charts.ACCENT)) > 0.15
+
+
+def test_town_vs_county_labels_neutral_indicators_as_neutral(tiny):
+    # 甲镇 2024 disputes resolved 40 against a median of 30: 133, a neutral count (catalog polarity 0), and the
+    # secretary's talks 13 against 10: 130, a volume that follows the town's size; neither is 持平 nor 优于
+    extra = _frame({"disputes_resolved": {"甲镇": (30, 40), "乙乡": (20, 30), "丙镇": (25, 20)},
+                    "secretary_talks": {"甲镇": (10, 13), "乙乡": (8, 10), "丙镇": (9, 9)}})
+    fig = charts.town_vs_county(pd.concat([tiny, extra], ignore_index=True), "甲镇", 2024,
+                                codes=["theme_party_days", "secretary_talks", "disputes_resolved"])
+    ax = fig.axes[0]
+    assert _bars(ax) == [144.0, 130.0, round(40 / 30 * 100, 6)]
+    faces = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
+    assert faces == [charts.ACCENT.lower(), "#ffffff", "#ffffff"]  # the neutral ones are outlined and hatched
+    assert [p.get_hatch() for p in ax.patches] == [None, "////", "////"]
+    texts = _texts(fig)
+    assert "中性指标（不比优劣）" in texts and "与全县中位数持平" not in texts and "优于全县中位数" in texts
+    _draw(fig)
 
 
 def test_town_vs_county_skips_zero_median(tiny):
@@ -249,14 +282,18 @@ def test_score_breakdown_tiny(tiny_scores):
     median = [ln for ln in ax.get_lines() if ln.get_label() == "全县中位数"][0]
     assert list(median.get_xdata()) == [60.0, 50.0, 50.0, 50.0, 60.0, 50.0]
     assert ax.get_title() == ""
-    summary = [t for t in ax.texts if t.get_text() == "综合得分55.0分，全县第2名（共3个乡镇）"]
+    # the score, and no unofficial place in the county unless asked for
+    summary = [t for t in ax.texts if t.get_text() == "综合得分55.0分"]
     assert len(summary) == 1 and _is_cjk(summary[0])
+    assert "全县第" not in _texts(fig)
+    ranked = charts.score_breakdown(tiny_scores, "丙镇", 2024, rank=True)
+    assert "综合得分55.0分，全县第2名（共3个乡镇）" in [t.get_text() for t in ranked.axes[0].texts]
     assert "暂无数据" in _texts(fig)
     _draw(fig)
 
 
 def test_score_breakdown_sample(sample_scores):
-    fig = charts.score_breakdown(sample_scores, "青石镇", 2025)
+    fig = charts.score_breakdown(sample_scores, "青石镇", 2025, rank=True)
     ax = fig.axes[0]
     # (三) and (五) hold no performance measure (a volume, a checklist): not scored, and said so
     assert len(ax.patches) == 4
@@ -391,6 +428,28 @@ def test_movers_tiny_diverging_bars(tiny):
     assert ax.get_xlabel() == "比上年增减（次）" and _is_cjk(ax.xaxis.label)
     _draw(fig)
     assert any(t.get_text().startswith(MINUS) for t in ax.get_xticklabels())
+
+
+def test_movers_of_a_count_have_whole_number_ticks():
+    # 主题党日 changes of +3, +1, −2 and −1 次: matplotlib's default ticks would be −2.0, −1.5 … 2.5
+    table = {"theme_party_days": {"甲镇": (30, 33), "乙乡": (20, 21), "丙镇": (25, 23), "丁镇": (10, 9)}}
+    fig = charts.movers(ind.yoy(_frame(table)), 2024)
+    ax = fig.axes[0]
+    _draw(fig)
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+    assert len(ticks) >= 3 and all(float(t).is_integer() for t in ticks), ticks
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels and not any("." in t for t in labels), labels
+
+
+def test_movers_of_a_volume_are_neutral_not_better_or_worse():
+    # the secretary's talks follow the town's size: a fall is no 向差
+    table = {"secretary_talks": {"甲镇": (10, 13), "乙乡": (8, 6), "丙镇": (9, 9)}}
+    fig = charts.movers(ind.yoy(_frame(table)), 2024, "secretary_talks")
+    texts = _texts(fig)
+    assert "中性指标（不比好坏）" in texts and "向差" not in texts and "向好" not in texts
+    assert [p.get_hatch() for p in fig.axes[0].patches] == ["////", "////"]
 
 
 def test_movers_by_rate_in_percent(tiny):
@@ -533,7 +592,7 @@ def test_no_chart_draws_a_title_of_its_own(tiny, tiny_scores, tiny_profile):
 
 
 def test_score_breakdown_keeps_the_composite_score_inside_the_axes(tiny_scores):
-    fig = charts.score_breakdown(tiny_scores, "甲镇", 2024)
+    fig = charts.score_breakdown(tiny_scores, "甲镇", 2024, rank=True)
     ax = fig.axes[0]
     summary = [t for t in ax.texts if t.get_text() == "综合得分81.4分，全县第1名（共3个乡镇）"]
     assert len(summary) == 1

@@ -78,6 +78,15 @@ def test_plausibility_flags_jumps_and_values_far_from_the_county(ds):
     assert (found[4].file, found[4].sheet) == ("d.xlsx", "2026")
 
 
+def test_plausibility_lives_in_the_analysis_layer_and_the_check_report_keeps_its_name():
+    # the overview (report layer) and the check report (outputs) count the same 请核实 from one function
+    from zhidang_analysis.analysis import plausibility as checks_of_data
+    from zhidang_analysis.outputs import checks
+
+    assert checks.plausibility is checks_of_data.plausibility is plausibility
+    assert "plausibility" in checks.__all__
+
+
 def test_jump_factor_and_years_are_configurable(ds):
     only_range = plausibility(ds, jump_factor=5.0)  # 4.17, 5 and 3.71 are not above 5: the range checks remain
     assert [(p.town, p.message.endswith(("中位数为0.57万元）", "中位数为130次）"))) for p in only_range] == [

@@ -152,3 +152,33 @@ def test_last_versions_no_general_problems_option_still_works_with_a_notice(runn
     assert r.exit_code == 2 and "不能同时使用" in r.output
     r = runner.invoke(main, ["run", "--help"])
     assert "--general-problems" in r.output and "--no-general-problems" not in r.output
+
+
+def test_score_rank_is_an_option_off_by_default_with_chinese_help(runner, monkeypatch, tmp_path):
+    # a town's signed report states no unofficial 全县第N名 unless the county asks for it: --score-rank
+    from zhidang_analysis.running import batch, runner as report_runner
+
+    for command in ("run", "batch"):
+        help_text = runner.invoke(main, [command, "--help"]).output
+        assert "--score-rank" in help_text and "全县名次" in help_text and "默认不写" in help_text
+    seen = {}
+
+    def fake_run(town, year, **kw):
+        seen["run"] = kw
+        raise report_runner.ZhidangError("停在这里")
+
+    monkeypatch.setattr(report_runner, "run_town_report", fake_run)
+    runner.invoke(main, ["run", "--town", "青石镇", "--year", "2025", "--out", str(tmp_path)])
+    assert "score_rank" not in seen["run"]  # the notebook's default: no rank (input keys of old runs unchanged)
+    runner.invoke(main, ["run", "--town", "青石镇", "--year", "2025", "--out", str(tmp_path), "--score-rank"])
+    assert seen["run"]["score_rank"] is True
+
+    def fake_batch(years, **kw):
+        seen["batch"] = kw
+        raise report_runner.ZhidangError("停在这里")
+
+    monkeypatch.setattr(batch, "run_batch", fake_batch)
+    runner.invoke(main, ["batch", "--year", "2025", "--out", str(tmp_path)])
+    assert seen["batch"]["options"] is None
+    runner.invoke(main, ["batch", "--year", "2025", "--out", str(tmp_path), "--score-rank"])
+    assert seen["batch"]["options"] == {"score_rank": True}

@@ -14,6 +14,7 @@ import sys
 from urllib.parse import quote
 
 import nbformat
+from bs4 import BeautifulSoup
 import papermill as pm
 import pytest
 
@@ -52,7 +53,7 @@ def ex(shared) -> Explorer:
     shared.town_filter.value = ""
     shared.town.value, shared.year.value, shared.indicator.value = "青石镇", 2025, "theme_party_days"
     shared.refresh()
-    shared.links.value = ""
+    shared._show_links("")
     return shared
 
 
@@ -157,6 +158,29 @@ def _json_field(html: str, key: str) -> str:
 
 def test_indicator_can_be_given_by_chinese_name(ds):
     assert Explorer(ds, indicator="发展党员").indicator.value == "new_members"
+
+
+def test_the_indicator_list_offers_the_years_indicators_only(ds):
+    # the epidemic indicators apply in 2020–2022 only (catalog years): 2025 offers none of them, 2021 does
+    cat = ds.catalog
+    epidemic = {c for c in cat.value_codes if cat.name(c) in {"核酸检测轮次", "消杀轮次", "党员疫情防控突击队"}}
+    assert len(epidemic) == 3
+    ex = Explorer(ds, town="青石镇", year=2025)
+    codes = [value for _, value in ex.indicator.options]
+    assert not epidemic & set(codes) and "theme_party_days" in codes
+    v = ds.values
+    assert set(codes) == {c for c in v.loc[(v["year"] == 2025) & (v["status"] == "present"), "indicator"]
+                          if c in cat.value_codes}
+    ex.indicator.value = "new_members"
+    ex.year.value = 2021
+    codes_2021 = [value for _, value in ex.indicator.options]
+    assert epidemic <= set(codes_2021) and ex.indicator.value == "new_members"  # the chosen one is kept
+    ex.indicator.value = sorted(epidemic)[0]
+    ex.year.value = 2025  # its indicator is not in 2025: back to the first key indicator, and the views follow
+    assert ex.indicator.value == "theme_party_days"
+    assert "青石镇主题党日活动历年变化" in html_of(ex.outputs["compare"])
+    with pytest.raises(UnknownNameError, match="核酸检测轮次"):
+        Explorer(ds, year=2025, indicator="核酸检测轮次")
 
 
 def test_town_filter_narrows_the_list_and_says_when_nothing_matches(ex):
@@ -273,7 +297,15 @@ def test_interactive_tables_are_itables_offline_without_any_remote_script_or_sty
     init = itables_init_html()
     table = html_of(ex.outputs["table"]) + html_of(ex.outputs["ranking"])
     assert "injectModule" in init and len(init) > 500_000  # the DataTables code itself is in the page
-    assert html_of(ex._itables_init) == init
+    # sent only when a table in a browser asks for it (the hidden button its script presses), and taken out of the
+    # widget once the browser says it has loaded it: nothing of it stays in the widget state
+    assert html_of(ex._itables_init) == ""
+    assert table.count("button.zd-itables-need") == 2 and "window._itables_" in table
+    ex._tables_need.click()
+    sent = html_of(ex._itables_init)
+    assert sent.startswith(init) and "button.zd-itables-done" in sent
+    ex._tables_done.click()
+    assert html_of(ex._itables_init) == ""
     for page in (init, table):
         assert not REMOTE.search(page), REMOTE.search(page).group(0)
     # the embedded library (base64 in the init script) loads nothing remote either
@@ -319,12 +351,17 @@ def test_write_button_writes_html_and_word_and_shows_relative_links(ds, tmp_path
     html, docx = tmp_path / "reports" / "2025" / "河湾镇.html", tmp_path / "reports" / "2025" / "河湾镇.docx"
     assert html.is_file() and docx.is_file(), status_text(ex)
     assert "河湾镇2025年报告已生成" in status_text(ex) and not ex.write_button.disabled
-    links = ex.links.value
+    links = ex.links_html
     assert f'href="{quote("reports/2025/河湾镇.html")}"' in links and f'href="{quote("reports/2025/河湾镇.docx")}"' in links
     assert "HTML：河湾镇.html" in links and "Word：河湾镇.docx" in links
+    # the Word file downloads (JupyterLab would open it as text); the HTML report opens in a new browser tab
+    soup = BeautifulSoup(links, "html.parser")
+    word, page = soup.find("a", class_="zd-file-docx"), soup.find("a", class_="zd-file-html")
+    assert word["download"] == "河湾镇.docx" and not word.get("target")
+    assert page["target"] == "_blank" and "download" not in page.attrs and "stopImmediatePropagation" in page["onclick"]
     assert ex.last_result.html.resolve() == html.resolve()
     ex.town.value = "青石镇"  # another town: the old links go
-    assert ex.links.value == ""
+    assert ex.links_html == "" and ex.links.outputs == ()
 
 
 # --------------------------------------------------------------------------------------------- notebook
@@ -376,6 +413,10 @@ def test_notebook_runs_under_papermill_without_a_frontend(tmp_path):
     assert f"{chinese_year(2024)}年度" in text
     state = json.dumps(nb.metadata["widgets"], ensure_ascii=False)
     assert "zd-trend" in state and "中共河湾镇委员会" in state  # the live views were saved with the widget
+    # but not the DataTables code (about 1 MB): no browser asked for it
+    assert "injectModule" not in state and "injectModule" not in json.dumps(nb.cells[-1].outputs)
+    size = (tmp_path / "explorer.ipynb").stat().st_size
+    assert size < 700_000, size
 
 
 @pytest.mark.slow

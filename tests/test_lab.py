@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +20,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from importlib import metadata
 
 import nbformat
 import pytest
@@ -63,10 +67,10 @@ class Lab:
 
 
 @contextlib.contextmanager
-def running_lab(root: Path, tmp: Path, settings: Path | None = None):
+def running_lab(root: Path, tmp: Path, settings: Path | None = None, app_settings: Path | None = None):
     """JupyterLab serving ``root`` on a free 127.0.0.1 port with a random token, with its own HOME and Jupyter
-    folders under ``tmp`` (lab settings from ``settings``, if given); yields (base URL, token, log path), then
-    stops the server."""
+    folders under ``tmp`` (user settings from ``settings``, and the application's — the venv's, which the Makefile
+    writes — from ``app_settings``, if given); yields (base URL, token, log path), then stops the server."""
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ)
     env.update({
@@ -87,6 +91,8 @@ def running_lab(root: Path, tmp: Path, settings: Path | None = None):
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
     ]
+    if app_settings is not None:
+        cmd.append(f"--LabApp.app_settings_dir={app_settings}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root; Jupyter refuses it by default
         cmd.append("--allow-root")
     base = f"http://127.0.0.1:{port}"
@@ -152,3 +158,47 @@ def test_lab_default_kernel_is_the_venv_python_and_notebooks_name_it(lab):
     for name in NOTEBOOKS:
         nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
         assert nb.metadata.kernelspec.name in specs["kernelspecs"], name
+
+
+# ------------------------------------------------------------------------------------------------ language
+MAKEFILE = REPO / "Makefile"
+OVERRIDES = REPO / "scripts" / "lab-overrides.json"
+
+
+def _make_variable(name: str) -> str:
+    m = re.search(rf"^{name}\s*:=\s*(.+)$", MAKEFILE.read_text(encoding="utf-8"), flags=re.M)
+    assert m, name
+    return m.group(1).strip()
+
+
+def test_make_lab_installs_the_chinese_language_pack_and_selects_it():
+    text = MAKEFILE.read_text(encoding="utf-8")
+    # the pack is in the lab extra, which the venv installs; the setting goes into the venv's JupyterLab settings
+    assert re.search(r'pip install --quiet -e "\.\[test,lab\]"', text)
+    settings = _make_variable("LAB_SETTINGS")
+    assert settings == "$(VENV)/share/jupyter/lab/settings/overrides.d/zhidang-analysis.json"
+    assert re.search(r"^lab: .*\$\(LAB_SETTINGS\)", text, flags=re.M)
+    assert re.search(r"^\$\(LAB_SETTINGS\): scripts/lab-overrides\.json", text, flags=re.M)
+    assert json.loads(OVERRIDES.read_text(encoding="utf-8")) == {
+        "@jupyterlab/translation-extension:plugin": {"locale": "zh_CN"}}
+    assert metadata.version("jupyterlab-language-pack-zh-CN")
+
+
+def test_lab_with_the_venvs_settings_speaks_chinese(tmp_path):
+    """JupyterLab started with the application settings the Makefile writes (a copy, so the test does not depend on
+    whether `make lab` has run): its default language is zh_CN and the pack's translations are served."""
+    app_settings = tmp_path / "app-settings"
+    (app_settings / "overrides.d").mkdir(parents=True)
+    shutil.copy(OVERRIDES, app_settings / "overrides.d" / "zhidang-analysis.json")
+    with running_lab(REPO / "notebooks", tmp_path, app_settings=app_settings) as (base, token, _):
+        lab = Lab(base, token)
+        status, plugin = lab.get("/lab/api/settings/@jupyterlab/translation-extension:plugin")
+        assert status == 200
+        assert plugin["schema"]["properties"]["locale"]["default"] == "zh_CN"
+        assert plugin["settings"].get("locale", "zh_CN") == "zh_CN"
+        status, languages = lab.get("/lab/api/translations/")
+        assert status == 200 and "zh_CN" in languages["data"], languages
+        status, pack = lab.get("/lab/api/translations/zh_CN")
+        assert status == 200 and pack["data"], pack.get("message")
+        jupyterlab = pack["data"].get("jupyterlab", {})
+        assert jupyterlab.get("Run All Cells") == ["运行所有单元格"]  # the menu item the explorer notebook names

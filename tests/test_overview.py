@@ -191,6 +191,82 @@ def test_flag_table_lists_the_problems_the_reports_list(tiny, ds):
         assert all(i.strip().rstrip("。").endswith(o) for i, o in zip(items[:len(own)], own)), (town, items)
 
 
+def _with(tiny: Dataset, *, targets=None, extra=None) -> Dataset:
+    """The tiny county with targets (town, indicator, 2024 target) and extra value rows {code: {town: (2023, 2024)}}."""
+    values = tiny.values
+    if extra:
+        rows = [{"county": "测试县", "town": town, "year": year, "indicator": code, "value": float(v), "approx": False,
+                 "status": "present", "source": "t"}
+                for code, by_town in extra.items() for town, pair in by_town.items() for year, v in zip((2023, 2024), pair)]
+        values = pd.concat([values, pd.DataFrame(rows)], ignore_index=True)
+    t = pd.DataFrame([{"town": town, "year": 2024, "indicator": code, "target": float(x), "source": "t"}
+                      for town, code, x in (targets or [])], columns=["town", "year", "indicator", "target", "source"])
+    return Dataset(values=values, profile=tiny.profile, targets=t, catalog=tiny.catalog)
+
+
+def test_a_target_basically_done_is_no_problem_in_the_overview(tiny):
+    # 主题党日活动 2024: 甲镇 36 of a target of 37 is 97.3% (95–99%: 基本完成, as its report tells it, not 未完成);
+    # 丙镇 25 of 28 is 89.3%: a missed target
+    ds = _with(tiny, targets=[("甲镇", "theme_party_days", 37), ("丙镇", "theme_party_days", 28)])
+    f = ov.flag_table(ds, 2024)
+    assert f[f["乡镇"] == "甲镇"].empty
+    assert f[f["乡镇"] == "丙镇"].values.tolist() == [
+        ["丙镇", "未完成目标", "主题党日活动25次，未完成28次的年度目标（完成89.3%）"]]
+    assert ov.ranking_table(ds, 2024).set_index("乡镇")["问题（项）"].to_dict() == {"乙乡": 2, "丙镇": 1, "甲镇": 0}
+    # the same problems as the town reports list, and the overview's sentence counts them
+    from zhidang_analysis.analysis.problems import town_problems
+    assert len(town_problems(ds, 2024, "甲镇")) == 0 and len(town_problems(ds, 2024, "丙镇")) == 1
+    assert "未完成年度目标1项" in text_of(ov.overview_narrative(ds, 2024))
+
+
+def test_an_indicator_that_is_no_problem_never_shows_as_one_nor_moves_a_score(tiny):
+    # 党委书记集体约谈 (catalog problem: false, a volume) falls by 75% in 甲镇 (20 → 5) and 化解矛盾纠纷 (neutral) by
+    # 60% in 丙镇: neither is a problem, and neither enters a section score or the composite score
+    assert not bool(tiny.catalog.frame.at["secretary_talks", "problem"])
+    ds = _with(tiny, extra={"secretary_talks": {"甲镇": (20, 5), "乙乡": (6, 6), "丙镇": (8, 9)}})
+    f = ov.flag_table(ds, 2024)
+    assert f["乡镇"].tolist() == ["乙乡", "乙乡"] and not f["说明"].str.contains("约谈").any()
+    before, after = ov.ranking_table(tiny, 2024), ov.ranking_table(ds, 2024)
+    pd.testing.assert_frame_equal(before, after)
+    assert after["（四）“一岗双责”"].isna().all()  # no scored measure in (四) here: no score, not 0
+
+
+def test_check_table_lists_what_the_check_report_marks_to_confirm(tmp_path):
+    # 甲镇's theme party days jump from 30 to 300 (more than three times last year's): one value to confirm (请核实),
+    # listed by the overview and counted the same in the batch's checks.html
+    from zhidang_analysis.running.batch import write_checks
+
+    values = tiny_dataset().values.copy()
+    at = (values.town == "甲镇") & (values.year == 2024) & (values.indicator == "theme_party_days")
+    values.loc[at, ["value", "source"]] = [300.0, "示范.xlsx!2024年!C3"]
+    ds = Dataset(values=values, profile=tiny_dataset().profile, targets=tiny_dataset().targets,
+                 catalog=zd.load_catalog())
+    table = ov.check_table(ds, 2024)
+    assert table.values.tolist() == [["甲镇", "主题党日活动", "300", "2024年!C3",
+                                      "“主题党日活动”比上年大幅增加（2023年为30次，是上年的10倍）"]]
+    section = BeautifulSoup(str(ov.check_section(ds, 2024)), "html.parser")
+    assert "以下1处数据" in section.get_text() and section.caption.get_text() == "表4  2024年需要核实的数据（1处）"
+    assert len(section.select("tbody tr")) == 1
+    name = write_checks(ds, {}, tmp_path, 2024)
+    page = BeautifulSoup((tmp_path / "2024" / name).read_text(encoding="utf-8"), "html.parser")
+    marked = page.select("table.findings td.label.check")
+    assert len(marked) == len(table) == 1
+    assert "没有需要核实的数据" in text_of(ov.check_section(tiny_dataset(), 2024))
+
+
+def test_column_labels_break_between_words_only():
+    html = str(ov.html_table(pd.DataFrame({"排名": [1], "综合得分": [80.5], "（一）政治站位": [90.0], "问题（项）": [2]})))
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.div["class"] == ["zd-table-wrap"] and soup.div.table["class"] == ["zd-table"]
+    words = [[w.get_text() for w in th.select("span.nw")] for th in soup.find_all("th")]
+    assert words == [["排名"], ["综合", "得分"], ["（一）", "政治", "站位"], ["问题", "（项）"]]
+    assert [th.get_text() for th in soup.find_all("th")] == ["排名", "综合得分", "（一）政治站位", "问题（项）"]
+    assert str(ov.header_html("<b>主题党日活动")) == (
+        '<span class="nw">&lt;b&gt;</span><wbr><span class="nw">主题</span><wbr><span class="nw">党日</span><wbr>'
+        '<span class="nw">活动</span>')
+    assert soup.find_all("th")[1].find_all("wbr") and not soup.find_all("th")[0].find_all("wbr")
+
+
 def test_completeness_by_hand_on_tiny(tiny):
     c = ov.completeness(tiny, 2024).set_index("乡镇")
     # six indicators each; 甲镇's "—" for homestays is not counted, its new_members is blank
@@ -418,6 +494,18 @@ def test_overview_html_is_self_contained(overview_2025):
     headings = [h.get_text() for h in soup.find_all("h2")]
     assert [h[:2] for h in headings] == ["一、", "二、", "三、", "四、", "五、", "六、", "七、"]
     assert [c.get_text()[:2] for c in soup.find_all("caption")] == ["表1", "表2", "表3"]
+    assert "没有需要核实的数据" in soup.get_text()  # the sample is plausible throughout (checks.html: no 请核实)
+    # a phone's layout is in a screen-only style, which print and WeasyPrint's PDF leave aside
+    screen = soup.find("style", attrs={"media": "screen"})
+    assert screen is not None and "@media (max-width: 40em)" in screen.get_text()
+    assert "p.signoff { white-space: nowrap; }" in screen.get_text()
+    assert not any("max-width: 40em" in st.get_text() for st in soup.find_all("style") if st is not screen)
+    assert len(soup.select("div.zd-table-wrap > table.zd-table")) == 3
+    # every chart: a tap shows it larger (a link to its own figure), with a hidden link that closes it
+    for figure in soup.find_all("figure"):
+        assert figure.a["class"] == ["zoom"] and figure.a["href"] == f"#{figure['id']}" and figure.a.img
+        close = figure.find("a", class_="zoom-close")
+        assert close.has_attr("hidden") and close["href"] == f"#{figure.figcaption['id']}"
 
 
 @pytest.mark.slow

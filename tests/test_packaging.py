@@ -53,6 +53,11 @@ def test_extra(pyproject) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+def lab_extra(pyproject) -> dict[str, str]:
+    return dict(_split(r) for r in pyproject["project"]["optional-dependencies"]["lab"])
+
+
+@pytest.fixture(scope="module")
 def conda_and_pip(env) -> tuple[dict[str, str], list[str]]:
     conda: dict[str, str] = {}
     pip: list[str] = []
@@ -77,8 +82,13 @@ def env_deps(conda_and_pip) -> dict[str, str]:
     return deps
 
 
-def test_environment_yml_has_same_runtime_dependencies_as_pyproject(runtime, test_extra, env_deps):
-    assert set(env_deps) - set(test_extra) == set(runtime)
+def test_environment_yml_has_same_runtime_dependencies_as_pyproject(runtime, test_extra, lab_extra, env_deps):
+    assert set(env_deps) - set(test_extra) - set(lab_extra) == set(runtime)
+
+
+def test_environment_yml_has_the_lab_extra(lab_extra, env_deps):
+    assert set(lab_extra) == {"jupyterlab-language-pack-zh-cn"}  # JupyterLab's menus in Chinese (make lab)
+    assert all(env_deps[name] == version for name, version in lab_extra.items())
 
 
 def test_environment_yml_has_every_test_extra(test_extra, env_deps):
@@ -95,7 +105,7 @@ def test_minimum_versions_agree(runtime, test_extra, env_deps):
 def test_mplfonts_comes_from_pip_and_package_is_installed_editable(conda_and_pip):
     conda, pip = conda_and_pip
     assert "mplfonts" not in conda
-    assert [_split(r)[0] for r in pip if not r.startswith("-")] == ["mplfonts"]
+    assert [_split(r)[0] for r in pip if not r.startswith("-")] == ["mplfonts", "jupyterlab-language-pack-zh-cn"]
     assert "-e ." in pip
 
 

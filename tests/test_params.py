@@ -21,7 +21,7 @@ from zhidang_analysis.report.params import NOTEBOOKS
 from zhidang_analysis.running.runner import TOWN_NOTEBOOK, ProjectKernelManager
 
 DEFAULTS = {"town": "青石镇", "county": "", "year": 2025, "data": "", "yoy": True, "general_problems": False,
-            "round_approx": False, "sign_date": "", "exclude_towns": ""}
+            "round_approx": False, "score_rank": False, "sign_date": "", "exclude_towns": ""}
 NOTEBOOK_NAMES = ["town_report", "county_overview", "region_overview", "explore"]
 
 

@@ -247,6 +247,11 @@ def _check_town_year(data, town: str | None, year: int, county: str | None = Non
     return ds
 
 
+SCORE_RANK_OPTION = click.option(
+    "--score-rank", is_flag=True,
+    help="在报告附图“综合得分构成”中写出综合得分的全县名次（全县第N名）。综合得分是县里分析用的，不是正式排名，"
+         "默认不写；县里要求时再加此选项。")
+
 COUNTY_OPTION = click.option("--county", default=None,
                              help="县名：数据有多个县（每县一个子文件夹，或表中有“县”列）时指定县。")
 
@@ -266,12 +271,13 @@ COUNTY_OPTION = click.option("--county", default=None,
 @click.option("--no-general-problems", is_flag=True, hidden=True,
               help="旧版选项：现在已是默认做法，可以省略。")
 @click.option("--round-approx", is_flag=True, help="把20以上的计数写成“30余”式约数。")
+@SCORE_RANK_OPTION
 @click.option("--sign-date", default="", help="落款日期，如“2026年1月8日”（默认：报告年度的12月31日）。")
 @click.option("--timeout", type=SECONDS, default=600, show_default=True,
               help="单个单元格的最长运行时间（秒，至少1）。")
 @FORMATS_OPTION
-def run_cmd(town, county, year, data, out, no_yoy, general_problems, no_general_problems, round_approx, sign_date,
-            timeout, formats) -> None:
+def run_cmd(town, county, year, data, out, no_yoy, general_problems, no_general_problems, round_approx, score_rank,
+            sign_date, timeout, formats) -> None:
     """生成一个乡镇某一年度的报告：运行 notebooks/town_report.ipynb 并导出 HTML。
 
     输出 <out>/<年度>/<乡镇>.html，旁边是运行后的 <乡镇>.ipynb；数据有多个县时为 <out>/<年度>/<县>/<乡镇>.html。
@@ -286,7 +292,7 @@ def run_cmd(town, county, year, data, out, no_yoy, general_problems, no_general_
     try:
         result = run_town_report(town, year, data=data, out=out, timeout=timeout, county=county, yoy=not no_yoy,
                                  general_problems=general_problems, round_approx=round_approx,
-                                 sign_date=sign_date, formats=formats)
+                                 sign_date=sign_date, formats=formats, **({"score_rank": True} if score_rank else {}))
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:  # e.g. an --out folder that cannot be written: one line, no traceback
@@ -311,10 +317,12 @@ def run_cmd(town, county, year, data, out, no_yoy, general_problems, no_general_
 @click.option("--timeout", type=SECONDS, default=600, show_default=True,
               help="单个单元格的最长运行时间（秒，至少1）。")
 @click.option("--no-overview", is_flag=True, help="不生成全县概览。")
+@SCORE_RANK_OPTION
 @FORMATS_OPTION
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Dask 调度器地址，如 tcp://10.0.0.5:8786；不给则在本机并行。")
-def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_overview, formats, scheduler) -> None:
+def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_overview, score_rank, formats,
+              scheduler) -> None:
     """批量生成报告：每个乡镇（和/或每个年度）并行运行，跳过未变化的，失败的不影响其他。
 
     不给年度时，生成数据中最新年度的报告。
@@ -362,7 +370,8 @@ def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_
     try:
         result = run_batch(year_list, data=data, towns=town_list, out=out, jobs=jobs, force=force,
                            timeout=timeout, overview=not no_overview, progress=progress, dataset=ds, bad_towns=bad,
-                           formats=formats, scheduler=scheduler, counties=county_list)
+                           formats=formats, scheduler=scheduler, counties=county_list,
+                           options={"score_rank": True} if score_rank else None)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:  # a folder that became unwritable during the run, a full disk: one line, no traceback

@@ -8,12 +8,15 @@
 :class:`Explorer` holds the controls (县, 乡镇 with a filter box, 年度, 指标) and one ``ipywidgets.Output`` per
 view: the town × indicator table of the year and the composite-score ranking (sortable, searchable tables
 made with ``itables`` in offline mode: the DataTables code is embedded once, nothing is fetched from the
-internet), the town's trend chart, its comparison with the county, its flags (:func:`indicators.flags`) and
-a preview of its report (:func:`narrative.town_report`). A change of a control recomputes only the views
+internet), the town's trend chart, its comparison with the county, its problems (:func:`problems.town_problems`)
+and a preview of its report (:func:`narrative.town_report`). The DataTables code (about 1 MB) is sent to the page
+only when a table in a browser asks for it, and taken out of the widget again once it has loaded, so an executed
+or saved notebook does not carry it in its widget state (:meth:`Explorer._on_tables_need`). A change of a control recomputes only the views
 that depend on it and replaces their outputs (``Output.outputs``), so the widget also works where no
-frontend listens (papermill, plain Python). The 生成报告 button writes the town's report
-(:func:`runner.run_town_report`) and shows links to the files. Every failure is shown as a Chinese message
-in the widget, never as a traceback.
+frontend listens (papermill, plain Python). The indicator list offers the indicators the chosen year has. The
+生成报告 button writes the town's report (:func:`runner.run_town_report`) and shows links to the files: the
+Word and PDF files download (JupyterLab would open them as text), the HTML report opens in a new browser tab.
+Every failure is shown as a Chinese message in the widget, never as a traceback.
 
 :meth:`Explorer.static` gives the same views as plain HTML tables and PNG images, for an executed notebook
 or an HTML export where no widget is live.
@@ -85,6 +88,9 @@ _STYLE = """<style>
 .zd-explorer .zd-preview h2, .zd-explorer .zd-preview h3 { font-size: 1.05em; }
 .zd-explorer h4.zd-heading { margin: 10px 0 4px; }
 .zd-explorer .zd-bar > * { margin-right: 12px; }
+.zd-explorer .zd-links a { color: #0B4F8A; text-decoration: underline; white-space: nowrap; }
+.zd-explorer .zd-links a:hover { color: #8B1A1A; }
+.zd-explorer .zd-links .zd-how { color: #666; font-size: 0.9em; margin: 0 1.5em 0 0.2em; white-space: nowrap; }
 .zd-explorer img { max-width: 100%; height: auto; }
 .zd-explorer table.zd-plain { border-collapse: collapse; font-size: 0.9em; }
 .zd-explorer table.zd-plain th, .zd-explorer table.zd-plain td { border: 1px solid #DDD; padding: 2px 6px; }
@@ -166,12 +172,38 @@ def itables_init_html() -> str:
     return generate_init_offline_itables_html(opt.dt_bundle)
 
 
+def _tables_global() -> str:
+    """The name of the global promise under which the embedded DataTables code is loaded (``_itables_2_9_1``)."""
+    found = re.search(r"window\.(_itables_\w+)", itables_init_html())
+    return found.group(1) if found else "_itables"
+
+
+def _press(button_class: str) -> str:
+    """JavaScript that presses the explorer's hidden button ``button_class`` (the explorer around the script)."""
+    return (f'var box = me && me.closest ? me.closest(".zd-explorer") : null;'
+            f'var b = (box || document).querySelector("button.{button_class}"); if (b) {{ b.click(); }}')
+
+
+def _tables_need_script() -> str:
+    """Placed before each table: when the page has no DataTables code yet, ask the kernel for it."""
+    name = _tables_global()
+    return f"<script>(function (me) {{ if (window.{name}) {{ return; }} {_press('zd-itables-need')} }})(document.currentScript);</script>"
+
+
+def _tables_loaded_script() -> str:
+    """Placed after the DataTables code: once loaded, tell the kernel, which takes the code out of the widget."""
+    name = _tables_global()
+    return (f"<script>(function (me) {{ var ready = window.{name}; if (!ready) {{ return; }} "
+            f"ready.then(function () {{ {_press('zd-itables-done')} }}); }})(document.currentScript);</script>")
+
+
 def itables_html(df: pd.DataFrame, *, caption: str = "", order: list | None = None) -> str:
     """``df`` as a sortable, searchable table (``itables``, offline: it uses the library of
-    :func:`itables_init_html`; a static preview is shown until the library is loaded)."""
+    :func:`itables_init_html`, which the table asks the kernel for when the page does not have it yet; a static
+    preview is shown until the library is loaded)."""
     from itables import to_html_datatable
 
-    return to_html_datatable(
+    return _tables_need_script() + to_html_datatable(
         df, caption=caption or None, connected=False, display_logo_when_loading=False, showIndex=False,
         order=order or [], scrollX=True, lengthMenu=[15, 30, 60, 100], pageLength=15,
         classes="display nowrap compact", layout=dict(_TABLE_LAYOUT), language=dict(_TABLE_LANGUAGE),
@@ -273,17 +305,22 @@ class Explorer:
         self.write_button = w.Button(description="生成报告", icon="file-text", button_style="danger",
                                      tooltip=f"生成当前乡镇、年度的报告（{'、'.join(map(format_word, self.formats))}）")
         self.status = w.HTML(value="")
-        self.links = w.HTML(value="")
+        self.links = w.Output()  # through JupyterLab's renderer, which resolves a link against the notebook's folder
         self.outputs = {name: w.Output() for name in VIEWS}
         self._itables_init = w.Output()
+        # a table in the browser asks for the DataTables code (need), and says when it has loaded it (done)
+        self._tables_need = w.Button(layout=w.Layout(display="none"))
+        self._tables_done = w.Button(layout=w.Layout(display="none"))
         for widget, cls in ((self.county, "zd-county"), (self.town_filter, "zd-town-filter"),
                             (self.town, "zd-town"), (self.year, "zd-year"), (self.indicator, "zd-indicator"),
                             (self.write_button, "zd-write"), (self.status, "zd-status"), (self.links, "zd-links"),
-                            (self._itables_init, "zd-itables-init")):
+                            (self._itables_init, "zd-itables-init"), (self._tables_need, "zd-itables-need"),
+                            (self._tables_done, "zd-itables-done")):
             widget.add_class(cls)
         for name, out in self.outputs.items():
             out.add_class(f"zd-{name}")
-        self._itables_init.outputs = (_html(itables_init_html(), "（表格组件）"),)
+        self._tables_need.on_click(self._on_tables_need)
+        self._tables_done.on_click(self._on_tables_done)
 
         self._fill_controls(town=town or None, year=year or None, indicator=indicator or None)
         self.county.observe(self._on_county, "value")
@@ -297,19 +334,24 @@ class Explorer:
 
     # -- display -----------------------------------------------------------------------------------------
     def _layout(self) -> w.Widget:
-        def section(name: str, width: str = "100%") -> w.VBox:
+        # two columns side by side where there is room for both (26em each), one under the other on a narrow screen
+        column = {"flex": "1 1 26em", "min_width": "0", "max_width": "100%"}
+
+        def section(name: str, half: bool = False) -> w.VBox:
             head = w.HTML(f'<h4 class="zd-heading">{html_lib.escape(VIEWS[name])}</h4>')
-            return w.VBox([head, self.outputs[name]], layout=w.Layout(width=width, min_width="0"))
+            return w.VBox([head, self.outputs[name]], layout=w.Layout(**column) if half else w.Layout(width="100%"))
 
         wrap = w.Layout(flex_flow="row wrap", align_items="center")
         controls = w.HBox([self.county, self.town_filter, self.town, self.year, self.indicator], layout=wrap)
         actions = w.HBox([self.write_button, self.status, self.links], layout=wrap)
-        row1 = w.HBox([section("trend", "50%"), section("compare", "50%")])
-        row2 = w.HBox([w.VBox([section("flags"), section("ranking")], layout=w.Layout(width="50%", min_width="0")),
-                       section("narrative", "50%")])
+        rows = w.Layout(flex_flow="row wrap", width="100%")
+        row1 = w.HBox([section("trend", True), section("compare", True)], layout=rows)
+        row2 = w.HBox([w.VBox([section("flags"), section("ranking")], layout=w.Layout(**column)),
+                       section("narrative", True)], layout=rows)
         controls.add_class("zd-bar")
         actions.add_class("zd-bar")
-        box = w.VBox([w.HTML(_STYLE), self._itables_init, controls, actions, row1, row2, section("table")])
+        box = w.VBox([w.HTML(_STYLE), self._itables_init, self._tables_need, self._tables_done, controls, actions,
+                      row1, row2, section("table")])
         box.add_class("zd-explorer")
         return box
 
@@ -336,23 +378,34 @@ class Explorer:
         years = view.years
         if year is not None:
             year = view.check_year(year)
-        codes = _indicator_codes(view)
-        if indicator is not None:
-            indicator = _resolve_indicator(view, indicator, codes)
         keep_town = town or (self.town.value if self.town.value in towns else None)
         keep_year = year or (self.year.value if self.year.value in years else None)
-        keep_code = indicator or (self.indicator.value if self.indicator.value in codes else None)
+        chosen_year = keep_year or (years[-1] if years else None)
+        codes = _indicator_codes(view, chosen_year)
+        if indicator is not None:
+            indicator = _resolve_indicator(view, indicator, codes)
         self._quiet = True
         try:
             self.town_filter.value = ""
             self.town.options = towns
             self.town.value = keep_town or (towns[0] if towns else None)
             self.year.options = [(f"{y}年", y) for y in years]
-            self.year.value = keep_year or (years[-1] if years else None)
-            cat = view.catalog
+            self.year.value = chosen_year
+        finally:
+            self._quiet = False
+        self._fill_indicators(indicator)
+
+    def _fill_indicators(self, indicator: str | None = None) -> None:
+        """The indicator list of the chosen year (those with a value that year, in catalog order); keep the chosen
+        one when that year has it, else the first key indicator."""
+        cat = self.view.catalog
+        codes = _indicator_codes(self.view, self.year.value)
+        keep = indicator or (self.indicator.value if self.indicator.value in codes else None)
+        key = [c for c in codes if bool(cat.frame.at[c, "key"])]
+        self._quiet = True
+        try:
             self.indicator.options = [(cat.label(c), c) for c in codes]
-            key = [c for c in codes if bool(cat.frame.at[c, "key"])]
-            self.indicator.value = keep_code or (key or codes or [None])[0]
+            self.indicator.value = keep or (key or codes or [None])[0]
         finally:
             self._quiet = False
 
@@ -366,7 +419,7 @@ class Explorer:
         except Exception as exc:  # noqa: BLE001 - shown in the widget
             self._set_status(_error_text(exc, "切换县"), error=True)
             return
-        self.links.value = ""
+        self._show_links("")
         self.refresh(DEPENDS["county"])
 
     def _on_filter(self, change) -> None:
@@ -395,7 +448,9 @@ class Explorer:
         if self._quiet:
             return
         if control in ("town", "year"):
-            self.links.value = ""
+            self._show_links("")
+        if control == "year":  # the indicators of that year (no 2020–2022 epidemic indicators for 2025)
+            self._fill_indicators()
         self.refresh(DEPENDS[control])
 
     def _on_write(self, button=None) -> None:
@@ -549,7 +604,7 @@ class Explorer:
             self._set_status(problem, error=True)
             return None
         self.write_button.disabled = True
-        self.links.value = ""
+        self._show_links("")
         self._set_status(f"正在生成{town}{year}年报告（{'、'.join(map(format_word, self.formats))}），请稍候……", busy=True)
         start = time.perf_counter()
         try:
@@ -563,9 +618,27 @@ class Explorer:
             self.write_button.disabled = False
         self.last_result = result
         files = dict(getattr(result, "outputs", None) or {"html": result.html})
-        self.links.value = "　".join(_link(path, format_word(fmt)) for fmt, path in files.items())
+        self._show_links("".join(_link(path, fmt) for fmt, path in files.items()))
         self._set_status(f"{town}{year}年报告已生成（用时{time.perf_counter() - start:.0f}秒）")
         return result
+
+    def _show_links(self, html: str) -> None:
+        """Show links to the written files (empty: none)."""
+        self.links.outputs = (_html(f'<div class="zd-links-list">{html}</div>', "报告文件"),) if html else ()
+
+    @property
+    def links_html(self) -> str:
+        """The HTML of the links shown to the written files (empty when none)."""
+        return "".join(o["data"].get("text/html", "") for o in self.links.outputs)
+
+    def _on_tables_need(self, button=None) -> None:
+        """A table in the browser asks for the DataTables code: send it, with a note back once it has loaded."""
+        self._itables_init.outputs = (_html(itables_init_html() + _tables_loaded_script(), "（表格组件）"),)
+
+    def _on_tables_done(self, button=None) -> None:
+        """The browser has loaded the DataTables code: take it out of the widget (the page keeps it), so that a
+        saved notebook's widget state does not carry it."""
+        self._itables_init.outputs = ()
 
     def _set_status(self, text: str, *, busy: bool = False, error: bool = False) -> None:
         cls = "zd-status-text" + (" zd-busy" if busy else "") + (" zd-error" if error else "")
@@ -573,15 +646,20 @@ class Explorer:
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _indicator_codes(view: Dataset) -> list[str]:
-    """Catalog indicators with at least one reported value, in catalog order."""
+def _indicator_codes(view: Dataset, year: int | None = None) -> list[str]:
+    """Catalog indicators with at least one reported value (in ``year``, when given) that apply that year, in catalog
+    order: 2025 offers no 2020–2022 epidemic indicator."""
     v = view.values
+    if year is not None:
+        v = v[v["year"] == year]
     have = set(v.loc[v["status"] == "present", "indicator"]) if "status" in v else set(v["indicator"])
-    return [c for c in view.catalog.value_codes if c in have]
+    cat = view.catalog
+    return [c for c in cat.value_codes if c in have and (year is None or cat.applies(c, year))]
 
 
 def _resolve_indicator(view: Dataset, indicator: str, codes: list[str]) -> str:
-    """An indicator given by code or by Chinese name (with or without unit) → its code."""
+    """An indicator given by code or by Chinese name (with or without unit) → its code, among ``codes`` (those of the
+    year shown)."""
     cat = view.catalog
     if indicator in codes:
         return indicator
@@ -600,17 +678,28 @@ def _source_folder(ds: Dataset) -> Path | None:
     return None if folder == SAMPLE_DATA.resolve() else folder
 
 
-def _link(path: str | Path, label: str) -> str:
-    """A link to a written file: relative to the working folder (the notebook's, in JupyterLab) when the
-    file is below it, else a ``file:`` URL; the path itself in the tooltip."""
+def _link(path: str | Path, fmt: str) -> str:
+    """A link to a written file of format ``fmt`` (``html``, ``docx``, ``pdf``): relative to the working folder (the
+    notebook's, in JupyterLab) when the file is below it, else a ``file:`` URL; the path itself in the tooltip.
+
+    JupyterLab opens a relative link in its own viewer, which reads a Word file as text (“File Load Error … not UTF-8
+    encoded”): a Word or PDF file is a download (``download``: JupyterLab leaves such a link to the browser), the
+    HTML report opens in a new browser tab (its own click handler, the first on the link, keeps the click from
+    JupyterLab's handler, which would open the file in JupyterLab).
+    """
     path = Path(path).resolve()
     try:
         rel = Path(os.path.relpath(path, Path.cwd()))
         href = quote(rel.as_posix()) if not rel.as_posix().startswith("../") else path.as_uri()
     except ValueError:  # another drive (Windows)
         href = path.as_uri()
-    return (f'<a href="{html_lib.escape(href)}" target="_blank" title="{html_lib.escape(str(path))}">'
-            f"{html_lib.escape(label)}：{html_lib.escape(path.name)}</a>")
+    label, name = html_lib.escape(format_word(fmt)), html_lib.escape(path.name)
+    common = f'href="{html_lib.escape(href)}" title="{html_lib.escape(str(path))}" class="zd-file zd-file-{fmt}"'
+    if fmt == "html":
+        return (f'<a {common} target="_blank" rel="noopener" onclick="event.stopImmediatePropagation()">{label}：{name}</a>'
+                '<span class="zd-how">（新标签页打开）</span>')
+    return f'<a {common} download="{name}">{label}：{name}</a><span class="zd-how">（下载）</span>'
+
 
 
 def explore(data: str | Path | None = None, *, county: str = "", town: str = "", year: int = 0,

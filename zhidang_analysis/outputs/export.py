@@ -8,6 +8,7 @@ Files are written atomically.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html as html_lib
 import re
 from collections.abc import Iterable
@@ -83,10 +84,16 @@ class FigureHTML:
         self.caption = caption
 
     def _repr_html_(self) -> str:
+        """``<figure>`` with the image, its caption and, for a screen, a larger view on a tap with no script: the
+        image links to its own figure (``#zd-fig-…``, from the image's bytes), which the report's screen CSS shows
+        over the page while it is the target, with a link that closes it (``hidden`` elsewhere: Word, PDF)."""
         data = base64.b64encode(self.png).decode("ascii")
         cap = html_lib.escape(self.caption)
-        return (f'<figure><img src="data:image/png;base64,{data}" alt="{cap}">'
-                f"<figcaption>{cap}</figcaption></figure>")
+        key = "zd-fig-" + hashlib.sha1(self.png).hexdigest()[:12]
+        return (f'<figure id="{key}"><a class="zoom" href="#{key}" title="查看大图">'
+                f'<img src="data:image/png;base64,{data}" alt="{cap}"></a>'
+                f'<figcaption id="{key}-caption">{cap}</figcaption>'
+                f'<a class="zoom-close" href="#{key}-caption" hidden>关闭大图 ×</a></figure>')
 
 
 # --------------------------------------------------------------------------------------------- formats

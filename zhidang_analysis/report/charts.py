@@ -82,6 +82,15 @@ __all__ = [
 ]
 
 _CN_DIGITS = "〇一二三四五六七八九十"
+#: How a bar says what its value means: better (the accent), worse (mid grey: legible, and apart from the accent
+#: in a grey print), at the median (dark grey), and neutral — an indicator that is no better for being larger —
+#: an outlined, hatched bar, so that it is read as neither.
+_BAR_STYLE = {
+    "better": {"facecolor": ACCENT, "edgecolor": ACCENT},
+    "worse": {"facecolor": GREY, "edgecolor": GREY},
+    "equal": {"facecolor": GREY_DARK, "edgecolor": GREY_DARK},
+    "neutral": {"facecolor": "white", "edgecolor": GREY_DARK, "hatch": "////", "linewidth": 0.8},
+}
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -172,6 +181,15 @@ def _label(code: str, cat: Catalog, *notes: str) -> str:
 
 def _pol(code: str, cat: Catalog) -> int:
     return int(cat.frame.at[code, "polarity"]) if code in cat else 1
+
+
+def _judged(code: str, cat: Catalog) -> bool:
+    """Whether a chart calls the indicator's level better or worse: a performance measure with a direction (catalog
+    ``polarity`` ±1, ``measure: performance``). A neutral count, or a volume that follows the town's size or how it
+    runs a meeting, is drawn as neutral — the same rule that keeps it out of the problems and the score."""
+    if code not in cat or _pol(code, cat) == 0:
+        return False
+    return "measure" not in cat.frame.columns or cat.frame.at[code, "measure"] == "performance"
 
 
 def _grid(n: int, ncols: int) -> tuple[int, int]:
@@ -333,7 +351,10 @@ def town_vs_county(values: pd.DataFrame, town: str, year: int, codes=None, *,
 
     Horizontal bars in catalog order with a reference line at 100; each bar is annotated with the value
     actually reported and its unit (``30余次`` when reported as approximate). Colour by polarity: better
-    than the median in the accent colour, worse in light grey, equal (or a neutral indicator) in grey.
+    than the median in the accent colour, worse in mid grey (legible, and apart from the accent in a grey print),
+    exactly at the median in dark grey; an indicator that is neither better nor worse for being larger (a neutral
+    count, or a volume that follows the town's size: catalog polarity 0 or ``measure`` other than performance) is
+    an outlined, hatched bar labelled 中性指标 — its length is no merit nor fault.
     Indicators the town did not report, and those whose county median is zero, negative or missing, are
     left out, so the number of bars is the number of indicators compared. ``codes`` defaults to the key
     indicators. No title: the report's caption names the town and the year. Raises
@@ -351,17 +372,17 @@ def town_vs_county(values: pd.DataFrame, town: str, year: int, codes=None, *,
         if mine.empty:
             return _empty(_new_figure(WIDTH, 2.5, figsize))
         index = (mine["value"] / mine["county_median"] * 100.0).to_numpy(dtype="float64")
-        colours, kinds = [], []
+        kinds = []
         for code, ix in zip(mine.index, index):
             side = np.sign(round(ix - 100.0, 9)) * _pol(code, cat)
-            kind = "better" if side > 0 else ("worse" if side < 0 else "equal")
-            kinds.append(kind)
-            colours.append({"better": ACCENT, "worse": GREY_LIGHT, "equal": GREY}[kind])
+            kinds.append("neutral" if not _judged(code, cat) else
+                         "better" if side > 0 else ("worse" if side < 0 else "equal"))
         n = len(mine)
         fig = _new_figure(WIDTH, 0.3 * n + 1.3, figsize, grid=True)
         ax = fig.add_subplot()
         ypos = np.arange(n)
-        ax.barh(ypos, index, color=colours, height=0.62)
+        for y, ix, kind in zip(ypos, index, kinds):  # one by one: the bars stay in the order of the rows
+            ax.barh(y, ix, height=0.62, **_BAR_STYLE[kind])
         ax.axvline(100, color=GREY_DARK, lw=0.9, ls="--", zorder=3)
         approx = mine["approx"].fillna(False).astype(bool) if "approx" in mine else pd.Series(False, mine.index)
         xmax = max(float(np.nanmax(index)), 100.0)
@@ -376,20 +397,22 @@ def town_vs_county(values: pd.DataFrame, town: str, year: int, codes=None, *,
         ax.set_xlim(0, xmax * 1.22)
         ax.set_xlabel(_with_unit("指数", "全县中位数＝100"))
         ax.tick_params(axis="y", length=0)
-        legend = {"better": (ACCENT, "优于全县中位数"), "equal": (GREY, "与全县中位数持平"),
-                  "worse": (GREY_LIGHT, "不及全县中位数")}
-        handles = [Patch(color=c, label=lab) for k, (c, lab) in legend.items() if k in kinds]
+        legend = {"better": "优于全县中位数", "equal": "与全县中位数持平", "worse": "不及全县中位数",
+                  "neutral": "中性指标（不比优劣）"}
+        handles = [Patch(label=lab, **_BAR_STYLE[k]) for k, lab in legend.items() if k in kinds]
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
         return _finish(fig)
 
 
 def score_breakdown(scores: pd.DataFrame, town: str, year: int, *, catalog: Catalog | None = None,
-                    figsize=None) -> Figure:
+                    figsize=None, rank: bool = False) -> Figure:
     """The town's section scores (0–100) as bars, with the county median of each section as a marker.
 
     ``scores`` is :func:`indicators.composite_score` output (index (town, year); columns s1…s6, score,
-    rank). A line at the top of the plot gives the composite score and rank:
-    ``综合得分81.4分，全县第1名（共14个乡镇）`` (no title: the report's caption names the town and year).
+    rank). A line at the top of the plot gives the composite score, ``综合得分81.4分`` (no title: the report's
+    caption names the town and year), and with ``rank`` its place in the county,
+    ``综合得分81.4分，全县第1名（共14个乡镇）``: the score is the analyst's, not an official ranking, so a town's signed
+    report states the place only when the county asks for it.
     Each bar is labelled with its score. A score of 0 (the county's lowest) is a dot on the axis labelled
     ``0.0（全县最低）`` (``并列全县最低`` when shared); a section without a score keeps its label and is
     marked 暂无数据 (no bar, no dot), or 不计分 when no town has a score in it (its indicators are no performance
@@ -406,13 +429,13 @@ def score_breakdown(scores: pd.DataFrame, town: str, year: int, *, catalog: Cata
     median = yearly[sections].median()
     n_towns = int(yearly["score"].notna().sum()) if "score" in yearly else len(yearly)
     score = row.get("score", np.nan)
-    rank = row.get("rank", pd.NA)
+    place = row.get("rank", pd.NA)
     if pd.isna(score):
         summary = "综合得分暂无"
     else:
         summary = f"综合得分{float(score):.1f}分"
-        if not pd.isna(rank):
-            summary += f"，全县第{int(rank)}名（共{n_towns}个乡镇）"
+        if rank and not pd.isna(place):
+            summary += f"，全县第{int(place)}名（共{n_towns}个乡镇）"
     xmax = 108
     with chart_style():
         fig = _new_figure(WIDTH, 0.42 * len(sections) + 1.8, figsize, grid=True)
@@ -632,7 +655,9 @@ def movers(yoy_frame: pd.DataFrame, year: int, code: str | None = None, n: int =
     ``by="rate"`` by the growth rate in percent. Up to ``n`` rises (top, largest first) and ``n`` falls
     (bottom, largest at the bottom) are drawn as diverging bars around 0; towns without change or without
     a previous value are left out. Colour by polarity: a change for the better (``improved``) in the accent
-    colour, for the worse in grey, a neutral indicator in light grey. No title: the report's caption names
+    colour, for the worse in grey, a neutral indicator (see :func:`town_vs_county`) as an outlined, hatched bar.
+    The axis of a count's change
+    has whole-number ticks. No title: the report's caption names
     the indicator and the year; the x-axis label gives the unit. Raises :class:`UnknownNameError` for
     an unknown year or code.
     """
@@ -664,12 +689,10 @@ def movers(yoy_frame: pd.DataFrame, year: int, code: str | None = None, n: int =
         ypos = np.arange(k)
         x = shown["_x"].to_numpy(dtype="float64")
         improved = shown["improved"] if "improved" in shown else pd.Series(pd.NA, index=shown.index)
-        colours, kinds = [], []
-        for imp in improved:
-            kind = "na" if pd.isna(imp) else ("better" if bool(imp) else "worse")
-            kinds.append(kind)
-            colours.append({"better": ACCENT, "worse": GREY, "na": GREY_LIGHT}[kind])
-        ax.barh(ypos, x, color=colours, height=0.62)
+        kinds = ["neutral" if pd.isna(imp) or not _judged(code, cat) else ("better" if bool(imp) else "worse")
+                 for imp in improved]
+        for y, v, kind in zip(ypos, x, kinds):  # one by one: the bars stay in the order of the rows
+            ax.barh(y, v, height=0.62, **_BAR_STYLE[kind])
         ax.axvline(0, color=GREY_DARK, lw=0.8)
         span = float(np.max(np.abs(x)))
         for y, v in zip(ypos, x):
@@ -686,8 +709,10 @@ def movers(yoy_frame: pd.DataFrame, year: int, code: str | None = None, n: int =
         ax.spines["left"].set_visible(False)
         ax.grid(axis="x")
         ax.set_axisbelow(True)
+        if by == "change" and (bool(cat.frame.at[code, "integer"]) if code in cat else False):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # a count changes by whole numbers: no 2.5次
         ax.set_xlabel(_with_unit("比上年增长率", "%") if by == "rate" else _with_unit("比上年增减", unit))
-        legend = {"better": (ACCENT, "向好"), "worse": (GREY, "向差"), "na": (GREY_LIGHT, "中性指标")}
-        handles = [Patch(color=c, label=lab) for kd, (c, lab) in legend.items() if kd in kinds]
+        legend = {"better": "向好", "worse": "向差", "neutral": "中性指标（不比好坏）"}
+        handles = [Patch(label=lab, **_BAR_STYLE[kd]) for kd, lab in legend.items() if kd in kinds]
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
         return _finish(fig)

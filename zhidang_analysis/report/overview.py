@@ -17,6 +17,7 @@ data. County totals sum additive indicators only (catalog ``additive``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from markupsafe import Markup, escape
 
 from ..analysis import indicators as ind
 from ..analysis import problems
+from ..analysis.plausibility import plausibility
 from ..analysis.problems import KINDS
 from ..errors import ZhidangError
 from ..model.catalog import load_scoring
@@ -36,11 +38,14 @@ from .titles import report_title
 __all__ = [
     "FLAG_LABELS",
     "CountySummary",
+    "check_section",
+    "check_table",
     "completeness",
     "county_comparison",
     "county_summary",
     "county_totals",
     "flag_table",
+    "header_html",
     "html_table",
     "mover_codes",
     "movers_text",
@@ -225,6 +230,37 @@ def flag_table(ds: Dataset, year: int) -> pd.DataFrame:
         "类型": f["kind"].map(FLAG_LABELS).to_numpy(dtype=object),
         "说明": f["text"].to_numpy(dtype=object),
     })
+
+
+def check_table(ds: Dataset, year: int) -> pd.DataFrame:
+    """The values of ``year`` to confirm (请核实): valid but unusual, a big jump against last year or far from the
+    county's range (:func:`analysis.plausibility.plausibility`, the same checks the batch's ``checks.html`` lists).
+
+    Columns 乡镇, 指标, 填报值 (as the town wrote it), 单元格 (``工作表!单元格``; the file only when the year's data
+    come from several) and 说明; towns in profile order.
+    """
+    year = ds.check_year(year)
+    found = plausibility(ds, years=[year])
+    cat = ds.catalog
+    files = {p.file for p in found}
+    return pd.DataFrame({
+        "乡镇": [p.town or "" for p in found],
+        "指标": [cat.name(p.indicator) if p.indicator in cat else (p.indicator or "") for p in found],
+        "填报值": [str(p.value or "") for p in found],
+        "单元格": ["!".join(x for x in (p.file if len(files) > 1 else None, p.sheet, p.cell) if x) for p in found],
+        "说明": [p.message for p in found],
+    }, columns=["乡镇", "指标", "填报值", "单元格", "说明"])
+
+
+def check_section(ds: Dataset, year: int, *, number: int = 4) -> HTML:
+    """The data of ``year`` to confirm, as the overview states them: a sentence with their count and, when there are
+    any, :func:`check_table` as 表``number``. The count is the number of 请核实 rows of the batch's ``checks.html``."""
+    table = check_table(ds, year)
+    if table.empty:
+        return HTML("<p>经核对，没有需要核实的数据（与上年相比变化很大、或明显偏离全县一般水平的数据）。</p>")
+    text = Markup("<p>以下{}处数据有效但不寻常（与上年相比变化很大，或明显偏离全县一般水平），已在数据审核结果中标为"
+                  "“请核实”，请相关乡镇核实：数据无误的说明原因，有误的更正后重新报送。</p>").format(len(table))
+    return HTML(str(text) + str(html_table(table, caption=f"表{number}  {year}年需要核实的数据（{len(table)}处）")))
 
 
 def _rank_move(now, before) -> str:
@@ -511,10 +547,39 @@ def region_narrative(ds: Dataset, year: int) -> HTML:
 
 
 # --------------------------------------------------------------------------------------------- display
+_HEAD_UNIT = re.compile(r"（[^（）]*）|“[^“”]*”|[\u3400-\u9fff]+|[^（“\u3400-\u9fff]+")
+
+
+def header_html(label: str) -> Markup:
+    """A column label whose lines break only between words: ``综合/得分``, ``（一）/政治/站位``, ``问题/（项）``.
+
+    Each word is a ``span.nw`` kept on one line (``white-space: nowrap``), a ``<wbr>`` between two: a bracketed or
+    quoted part is one word,
+    a run of Chinese characters is cut in pairs (``主题/党日/活动``; a run of three stays whole, an odd run ends in
+    three: ``完整率``), which is how two-character words make up the labels of the catalog.
+
+    >>> str(header_html("综合得分"))
+    '<span class="nw">综合</span><wbr><span class="nw">得分</span>'
+    >>> str(header_html("（四）“一岗双责”"))
+    '<span class="nw">（四）</span><wbr><span class="nw">“一岗双责”</span>'
+    """
+    words: list[str] = []
+    for part in _HEAD_UNIT.findall(str(label)):
+        if re.fullmatch(r"[\u3400-\u9fff]+", part) and len(part) > 3:
+            cut = [part[i:i + 2] for i in range(0, len(part) - 3, 2)]
+            words += cut + [part[len("".join(cut)):]]
+        else:
+            words.append(part)
+    # <wbr> between the words: a browser breaks between two Chinese characters anyway, WeasyPrint (the PDF) only there
+    return Markup("<wbr>").join(Markup('<span class="nw">{}</span>').format(w) for w in words if w)
+
+
 def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 1, group: bool = False,
                css_class: str = "zd-table") -> HTML:
     """A DataFrame as a plain HTML table for the report: every label and value escaped, numbers right-aligned
-    (floats to ``digits`` places), text left-aligned, NaN as ``—``, no index.
+    (floats to ``digits`` places), text left-aligned, NaN as ``—``, no index. Column labels break only between
+    words (:func:`header_html`). The table sits in a ``div.zd-table-wrap``, which scrolls sideways on a narrow
+    screen instead of the page.
 
     ``group=True`` shows the first column only where its value changes (one block of rows per town).
 
@@ -543,10 +608,10 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 1,
             return f"{float(x):.{digits}f}"
         return str(x)
 
-    parts = [f'<table class="{escape(css_class)}">']
+    parts = [f'<div class="zd-table-wrap"><table class="{escape(css_class)}">']
     if caption:
         parts.append(f"<caption>{escape(caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(f"<th>{escape(str(c))}</th>" for c in cols) + "</tr></thead><tbody>")
+    parts.append("<thead><tr>" + "".join(f"<th>{header_html(str(c))}</th>" for c in cols) + "</tr></thead><tbody>")
     previous = object()
     for row in df.itertuples(index=False, name=None):
         first = row[0] if row else None
@@ -558,5 +623,5 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 1,
             tds.append(f'<td class="{classes[i]}">{escape(text)}</td>')
         parts.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
         previous = first
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     return HTML("".join(parts))

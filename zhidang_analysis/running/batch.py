@@ -41,6 +41,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
@@ -51,6 +52,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..analysis import indicators as ind
 from ..analysis.problems import town_problems
+from ..analysis.plausibility import plausibility
 from ..errors import ZhidangError
 from ..model.bundled import __version__, sha
 from ..model.dataset import Dataset
@@ -84,13 +86,15 @@ def _env() -> Environment:
                        autoescape=select_autoescape(default=True, default_for_string=True))
 
 
-def index_rows(ds: Dataset, year: int, manifest: dict) -> pd.DataFrame:
+def index_rows(ds: Dataset, year: int, manifest: dict, bad_towns: dict[str, list] | None = None,
+               checks: str = "") -> pd.DataFrame:
     """One row per town of ``year`` (county by county): its county, composite score and rank within the county,
     key changes, number of problems its report lists (:func:`problems.town_problems`), whether it has problems,
-    links and status."""
+    links and status. A town whose data have errors (``bad_towns``, left out of ``ds``) has a row of its own,
+    failed, with its errors and ``checks_href``: its part of the check report ``checks``."""
     rows = []
     reports = town_entries(manifest)
-    folders = county_folders(ds)
+    folders = county_folders(ds, bad_towns)
     for county in ds.counties:
         cv = ds.for_county(county)
         cat = cv.catalog
@@ -126,18 +130,51 @@ def index_rows(ds: Dataset, year: int, manifest: dict) -> pd.DataFrame:
                 "error": (entry.get("error") or {}).get("message", ""),
                 "county_links": report_links(ov) if ov.get("kind") == OVERVIEW else [],
             })
+    for key, found in (bad_towns or {}).items():
+        county, _, town = key.rpartition("/") if ds.multi else (ds.county, "", key)
+        entry = reports.get(key, {})
+        ov = manifest.get("reports", {}).get(f"{folders.get(county, '')}/{OVERVIEW}" if folders.get(county) else
+                                             OVERVIEW, {})
+        errors = [p for p in found if getattr(p, "level", "error") == "error"] or list(found)
+        told = f"数据有误，未生成（{len(errors)}处错误）" + (f"：{errors[0]}" if errors else "")  # as the batch tells it
+        rows.append({
+            "county": county, "town": town, "score": float("nan"), "rank": None, "changes": "", "flags": 0,
+            "problems": True, "href": "", "links": [], "status": "failed",
+            "error": (entry.get("error") or {}).get("message", "") or told,
+            "checks_href": f"{quote(checks)}#{quote('town-' + key)}" if checks else "",
+            "county_links": report_links(ov) if ov.get("kind") == OVERVIEW else [],
+        })
     return pd.DataFrame(rows)
 
 
-def write_index(ds: Dataset, out: Path, year: int, *, checks: str = "") -> Path:
+def local_time(stamp: str) -> str:
+    """An ISO time (the manifest's ``updated_at``, in UTC) as a reader writes it, in this machine's time zone:
+    ``2025年12月4日 19:00``; the text as it is when it is no time.
+
+    >>> local_time("")
+    ''
+    """
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return stamp or ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone()
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def write_index(ds: Dataset, out: Path, year: int, *, checks: str = "",
+                bad_towns: dict[str, list] | None = None) -> Path:
     """Write ``<out>/<year>/index.html``: the towns of every county, to search, filter and sort (inline script,
-    nothing remote); ``checks`` is the file name of the year's check report beside it."""
+    nothing remote); ``checks`` is the file name of the year's check report beside it, to which the rows of the
+    towns whose data have errors (``bad_towns``) link."""
     manifest = read_manifest(out, year)
-    rows = index_rows(ds, year, manifest)
+    rows = index_rows(ds, year, manifest, bad_towns, checks)
     if len(rows):
         order = {c: i for i, c in enumerate(ds.counties)}
-        rows = (rows.assign(_c=rows["county"].map(order)).sort_values(["_c", "rank", "town"], na_position="last")
-                .drop(columns="_c"))
+        rows = (rows.assign(_c=rows["county"].map(order).fillna(len(order)))
+                .sort_values(["_c", "rank", "town"], na_position="last").drop(columns="_c"))
     reports = manifest.get("reports", {})
     folders = county_folders(ds)
     counties = []
@@ -152,15 +189,19 @@ def write_index(ds: Dataset, out: Path, year: int, *, checks: str = "") -> Path:
         year=year, county=ds.county, title=ds.county if len(ds.counties) <= 3 else f"{ds.counties[0]}等{len(ds.counties)}个县",
         rows=rows.to_dict("records"), counties=counties, overview=overview, version=__version__,
         overview_links=report_links(top) if top.get("kind") == top_kind else [], several=ds.multi,
-        checks=quote(checks) if checks else "", updated=manifest.get("updated_at", ""),
+        checks=quote(checks) if checks else "", updated=local_time(manifest.get("updated_at", "")),
     )
     return atomic_write_text(Path(out) / str(year) / "index.html", html)
 
 
 def write_checks(ds: Dataset, bad_towns: dict[str, list], out: Path, year: int) -> str:
-    """Write the check report of the data a batch used (``<out>/<year>/checks.html``: every warning, and the
-    errors of the towns left out); its file name."""
+    """Write the check report of the data a batch used (``<out>/<year>/checks.html``: every warning, the values of
+    ``year`` to confirm (请核实, :func:`analysis.plausibility.plausibility`, each county on its own: the ones its
+    overview lists) and the errors of the towns left out); its file name."""
     problems = [*ds.problems, *(p for ps in bad_towns.values() for p in ps)]
+    if year in ds.years:
+        for county in ds.counties:
+            problems += [replace(p, county=county) for p in plausibility(ds.for_county(county), years=[year])]
     if ds.multi:
         problems = [replace(p, town=f"{p.county}/{p.town}") if p.town and p.county else p for p in problems]
     path = Path(out) / str(year) / "checks.html"
@@ -314,7 +355,7 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
                     j.status = "not_run"
             for y in years:
                 write_manifest(out, y, all_jobs, data_files)
-        pages = [write_index(ds, out, y, checks=write_checks(ds, bad, out, y)) for y in years]
+        pages = [write_index(ds, out, y, checks=write_checks(ds, bad, out, y), bad_towns=bad) for y in years]
         return BatchResult(all_jobs, time.perf_counter() - start, pages, interrupted)
     finally:
         if lock is not None:
