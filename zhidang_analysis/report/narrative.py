@@ -422,7 +422,9 @@ class _Filler(Shortfalls, Highlights):
         """（六）'s first sentence: the town's 主导产业 as it named them (两大主导产业, A、B、C、D等主导产业), in this
         town's formulation; empty when it named none."""
         items = self.items("leading_industries")
-        if not items:
+        told = str(self.section_text("s6"))
+        # named only where (六) tells of one of them: 劳务输出、杏子 before a figure of herbs alone is a seam
+        if not any(re.sub(r"<[^>]*>|产业$|养殖$|种植$", "", str(i))[:2] in told for i in items):
             return Markup("")
         names = Markup("、").join(items)
         if 2 <= len(items) <= 3:

@@ -119,7 +119,8 @@ class Shortfalls:
         (抓实廉政警示教育), a full stop, then what will be done: its indicators' own measures (both of a group, under
         the group's heading), else its section's."""
         plans = load_wording()["plans"]
-        fill = {"k": self.kind, "cadres": self.cadres()}
+        # the town's own 主导产业 where a measure names its industries (做优劳务输出、做强杏子产业，), else any town's
+        fill = {"k": self.kind, "cadres": self.cadres(), "industries": self.industries() or "因村施策发展特色产业，"}
         texts = [plans["by_indicator"][c] for c in f.codes if c in plans["by_indicator"]] or [plans["by_section"][f.section]]
         heads, bodies = zip(*(t.format(**fill).split("。", 1) for t in texts))
         body = "；".join(dict.fromkeys(bodies))
