@@ -27,6 +27,10 @@ FUNCTION_IMPORTS = {
                       "running.batch", "outputs.summary", "outputs.tidy")},
     ("zhidang_analysis.explorer", "zhidang_analysis.running.runner"):
         "start-up cost: papermill and nbconvert load only when the explorer writes a report",
+    ("zhidang_analysis.running.batch", "zhidang_analysis.outputs.chartbook"):
+        "start-up cost: the chart data and summary workbooks load only when a batch is asked for them",
+    ("zhidang_analysis.running.batch", "zhidang_analysis.outputs.summary"):
+        "start-up cost: the chart data and summary workbooks load only when a batch is asked for them",
     ("zhidang_analysis.running.batch", "zhidang_analysis.running.cluster"):
         "optional dependency and start-up cost: distributed loads only when a batch runs on a Dask cluster",
 }

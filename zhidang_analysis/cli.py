@@ -311,10 +311,14 @@ def run_cmd(town, county, year, data, out, no_yoy, general_problems, no_general_
 @click.option("--timeout", type=SECONDS, default=600, show_default=True,
               help="单个单元格的最长运行时间（秒，至少1）。")
 @click.option("--no-overview", is_flag=True, help="不生成全县概览。")
+@click.option("--charts", "charts", is_flag=True,
+              help="另外写出每张图的数据 charts.xlsx（放在概览旁边），便于按本县样式重新绘图。")
+@click.option("--summary", "summary", is_flag=True, help="另外写出全县汇总表 <out>/<年度>/<年度>年全县汇总表.xlsx。")
 @FORMATS_OPTION
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Dask 调度器地址，如 tcp://10.0.0.5:8786；不给则在本机并行。")
-def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_overview, formats, scheduler) -> None:
+def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_overview, charts, summary, formats,
+              scheduler) -> None:
     """批量生成报告：每个乡镇（和/或每个年度）并行运行，跳过未变化的，失败的不影响其他。
 
     不给年度时，生成数据中最新年度的报告。
@@ -370,6 +374,16 @@ def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_
     finally:
         progress(None, -1, -1)
     click.echo(result.summary())
+    if charts or summary:
+        from .running.batch import write_analyst_files
+
+        try:
+            for p in write_analyst_files(ds, year_list, out, bad_towns=bad, charts=charts, summary=summary):
+                click.echo(f"已导出：{p}")
+        except ZhidangError as e:
+            raise click.ClickException(str(e)) from e
+        except OSError as e:
+            raise click.ClickException(f"无法写入输出文件夹“{out}”：{e.strerror or e}") from e
     for job in result.failed:
         click.echo(f"  失败：{job.label}：{job.error['message']}")
     for page in result.index_pages:
@@ -438,7 +452,9 @@ def overview_cmd(year, data, out, timeout, formats, county) -> None:
 @click.option("--tidy", is_flag=True,
               help="另外导出整洁数据（values、profile、targets、practices、problems 的 CSV 和 Parquet，附数据说明 "
                    "README.txt），写入 <out>/数据/。")
-def export_cmd(year, years, data, out, tidy) -> None:
+@click.option("--charts", "charts", is_flag=True,
+              help="另外导出每张图的数据 <out>/<年度>/charts.xlsx（多个县时在各县文件夹中）。")
+def export_cmd(year, years, data, out, tidy, charts) -> None:
     """导出分析人员自己用的数据：全县汇总表（Excel）和供其他工具读取的整洁数据。
 
     全县汇总表：每个年度一个工作簿 <out>/<年度>/<年度>年全县汇总表.xlsx，每部分（一）至（六）一个工作表，
@@ -464,6 +480,10 @@ def export_cmd(year, years, data, out, tidy) -> None:
         written = []
         for y in year_list:
             written += write_summaries(ds, [y], Path(out) / str(y))
+        if charts:
+            from .running.batch import write_analyst_files
+
+            written += write_analyst_files(ds, year_list, out, charts=True)
         if tidy:
             from .outputs.tidy import export_tables
 
