@@ -172,7 +172,11 @@ def test_excel_features(book):
         assert ws.auto_filter.ref == f"A3:{get_column_letter(ws.max_column)}6"
         assert ws.page_setup.orientation == "landscape"
         assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4) == 9
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        # 综合 fits one page across; a section sheet one page across per three indicators (readable on A4)
+        indicators = (ws.max_column - 1) // 6
+        assert int(ws.page_setup.fitToWidth) == (1 if ws.title == "综合" else -(-indicators // 3))
+        assert ws.print_title_cols.replace("$", "") == "A:A"
         assert ws.page_setup.fitToHeight == 0
         assert ws.print_title_rows.replace("$", "") == "1:3"
         assert "&P" in ws.oddFooter.center.text

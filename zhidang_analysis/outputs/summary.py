@@ -14,7 +14,7 @@ One workbook per county and year (:func:`summary_workbook`, :func:`write_summary
 
 Every sheet has real Excel features: number formats per unit, frozen header rows and town column, an
 auto-filter, conditional formats (falls in red, targets missed in orange), A4 landscape printing fitted to the
-page width with the header rows repeated and the page number in the footer, and column widths for Chinese text.
+page width (about three indicators per page across, the town column repeated on each) with the header rows repeated and the page number in the footer, and column widths for Chinese text.
 
 With several counties, :func:`write_summaries` writes one workbook per county and a 各县比较 workbook.
 """
@@ -52,6 +52,8 @@ MARKS = {"missing": "【待补】", "na": "不适用"}
 #: The columns of one indicator on a section sheet.
 SUBCOLUMNS = ["本年", "上年", "增减", "增幅", "全县排名", "目标完成率"]
 TITLE_ROW, GROUP_ROW, HEADER_ROW = 1, 2, 3
+#: Indicators on one printed page across (A4 landscape, six columns each, the town column repeated).
+INDICATORS_PER_PAGE = 3
 FIRST_ROW = HEADER_ROW + 1
 _NUMERALS = "一二三四五六"
 
@@ -112,12 +114,13 @@ def _header(cell, text, fill=_FILL_HEADER) -> None:
     cell.border = _BORDER
 
 
-def _print_setup(ws: Worksheet, last_col: int, last_row: int) -> None:
-    """A4 landscape, fitted to the page width, header rows and town column repeated, page number in the footer."""
+def _print_setup(ws: Worksheet, last_col: int, last_row: int, pages_wide: int = 1) -> None:
+    """A4 landscape, fitted to the page width (``pages_wide`` pages across), header rows and town column repeated,
+    page number in the footer."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = pages_wide
     ws.page_setup.fitToHeight = 0
     ws.print_title_rows = f"{TITLE_ROW}:{HEADER_ROW}"
     ws.print_title_cols = "A:A"
@@ -227,7 +230,9 @@ def _section_sheet(wb: Workbook, t: _Tables, section: str) -> Worksheet | None:
         c.border = _BORDER
     ws.row_dimensions[GROUP_ROW].height = 36
     _fit_widths(ws, widths)
-    _print_setup(ws, ncols, last_row)
+    # fitted to one page across per INDICATORS_PER_PAGE indicators (all of (二) on one page prints too small to
+    # read); no manual page breaks: Excel ignores them when a sheet is fitted to pages
+    _print_setup(ws, ncols, last_row, pages_wide=-(-len(codes) // INDICATORS_PER_PAGE))
     return ws
 
 
