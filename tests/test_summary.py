@@ -257,3 +257,14 @@ def test_libreoffice_converts_to_pdf(book, tmp_path):
     reader = PdfReader(pdf)
     text = "".join(p.extract_text() for p in reader.pages)
     assert "全县汇总表" in text and "并列1" in text
+
+
+def test_explorer_button_writes_the_summary_of_the_selected_year(ds, tmp_path):
+    from zhidang_analysis.explorer import Explorer
+
+    ex = Explorer(ds, out=tmp_path, year=2025)
+    ex.summary_button.click()
+    path = tmp_path / "2025" / "2025年全县汇总表.xlsx"
+    assert path.exists() and (tmp_path / "2025" / "charts.xlsx").exists()
+    assert "汇总表已导出" in ex.status.value and "2025年全县汇总表.xlsx" in ex.links.value
+    assert load_workbook(path)["综合"].cell(1, 1).value.startswith("测试县2025年全县汇总表")
