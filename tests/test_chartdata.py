@@ -85,3 +85,11 @@ def test_the_data_is_what_the_figure_draws(ds):
     ranking = overview_chart_data(ds, 2025)["图1  2025年各乡镇综合得分排名"]
     assert [p.get_width() for p in fig.axes[0].patches] == pytest.approx(list(ranking["综合得分"]))
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == list(ranking["乡镇"])
+
+
+def test_after_a_batch_the_analyst_files_are_written_where_the_overview_is(ds, tmp_path):
+    from zhidang_analysis.running.batch import write_analyst_files
+
+    files = write_analyst_files(ds, [2025], tmp_path, charts=True, summary=True)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in files) == ["2025/2025年全县汇总表.xlsx", "2025/charts.xlsx"]
+    assert write_analyst_files(ds, [2025], tmp_path) == []
