@@ -24,9 +24,13 @@ MAX_LINES = 800
 FUNCTION_IMPORTS = {
     **{("zhidang_analysis.cli", f"zhidang_analysis.{target}"): "CLI lazy loading: a command loads only what it runs"
        for target in ("inputs.load", "outputs.export", "outputs.checks", "outputs.template", "running.runner",
-                      "running.batch")},
+                      "running.batch", "outputs.summary", "outputs.tidy")},
     ("zhidang_analysis.explorer", "zhidang_analysis.running.runner"):
         "start-up cost: papermill and nbconvert load only when the explorer writes a report",
+    ("zhidang_analysis.running.batch", "zhidang_analysis.outputs.chartbook"):
+        "start-up cost: the chart data and summary workbooks load only when a batch is asked for them",
+    ("zhidang_analysis.running.batch", "zhidang_analysis.outputs.summary"):
+        "start-up cost: the chart data and summary workbooks load only when a batch is asked for them",
     ("zhidang_analysis.running.batch", "zhidang_analysis.running.cluster"):
         "optional dependency and start-up cost: distributed loads only when a batch runs on a Dask cluster",
 }

@@ -93,7 +93,8 @@ def test_environment_yml_has_the_lab_extra(lab_extra, env_deps):
 
 def test_environment_yml_has_every_test_extra(test_extra, env_deps):
     assert set(test_extra) == {"pytest", "beautifulsoup4", "ruff", "pypdf", "xlwt", "psutil", "playwright",
-                               "import-linter"}  # xlwt: .xls inputs in tests; import-linter: the layers contract
+                               "import-linter", "duckdb"}  # xlwt: .xls inputs in tests; import-linter: the layers
+    # contract; duckdb: the tidy Parquet files read as another tool reads them
     assert set(test_extra) <= set(env_deps)
 
 

@@ -46,6 +46,9 @@ _LAZY = {
     "checks": "outputs.checks",
     "params": "report.params",
     "explorer": "explorer",
+    "summary": "outputs.summary",
+    "tidy": "outputs.tidy",
+    "chartdata": "report.chartdata",
 }
 
 __all__ += ["charts", "indicators", "narrative", "problems", *sorted(_LAZY)]
@@ -62,6 +65,15 @@ _FORMER = {
     "towntext": "inputs.towntext",
     "workbooks": "inputs.workbooks",
 }
+
+
+def export_tables(ds: Dataset, folder) -> list:
+    """Write the dataset's tidy tables (values, profile, targets, practices, problems) as CSV and Parquet, with
+    the data dictionary README.txt, into ``folder`` (:func:`zhidang_analysis.outputs.tidy.export_tables`)."""
+    return importlib.import_module(".outputs.tidy", __name__).export_tables(ds, folder)
+
+
+__all__ += ["export_tables"]
 
 
 def __getattr__(name: str):

@@ -318,10 +318,14 @@ def run_cmd(town, county, year, data, out, no_yoy, general_problems, no_general_
               help="单个单元格的最长运行时间（秒，至少1）。")
 @click.option("--no-overview", is_flag=True, help="不生成全县概览。")
 @SCORE_RANK_OPTION
+@click.option("--charts", "charts", is_flag=True,
+              help="另外写出每张图的数据 charts.xlsx（放在概览旁边），便于按本县样式重新绘图。")
+@click.option("--summary", "summary", is_flag=True, help="另外写出全县汇总表 <out>/<年度>/<年度>年全县汇总表.xlsx。")
 @FORMATS_OPTION
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Dask 调度器地址，如 tcp://10.0.0.5:8786；不给则在本机并行。")
-def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_overview, score_rank, formats,
+def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_overview, score_rank, charts, summary,
+              formats,
               scheduler) -> None:
     """批量生成报告：每个乡镇（和/或每个年度）并行运行，跳过未变化的，失败的不影响其他。
 
@@ -379,6 +383,16 @@ def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_
     finally:
         progress(None, -1, -1)
     click.echo(result.summary())
+    if charts or summary:
+        from .running.batch import write_analyst_files
+
+        try:
+            for p in write_analyst_files(ds, year_list, out, bad_towns=bad, charts=charts, summary=summary):
+                click.echo(f"已导出：{p}")
+        except ZhidangError as e:
+            raise click.ClickException(str(e)) from e
+        except OSError as e:
+            raise click.ClickException(f"无法写入输出文件夹“{out}”：{e.strerror or e}") from e
     for job in result.failed:
         click.echo(f"  失败：{job.label}：{job.error['message']}")
     for page in result.index_pages:
@@ -435,6 +449,60 @@ def overview_cmd(year, data, out, timeout, formats, county) -> None:
     except OSError as e:
         raise click.ClickException(f"无法保存全县概览（输出文件夹“{out}”）：{e.strerror or e}") from e
     click.echo(f"已生成全县概览：{_outputs(result)}（用时{result.seconds:.1f}秒）")
+
+
+@main.command("export")
+@click.option("--year", "year", type=int, default=None, help="一个年度，如 2025（默认：数据中最新的年度）。")
+@click.option("--years", "years", default=None, help="多个年度：2021-2025 或 2021,2023。")
+@click.option("--data", "data", type=click.Path(exists=True, path_type=Path), default=None,
+              help="数据文件或文件夹（默认：随附示范数据 data/sample）。")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+              help="输出文件夹；汇总表写入 <out>/<年度>/。")
+@click.option("--tidy", is_flag=True,
+              help="另外导出整洁数据（values、profile、targets、practices、problems 的 CSV 和 Parquet，附数据说明 "
+                   "README.txt），写入 <out>/数据/。")
+@click.option("--charts", "charts", is_flag=True,
+              help="另外导出每张图的数据 <out>/<年度>/charts.xlsx（多个县时在各县文件夹中）。")
+def export_cmd(year, years, data, out, tidy, charts) -> None:
+    """导出分析人员自己用的数据：全县汇总表（Excel）和供其他工具读取的整洁数据。
+
+    全县汇总表：每个年度一个工作簿 <out>/<年度>/<年度>年全县汇总表.xlsx，每部分（一）至（六）一个工作表，
+    另有“综合”（综合得分、存在的问题、数据完整情况）；A4横向打印。数据有多个县时，每县一个工作簿，另有各县比较。
+    """
+    from .inputs.load import load_dataset
+    from .outputs.summary import write_summaries
+    from .running.batch import parse_years
+
+    if year is not None and years is not None:
+        raise click.UsageError("--year 与 --years 只能给出一个。")
+    try:
+        ds = load_dataset(*_data_paths([data] if data else []))
+        if years is not None:
+            try:
+                year_list = parse_years(years)
+            except ValueError:
+                raise click.BadParameter(f"无法识别“{years}”，应为 2021-2025 或 2021,2023", param_hint="--years") from None
+        else:
+            year_list = [ds.years[-1] if year is None else year]
+        for y in year_list:
+            ds.check_year(y)
+        written = []
+        for y in year_list:
+            written += write_summaries(ds, [y], Path(out) / str(y))
+        if charts:
+            from .running.batch import write_analyst_files
+
+            written += write_analyst_files(ds, year_list, out, charts=True)
+        if tidy:
+            from .outputs.tidy import export_tables
+
+            written += export_tables(ds, Path(out) / "数据")
+    except ZhidangError as e:
+        raise click.ClickException(str(e)) from e
+    except OSError as e:
+        raise click.ClickException(f"无法写入输出文件夹“{out}”：{e.strerror or e}") from e
+    for p in written:
+        click.echo(f"已导出：{p}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,7 +48,9 @@ from .errors import UnknownNameError, ZhidangError
 from .inputs.load import load_dataset
 from .model.bundled import SAMPLE_DATA
 from .model.dataset import Dataset
+from .outputs.chartbook import CHARTS_NAME, write_chart_workbook
 from .outputs.export import format_word, parse_formats
+from .outputs.summary import summary_name, write_summary
 from .report import charts
 from .report.narrative import town_report
 from .report.overview import FLAG_LABELS, ranking_table
@@ -304,6 +306,8 @@ class Explorer:
         self.indicator = w.Dropdown(description="指标", style=style, layout=w.Layout(width="auto"))
         self.write_button = w.Button(description="生成报告", icon="file-text", button_style="danger",
                                      tooltip=f"生成当前乡镇、年度的报告（{'、'.join(map(format_word, self.formats))}）")
+        self.summary_button = w.Button(description="导出汇总表", icon="table",
+                                       tooltip="写出所选年度的全县汇总表（Excel）和每张图的数据 charts.xlsx")
         self.status = w.HTML(value="")
         self.links = w.Output()  # through JupyterLab's renderer, which resolves a link against the notebook's folder
         self.outputs = {name: w.Output() for name in VIEWS}
@@ -313,7 +317,8 @@ class Explorer:
         self._tables_done = w.Button(layout=w.Layout(display="none"))
         for widget, cls in ((self.county, "zd-county"), (self.town_filter, "zd-town-filter"),
                             (self.town, "zd-town"), (self.year, "zd-year"), (self.indicator, "zd-indicator"),
-                            (self.write_button, "zd-write"), (self.status, "zd-status"), (self.links, "zd-links"),
+                            (self.write_button, "zd-write"), (self.summary_button, "zd-summary"),
+                            (self.status, "zd-status"), (self.links, "zd-links"),
                             (self._itables_init, "zd-itables-init"), (self._tables_need, "zd-itables-need"),
                             (self._tables_done, "zd-itables-done")):
             widget.add_class(cls)
@@ -329,6 +334,7 @@ class Explorer:
         self.year.observe(lambda change: self._on_change("year"), "value")
         self.indicator.observe(lambda change: self._on_change("indicator"), "value")
         self.write_button.on_click(self._on_write)
+        self.summary_button.on_click(lambda button: self.write_summary())
         self.widget = self._layout()
         self.refresh()
 
@@ -343,7 +349,7 @@ class Explorer:
 
         wrap = w.Layout(flex_flow="row wrap", align_items="center")
         controls = w.HBox([self.county, self.town_filter, self.town, self.year, self.indicator], layout=wrap)
-        actions = w.HBox([self.write_button, self.status, self.links], layout=wrap)
+        actions = w.HBox([self.write_button, self.summary_button, self.status, self.links], layout=wrap)
         rows = w.Layout(flex_flow="row wrap", width="100%")
         row1 = w.HBox([section("trend", True), section("compare", True)], layout=rows)
         row2 = w.HBox([w.VBox([section("flags"), section("ranking")], layout=w.Layout(**column)),
@@ -639,6 +645,24 @@ class Explorer:
         """The browser has loaded the DataTables code: take it out of the widget (the page keeps it), so that a
         saved notebook's widget state does not carry it."""
         self._itables_init.outputs = ()
+
+    def write_summary(self) -> list[Path]:
+        """Write the summary workbook (全县汇总表) of the selected county and year and its charts.xlsx (the data of
+        every chart) into ``<out>/<year>/`` and show links; return the files (empty when it failed: the reason is
+        shown in the status)."""
+        county, _, year, _ = self.state
+        view = self._county_dataset(county)
+        folder = self.out / str(int(year))
+        try:
+            several = len(self.counties) > 1
+            files = [write_summary(view, year, folder / summary_name(year, county if several else None)),
+                     write_chart_workbook(view, year, folder / (f"{county}_{CHARTS_NAME}" if several else CHARTS_NAME))]
+        except (ZhidangError, OSError) as exc:
+            self._set_status("导出汇总表失败：" + _error_text(exc, "导出汇总表"), error=True)
+            return []
+        self._show_links("".join(_link(p, label) for p, label in zip(files, ("汇总表", "图表数据"))))
+        self._set_status(f"{county}{year}年汇总表已导出")
+        return files
 
     def _set_status(self, text: str, *, busy: bool = False, error: bool = False) -> None:
         cls = "zd-status-text" + (" zd-busy" if busy else "") + (" zd-error" if error else "")

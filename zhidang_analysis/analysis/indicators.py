@@ -566,7 +566,7 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
     frames.append(pd.DataFrame({
         "town": d["town"], "year": d["year"], "indicator": d["indicator"], "flag": "decline", "severity": "high",
         "value": d["value"], "reference": d["prev_value"], "ratio": d["rate"],
-        "message": _lookup(d["indicator"], name) + "比上年下降" + _lookup((-d["rate"] * 100).round(1), _num) + "%",
+        "message": _lookup(d["indicator"], name) + "比上年下降" + _lookup((-d["rate"] * 100).round(1), _num).astype(str) + "%",
     }))
 
     if targets is not None and len(targets):
@@ -575,7 +575,7 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
         frames.append(pd.DataFrame({
             "town": t["town"], "year": t["year"], "indicator": t["indicator"], "flag": "target_missed",
             "severity": "high", "value": t["value"], "reference": t["target"], "ratio": t["completion"],
-            "message": _lookup(t["indicator"], name) + "未完成年度目标（完成" + _lookup((t["completion"] * 100).round(1), _num) + "%）",
+            "message": _lookup(t["indicator"], name) + "未完成年度目标（完成" + _lookup((t["completion"] * 100).round(1), _num).astype(str) + "%）",
         }))
 
     if profile is not None:
@@ -630,7 +630,9 @@ def flags(values: pd.DataFrame, *, targets: pd.DataFrame | None = None, profile:
 
 
 def _num(x: float) -> str:
-    """Shortest decimal text of a number: 12.0 → '12', 12.5 → '12.5'."""
+    """Shortest decimal text of a number: 12.0 → '12', 12.5 → '12.5'. (Mapped over an empty column, the result
+    is a float column: callers add ``.astype(str)`` so that joining it to text works with every string storage,
+    pyarrow's included.)"""
     if pd.isna(x):
         return ""
     return f"{x:.10g}"

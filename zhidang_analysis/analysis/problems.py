@@ -128,7 +128,7 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
     p = p[p["section"].isin([f"s{i}" for i in range(1, 7)])]
     size = np.where(p["kind"].isin(["decline", "slip"]), p["ratio"].abs(),
                     np.where(p["kind"].isin(["target_missed", "coverage", "lagging"]), 1 - p["ratio"], 0.0))
-    p = p.assign(weight=p["kind"].map(_BASE) + 4 * pd.Series(size, index=p.index).fillna(0).clip(0, 1))
+    p = p.assign(weight=p["kind"].map(_BASE).astype(float) + 4 * pd.Series(size, index=p.index).fillna(0).clip(0, 1))
     # one row per town and indicator (its weightiest kind), largest first
     p = (p.sort_values(["town", "weight"], ascending=[True, False], kind="stable")
          .drop_duplicates(["town", "indicator"]).reset_index(drop=True))

@@ -53,7 +53,7 @@ def county_context(ds: Dataset, year: int) -> pd.DataFrame:
     v = ind.up_to(ds.values, year)
     now = ind.scaled_values(v[v["year"] == year], ds.profile, catalog=cat)
     now = now[now["scaled"].notna()]
-    pol = now["indicator"].map(cat.frame["polarity"]).replace(0, 1)
+    pol = now["indicator"].map(cat.frame["polarity"]).astype(float).replace(0, 1)  # float even when empty
     key = printed(now["scaled"]) * pol  # 3.646 and 3.596 both print 3.6: a tie, not 2nd and 3rd
     g = key.groupby(now["indicator"])
     out = now[["town", "indicator", "value", "scale", "scaled"]].copy()

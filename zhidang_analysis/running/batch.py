@@ -258,6 +258,27 @@ class BatchResult:
         return text
 
 
+def write_analyst_files(ds: Dataset, years: Iterable[int], out: str | Path, *, bad_towns: dict | None = None,
+                        charts: bool = False, summary: bool = False) -> list[Path]:
+    """After a batch, the analyst's own files of each year: ``charts.xlsx`` (the data of every chart) beside each
+    county's overview, and the summary workbooks (全县汇总表) in ``<out>/<year>/``."""
+    from ..outputs.chartbook import CHARTS_NAME, write_chart_workbook
+    from ..outputs.summary import write_summaries
+
+    written = []
+    folders = county_folders(ds, bad_towns or {})
+    for year in years:
+        base = Path(out) / str(int(year))
+        if charts:
+            for county in ds.counties:
+                cv = ds.for_county(county)
+                if int(year) in cv.years:
+                    written.append(write_chart_workbook(cv, year, base / folders.get(county, "") / CHARTS_NAME))
+        if summary:
+            written += write_summaries(ds, [year], base)
+    return written
+
+
 def parse_years(text: str) -> list[int]:
     """``2025`` → [2025]; ``2021-2025`` → [2021, …, 2025]; ``2021,2023`` → [2021, 2023].
 
