@@ -266,5 +266,6 @@ def test_explorer_button_writes_the_summary_of_the_selected_year(ds, tmp_path):
     ex.summary_button.click()
     path = tmp_path / "2025" / "2025年全县汇总表.xlsx"
     assert path.exists() and (tmp_path / "2025" / "charts.xlsx").exists()
-    assert "汇总表已导出" in ex.status.value and "2025年全县汇总表.xlsx" in ex.links.value
+    assert "汇总表已导出" in ex.status.value and "2025年全县汇总表.xlsx" in ex.links_html
+    assert "download=" in ex.links_html  # a workbook is a download, not JupyterLab's text viewer
     assert load_workbook(path)["综合"].cell(1, 1).value.startswith("测试县2025年全县汇总表")
