@@ -88,7 +88,7 @@ def _unit_regex() -> re.Pattern:
             units.add(u[1:] if u[0] in "万亿" and len(u) > 1 else u)
     alts = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
     after = "|".join(re.escape(a) for a in sorted(rules.get("approx_after", []), key=len, reverse=True))
-    num = rf"(?P<ar>\d+(?:,\d{{3}})*(?:\.\d+)?)|(?P<cn>[{_CN_NUM}]+)"
+    num = rf"(?P<ar>\d+(?:,\d{{3}})*(?:\.\d+)?)|(?P<cn>[{_CN_NUM}万亿]*[{_CN_NUM}])"
     return re.compile(rf"(?:{num})(?P<ap1>余|多)?(?P<scale>[万亿])?(?P<ap2>余|多)?(?P<unit>{alts})?(?P<ap3>{after})?")
 
 

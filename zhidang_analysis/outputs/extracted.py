@@ -68,7 +68,7 @@ def build_extracted(extractions: Iterable[Extraction], *, catalog: Catalog | Non
         cols = _code_columns(ws, cat)
         rows = {town: FIRST_TOWN_ROW + i for i, town in enumerate(towns)}
         for ex in by_year[year]:
-            for code, (value, approx, sentence, marked) in ex.values.items():
+            for code, (value, approx, _sentence, marked) in ex.values.items():
                 if code not in cols:
                     continue
                 c = ws.cell(row=rows[ex.town], column=cols[code], value=_cell_text(value, approx))
