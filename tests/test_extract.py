@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import zhidang_analysis as zd
 from zhidang_analysis.cli import main
 from zhidang_analysis.errors import ExtractError
-from zhidang_analysis.inputs.extract import extract_paragraphs, extract_report, extract_rules, extract_text
+from zhidang_analysis.inputs.extract import extract_report, extract_rules, extract_text
 from zhidang_analysis.outputs.extracted import compare, write_extracted
 from zhidang_analysis.outputs.word import html_to_docx
 
