@@ -316,7 +316,9 @@ def _settle(ex: Extraction, cat: Catalog) -> None:
             continue
         by_code.setdefault(f.code, []).append(f)
     for code, finds in by_code.items():
-        own = [f for f in finds if f.part == "work"] or finds
+        own = [f for f in finds if f.part == "work"] or [f for f in finds if f.part == "problems"]
+        if not own:  # named only in the plans (三): a target, not the year's figure
+            continue
         values = {f.value for f in own}
         if len(values) > 1:
             shown = "、".join(_fmt(v) for v in sorted(values))
@@ -326,7 +328,7 @@ def _settle(ex: Extraction, cat: Catalog) -> None:
         first = own[0]
         ex.values[code] = (first.value, any(f.approx for f in own), first.sentence, first.marked)
         for f in finds:
-            if f.part != "work" and f.value != first.value and own is not finds:
+            if f.part == "problems" and own[0].part == "work" and f.value != first.value:
                 ex.review.append((code, f"{cat.name(code)}在第一部分为{_fmt(first.value)}，此处为{_fmt(f.value)}，请核实",
                                   f.marked))
     for code in cat.applicable(ex.year):

@@ -124,13 +124,14 @@ def compare(extractions: Iterable[Extraction], ds: Dataset) -> pd.DataFrame:
 
     Columns: 乡镇, 年度, 指标, 报告数字, 报送数字, 原文, 单元格 (the cell of the submitted figure). A 约数 (30余)
     differs when the submitted figure is below it; a number the report states that the data leave blank is listed.
+    Numbers of the plans (三、下一步工作打算) are targets and are not compared.
     """
     cat = ds.catalog
     v = ds.values.set_index(["town", "year", "indicator"])
     rows, seen = [], set()
     for ex in extractions:
         for f in ex.found:
-            if f.code is None or (ex.town, ex.year, f.code) not in v.index:
+            if f.code is None or f.part == "next" or (ex.town, ex.year, f.code) not in v.index:
                 continue
             sub = v.loc[(ex.town, ex.year, f.code)]
             submitted = sub["value"] if sub["status"] == "present" else None
