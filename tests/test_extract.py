@@ -190,6 +190,23 @@ def test_workbook_validates_and_carries_sources(ds, tmp_path):
     comments = [c.comment.text for row in ws.iter_rows() for c in row if c.comment]
     assert comments and all("【" in t for t in comments)
     assert not zd.validate(out, PROFILE).errors
+    # the town's own paragraphs go to 特色做法, where the loader reads them as the town's practices
+    pr = loaded.practices
+    own = pr[(pr.town == "城关镇") & (pr.year == 2022) & (pr.field == "s6_practice")]["text"].tolist()
+    assert own == [exs[0].practices["s6_practice"]] and "古城" in own[0]
+    assert len(exs[0].practices["own_problems"].splitlines()) == 4
+
+
+@pytest.mark.slow
+def test_round_trip_pdf(ds, tmp_path):
+    from zhidang_analysis.outputs.pdf import write_pdf
+
+    report = zd.narrative.town_report(ds, "城关镇", 2022)
+    path = write_pdf(f"<html><head><meta charset='utf-8'></head><body><main>{report.html}</main></body></html>",
+                     tmp_path / "城关镇2022.pdf")
+    (ex,) = extract_report(path)
+    found, stated, wrong = _check_round_trip(ds, ex, "城关镇", 2022, report.text)
+    assert wrong == [] and found == stated > 40
 
 
 def test_compare_lists_exactly_the_changed_numbers(ds):

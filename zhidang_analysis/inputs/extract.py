@@ -175,6 +175,9 @@ class Extraction:
     unclaimed: list[Found] = field(default_factory=list)
     found: list[Found] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
+    #: the town's own text by 特色做法 field (s1_practice … s6_practice, own_problems, own_plans): each section's
+    #: paragraphs after its first (the model text), the items of 二 and of 三
+    practices: dict[str, str] = field(default_factory=dict)
 
     def value(self, code: str) -> float | None:
         v = self.values.get(code)
@@ -278,7 +281,36 @@ def extract_paragraphs(paragraphs: list[str], *, town: str | None = None, year: 
         for sentence in (s for s in _SENT_SPLIT.split(para) if s):
             _read_sentence(sentence, part, ex, cat)
     _settle(ex, cat)
+    ex.practices = own_text(paragraphs)
     return ex
+
+
+def own_text(paragraphs: list[str]) -> dict[str, str]:
+    """The town's own paragraphs, by 特色做法 field: in each section （一）…（六） the paragraphs after its
+    first one (the model text); the items 一是…二是… of 二 (own_problems) and of 三 (own_plans), one a line."""
+    rules = extract_rules()
+    heads = {v: k for k, v in rules["section_headings"].items()}
+    out: dict[str, list[str]] = {}
+    part, section, seen = "work", None, 0
+    for para in paragraphs:
+        new_part = _part_of(para, part)
+        if new_part != part or para.startswith(tuple(rules["parts"]["work"][:1])):
+            part, section = new_part, None
+            continue
+        head = next((h for h in heads if para.startswith(h)), None)
+        if head and part == "work":
+            section, seen = heads[head], 0
+            continue
+        if para.startswith("中共") and para.endswith("委员会") or re.match(r"^\d{4}年\d{1,2}月", para):
+            continue  # the sign-off
+        if part == "work" and section:
+            seen += 1
+            if seen > 1:
+                out.setdefault(f"{section}_practice", []).append(para)
+        elif part in ("problems", "next"):
+            items = [m.group(1) for m in re.finditer(r"[一二三四五六七八九十]+是(.+?。)(?=[一二三四五六七八九十]+是|$)", para)]
+            out.setdefault("own_problems" if part == "problems" else "own_plans", []).extend(items)
+    return {k: "\n".join(v) for k, v in out.items() if v}
 
 
 def _read_sentence(sentence: str, part: str, ex: Extraction, cat: Catalog) -> None:

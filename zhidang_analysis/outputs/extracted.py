@@ -16,7 +16,8 @@ from openpyxl.utils import get_column_letter
 from ..inputs.extract import Extraction
 from ..model.catalog import Catalog, load_catalog
 from ..model.dataset import Dataset
-from .template import FIRST_TOWN_ROW, HEADER_ROW, build_template, save_atomic
+from ..inputs.practices import PRACTICES_SHEET
+from .template import FIRST_TOWN_ROW, HEADER_ROW, build_template, practice_fields, save_atomic
 
 REVIEW_SHEET = "复核"
 _REVIEW_COLUMNS = ["序号", "乡镇", "年度", "文件", "指标", "数值", "单位", "约数", "单元格", "原文（数字以【】标出）", "说明"]
@@ -76,11 +77,48 @@ def build_extracted(extractions: Iterable[Extraction], *, catalog: Catalog | Non
                 cells[(ex.town, year, code)] = f"{year}!{c.coordinate}"
     if wb is None:
         raise ValueError("no extraction")
-    _review_sheet(wb, extractions, cat, cells)
+    too_long = _practices(wb, extractions, cat)
+    _review_sheet(wb, extractions, cat, cells, too_long)
     return wb
 
 
-def _review_sheet(wb, extractions: list[Extraction], cat: Catalog, cells: dict) -> None:
+def _practices(wb, extractions: list[Extraction], cat: Catalog) -> list[tuple[Extraction, str, str]]:
+    """The town's own paragraphs into the sheet 特色做法 (one row per town and year); a text longer than its
+    column allows is left for 复核 instead (returned)."""
+    fields = practice_fields(cat)
+    if PRACTICES_SHEET not in wb.sheetnames or fields.empty:
+        return []
+    ws = wb[PRACTICES_SHEET]
+    cols = {}
+    for j in range(3, ws.max_column + 1):
+        name = ws.cell(row=HEADER_ROW, column=j).value
+        code = next((c for c in fields.index if fields.loc[c, "name"] == name), None)
+        if code:
+            cols[code] = j
+    rows = {(ws.cell(row=i, column=1).value, ws.cell(row=i, column=2).value): i
+            for i in range(FIRST_TOWN_ROW, ws.max_row + 1) if ws.cell(row=i, column=1).value}
+    too_long = []
+    for ex in extractions:
+        if not ex.practices:
+            continue
+        row = rows.get((ex.town, ex.year))
+        if row is None:
+            row = max(rows.values(), default=FIRST_TOWN_ROW - 1) + 1
+            ws.cell(row=row, column=1, value=ex.town)
+            ws.cell(row=row, column=2, value=ex.year)
+            rows[(ex.town, ex.year)] = row
+        for code, text in ex.practices.items():
+            if code not in cols:
+                continue
+            limit = fields.loc[code, "max"]
+            if limit == limit and limit and len(text) > int(limit):
+                too_long.append((ex, code, text))
+                continue
+            ws.cell(row=row, column=cols[code], value=text)
+    return too_long
+
+
+def _review_sheet(wb, extractions: list[Extraction], cat: Catalog, cells: dict, too_long=()) -> None:
     ws = wb.create_sheet(REVIEW_SHEET, index=len([s for s in wb.sheetnames if s.isdigit()]))
     ws.append(_REVIEW_COLUMNS)
     for c in ws[1]:
@@ -104,6 +142,10 @@ def _review_sheet(wb, extractions: list[Extraction], cat: Catalog, cells: dict) 
             if f.part == "work":
                 add([ex.town, ex.year, name, "", _number(f.value), "", "是" if f.approx else "否", "", f.marked,
                            "未对应任何指标，请核实是否需要填写"])
+    fields = practice_fields(cat)
+    for ex, code, text in too_long:
+        add([ex.town, ex.year, Path(ex.path).name, fields.loc[code, "name"], None, "", "", "", text,
+             f"乡镇自己的文字超过“特色做法”表该栏的{int(fields.loc[code, 'max'])}字上限，未填入，请删减后填写"], doubtful=True)
     widths = [6, 10, 8, 24, 22, 10, 8, 6, 10, 80, 40]
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
