@@ -166,7 +166,8 @@ def test_title_or_options_name_town_and_year(tmp_path):
     assert (ex.town, ex.year, ex.value("theme_party_days")) == ("青石镇", 2023, 40)
 
 
-def test_old_word_formats_are_refused(tmp_path):
+def test_old_word_formats_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("zhidang_analysis.inputs.reportfiles.shutil.which", lambda name: None)  # no LibreOffice
     p = tmp_path / "报告.doc"
     p.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(ExtractError, match="另存为.*docx"):
@@ -195,6 +196,27 @@ def test_workbook_validates_and_carries_sources(ds, tmp_path):
     own = pr[(pr.town == "城关镇") & (pr.year == 2022) & (pr.field == "s6_practice")]["text"].tolist()
     assert own == [exs[0].practices["s6_practice"]] and "古城" in own[0]
     assert len(exs[0].practices["own_problems"].splitlines()) == 4
+
+
+@pytest.mark.slow
+def test_old_word_converted_by_libreoffice(tmp_path):
+    import shutil
+    import subprocess
+
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice is not installed: .doc files are refused with how to save them as .docx")
+    (ex_txt,) = extract_report(VARIANTS / "v01_reordered_merged.txt")
+    import docx
+
+    doc = docx.Document()
+    for para in ex_txt.paragraphs:
+        doc.add_paragraph(para)
+    doc.save(tmp_path / "青石镇.docx")
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                    "doc", "--outdir", str(tmp_path / "old"), str(tmp_path / "青石镇.docx")], check=True,
+                   capture_output=True, timeout=300)
+    (ex,) = extract_report(tmp_path / "old" / "青石镇.doc")
+    assert ex.values.keys() == ex_txt.values.keys() and ex.town == "青石镇"
 
 
 @pytest.mark.slow

@@ -1,10 +1,13 @@
 """The text of a past report file, paragraph by paragraph: ``.docx`` (python-docx, paragraphs and tables),
-``.txt``, ``.html`` (BeautifulSoup), ``.pdf`` (its text layer, pypdf). ``.doc`` / ``.wps`` are refused with the
-way to save them as ``.docx``. What the text says is read by :mod:`.extract`."""
+``.txt``, ``.html`` (BeautifulSoup), ``.pdf`` (its text layer, pypdf). ``.doc`` / ``.wps`` are converted by
+LibreOffice when it is installed, else refused with the way to save them as ``.docx``. What the text says is read by :mod:`.extract`."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 from ..errors import ExtractError
@@ -33,6 +36,8 @@ def report_paragraphs(path: str | Path) -> list[str]:
     """The paragraphs of one report file, stripped, empty ones left out."""
     p = Path(path)
     suffix = p.suffix.lower()
+    if suffix in _OLD_WORD and shutil.which("soffice"):
+        return _converted(p)
     if suffix in _OLD_WORD:
         raise ExtractError(
             f"“{p.name}”是旧版 Word/WPS 格式（{suffix}），无法直接读取：请用 Word 或 WPS 打开，"
@@ -54,6 +59,21 @@ def report_paragraphs(path: str | Path) -> list[str]:
         raise ExtractError(f"无法读取“{p.name}”：文件已损坏或不是有效的{suffix}文件（{exc}）", path=p) from exc
     paras = [re.sub(r"\s+", "", x) if _is_cjk_text(x) else x.strip() for x in paras]
     return [x for x in paras if x]
+
+
+def _converted(path: Path) -> list[str]:
+    """An old Word/WPS file converted to .docx by LibreOffice (installed), then read."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp}/profile", "--convert-to",
+                            "docx", "--outdir", tmp, str(path)], check=True, capture_output=True, timeout=120)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ExtractError(f"“{path.name}”是旧版 Word/WPS 格式，用 LibreOffice 转换失败（{exc}）：请用 Word 或 WPS"
+                               "另存为 .docx 后再提取", path=path) from exc
+        converted = Path(tmp) / (path.stem + ".docx")
+        if not converted.exists():
+            raise ExtractError(f"“{path.name}”无法转换为 .docx：请用 Word 或 WPS 另存为 .docx 后再提取", path=path)
+        return report_paragraphs(converted)
 
 
 def _is_cjk_text(text: str) -> bool:
