@@ -99,11 +99,10 @@ def tokens(text: str) -> list[Token]:
     for m in _unit_regex().finditer(text):
         unit = m.group("unit") or ""
         if m.group("cn"):
-            if not unit or (m.start() > 0 and text[m.start() - 1] in "第"):
-                if not unit:
-                    continue
+            if not unit:  # 一是, 一岗双责: a Chinese numeral is a number only with a unit
+                continue
             try:
-                import cn2an
+                import cn2an  # loaded on the first Chinese numeral (it takes a moment to import)
 
                 value = float(cn2an.cn2an(m.group("cn"), "smart"))
             except (ValueError, KeyError):
@@ -114,7 +113,7 @@ def tokens(text: str) -> list[Token]:
                 continue  # part of a code such as G318
         if m.group("scale"):
             value *= 1e4 if m.group("scale") == "万" else 1e8
-        approx = bool(m.group("ap1") or m.group("ap2") or (m.group("ap3") and m.group("ap3") in ("余", "多", "左右", "以上", "多次")))
+        approx = bool(m.group("ap1") or m.group("ap2") or m.group("ap3"))
         if text[:m.start()].endswith(approx_before):
             approx = True
         end = m.end()
