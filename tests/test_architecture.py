@@ -24,6 +24,7 @@ MAX_LINES = 800
 FUNCTION_IMPORTS = {
     **{("zhidang_analysis.cli", f"zhidang_analysis.{target}"): "CLI lazy loading: a command loads only what it runs"
        for target in ("inputs.load", "outputs.export", "outputs.checks", "outputs.template", "running.runner",
+                      "inputs.extract", "outputs.extracted",
                       "running.batch", "outputs.summary", "outputs.tidy")},
     ("zhidang_analysis.explorer", "zhidang_analysis.running.runner"):
         "start-up cost: papermill and nbconvert load only when the explorer writes a report",

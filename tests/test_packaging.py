@@ -92,9 +92,9 @@ def test_environment_yml_has_the_lab_extra(lab_extra, env_deps):
 
 
 def test_environment_yml_has_every_test_extra(test_extra, env_deps):
-    assert set(test_extra) == {"pytest", "beautifulsoup4", "ruff", "pypdf", "xlwt", "psutil", "playwright",
-                               "import-linter", "duckdb"}  # xlwt: .xls inputs in tests; import-linter: the layers
-    # contract; duckdb: the tidy Parquet files read as another tool reads them
+    assert set(test_extra) == {"pytest", "ruff", "xlwt", "psutil", "playwright", "import-linter", "duckdb"}
+    # xlwt: .xls inputs in tests; import-linter: the layers contract; duckdb: the tidy Parquet files read as another
+    # tool reads them; beautifulsoup4 and pypdf are runtime dependencies since `zhidang extract` reads HTML and PDF
     assert set(test_extra) <= set(env_deps)
 
 
@@ -106,7 +106,8 @@ def test_minimum_versions_agree(runtime, test_extra, env_deps):
 def test_mplfonts_comes_from_pip_and_package_is_installed_editable(conda_and_pip):
     conda, pip = conda_and_pip
     assert "mplfonts" not in conda
-    assert [_split(r)[0] for r in pip if not r.startswith("-")] == ["mplfonts", "jupyterlab-language-pack-zh-cn"]
+    # cn2an (Chinese numerals for `zhidang extract`) is installed from PyPI as well
+    assert [_split(r)[0] for r in pip if not r.startswith("-")] == ["mplfonts", "cn2an", "jupyterlab-language-pack-zh-cn"]
     assert "-e ." in pip
 
 

@@ -8,7 +8,8 @@
 
 import importlib
 
-from .errors import DataError, ReportError, UnknownNameError, ZhidangError
+from .errors import DataError, ExtractError, ReportError, UnknownNameError, ZhidangError
+from .inputs.extract import extract_report
 from .inputs.load import load_dataset, validate
 from .model.bundled import SAMPLE_DATA, __version__
 from .model.catalog import Catalog, load_catalog, year_phrases
@@ -18,6 +19,7 @@ __all__ = [
     "Catalog",
     "DataError",
     "Dataset",
+    "ExtractError",
     "Problem",
     "ReportError",
     "SAMPLE_DATA",
@@ -25,6 +27,7 @@ __all__ = [
     "ValidationResult",
     "ZhidangError",
     "__version__",
+    "extract_report",
     "load_catalog",
     "load_dataset",
     "validate",
@@ -44,6 +47,7 @@ _LAZY = {
     "overview": "report.overview",
     "template": "outputs.template",
     "checks": "outputs.checks",
+    "extracted": "outputs.extracted",
     "params": "report.params",
     "explorer": "explorer",
     "summary": "outputs.summary",

@@ -507,3 +507,47 @@ def export_cmd(year, years, data, out, tidy, charts) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("extract")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--town", default=None, help="乡镇名称（报告标题中没有写明时使用，如“城关镇”）。")
+@click.option("--year", type=click.IntRange(1990, 2100), default=None, help="报告年度（标题中没有写明时使用，如 2023）。")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="输出的 .xlsx 文件（默认“从报告提取的数据.xlsx”）。")
+@click.option("--compare", "compare_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="与这份报送数据（文件或文件夹，可重复给出）逐一核对：列出报告中与报送数字不一致的每个数字。")
+@click.option("--force", is_flag=True, help="覆盖已有的同名输出文件。")
+def extract_cmd(paths, town, year, output, compare_paths, force) -> None:
+    """从往年报告提取数据：读取乡镇年度报告（.docx、.txt、.html、.pdf 或它们所在的文件夹），把报告中的数字填入
+    当年的填报模板，每个数字的原句写在单元格批注中，另附“复核”表列出约数、留空和存疑的数字。"""
+    from .inputs.extract import extract_report
+    from .inputs.load import load_dataset
+    from .outputs.extracted import compare, write_extracted
+
+    try:
+        extractions = [ex for p in paths for ex in extract_report(p, town=town, year=year)]
+        if compare_paths:
+            ds = load_dataset(*compare_paths)
+            table = compare(extractions, ds)
+            if table.empty:
+                click.echo(f"核对完成：{len(extractions)}份报告中的数字与报送数据一致。")
+            else:
+                click.echo(f"核对完成：报告中有{len(table)}个数字与报送数据不一致：")
+                for r in table.itertuples(index=False):
+                    click.echo(f"  {r.乡镇}{r.年度}年 {r.指标}：报告写作“{r.报告数字}”，报送数据为{r.报送数字}"
+                               f"（{r.单元格}）\n    原文：{r.原文}")
+            if output is None:
+                return
+        target = output or Path("从报告提取的数据.xlsx")
+        if target.suffix.lower() != ".xlsx":
+            raise click.BadParameter(f"提取结果应保存为 .xlsx 文件：{target}", param_hint="-o")
+        _refuse_overwriting([target], list(paths), force=force)
+        write_extracted(target, extractions)
+        filled = sum(len(ex.values) for ex in extractions)
+        doubtful = sum(len([r for r in ex.review if r[2]]) for ex in extractions)
+        click.echo(f"已从{len(extractions)}份报告提取{filled}个数字（存疑{doubtful}处，见“复核”表）：{target}")
+    except ZhidangError as e:
+        raise click.ClickException(str(e)) from e
+    except OSError as e:
+        raise click.ClickException(f"无法保存提取结果：{e}") from e

@@ -65,3 +65,11 @@ class ReportError(ZhidangError):
         self.cell = cell
         self.detail = detail
         super().__init__(message)
+
+
+class ExtractError(ZhidangError):
+    """A past report that cannot be read back (format, town or year unknown); ``path`` names the file."""
+
+    def __init__(self, message: str, *, path: object = None):
+        self.path = path
+        super().__init__(message)
