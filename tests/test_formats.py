@@ -48,7 +48,7 @@ def test_run_writes_html_docx_and_pdf_beside_each_other(tmp_path):
                                     "--format", "html,docx,pdf"])
     assert res.exit_code == 0, res.output
     folder = tmp_path / "2025"
-    assert {p.name for p in folder.iterdir()} == {"青石镇.html", "青石镇.ipynb", "青石镇.docx", "青石镇.pdf"}
+    assert {p.name for p in folder.iterdir()} == {"青石镇.html", "青石镇.ipynb", "青石镇.docx", "青石镇_数据来源.docx", "青石镇.pdf"}
     assert "Word" in res.output and "PDF" in res.output
     doc = Document(folder / "青石镇.docx")
     assert doc.paragraphs[0].text.startswith("中共青石镇委员会关于二〇二五年度")
