@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import subprocess
 
 import nbformat
 import pytest
@@ -16,11 +18,12 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 import zhidang_analysis as zd
 from zhidang_analysis.report import overview as ov
 from zhidang_analysis.outputs.export import FigureHTML, notebook_to_html
-from zhidang_analysis.outputs.pdf import write_pdf
+from zhidang_analysis.outputs.pdf import embedded_fonts, write_pdf
 from zhidang_analysis.outputs.word import QUOTES, html_to_docx, sources_path, write_docx
 from zhidang_analysis.report.titles import title_lines
 
@@ -41,13 +44,13 @@ def ds():
 
 @pytest.fixture(scope="module")
 def town_html(ds):
-    """河湾镇 2025 (one number missing): narrative, three figures, the missing list."""
+    """河湾镇 2025 (one number missing): narrative, three figures (300 dpi, as the report notebook makes them), the missing list."""
     town, year = "河湾镇", 2025
     report = zd.narrative.town_report(ds, town, year)
     scores = zd.indicators.composite_score(ds.values, ds.profile)
-    figs = [FigureHTML(zd.charts.town_trend(zd.indicators.up_to(ds.values, year), town), f"图1  {town}主要指标历年变化"),
-            FigureHTML(zd.charts.town_vs_county(ds.values, town, year), f"图2  {town}{year}年主要指标与全县中位数比较"),
-            FigureHTML(zd.charts.score_breakdown(scores, town, year), f"图3  {town}{year}年综合得分构成")]
+    figs = [FigureHTML(zd.charts.town_trend(zd.indicators.up_to(ds.values, year), town), f"图1  {town}主要指标历年变化", dpi=300),
+            FigureHTML(zd.charts.town_vs_county(ds.values, town, year), f"图2  {town}{year}年主要指标与全县中位数比较", dpi=300),
+            FigureHTML(zd.charts.score_breakdown(scores, town, year), f"图3  {town}{year}年综合得分构成", dpi=300)]
     nb = _html_notebook(str(report.html), *(f._repr_html_() for f in figs), str(report.missing_html()))
     return notebook_to_html(nb, title=f"{town}{year}")
 
@@ -266,3 +269,124 @@ def test_pdf_loads_nothing_from_outside(tmp_path):
             '<img src="file:///etc/hostname"></main></body></html>')
     path = write_pdf(html, tmp_path / "x.pdf")
     assert PdfReader(path).pages  # rendered without the images, and without fetching them
+
+
+# --------------------------------------------------------------------------------------------- PDF as a 公文
+MM = 72 / 25.4
+
+
+@pytest.fixture(scope="module")
+def town_pdf(town_html, tmp_path_factory):
+    return PdfReader(write_pdf(town_html, tmp_path_factory.mktemp("pdf") / "河湾镇.pdf"))
+
+
+def _font_files(reader) -> dict[str, bool]:
+    out = {}
+    for page in reader.pages:
+        for f in (page["/Resources"].get("/Font") or {}).values():
+            f = f.get_object()
+            desc = f["/DescendantFonts"][0].get_object() if "/DescendantFonts" in f else f
+            fd = desc.get("/FontDescriptor")
+            out[str(f["/BaseFont"])] = fd is not None and any(
+                k in fd.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    return out
+
+
+def test_pdf_embeds_the_gongwen_font_families_and_names_them(town_pdf):
+    files = _font_files(town_pdf)
+    assert all(files.values()), files  # every font embedded
+    fonts = embedded_fonts(town_pdf)
+    families = {"仿宋": ("FangSong", "FandolFang"), "楷体": ("KaiTi", "FandolKai"), "黑体": ("SimHei", "FandolHei"),
+                "小标宋": ("XiaoBiaoSong", "FandolSong-Bold")}
+    for family, names in families.items():
+        assert any(any(n in f for n in names) for f in fonts), (family, fonts)
+    assert set(str(town_pdf.metadata["/Fonts"]).split("、")) == set(fonts)
+
+
+def _fill_colours(reader) -> set[tuple[float, ...]]:
+    colours = set()
+    for page in reader.pages:
+        for args, op in ContentStream(page.get_contents(), reader).operations:
+            if op in (b"rg", b"g"):
+                colours.add(tuple(round(float(a), 3) for a in args))
+    return colours
+
+
+def test_pdf_prints_no_grey_text(town_pdf):
+    colours = _fill_colours(town_pdf)
+    grey = {c for c in colours if len(set(c)) == 1 and 0 < c[0] < 1}
+    assert not grey, grey  # black text, white paper; the 【待补】 marker may be red
+
+
+def test_pdf_lines_hold_28_characters(town_pdf):
+    lines = [line for page in town_pdf.pages[:3] for line in page.extract_text().split("\n")]
+    full = [line for line in lines if re.fullmatch(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”]+", line)]
+    assert full and max(len(line) for line in full) == 28, full[:5]
+
+
+def _page_number_positions(reader) -> list[tuple[int, float, float]]:
+    out = []
+    for i, page in enumerate(reader.pages, start=1):
+        found = []
+
+        def visit(text, cm, tm, font, size, found=found):
+            if re.fullmatch(r"—\s*\d+\s*—", text.strip() or "x"):
+                found.append((tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]))
+
+        page.extract_text(visitor_text=visit)
+        if found:
+            out.append((i, *found[0]))
+    return out
+
+
+def test_pdf_page_numbers_sit_7_mm_below_the_text_block_odd_right_even_left(town_pdf):
+    positions = _page_number_positions(town_pdf)
+    assert len(positions) == len(town_pdf.pages)
+    for page, x, y in positions:
+        below = 35 - y / MM  # the text block ends 35 mm above the bottom edge; y is the baseline
+        assert 7 <= below <= 7 + 6, (page, below)  # the line's top 7 mm below, its baseline under 14 pt of type
+        if page % 2:
+            assert x / MM > 150, (page, x / MM)  # odd: right
+        else:
+            assert x / MM < 60, (page, x / MM)  # even: left
+
+
+def test_pdf_charts_are_at_least_300_dpi(town_pdf):
+    seen = 0
+    for page in town_pdf.pages:
+        xobjects = page["/Resources"].get("/XObject") or {}
+        ctm = [1, 0, 0, 1, 0, 0]
+        stack = []
+        for args, op in ContentStream(page.get_contents(), town_pdf).operations:
+            if op == b"q":
+                stack.append(ctm)
+            elif op == b"Q":
+                ctm = stack.pop()
+            elif op == b"cm":
+                a, b, c, d, e, f = (float(v) for v in args)
+                A, B, C, D, E, F = ctm
+                ctm = [a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F]
+            elif op == b"Do":
+                image = xobjects[args[0]].get_object()
+                if image.get("/Subtype") == "/Image":
+                    width_in = (ctm[0] ** 2 + ctm[1] ** 2) ** 0.5 / 72
+                    assert image["/Width"] / width_in >= 300, (image["/Width"], width_in)
+                    seen += 1
+    assert seen == 3
+
+
+@pytest.mark.slow
+def test_libreoffice_renders_the_word_file_within_one_page_of_the_pdf(town_html, town_pdf, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice（soffice）未安装，无法把 Word 文件排成页面：apt-get install libreoffice-writer-nogui")
+    path = write_docx(town_html, tmp_path / "hw.docx")
+    profile = (tmp_path / "lo-profile").as_uri()
+    result = subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+                             "--outdir", str(tmp_path / "lo"), str(path)], capture_output=True, text=True, timeout=300)
+    rendered = tmp_path / "lo" / "hw.pdf"
+    if not rendered.is_file() and "could not be loaded" in result.stderr:
+        pytest.skip(f"LibreOffice 无法打开 Word 文件（未安装 Writer 组件？）：{result.stderr.strip()}")
+    assert rendered.is_file(), result.stderr
+    word_pages, pdf_pages = len(PdfReader(rendered).pages), len(town_pdf.pages)
+    assert abs(word_pages - pdf_pages) <= 1, (word_pages, pdf_pages)
