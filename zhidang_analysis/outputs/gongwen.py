@@ -61,4 +61,8 @@ def prepare(html: str) -> BeautifulSoup:
                 note.append(soup.new_tag("br"))
             note.append(f"附件：{i}．{name}" if i == 1 else f"{i}．{name}")
         signoff.insert_before(note)
+        missing = main.find("section", class_="missing-list")
+        heading = missing.find("h2") if missing is not None else None
+        if heading is not None:  # the list is the last attachment: 「附件N」 as the note numbers it
+            heading.string = f"附件{len(names)}　{_flat(heading).removeprefix('附：')}"
     return soup

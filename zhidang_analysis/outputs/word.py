@@ -65,7 +65,14 @@ SIZE_2 = Pt(22)  # 二号
 SIZE_4 = Pt(14)  # 四号
 LINE = Pt(28.95)  # 22 lines in the 225 mm text block
 TEXT_WIDTH = Mm(156)
+CHAR_SPACE = round((TEXT_WIDTH.pt / 28 - SIZE_3.pt) * 4096)  # 28 characters a line: -849
 QUOTES = set("“”‘’「」『』《》—…")
+# Schema order (OOXML requires it): the elements that come after w:snapToGrid in w:pPr, after w:sz in w:rPr
+_AFTER_SNAP = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+               "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+               "w:rPr", "w:sectPr", "w:pPrChange")
+_AFTER_SZ = ("w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl",
+             "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath")
 _SOURCE_CLASSES = {"num", "chg", "ref", "share", "practice", "profile", "missing"}
 
 
@@ -90,7 +97,7 @@ def _language(rpr) -> None:
     lang = rpr.find(qn("w:lang"))
     if lang is None:
         lang = OxmlElement("w:lang")
-        rpr.append(lang)
+        rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath", "w:rPrChange")
     lang.set(qn("w:val"), "zh-CN")
     lang.set(qn("w:eastAsia"), "zh-CN")
     lang.set(qn("w:bidi"), "ar-SA")
@@ -106,6 +113,17 @@ def _document_language(doc) -> None:
         style_rpr = style.find(qn("w:rPr"))
         if style_rpr is not None and style_rpr.find(qn("w:lang")) is not None:
             _language(style_rpr)
+
+
+def _default_size(doc) -> None:
+    """三号 (16 pt) as the document default size, which the character grid is measured from."""
+    rpr = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    for tag in ("w:sz", "w:szCs"):
+        el = rpr.find(qn(tag))
+        if el is None:
+            el = OxmlElement(tag)
+            rpr.insert_element_before(el, *_AFTER_SZ[_AFTER_SZ.index(tag) + 1 if tag == "w:szCs" else 0:])
+        el.set(qn("w:val"), str(int(SIZE_3.pt * 2)))
 
 
 def _hint_east_asian(run) -> None:
@@ -174,16 +192,20 @@ def _setup(doc) -> None:
     _page_numbers(section)
     _font_table(doc)
     _document_language(doc)
+    _default_size(doc)
 
 
 def _grid(section) -> None:
-    """The document grid of 22 lines a page (``w:docGrid``; python-docx has no API for it)."""
+    """The document grid of 22 lines of 28 characters a page (``w:docGrid``; python-docx has no API for it): the
+    character pitch is 156 mm / 28 = 15.79 pt, given as the difference from the 16 pt default size in 1/4096 pt
+    (``w:charSpace``; the document defaults say 16 pt too, see :func:`_setup`)."""
     sect = section._sectPr
     for old in sect.findall(qn("w:docGrid")):
         sect.remove(old)
     grid = OxmlElement("w:docGrid")
-    grid.set(qn("w:type"), "lines")
+    grid.set(qn("w:type"), "linesAndChars")
     grid.set(qn("w:linePitch"), str(int(LINE.pt * 20)))
+    grid.set(qn("w:charSpace"), str(CHAR_SPACE))
     sect.append(grid)
 
 
@@ -358,10 +380,18 @@ def _title(doc, h1: Tag) -> None:
             current += re.sub(r"\s+", "", node.get_text() if isinstance(node, Tag) else str(node))
     lines.append(current)
     p = doc.add_paragraph(style="Title")
+    _no_snap(p)  # 36 pt lines, not two grid lines each
     for i, line in enumerate(lines):
         run = p.add_run(line)
         if i < len(lines) - 1:
             run.add_break()
+
+
+def _no_snap(paragraph) -> None:
+    """Keep a paragraph off the document grid (``w:snapToGrid``; python-docx has no API for it)."""
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "0")
+    paragraph._p.get_or_add_pPr().insert_element_before(snap, *_AFTER_SNAP)
 
 
 def _attachments(doc, note: Tag) -> None:
@@ -369,6 +399,7 @@ def _attachments(doc, note: Tag) -> None:
     items = [s.strip() for s in note.get_text("\n").split("\n") if s.strip()]
     for i, item in enumerate(items):
         p = _paragraph(doc, item)
+        p.paragraph_format.keep_with_next = True  # the note stays with the 落款 below it
         if i:  # 左空二字 + 「附件：」 three characters: later names start under the first
             p.paragraph_format.first_line_indent = Pt(16 * 5)
 
@@ -425,13 +456,18 @@ def html_to_docx(html: str):
         elif el.name in {"h3", "h4"} and el.find_parent("section") is None:
             _paragraph(doc, _text(el), "Heading 2")
         elif el.name == "p" and "attachments" in el.get("class", []):
-            _paragraph(doc, "")  # 正文下空一行编排附件说明
+            if doc.paragraphs:  # the last lines of the body go with the note and the 落款 (no 落款 page alone)
+                doc.paragraphs[-1].paragraph_format.keep_with_next = True
+            _paragraph(doc, "").paragraph_format.keep_with_next = True  # 正文下空一行编排附件说明
             _attachments(doc, el)
         elif el.name == "p" and el.find_parent("section") is None:
             style = "Signoff" if "signoff" in el.get("class", []) else "Normal"
-            if style == "Signoff" and el.find_previous_sibling("p", class_="signoff") is None:
-                _paragraph(doc, "")
-            _paragraph(doc, _text(el), style)
+            first_signoff = style == "Signoff" and el.find_previous_sibling("p", class_="signoff") is None
+            if first_signoff:
+                _paragraph(doc, "").paragraph_format.keep_with_next = True
+            p = _paragraph(doc, _text(el), style)
+            if first_signoff:
+                p.paragraph_format.keep_with_next = True  # organ and date on one page
         elif el.name == "figure":
             _figure(doc, el)
         elif el.name == "table":
@@ -442,8 +478,9 @@ def html_to_docx(html: str):
     for section in appendix:  # 附件: the missing numbers, on a page of their own
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         heading = section.find("h2")
-        _paragraph(doc, f"附件{n_figures + 1}" if main.find("p", class_="attachments") else "附件", "Heading 1")
-        _paragraph(doc, _text(heading).removeprefix("附："), "Title")
+        label = _paragraph(doc, f"附件{n_figures + 1}" if main.find("p", class_="attachments") else "附件", "Heading 1")
+        label.paragraph_format.first_line_indent = Pt(0)  # 「附件N」 at the top left, flush
+        _paragraph(doc, re.sub(r"^(附：|附件\d*)", "", _text(heading)), "Title")
         for i, li in enumerate(section.find_all("li"), start=1):
             _paragraph(doc, f"{i}. {_text(li)}")
     _properties(doc, soup, main)
@@ -459,9 +496,7 @@ def _cell(cell, text: str, *, bold: bool = False, width: float) -> None:
     cell.width = Mm(width)
     p = cell.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    snap = OxmlElement("w:snapToGrid")  # a table is not a 公文 page: no line grid (python-docx has no API)
-    snap.set(qn("w:val"), "0")
-    p._p.get_or_add_pPr().append(snap)
+    _no_snap(p)  # a table is not a 公文 page: no line grid
     run = p.add_run(text)
     run.font.bold = bold
     _hint_east_asian(run)
