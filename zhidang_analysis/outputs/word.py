@@ -65,7 +65,6 @@ SIZE_2 = Pt(22)  # 二号
 SIZE_4 = Pt(14)  # 四号
 LINE = Pt(28.95)  # 22 lines in the 225 mm text block
 TEXT_WIDTH = Mm(156)
-CHAR_SPACE = round((TEXT_WIDTH.pt / 28 - SIZE_3.pt) * 4096)  # 28 characters a line: -849
 QUOTES = set("“”‘’「」『』《》—…")
 # Schema order (OOXML requires it): the elements that come after w:snapToGrid in w:pPr, after w:sz in w:rPr
 _AFTER_SNAP = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
@@ -196,16 +195,15 @@ def _setup(doc) -> None:
 
 
 def _grid(section) -> None:
-    """The document grid of 22 lines of 28 characters a page (``w:docGrid``; python-docx has no API for it): the
-    character pitch is 156 mm / 28 = 15.79 pt, given as the difference from the 16 pt default size in 1/4096 pt
-    (``w:charSpace``; the document defaults say 16 pt too, see :func:`_setup`)."""
+    """The document grid of 22 lines a page (``w:docGrid``; python-docx has no API for it). Lines only: a
+    character grid (``linesAndChars`` with ``w:charSpace`` for 28 characters) is read so differently by Word,
+    WPS and LibreOffice (LibreOffice set 20 characters a line) that the line holds what 三号 fits in 156 mm."""
     sect = section._sectPr
     for old in sect.findall(qn("w:docGrid")):
         sect.remove(old)
     grid = OxmlElement("w:docGrid")
-    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(int(LINE.pt * 20)))
-    grid.set(qn("w:charSpace"), str(CHAR_SPACE))
     sect.append(grid)
 
 
