@@ -82,7 +82,7 @@ def test_environment_yml_has_same_runtime_dependencies_as_pyproject(runtime, tes
 
 
 def test_environment_yml_has_every_test_extra(test_extra, env_deps):
-    assert set(test_extra) == {"pytest", "beautifulsoup4", "ruff", "pypdf", "xlwt", "psutil", "playwright",
+    assert set(test_extra) == {"pytest", "beautifulsoup4", "ruff", "xlwt", "psutil", "playwright",
                                "import-linter"}  # xlwt: .xls inputs in tests; import-linter: the layers contract
     assert set(test_extra) <= set(env_deps)
 
