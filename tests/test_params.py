@@ -151,7 +151,7 @@ def test_papermill_with_correct_parameters_writes_the_other_towns_report(tmp_pat
     assert error is None
     html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
                    for o in c.outputs)
-    assert "中共河湾镇委员会关于二〇二四年度" in html and "中共青石镇委员会" not in html
+    assert "中共河湾镇委员会关于<br>二〇二四年度" in html and "中共青石镇委员会" not in html  # title lines (titles.title_lines)
 
 
 @pytest.mark.slow

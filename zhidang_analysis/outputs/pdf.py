@@ -6,10 +6,13 @@ left), and it embeds subsets of the fonts it uses, so the text stays selectable 
 Pango library (present on Debian, Ubuntu and most Linux desktops; on Windows see WeasyPrint's installation
 notes); where Pango is missing, :func:`write_pdf` says so in Chinese instead of failing with an OSError.
 
-Fonts: the CSS font stacks name the fonts of Chinese office PCs first; their last free entries, Noto Serif CJK SC
-and Noto Sans CJK SC, are bound here to the font files that the ``mplfonts`` package installs, so the PDF looks
-the same on a machine with no CJK font at all. Nothing is fetched from the network: only ``data:`` URIs and
-those font files may be loaded.
+Fonts (GB/T 9704): body 仿宋, 一、 headings 黑体, （一） headings 楷体, the title 小标宋. The stacks name the fonts
+of Chinese office PCs first (仿宋_GB2312 / FangSong, 楷体_GB2312 / KaiTi, 黑体 / SimHei, 方正小标宋简体): WeasyPrint
+finds them through fontconfig when the machine has them. Where it has not, the Fandol fonts shipped with the
+package (``zhidang_analysis/fonts``: FandolFang, FandolKai, FandolHei, FandolSong Bold for the title; GPL with the
+font exception, subsets of GB 2312, the set of 仿宋_GB2312) stand in, and Noto CJK from the ``mplfonts`` package covers any
+rarer character. The fonts a PDF really embeds are read back from it and named in its metadata (``/Fonts``
+and the keywords). Nothing is fetched from the network: only ``data:`` URIs and those font files are loaded.
 """
 
 from __future__ import annotations
@@ -19,14 +22,27 @@ from pathlib import Path
 
 from ..errors import ZhidangError
 from .files import atomic_write_bytes
+from .gongwen import prepare
 
-__all__ = ["PDFUnavailableError", "write_pdf"]
+__all__ = ["PACKAGE_FONTS", "PDFUnavailableError", "embedded_fonts", "font_css", "write_pdf"]
 
 _FONT_FILES = {
     "Noto Serif CJK SC": "NotoSerifCJKsc-Regular.otf",
     "Noto Sans CJK SC": "NotoSansCJKsc-Regular.otf",
-    # 楷体 headings: the stack ends with LXGW WenKai, which few machines have; the serif face stands in for it
-    "LXGW WenKai": "NotoSerifCJKsc-Regular.otf",
+}
+#: The package's own fonts: CSS family → file in ``zhidang_analysis/fonts``.
+PACKAGE_FONTS = {
+    "Zhidang FangSong": "FandolFang-Regular.woff2",
+    "Zhidang KaiTi": "FandolKai-Regular.woff2",
+    "Zhidang HeiTi": "FandolHei-Regular.woff2",
+    "Zhidang XiaoBiaoSong": "FandolSong-Bold.woff2",
+}
+#: The 公文 font of each role: the office fonts first (fontconfig), then the package's, then Noto CJK.
+STACKS = {
+    "--fangsong": '仿宋_GB2312, FangSong_GB2312, FangSong, 仿宋, STFangsong, "Zhidang FangSong", "Noto Serif CJK SC"',
+    "--kaiti": '楷体_GB2312, KaiTi_GB2312, KaiTi, 楷体, STKaiti, "Zhidang KaiTi", "Noto Serif CJK SC"',
+    "--heiti": 'SimHei, 黑体, STHeiti, "Zhidang HeiTi", "Noto Sans CJK SC"',
+    "--xiaobiaosong": '方正小标宋简体, "FZXiaoBiaoSong-B05S", 方正小标宋_GBK, "Zhidang XiaoBiaoSong", "Noto Serif CJK SC"',
 }
 
 
@@ -41,15 +57,63 @@ def _fonts_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "fonts"
 
 
+def package_fonts_folder() -> Path:
+    """The folder of the fonts shipped with the package."""
+    return Path(__file__).resolve().parent.parent / "fonts"
+
+
 def font_css() -> str:
-    """``@font-face`` rules binding the free CJK families of the CSS stacks to mplfonts' font files."""
-    folder = _fonts_folder()
+    """``@font-face`` rules binding the package's fonts and the free CJK families of the CSS stacks to their
+    files, and the 公文 font stacks of the print layout."""
     rules = []
-    for family, name in _FONT_FILES.items():
-        path = folder / name
-        if path.is_file():
-            rules.append(f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); }}')
+    for folder, files in ((package_fonts_folder(), PACKAGE_FONTS), (_fonts_folder(), _FONT_FILES)):
+        for family, name in files.items():
+            path = folder / name
+            if path.is_file():
+                rules.append(f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); }}')
     return "\n".join(rules)
+
+
+def _with_stacks(html: str) -> str:
+    """The report with the 公文 font stacks in a ``<style>`` of its own, after the report's style (stylesheets
+    given to WeasyPrint are user stylesheets, which the report's author styles would override)."""
+    soup = prepare(html)
+    stacks = "; ".join(f"{var}: {stack}, serif" for var, stack in STACKS.items())
+    style = soup.new_tag("style")
+    style.string = f":root {{ {stacks}; }}"
+    (soup.head or soup.body or soup).append(style)
+    return str(soup)
+
+
+def embedded_fonts(reader) -> list[str]:
+    """The names of the fonts embedded in a PDF (a :class:`pypdf.PdfReader`), subset prefixes removed; the
+    package's own fonts by their file (``FandolFang-Regular``) rather than their CSS family."""
+    package = {family.replace(" ", "-"): Path(name).stem for family, name in PACKAGE_FONTS.items()}
+    names = set()
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            name = str(font.get_object()["/BaseFont"]).lstrip("/").split("+", 1)[-1]
+            base, bold = (name[:-5], "-Bold") if name.endswith("-Bold") else (name, "")
+            names.add(package[base] + bold if base in package else name)
+    return sorted(names)
+
+
+def _record_fonts(data: bytes) -> bytes:
+    """Name the fonts the PDF embeds in its metadata (``/Fonts``, and the keywords)."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(io.BytesIO(data))
+    fonts = embedded_fonts(reader)
+    writer = PdfWriter(clone_from=reader)
+    info = dict(reader.metadata or {})
+    info["/Fonts"] = "、".join(fonts)
+    info["/Keywords"] = "字体：" + "、".join(fonts)
+    writer.add_metadata(info)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _weasyprint():
@@ -64,8 +128,8 @@ def _weasyprint():
     return weasyprint
 
 
-def _local_only(allowed: Path):
-    """A WeasyPrint URL fetcher that loads ``data:`` URIs and files under ``allowed``, and nothing else."""
+def _local_only(*allowed: Path):
+    """A WeasyPrint URL fetcher that loads ``data:`` URIs and files under the ``allowed`` folders, nothing else."""
     from urllib.parse import unquote, urlparse
 
     import weasyprint
@@ -74,7 +138,7 @@ def _local_only(allowed: Path):
         def fetch(self, url, headers=None):
             if url.startswith("file://"):
                 path = Path(unquote(urlparse(url).path)).resolve()
-                if allowed.resolve() not in path.parents:
+                if not any(folder.resolve() in path.parents for folder in allowed):
                     raise ValueError(f"报告只加载随包字体，不加载其他文件：{url}")
             return super().fetch(url, headers)
 
@@ -86,7 +150,11 @@ def write_pdf(html: str | Path, path: str | Path) -> Path:
     weasyprint = _weasyprint()
     text = Path(html).read_text(encoding="utf-8") if isinstance(html, Path) else html
     folder = _fonts_folder()
-    fetcher = _local_only(folder)
-    document = weasyprint.HTML(string=text, url_fetcher=fetcher, base_url=str(folder))
-    data = document.write_pdf(stylesheets=[weasyprint.CSS(string=font_css(), url_fetcher=fetcher)])
-    return atomic_write_bytes(Path(path), data)
+    fetcher = _local_only(folder, package_fonts_folder())
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face rules
+    document = weasyprint.HTML(string=_with_stacks(text), url_fetcher=fetcher, base_url=str(folder))
+    data = document.write_pdf(stylesheets=[weasyprint.CSS(string=font_css(), url_fetcher=fetcher, font_config=fonts)],
+                              font_config=fonts)
+    return atomic_write_bytes(Path(path), _record_fonts(data))

@@ -37,6 +37,7 @@ from .phrasing import ZERO as _ZERO
 from .phrasing import count_word as _count_word
 from .phrasing import missing_label  # noqa: F401 - re-exported
 from .shortfalls import Finding, Shortfalls
+from .titles import title_lines
 
 __all__ = ["ReportOptions", "TownReport", "chinese_numeral", "chinese_year", "format_number", "town_report"]
 
@@ -646,7 +647,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
     title = f"中共{town}委员会关于{chinese_year(year)}年度履行全面从严治党主体责任暨书记第一责任人责任情况的报告"
     template = template_environment().get_template("town_report.html.j2")
     html = template.render(
-        title=title, town=town, year=year, k=filler.kind, phrases=year_phrases(year),
+        title=title, title_html=Markup("<br>").join(title_lines(title)), town=town, year=year, k=filler.kind, phrases=year_phrases(year),
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
         pr=filler.practice, has=filler.has, raw=filler.raw, items=filler.items, industries=filler.industries,
