@@ -182,3 +182,28 @@ def test_score_rank_is_an_option_off_by_default_with_chinese_help(runner, monkey
     assert seen["batch"]["options"] is None
     runner.invoke(main, ["batch", "--year", "2025", "--out", str(tmp_path), "--score-rank"])
     assert seen["batch"]["options"] == {"score_rank": True}
+
+
+def test_xlsx_is_a_format_of_overview_and_batch_only(runner):
+    from zhidang_analysis.cli import _Formats
+
+    assert _Formats(summary=True).convert("docx，xlsx", None, None) == ("html", "docx", "xlsx")
+    assert _Formats(summary=True).convert("html", None, None) == ("html",)
+    result = runner.invoke(main, ["run", "--town", "青石镇", "--year", "2025", "--format", "xlsx"])
+    assert result.exit_code == 2
+    assert "未知的输出格式“xlsx”" in result.output and "全县汇总表" in result.output
+    assert "xlsx（全县汇总表" in runner.invoke(main, ["overview", "--help"]).output
+    assert "xlsx（全县汇总表" in runner.invoke(main, ["batch", "--help"]).output
+
+
+@pytest.mark.slow
+def test_overview_format_xlsx_writes_the_summary_beside_the_overview(runner, tmp_path):
+    from openpyxl import load_workbook
+
+    result = runner.invoke(main, ["overview", "--year", "2025", "--out", str(tmp_path), "--format", "html,xlsx"])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "2025"
+    assert (folder / "overview.html").is_file()
+    book = folder / "2025年全县汇总表.xlsx"
+    assert book.is_file() and f"已导出：{book}" in result.output
+    assert "综合" in load_workbook(book).sheetnames

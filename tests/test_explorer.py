@@ -425,3 +425,26 @@ def test_notebook_with_an_unknown_town_stops_with_a_chinese_message(tmp_path):
     assert error is not None and error.ename == "ParameterError"
     failed = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert failed[0].traceback == ["参数错误：未找到乡镇“河湾”，可选的有：河湾镇"]
+
+
+def test_each_chart_offers_its_data_as_a_csv_download(ex, ds):
+    import base64
+    import io
+
+    import pandas as pd
+
+    from zhidang_analysis.report import chartdata
+
+    def links(name):
+        html = "".join(o["data"].get("text/html", "") for o in ex.outputs[name].outputs)
+        return re.findall(r'download="([^"]+)" href="data:text/csv;base64,([^"]+)"', html)
+
+    (file, data), = links("trend")
+    assert file == "青石镇重点指标历年变化.csv"
+    frame = pd.read_csv(io.BytesIO(base64.b64decode(data)), encoding="utf-8-sig")
+    expected = chartdata.town_trend_data(ds.values, "青石镇", ds.catalog)
+    assert list(frame.columns) == list(expected.columns) and len(frame) == len(expected)
+    pd.testing.assert_frame_equal(frame, expected.reset_index(drop=True), check_dtype=False)
+    # the comparison and the chosen indicator's chart: one download each
+    assert [f for f, _ in links("compare")] == ["青石镇2025年重点指标与全县中位数比较.csv",
+                                                f"青石镇{ds.catalog.name('theme_party_days')}历年变化.csv"]

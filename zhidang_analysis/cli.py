@@ -75,22 +75,36 @@ SECONDS = _Seconds()
 
 
 class _Formats(click.ParamType):
-    """``--format html,docx,pdf``: any subset (HTML is always written; Word and PDF are made from it)."""
+    """``--format html,docx,pdf``: any subset (HTML is always written; Word and PDF are made from it); with
+    ``summary``, also ``xlsx``: the county summary workbook (全县汇总表) beside the overview."""
 
     name = "格式"
+
+    def __init__(self, summary: bool = False):
+        self.summary = summary
 
     def convert(self, value, param, ctx):
         from .outputs.export import parse_formats
 
+        if isinstance(value, tuple):
+            return value
+        items = [i for i in re.split(r"[,，、\s]+", str(value)) if i]
+        xlsx = self.summary and any(i.strip().lower().lstrip(".") == "xlsx" for i in items)
         try:
-            return parse_formats(value)
+            formats = parse_formats([i for i in items if i.strip().lower().lstrip(".") != "xlsx"] if xlsx else value)
         except ZhidangError as e:
+            if not self.summary and "xlsx" in str(value).lower():
+                self.fail(f"{e}；全县汇总表（xlsx）由 zhidang overview、zhidang batch 或 zhidang export 生成", param, ctx)
             self.fail(str(e), param, ctx)
+        return formats + (("xlsx",) if xlsx else ())
 
 
 FORMATS_OPTION = click.option(
     "--format", "formats", type=_Formats(), default="html", show_default=True,
     help="输出格式，逗号分隔：html、docx（Word，公文格式）、pdf；HTML 总会生成，Word 和 PDF 由它生成并放在旁边。")
+SUMMARY_FORMATS_OPTION = click.option(
+    "--format", "formats", type=_Formats(summary=True), default="html", show_default=True,
+    help="输出格式，逗号分隔：html、docx（Word，公文格式）、pdf、xlsx（全县汇总表，写在概览旁边）；HTML 总会生成。")
 
 
 def _outputs(result) -> str:
@@ -320,8 +334,9 @@ def run_cmd(town, county, year, data, out, no_yoy, general_problems, no_general_
 @SCORE_RANK_OPTION
 @click.option("--charts", "charts", is_flag=True,
               help="另外写出每张图的数据 charts.xlsx（放在概览旁边），便于按本县样式重新绘图。")
-@click.option("--summary", "summary", is_flag=True, help="另外写出全县汇总表 <out>/<年度>/<年度>年全县汇总表.xlsx。")
-@FORMATS_OPTION
+@click.option("--summary", "summary", is_flag=True,
+              help="另外写出全县汇总表 <out>/<年度>/<年度>年全县汇总表.xlsx（同 --format 中的 xlsx）。")
+@SUMMARY_FORMATS_OPTION
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Dask 调度器地址，如 tcp://10.0.0.5:8786；不给则在本机并行。")
 def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_overview, score_rank, charts, summary,
@@ -341,6 +356,7 @@ def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_
 
     if year is not None and years is not None:
         raise click.UsageError("--year 与 --years 只能给出一个。")
+    summary, formats = summary or "xlsx" in formats, tuple(f for f in formats if f != "xlsx")
     from .running.batch import load_for_batch
 
     try:
@@ -429,7 +445,7 @@ def _bar_progress():
               help="报告输出文件夹。")
 @click.option("--timeout", type=SECONDS, default=600, show_default=True,
               help="单个单元格的最长运行时间（秒，至少1）。")
-@FORMATS_OPTION
+@SUMMARY_FORMATS_OPTION
 @COUNTY_OPTION
 def overview_cmd(year, data, out, timeout, formats, county) -> None:
     """生成某一年度的全县概览：运行 notebooks/county_overview.ipynb 并导出 HTML。
@@ -442,6 +458,7 @@ def overview_cmd(year, data, out, timeout, formats, county) -> None:
     from .running.runner import run_overview
 
     _check_town_year(data, None, year, county)
+    xlsx, formats = "xlsx" in formats, tuple(f for f in formats if f != "xlsx")
     try:
         result = run_overview(year, data=data, out=out, timeout=timeout, formats=formats, county=county)
     except ZhidangError as e:
@@ -449,6 +466,24 @@ def overview_cmd(year, data, out, timeout, formats, county) -> None:
     except OSError as e:
         raise click.ClickException(f"无法保存全县概览（输出文件夹“{out}”）：{e.strerror or e}") from e
     click.echo(f"已生成全县概览：{_outputs(result)}（用时{result.seconds:.1f}秒）")
+    if xlsx:  # the county summary workbook beside the overview
+        _write_summaries(data, [year], out)
+
+
+def _write_summaries(data, years, out) -> None:
+    """Write the summary workbooks (全县汇总表) of ``years`` into ``<out>/<year>/`` and say where."""
+    from .inputs.load import load_dataset
+    from .outputs.summary import write_summaries
+
+    try:
+        ds = load_dataset(*_data_paths([data] if data else []))
+        for y in years:
+            for path in write_summaries(ds, [y], Path(out) / str(y)):
+                click.echo(f"已导出：{path}")
+    except ZhidangError as e:
+        raise click.ClickException(str(e)) from e
+    except OSError as e:
+        raise click.ClickException(f"无法写入输出文件夹“{out}”：{e.strerror or e}") from e
 
 
 @main.command("export")

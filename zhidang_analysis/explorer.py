@@ -51,7 +51,7 @@ from .model.dataset import Dataset
 from .outputs.chartbook import CHARTS_NAME, write_chart_workbook
 from .outputs.export import format_word, parse_formats
 from .outputs.summary import summary_name, write_summary
-from .report import charts
+from .report import chartdata, charts
 from .report.narrative import town_report
 from .report.overview import FLAG_LABELS, ranking_table
 from .report.params import ParameterError
@@ -520,18 +520,22 @@ class Explorer:
 
     def _view_trend(self, interactive: bool) -> list[dict]:
         county, town, _, _ = self.state
-        return self._cached(("trend", county, town), lambda: _figure(
-            charts.town_trend(self.view.values, town, catalog=self.view.catalog), f"{town}重点指标历年变化（虚线为全县中位数）"))
+        v, cat = self.view.values, self.view.catalog
+        caption = f"{town}重点指标历年变化（虚线为全县中位数）"
+        return self._cached(("trend", county, town), lambda: _figure(charts.town_trend(v, town, catalog=cat), caption)
+                            + [_data_link(chartdata.town_trend_data(v, town, cat), f"{town}重点指标历年变化")])
 
     def _view_compare(self, interactive: bool) -> list[dict]:
         county, town, year, code = self.state
         v, cat = self.view.values, self.view.catalog
         outs = self._cached(("compare", county, town, year), lambda: _figure(
-            charts.town_vs_county(v, town, year, catalog=cat), f"{town}{year}年重点指标与全县中位数比较（全县中位数＝100）"))
+            charts.town_vs_county(v, town, year, catalog=cat), f"{town}{year}年重点指标与全县中位数比较（全县中位数＝100）")
+            + [_data_link(chartdata.town_vs_county_data(v, town, year, cat), f"{town}{year}年重点指标与全县中位数比较")])
         if code:
             outs = outs + self._cached(("indicator", county, town, code), lambda: _figure(
                 charts.town_trend(v, town, [code], catalog=cat, ncols=1, figsize=(3.4, 2.2)),
-                f"{town}{cat.name(code)}历年变化与全县中位数"))
+                f"{town}{cat.name(code)}历年变化与全县中位数")
+                + [_data_link(chartdata.town_trend_data(v, town, cat, codes=[code]), f"{town}{cat.name(code)}历年变化")])
         return outs
 
     def _view_flags(self, interactive: bool) -> list[dict]:
@@ -700,6 +704,15 @@ def _source_folder(ds: Dataset) -> Path | None:
         return None
     folder = parents.pop()
     return None if folder == SAMPLE_DATA.resolve() else folder
+
+
+def _data_link(frame: pd.DataFrame, name: str) -> dict:
+    """A link that downloads a chart's data as CSV (UTF-8 with BOM, as Excel opens it); the file is inside the link,
+    nothing is written."""
+    data = base64.b64encode(frame.to_csv(index=False).encode("utf-8-sig")).decode("ascii")
+    file = html_lib.escape(f"{name}.csv")
+    return _html(f'<a class="zd-file zd-chart-data" download="{file}" href="data:text/csv;base64,{data}">'
+                 f'下载图表数据（CSV）</a>', f"{name}（图表数据）")
 
 
 def _link(path: str | Path, fmt: str) -> str:
