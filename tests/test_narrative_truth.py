@@ -301,6 +301,7 @@ def test_wording_classes_are_gone_for_every_town_and_year(ds, reports):
         text = soup.get_text().strip()
         kind = ds.profile.at[town, "town_kind"]
         assert "二轮" not in text and "人（次）" not in text
+        assert "<span" not in r.text and "data-field" not in r.text  # no markup printed as text
         assert not re.search(r"\d+个村(省级|县级)", text)
         assert not re.search(r"示范家庭\d+个|“好媳妇”\d+个|“好婆婆”\d+个|“最美家庭”\d+个", text)
         if kind == "乡":

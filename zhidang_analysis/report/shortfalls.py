@@ -122,9 +122,10 @@ class Shortfalls:
         # the town's own 主导产业 where a measure names its industries (做优劳务输出、做强杏子产业，), else any town's
         fill = {"k": self.kind, "cadres": self.cadres(), "industries": self.industries() or "因村施策发展特色产业，"}
         texts = [plans["by_indicator"][c] for c in f.codes if c in plans["by_indicator"]] or [plans["by_section"][f.section]]
-        heads, bodies = zip(*(t.format(**fill).split("。", 1) for t in texts))
-        body = "；".join(dict.fromkeys(bodies))
-        return Markup(escape(f"{(group or {}).get('head') or heads[0]}。{body}"))
+        # filled as markup: the town's industries keep their own marks (their source), the wording is escaped
+        heads, bodies = zip(*(Markup(escape(t)).format(**fill).split("。", 1) for t in texts))
+        head = Markup(escape((group or {}).get("head") or "")) or heads[0]
+        return head + Markup("。") + Markup("；").join(dict.fromkeys(bodies))
 
     def findings(self) -> list[Finding]:
         """The data problems a report lists (:func:`problems.county_problems`, the one model every output uses),
