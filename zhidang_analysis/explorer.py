@@ -522,20 +522,27 @@ class Explorer:
         county, town, _, _ = self.state
         v, cat = self.view.values, self.view.catalog
         caption = f"{town}重点指标历年变化（虚线为全县中位数）"
-        return self._cached(("trend", county, town), lambda: _figure(charts.town_trend(v, town, catalog=cat), caption)
-                            + [_data_link(chartdata.town_trend_data(v, town, cat), f"{town}重点指标历年变化")])
+        outs = self._cached(("trend", county, town), lambda: _figure(charts.town_trend(v, town, catalog=cat), caption))
+        if interactive:  # a download of the chart's data (not kept in a saved notebook's static views)
+            outs = outs + self._cached(("trend-data", county, town), lambda: [
+                _data_link(chartdata.town_trend_data(v, town, cat), f"{town}重点指标历年变化")])
+        return outs
 
     def _view_compare(self, interactive: bool) -> list[dict]:
         county, town, year, code = self.state
         v, cat = self.view.values, self.view.catalog
         outs = self._cached(("compare", county, town, year), lambda: _figure(
-            charts.town_vs_county(v, town, year, catalog=cat), f"{town}{year}年重点指标与全县中位数比较（全县中位数＝100）")
-            + [_data_link(chartdata.town_vs_county_data(v, town, year, cat), f"{town}{year}年重点指标与全县中位数比较")])
+            charts.town_vs_county(v, town, year, catalog=cat), f"{town}{year}年重点指标与全县中位数比较（全县中位数＝100）"))
+        if interactive:
+            outs = outs + self._cached(("compare-data", county, town, year), lambda: [_data_link(
+                chartdata.town_vs_county_data(v, town, year, cat), f"{town}{year}年重点指标与全县中位数比较")])
         if code:
             outs = outs + self._cached(("indicator", county, town, code), lambda: _figure(
                 charts.town_trend(v, town, [code], catalog=cat, ncols=1, figsize=(3.4, 2.2)),
-                f"{town}{cat.name(code)}历年变化与全县中位数")
-                + [_data_link(chartdata.town_trend_data(v, town, cat, codes=[code]), f"{town}{cat.name(code)}历年变化")])
+                f"{town}{cat.name(code)}历年变化与全县中位数"))
+            if interactive:
+                outs = outs + self._cached(("indicator-data", county, town, code), lambda: [_data_link(
+                    chartdata.town_trend_data(v, town, cat, codes=[code]), f"{town}{cat.name(code)}历年变化")])
         return outs
 
     def _view_flags(self, interactive: bool) -> list[dict]:
