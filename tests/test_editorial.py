@@ -134,11 +134,13 @@ def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
         written = own_plans[0].splitlines() if own_plans else []
         for i, problem in enumerate(split_items(own[0]) if own else []):
             plan = plan_items[i]
-            if i < len(written):  # the town's own measure, as it wrote it
-                assert plan == written[i].rstrip("。"), (town, year, plan)
+            topic = next(t for t in load_wording()["plans"]["by_topic"]
+                         if not t["keywords"] or any(k in problem for k in t["keywords"]))
+            if i < len(written):  # the town's own measure, as it wrote it, under its topic's heading
+                mine = written[i].rstrip("。")
+                assert plan in (mine, f"{topic['head']}。{mine}"), (town, year, plan)
+                assert topic["keywords"] == [] or plan.startswith(f"{topic['head']}。") or re.match(r"[^，。]{2,14}。", mine)
             else:  # the measure of its kind, under the heading of its topic (the first whose keywords it holds)
-                topic = next(t for t in load_wording()["plans"]["by_topic"]
-                             if not t["keywords"] or any(k in problem for k in t["keywords"]))
                 assert plan.startswith(f"{topic['head']}。"), (town, year, problem, plan)
                 if not topic["keywords"]:  # the catch-all heading names the problem it answers
                     assert f"针对{problem.split('，')[0]}" in plan, (town, year, problem, plan)
@@ -238,3 +240,31 @@ def test_measures_answer_the_problem_they_name(tmp_path):
             for code, kind in zip(f.codes, f.kinds):
                 if kind == "target_missed" and code in answered:
                     assert "确保完成年度目标任务" in parts(r.text)[2], (town, f.codes)
+
+
+def test_a_secretary_would_not_change_these(county):
+    """What a county reader circled in the towns' reports, edited as a secretary edits: a mechanism the town keeps
+    from last year is 坚持, not 建立 again; the town's study brand stands in its own sentence, not tacked onto the
+    General Secretary's instructions; counts of one kind in one form (4个方面15个问题, not 四个方面15个问题);
+    主题党日 is no 学习阵地; the town's own problem is not framed (在…方面，); the opening's aim varies."""
+    ds, reports = county
+    kept = 0
+    for (town, year), r in reports.items():
+        text = r.text
+        head = parts(text)[0]
+        seed_words = ds.profile.at[town, "wording_style"] == "范本"
+        mechanism = ds.practice(town, year).get("workstyle_mechanism")
+        last = ds.practice(town, year - 1).get("workstyle_mechanism")
+        if mechanism and not seed_words and mechanism[0] not in ds.practice(town, year).get("s3_practice", ("",))[0]:
+            verb = "坚持" if last and last[0] == mechanism[0] else "建立"
+            assert f"{verb}{mechanism[0]}" in head, (town, year, verb, mechanism[0])
+            kept += verb == "坚持"
+        if not seed_words:
+            assert not re.search(r"指示精神，(打造|坚持)", head), (town, year)
+        assert not re.search(r"[一二三四五六七八九十两]个方面\d+个问题", text), (town, year)
+        assert "主题党日等学习阵地" not in text and "在党建引领产业发展方面，" not in text, (town, year)
+    if ds.county == "石岭县":
+        assert kept >= 1
+    for year in ds.years[-2:]:
+        openings = [reports[(t, year)].text.split("\n\n")[1] for t in ds.towns]
+        assert sum("持续巩固和发展良好政治生态" in o for o in openings) <= len(openings) // 2, year

@@ -166,6 +166,7 @@ class _Filler(Shortfalls, Highlights):
         self.yoy = y[y["year"] == year].set_index("indicator")
         self.profile = ds.profile.loc[town]
         self.practices = ds.practice(town, year)
+        self.last_practices = ds.practice(town, year - 1)
         # this town's standing per indicator in the county this year (rank, runs, best year, targets)
         context = county_context(ds, year)
         self.standing = context[context["town"] == town].set_index("indicator")
@@ -338,6 +339,11 @@ class _Filler(Shortfalls, Highlights):
                 return False
         return True
 
+    def kept(self, code: str) -> bool:
+        """Whether the town wrote the same practice last year too: a mechanism it keeps is 坚持, not 建立 again."""
+        last = self.last_practices.get(code)
+        return last is not None and code in self.practices and last[0] == self.practices[code][0]
+
     def raw(self, code: str) -> str:
         """The town's own text of a practice, unescaped and without its source (for choosing the wording)."""
         return self.practices[code][0] if code in self.practices else ""
@@ -405,7 +411,7 @@ class _Filler(Shortfalls, Highlights):
 
     def industries(self) -> Markup:
         """The town's 主导产业 as the seed writes them, for one, two, three or more (empty when it named none):
-        ``做优做强A，`` · ``做优A、做强B，`` · ``做优A、做强B，做精C，`` · ``做优做强A、B、C、D等主导产业，``.
+        ``做优做强A，`` · ``做优A、做强B，`` · ``做优A、做强B、做精C，`` · ``做优做强A、B、C、D等主导产业，``.
         A bare product (马铃薯) becomes an industry (马铃薯产业)."""
         items = [self._industry(m) for m in self.items("leading_industries")]
         if not items:
@@ -415,7 +421,7 @@ class _Filler(Shortfalls, Highlights):
         if len(items) == 2:
             return Markup("做优") + items[0] + Markup("、做强") + items[1] + Markup("，")
         if len(items) == 3:
-            return (Markup("做优") + items[0] + Markup("、做强") + items[1] + Markup("，做精") + items[2]
+            return (Markup("做优") + items[0] + Markup("、做强") + items[1] + Markup("、做精") + items[2]
                     + Markup("，"))
         return Markup("做优做强") + Markup("、").join(items) + Markup("等主导产业，")
 
@@ -650,12 +656,12 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         title=title, title_html=Markup("<br>").join(title_lines(title)), town=town, year=year, k=filler.kind, phrases=year_phrases(year),
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
-        pr=filler.practice, has=filler.has, raw=filler.raw, items=filler.items, industries=filler.industries,
+        pr=filler.practice, has=filler.has, raw=filler.raw, kept=filler.kept, items=filler.items, industries=filler.industries,
         industry_lead=filler.industry_lead,
         w=filler.wording, problems_and_plans=filler.problems_and_plans, own_inline=filler.own_inline, own_block=filler.own_block, folded=filler.folded,
         cadres=filler.cadres(), section_text=filler.section_text,
         hl=lambda section: filler.highlights(section, skip={c for f in findings for c in f.codes}),
-        targets=filler.target_state(),
+        targets=filler.target_state(), seed_style=str(filler.profile.get("wording_style") or "") == "范本",
         cn=chinese_numeral, count_word=_count_word, findings=findings, options=options,
         sign_date=options.sign_date or f"{year}年12月31日",
     )

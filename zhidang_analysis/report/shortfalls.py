@@ -3,6 +3,7 @@ rows, :mod:`analysis.problems`) in words, and the measure that answers each."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -54,7 +55,7 @@ class Shortfalls:
             if self._topic(text).get("area") == "development":  # its economy, in a report on Party work: a lead
                 item = Markup(escape(self.wording("own_development_lead"))) + Markup("，") + item
             problems.append(item)
-            plans.append(own_plans[i] if i < len(own_plans) else self._topic_plan(text))
+            plans.append(self._headed(own_plans[i], text) if i < len(own_plans) else self._topic_plan(text))
         target_said = False  # 确保完成年度目标任务 once in 三, after the first measure that answers a missed target
         for f in findings:
             group = _group(f.codes) if len(f.codes) > 1 else None  # two shortfalls of one work
@@ -82,7 +83,8 @@ class Shortfalls:
             where = escape(f"特色做法表“自查问题”“下一步打算”栏 · {self.year}年 · 待补")
             problems.append(Markup(f'<span class="missing" title="{where}">【待补：本{self.kind}自查问题】</span>'))
             plans.append(Markup(f'<span class="missing" title="{where}">【待补：针对自查问题的整改措施】</span>'))
-        plans += own_plans[len(raw_problems):]  # measures the town wrote beyond its problems are its own too
+        # measures the town wrote beyond its problems are its own too
+        plans += [self._headed(p, "") for p in own_plans[len(raw_problems):]]
         if self.options.general_problems:
             for kind, text in general.items():
                 if len(problems) < 3:
@@ -103,6 +105,19 @@ class Shortfalls:
         """The topic of a problem the town named itself: the first whose keywords it contains (wording.yaml)."""
         topics = load_wording()["plans"]["by_topic"]
         return next(t for t in topics if not t["keywords"] or any(k in problem for k in t["keywords"]))
+
+    def _headed(self, plan: Markup, problem: str) -> Markup:
+        """The town's own measure as 三 of a 公文 writes it: under the heading of its problem's topic (加强流动党员
+        管理。建立流动党员微信群……), unless the town wrote a heading itself (a short first sentence) or the topic is
+        the catch-all one (its heading would say nothing)."""
+        text = re.sub(r"<[^>]+>", "", str(plan))
+        first = text.split("。", 1)[0]
+        if "。" in text[:-1] and len(first) <= 14 and "，" not in first:
+            return plan  # 强化流动党员管理。建立……: headed already
+        topic = self._topic(problem or text)
+        if not topic["keywords"] or (topic["head"] in text):
+            return plan
+        return Markup(escape(topic["head"])) + Markup("。") + plan
 
     def _topic_plan(self, problem: str) -> Markup:
         """The measure for a problem the town named itself, by its topic: the topic's heading, then its measure
