@@ -851,3 +851,52 @@ def test_the_dataset_cache_survives_a_restart_and_a_changed_file_is_read_again(d
     write_xlsx(path, {"2023": [["乡镇", "主题党日活动（次）"], ["甲镇", 13], ["乙乡", 8], ["丙镇", 9]]})
     changed = zd.load_dataset(data_dir)
     assert cell(changed, "甲镇", 2023, "theme_party_days")["value"] == 13.0
+
+
+@pytest.mark.parametrize("which", ["one county, findings", "two counties"])
+def test_a_cache_entry_is_data_not_code_and_gives_back_the_same_dataset(which, monkeypatch, tmp_path):
+    """An entry of the disk cache is Parquet tables and a JSON file: read back, every table (their types, the
+    profile's index of one or several counties), every finding, the files and the county's own indicators are
+    the dataset loaded from the workbooks; a pickle someone placed in the cache folder is never read (and goes)."""
+    from zhidang_analysis.inputs import cache
+    from zhidang_analysis.inputs import load as loaders
+    from zhidang_analysis.model.catalog import LOCAL_SENTENCE
+
+    from .conftest import REPO
+    from .test_counties import make_city
+
+    monkeypatch.setenv("ZHIDANG_CACHE_DIR", str(tmp_path / "cache"))
+    if which == "two counties":
+        folder = make_city(tmp_path / "city")
+    else:  # 石岭县: notices for its typing, a sheet 本县指标 of its own indicators
+        spec = importlib.util.spec_from_file_location("make_second_county", REPO / "data" / "make_second_county.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        folder = module.build(tmp_path / "shiling")
+    (tmp_path / "cache").mkdir()
+    planted = (tmp_path / "cache" / "planted.pickle")
+    planted.write_bytes(f"cos\nsystem\n(S'touch {tmp_path}/pwned'\ntR.".encode())  # a pickle that runs a command
+    first = zd.load_dataset(folder)
+    (entry,) = [p for p in (tmp_path / "cache").iterdir()]  # the planted pickle is gone, never read
+    assert entry.is_dir() and sorted(p.name for p in entry.iterdir()) == [
+        "meta.json", "practices.parquet", "profile.parquet", "targets.parquet", "values.parquet"]
+    assert not (tmp_path / "pwned").exists()
+    loaders._DATASETS.clear()  # a new worker process
+    monkeypatch.setattr(loaders, "validate", lambda *a, **k: pytest.fail("read again although unchanged"))
+    again = zd.load_dataset(folder)
+    for name in ("values", "profile", "targets", "practices"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(first, name))
+    assert again.problems == first.problems and again.files == first.files
+    pd.testing.assert_frame_equal(again.catalog.frame, first.catalog.frame)
+    if which == "two counties":
+        assert again.multi and again.profile.index.names == ["county", "town"]
+    else:
+        assert len(again.problems) >= 15 and {p.level for p in again.problems} == {"notice"}
+        assert (again.catalog.frame["sentence"] == LOCAL_SENTENCE).sum() == 3
+    # a damaged entry is a miss: the workbooks are read again, and the entry written anew
+    (entry / "values.parquet").write_bytes(b"not parquet")
+    loaders._DATASETS.clear()
+    monkeypatch.undo()
+    monkeypatch.setenv("ZHIDANG_CACHE_DIR", str(tmp_path / "cache"))
+    pd.testing.assert_frame_equal(zd.load_dataset(folder).values, first.values)
+    assert cache.disk_load(entry) is not None

@@ -556,6 +556,6 @@ def _cache_key(paths) -> tuple | None:
 
 # ------------------------------------------------------------------------------------- on-disk cache
 # A restarted worker or kernel finds the dataset it loaded before in a small cache in the user's cache
-# folder (never next to the input files): one pickle per key, the newest few kept. The key is the hash of the
+# folder (never next to the input files): one entry per key (Parquet and JSON, see .cache), the newest few kept. The key is the hash of the
 # files' paths, sizes, modification times and contents, the excluded towns and the package's code and
 # catalog (batch.code_hash), so a changed file, an upgrade or an edited catalog is loaded afresh.
