@@ -268,3 +268,21 @@ def test_a_secretary_would_not_change_these(county):
     for year in ds.years[-2:]:
         openings = [reports[(t, year)].text.split("\n\n")[1] for t in ds.towns]
         assert sum("持续巩固和发展良好政治生态" in o for o in openings) <= len(openings) // 2, year
+
+
+def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_lasting_shortfall_says_so(tmp_path):
+    """On 石岭县: 杏树乡 (劳务输出、杏子) grows some herbs, but (六) tells of its own industries, not of the county's
+    herb acreage; 石岭镇 (苹果、中药材、劳务) tells of both its acreages. A shortfall listed the year before too says
+    so in 二 (连续两年居全县末位, not 居全县末位 twice) and its measure in 三 starts from last year's."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    xingshu = narrative.town_report(ds, "杏树乡", 2025).text
+    six = xingshu.split("（六）")[1].split("二、存在的问题")[0]
+    assert "中药材" not in six and "户均增收" in six
+    shiling = narrative.town_report(ds, "石岭镇", 2025).text.split("（六）")[1].split("二、存在的问题")[0]
+    assert "种植苹果" in shiling and "种植中药材" in shiling
+    _, problems, plans = parts(xingshu)
+    index = next(i for i, p in enumerate(items(problems)) if "户均增收" in p)
+    assert "连续两年居全县末位" in items(problems)[index] and problems.count("居全县末位") == 1
+    assert "上年整改" in items(plans)[index], items(plans)[index]
+    first_year = parts(narrative.town_report(ds, "杏树乡", 2024).text)[1]
+    assert "连续两年" not in first_year and "上年查摆" not in first_year

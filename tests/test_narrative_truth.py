@@ -183,6 +183,29 @@ def test_a_tie_is_said_as_a_tie_and_first_place_as_shouyi():
     assert "培养入党积极分子20名，每百名党员6.7名，居全县第3位；" in text
 
 
+def test_no_tie_is_made_by_rounding():
+    """33 activists over 905 members (3.646 per hundred) and 26 over 723 (3.596) both print 3.6 at one decimal:
+    they are 2nd and 3rd, not 并列第2位, and the report prints one more decimal so the ranks read true."""
+    cat = load_catalog()
+    towns = {"甲镇": (60, 900), "乙乡": (33, 905), "丙镇": (26, 723), "丁镇": (10, 800), "戊镇": (5, 700)}
+    rows = []
+    for town, (v, _) in towns.items():
+        for code in cat.value_codes:
+            present = code == "activists_trained"
+            rows.append(("示范县", town, 2025, code, float(v) if present else float("nan"), False,
+                         "present" if present else "missing", "f!s!A1"))
+    values = pd.DataFrame(rows, columns=["county", "town", "year", "indicator", "value", "approx", "status", "source"])
+    sample = zd.load_dataset().profile
+    profile = pd.DataFrame([sample.iloc[0].to_dict()] * 5, index=pd.Index(list(towns), name="town"))
+    profile = profile.assign(villages=10.0, population=1e4, party_branches=12.0, herding_villages="",
+                             party_members=[float(m) for _, m in towns.values()])
+    ds = zd.Dataset(values=values, profile=profile, catalog=cat,
+                    targets=pd.DataFrame(columns=["town", "year", "indicator", "target", "source"]))
+    assert "每百名党员3.65名，居全县第2位" in narrative.town_report(ds, "乙乡", 2025).text
+    assert "每百名党员3.60名，居全县第3位" in narrative.town_report(ds, "丙镇", 2025).text
+    assert "每百名党员6.7名，居全县首位" in narrative.town_report(ds, "甲镇", 2025).text
+
+
 def test_rank_streak_record_and_target_sentences_agree_with_the_data(ds, reports):
     ctx = narrative.county_context(ds, 2025)
     checked = 0
@@ -191,8 +214,9 @@ def test_rank_streak_record_and_target_sentences_agree_with_the_data(ds, reports
         for m in re.finditer(r"([^。；，]*?)村均([\d.]+)([^，。；\d]*)，(?:居全县第(\d+)位|(居全县首位)|并列全县第(\d+)位)",
                              text):
             place = int(m.group(4) or m.group(6) or 1)
+            decimals = len(m.group(2).partition(".")[2])
             rows = ctx[(ctx["town"] == town) & (ctx["scale"] == "per_village")
-                       & (ctx["scaled"].round(1) == float(m.group(2)))]
+                       & (ctx["scaled"].round(decimals) == float(m.group(2)))]
             assert not rows.empty and place in set(rows["rank"].astype(int)), m.group(0)
             tied = bool(m.group(6))
             assert tied == any(rows["rank_max"] > rows["rank"]), m.group(0)

@@ -5,6 +5,7 @@ findings of :func:`indicators.flags` and the composite scores, computed once per
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..model.dataset import Dataset
@@ -54,9 +55,14 @@ def county_context(ds: Dataset, year: int) -> pd.DataFrame:
     now = ind.scaled_values(v[v["year"] == year], ds.profile, catalog=cat)
     now = now[now["scaled"].notna()]
     pol = now["indicator"].map(cat.frame["polarity"]).astype(float).replace(0, 1)  # float even when empty
-    key = printed(now["scaled"]) * pol  # 3.646 and 3.596 both print 3.6: a tie, not 2nd and 3rd
+    # ranked on the exact values (3.646 is 2nd and 3.596 3rd: no tie made by rounding); a value that would print
+    # like another town's different one is printed with one more decimal (3.65, 3.60), so the ranks read true
+    key = now["scaled"].round(9) * pol
     g = key.groupby(now["indicator"])
     out = now[["town", "indicator", "value", "scale", "scaled"]].copy()
+    shown = printed(now["scaled"])
+    clash = (now.assign(_p=shown, _k=key).groupby(["indicator", "_p"])["_k"].transform("nunique") > 1)
+    out["digits"] = np.where(now["scaled"].abs() < 1, 2, 1) + clash.astype(int)
     out["rank"] = g.rank(method="min", ascending=False)
     out["rank_max"] = g.rank(method="max", ascending=False)
     out["n_towns"] = g.transform("count")

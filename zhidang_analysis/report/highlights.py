@@ -73,7 +73,7 @@ class Highlights:
         if (pol != 0 and r.n_towns >= 5 and r.rank_max <= 3 and r.scaled >= 2 and bool(row["key"])
                 and (r.scale == "none" or r.value >= 10)  # 9 activists over 182 members: too few to rank
                 and r.indicator not in set(self.cat.coverage["numerator"])):
-            scale, digits = scale_text(r.scale), fmt_scaled(r.scaled)
+            scale, digits = scale_text(r.scale), fmt_scaled(r.scaled, getattr(r, "digits", None))
             tie = r.rank_max > r.rank
             place = (f"并列全县第{int(r.rank)}位" if tie else "居全县首位" if r.rank == 1 else f"居全县第{int(r.rank)}位")
             title = (f"{row['name']} · 全县{int(r.n_towns)}个乡镇{scale or '按填报数'}排名"

@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from ..analysis import indicators as ind
-from ..model.catalog import Catalog, load_wording, year_phrases
+from ..model.catalog import LOCAL_SENTENCE, Catalog, load_wording, year_phrases
 from ..model.dataset import Dataset
 from ..analysis.numerals import chinese_numeral, chinese_year, format_number, percent_text  # noqa: F401 - re-exported
 from ..analysis.problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET
@@ -440,6 +440,12 @@ class _Filler(Shortfalls, Highlights):
             names += Markup("等")
         return self.wording("industry_lead", industries=names) + Markup("。")
 
+    def _of_my_industries(self, name: str) -> bool:
+        """Whether an indicator's name (苹果种植面积) tells of one of the town's 主导产业 (苹果, 苹果产业)."""
+        stems = [re.sub(r"产业$|种植$|养殖$|经济$", "", split)[:2] for split in split_items(self.raw("leading_industries"),
+                                                                                        by_dunhao=True)]
+        return any(stem and stem in name for stem in stems)
+
     @staticmethod
     def _industry(item: Markup) -> Markup:
         text = re.sub(r"<[^>]*>", "", str(item))
@@ -507,6 +513,14 @@ class _Filler(Shortfalls, Highlights):
             codes = list(rows.index[rows["sentence"] == name])
             if not codes:
                 continue
+            if name == LOCAL_SENTENCE and self.has("leading_industries"):
+                # the county's own industries: (六) tells of those this town named as its own (a labour and
+                # apricot town's 600 mu of herbs is no work of its Party committee to report)
+                mine = [c for c in codes if self._of_my_industries(self.cat.frame.at[c, "name"])]
+                self.silenced.update(set(codes) - set(mine))
+                codes = mine
+                if not codes:
+                    continue
             requires = spec.get("requires") or []
             if requires and all(self.value(c) is None for c in requires):
                 self.silenced.update(codes)  # a sentence not written: its indicators are not told elsewhere either
@@ -539,13 +553,14 @@ class _Filler(Shortfalls, Highlights):
             size, code, body = out[first]
             if size >= 0.5:
                 if "{chg}" not in str(rows.at[code, "phrase"]):
-                    body = body + Markup("，") + self._movement_text(code)
+                    body = body + Markup("，") + self._movement_text(code, after=re.sub(r"<[^>]*>", "", str(body)))
                 out.pop(first)
                 out.insert(0, (size, code, body))
         return Markup("").join(b + Markup("。") for _, _, b in out)
 
-    def _movement_text(self, code: str) -> Markup:
-        """``重点项目投资是上年的6.7倍`` / ``旅游综合收入比上年下降52%``, with the year before as its source."""
+    def _movement_text(self, code: str, after: str = "") -> Markup:
+        """``重点项目投资是上年的6.7倍`` / ``旅游综合收入比上年下降52%``, with the year before as its source; right
+        ``after`` a clause that names the work already (…7项重点项目), only what moved (投资额是上年的6.7倍)."""
         r = self.yoy.loc[code]
         row = self.cat[code]
         if r["rate"] >= 1:
@@ -555,7 +570,13 @@ class _Filler(Shortfalls, Highlights):
         prev = self._source(code, self.year - 1)
         title = (f"{row['name']} · {self.year - 1}年为{format_number(r['prev_value'], integer=bool(row['integer']))}"
                  f"{row['unit']} · 来源：{prev}")
-        return Markup(escape(self._short_name(code).removesuffix("数"))) + self._provenance(words, title, prev)
+        subject = self._short_name(code).removesuffix("数")
+        tail = after.rsplit("，", 1)[-1]
+        for k in range(len(subject) - 2, 1, -1):  # the longest head of the name the clause before ends with
+            if subject[:k] in tail:
+                subject = subject[k:] + ("额" if subject[k:] in ("投资", "收入") else "")
+                break
+        return Markup(escape(subject)) + self._provenance(words, title, prev)
 
     def _variant(self, text, slot: str) -> str:
         """A catalog text that may be a list of equivalent formulations: this town's one."""

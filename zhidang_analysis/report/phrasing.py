@@ -54,10 +54,13 @@ def scale_text(scale: str) -> str:
     return SCALE_TEXT.get(scale, "")
 
 
-def fmt_scaled(x: float) -> str:
-    """A size-scaled value: one decimal (two below 1), no trailing zeros."""
+def fmt_scaled(x: float, digits: int | None = None) -> str:
+    """A size-scaled value: one decimal (two below 1), no trailing zeros; ``digits`` decimals where it must be
+    told from another town's value that would print alike (3.65 against 3.60: both kept)."""
     if pd.isna(x):
         return ""
+    if digits is not None and digits > (2 if abs(x) < 1 else 1):
+        return f"{x:.{int(digits)}f}"
     return f"{x:.2f}".rstrip("0").rstrip(".") if abs(x) < 1 else f"{x:.1f}".removesuffix(".0")
 
 

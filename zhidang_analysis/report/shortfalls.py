@@ -33,6 +33,7 @@ class Finding:
     kinds: list[str] = field(default_factory=list)  # per code: target_missed, decline, slip, coverage
     references: list[float] = field(default_factory=list)  # per code: its target, the year before, the villages
     values: list[float] = field(default_factory=list)
+    repeated: bool = False  # a shortfall of the same kind was listed the year before too
 
 
 class Shortfalls:
@@ -64,6 +65,11 @@ class Shortfalls:
             text, subject = f.text, str(escape(self._subject(f.codes[0])))
             if subject in lead and str(text).startswith(subject) and self.cat[f.codes[0]]["unit"] in ("次", "件"):
                 text = Markup("全年开展") + Markup(str(text)[len(subject):])  # the lead has named it already
+            if f.kinds[0] == "coverage":  # the lead names it (“一肩挑”尚未全覆盖): 7个行政村中还有1个未实现
+                core = self._subject(f.codes[0]).removeprefix("实现").removesuffix("行政村")
+                if core in lead:
+                    text = Markup(re.sub(rf"中(\d+)个尚未实现{re.escape(str(escape(core)))}", r"中还有\1个未实现",
+                                         str(text)))
             problems.append(Markup(escape(lead)) + Markup("，") + text)
             plan = self._finding_plan(f, group)
             if "target_missed" in f.kinds and not target_said:
@@ -140,7 +146,10 @@ class Shortfalls:
         # filled as markup: the town's industries keep their own marks (their source), the wording is escaped
         heads, bodies = zip(*(Markup(escape(t)).format(**fill).split("。", 1) for t in texts))
         head = Markup(escape((group or {}).get("head") or "")) or heads[0]
-        return head + Markup("。") + Markup("；").join(dict.fromkeys(bodies))
+        again = Markup("")  # last year's measure did not work: the plan says it looks into why
+        if f.repeated:
+            again = Markup("对照上年整改情况，" if any("原因" in b for b in bodies) else "深入查找上年整改成效不明显的原因，")
+        return head + Markup("。") + again + Markup("；").join(dict.fromkeys(bodies))
 
     def findings(self) -> list[Finding]:
         """The data problems a report lists (:func:`problems.county_problems`, the one model every output uses),
@@ -151,8 +160,15 @@ class Shortfalls:
         p = p[(p["town"] == self.town) & p["listed"]]
         order = {s: i for i, s in enumerate(p.drop_duplicates("section")["section"])}  # the largest section first
         p = p.assign(_s=p["section"].map(order)).sort_values("_s", kind="stable")
-        found = [Finding(r.section, self._finding_phrase(r), self._short_name(r.indicator), [r.indicator], [r.kind],
-                         [r.reference], [r.value]) for r in p.itertuples()]
+        before: set[tuple[str, str]] = set()
+        if self.year - 1 in self.ds.years:
+            q = county_problems(self.ds, self.year - 1, drop_threshold=o.drop_threshold, nearly_met=o.nearly_met,
+                                max_findings=o.max_findings)
+            q = q[(q["town"] == self.town) & q["listed"]]
+            before = set(zip(q["indicator"], q["kind"]))
+        found = [Finding(r.section, self._finding_phrase(r, (r.indicator, r.kind) in before),
+                         self._short_name(r.indicator), [r.indicator], [r.kind], [r.reference], [r.value],
+                         repeated=(r.indicator, r.kind) in before) for r in p.itertuples()]
         merged: list[Finding] = []
         for f in found:  # two shortfalls of one work (wording.yaml plans.groups): one item, in the group's order
             m = next((m for m in merged if len(m.codes) == 1 and _group(m.codes + f.codes)), None)
@@ -164,6 +180,7 @@ class Shortfalls:
             m.text, m.names = a.text + Markup("；") + b.text, f"{a.names}、{b.names}"
             m.codes, m.kinds = a.codes + b.codes, a.kinds + b.kinds
             m.references, m.values = a.references + b.references, a.values + b.values
+            m.repeated = m.repeated or f.repeated
         return merged
 
     def _subject(self, code: str) -> str:
@@ -180,7 +197,17 @@ class Shortfalls:
         return self._provenance(f"{format_number(target, integer=bool(row['integer']))}{row['unit']}",
                                 f"{row['name']} · {self.year}年目标{done} · 来源：{source}", source)
 
-    def _finding_phrase(self, r) -> Markup:
+    def _finding_phrase(self, r, repeated: bool = False) -> Markup:
+        """The shortfall in numbers; one listed the year before too says so (已连续两年未完成, 连续两年下降)."""
+        text = self._shortfall_phrase(r)
+        if repeated and r.kind == "lagging":
+            text = Markup(str(text).replace("居全县末位", "连续两年居全县末位", 1))
+        elif repeated:
+            text += Markup("，" + {"target_missed": "已连续两年未完成", "decline": "已连续两年下降",
+                                  "slip": "已连续两年下滑"}.get(r.kind, "上年查摆后仍未整改到位"))
+        return text
+
+    def _shortfall_phrase(self, r) -> Markup:
         row = self.cat[r.indicator]
         name = self._subject(r.indicator)
         num = Markup(MARKS.sub("", self.number(r.indicator)))  # a finding is never pruned
