@@ -137,7 +137,9 @@ def test_reports_of_one_year_are_distinct(reports, ds):
 def test_at_most_one_highlight_per_section_and_only_for_achievements(reports, ds):
     """Rank, run, best year or target: at most one such sentence per section, in plain words, never a level
     above the median, never the length of a checklist or the attendance of a meeting, a tie said as one."""
-    marks = re.compile(r"居全县首位|居全县第\d+位|并列全县第\d+位|连续[两三四五六七八九]年增长|年以来最高|完成年度目标的")
+    # (a target basically done, 完成年度目标的95.3%, is a fact said at its number, no achievement: not a highlight)
+    marks = re.compile(r"居全县首位|居全县第\d+位|并列全县第\d+位|连续[两三四五六七八九]年增长|年以来最高"
+                       r"|完成年度目标的(?!9[5-9](?:\.\d)?%)")
     volume = [ds.catalog.name(c) for c in ds.catalog.frame.index[ds.catalog.frame["measure"].isin(["volume", "checklist"])]]
     told = 0
     for (town, year), r in reports.items():
@@ -151,6 +153,8 @@ def test_at_most_one_highlight_per_section_and_only_for_achievements(reports, ds
             highlights = [s for s in re.split(r"(?<=。)", paragraphs[0]) if marks.search(s)]
             assert len(highlights) <= 1, (town, year, highlights)
             assert "高于全县中位数" not in paragraphs[0] and "按村均计" not in paragraphs[0]
+            for done in re.findall(r"完成年度目标的([\d.]+)%", paragraphs[0]):
+                assert float(done) >= 95, (town, year, done)
             for h in highlights:
                 told += 1
                 assert not any(h.startswith(name) for name in volume), (town, year, h)
@@ -222,8 +226,9 @@ def test_rank_streak_record_and_target_sentences_agree_with_the_data(ds, reports
             assert tied == any(rows["rank_max"] > rows["rank"]), m.group(0)
             assert place <= 3
             checked += 1
-        for m in re.finditer(r"完成年度目标的([\d.]+)%", text):
-            assert float(m.group(1)) >= 100
+        done = ctx.loc[(ctx["town"] == town) & ctx["completion"].notna(), "completion"] * 100
+        for m in re.finditer(r"完成年度目标的([\d.]+)%", text):  # a target beaten, or basically done (95%–100%)
+            assert float(m.group(1)) >= 95 and any(abs(done - float(m.group(1))) < 0.051), (town, m.group(0))
             checked += 1
     assert checked >= 5  # one highlight per section at most, praise for performance only: few, but checked
 

@@ -19,9 +19,14 @@ _CACHE: OrderedDict = OrderedDict()
 
 def fingerprint(ds) -> int:
     """A hash of what the county computations read: the values, the profile, the targets (with the cells they
-    come from: a report cites them) and the catalog (the direction of each indicator decides its rank)."""
+    come from: a report cites them), the towns' own 自查问题 and the catalog (the direction of each indicator decides
+    its rank)."""
     parts = [ds.values[["county", "town", "year", "indicator", "value", "approx", "status"]],
              ds.profile.reset_index(), ds.targets]
+    practices = getattr(ds, "practices", None)
+    if practices is not None and len(practices) and "field" in practices:
+        # the towns' own 自查问题: whether a town names its own problems decides which of the data's a report states
+        parts.append(practices[practices["field"] == "own_problems"])
     h = _catalog_hash(ds.catalog)
     for i, part in enumerate(parts):
         h = hash((h, i, len(part), tuple(part.columns), int(pd.util.hash_pandas_object(part, index=False).sum())))

@@ -50,6 +50,7 @@ KINDS = {
     "slip": "较上年下滑",
     "coverage": "尚未全覆盖",
     "lagging": "居全县末位",
+    "behind": "低于全县中位数",
 }
 #: A level this far below the county's median (and the county's sole last) is a problem, on a comparable measure.
 LAGGING_SHARE = 0.8
@@ -61,7 +62,7 @@ NEARLY_MET = 0.95
 MAX_FINDINGS = 3
 # a problem weighs by its size (the share missed, the share fallen) more than by its kind: a 19% fall of income
 # outweighs a target missed by 11%
-_BASE = {"target_missed": 2.0, "coverage": 2.0, "decline": 2.0, "slip": 1.8, "lagging": 2.0}
+_BASE = {"target_missed": 2.0, "coverage": 2.0, "decline": 2.0, "slip": 1.8, "lagging": 2.0, "behind": 1.0}
 COLUMNS = ["town", "kind", "indicator", "section", "value", "reference", "ratio", "weight", "listed", "text",
            "source", "scale"]
 
@@ -114,6 +115,17 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
                                   "value": printed(lag["scaled"]), "reference": printed(lag["median"]),
                                   "ratio": lag["scaled"] / lag["median"], "scale": lag["scale"]}))
 
+    # behind: on a comparable measure, among the county's last three and below its median. Told only by a town that
+    # names no problem of its own and whose data show no other (a report without any problem is no report; one
+    # that is only below the middle is no failure where there are real ones)
+    behind = ctx[comparable & (ctx["n_towns"] >= 5) & (ctx["rank"] >= ctx["n_towns"] - 2)
+                 & (printed(ctx["scaled"]) < printed(ctx["median"])) & (ctx["median"] > 0)
+                 & ctx["indicator"].map(frame["polarity"]).gt(0)]
+    if len(behind):
+        rows.append(pd.DataFrame({"town": behind["town"], "indicator": behind["indicator"], "flag": "behind",
+                                  "value": printed(behind["scaled"]), "reference": printed(behind["median"]),
+                                  "ratio": behind["scaled"] / behind["median"], "scale": behind["scale"]}))
+
     p = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else \
         pd.DataFrame(columns=["town", "indicator", "flag", "value", "reference", "ratio"])
     p = p.rename(columns={"flag": "kind"})
@@ -125,16 +137,16 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
     completion = c["completion"] if "completion" in c else pd.Series(np.nan, index=c.index)
     done = completion[completion.fillna(0) >= 1].index
     met = pd.MultiIndex.from_arrays([p["town"], p["indicator"]]).isin(done)
-    p = p[~(p["kind"].isin(["decline", "slip", "lagging"]).to_numpy() & met)]
+    p = p[~(p["kind"].isin(["decline", "slip", "lagging", "behind"]).to_numpy() & met)]
     p = p.assign(section=p["indicator"].map(frame["section"]))
     p = p[p["section"].isin([f"s{i}" for i in range(1, 7)])]
     size = np.where(p["kind"].isin(["decline", "slip"]), p["ratio"].abs(),
-                    np.where(p["kind"].isin(["target_missed", "coverage", "lagging"]), 1 - p["ratio"], 0.0))
+                    np.where(p["kind"].isin(["target_missed", "coverage", "lagging", "behind"]), 1 - p["ratio"], 0.0))
     p = p.assign(weight=p["kind"].map(_BASE).astype(float) + 4 * pd.Series(size, index=p.index).fillna(0).clip(0, 1))
     # one row per town and indicator (its weightiest kind), largest first
     p = (p.sort_values(["town", "weight"], ascending=[True, False], kind="stable")
          .drop_duplicates(["town", "indicator"]).reset_index(drop=True))
-    p["listed"] = _listed(p, max_findings)
+    p["listed"] = _listed(p, max_findings, _speaks_for_itself(ds, year))
     p["text"] = [_text(r, cat) for r in p.itertuples()]
     p["source"] = ""
     order = {t: i for i, t in enumerate(ds.towns)}
@@ -142,14 +154,30 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
     return p.drop(columns="_t").reset_index(drop=True)[COLUMNS]
 
 
-def _listed(p: pd.DataFrame, max_findings: int) -> np.ndarray:
+def _speaks_for_itself(ds: Dataset, year: int) -> set[str]:
+    """The towns whose report has problems without the data's: those that named their own 自查问题 this year, and
+    the town whose report keeps the seed's own words (行文用语：范本, its general problems)."""
+    pr = ds.practices
+    own = pr[(pr["year"] == int(year)) & (pr["field"] == "own_problems")]
+    towns = {t for t, text in zip(own["town"], own["text"]) if split_items(text)}
+    if "wording_style" in ds.profile:
+        towns |= set(ds.profile.index[ds.profile["wording_style"].astype(str) == "范本"])
+    return towns
+
+
+def _listed(p: pd.DataFrame, max_findings: int, speaks: set[str] = frozenset()) -> np.ndarray:
     """Whether a report states the row: the ``max_findings`` sections whose largest problem is largest, and in
-    each up to two indicators."""
+    each up to two indicators; a measure only ``behind`` the county's middle is stated alone, the largest such gap,
+    by a town with no other problem (not one in ``speaks``, which names its own)."""
     listed = np.zeros(len(p), dtype=bool)
-    for _town, g in p.groupby("town", sort=False):
-        top = g.groupby("section")["weight"].max().sort_values(ascending=False, kind="stable").index[:max_findings]
-        for section in top:
-            listed[g.index[g["section"] == section][:2]] = True
+    for town, g in p.groupby("town", sort=False):
+        real = g[g["kind"] != "behind"]
+        if len(real):
+            top = real.groupby("section")["weight"].max().sort_values(ascending=False, kind="stable").index[:max_findings]
+            for section in top:
+                listed[real.index[real["section"] == section][:2]] = True
+        elif town not in speaks and len(g):
+            listed[g.index[0]] = True  # rows are largest first
     return listed
 
 
@@ -169,6 +197,9 @@ def _text(r, cat) -> str:
     if r.kind == "lagging":
         return (f"{lagging_subject(cat, r.indicator, r.scale)}{format_number(r.value, integer=False)}{unit}，居全县末位"
                 f"（全县中位数{format_number(r.reference, integer=False)}{unit}）")
+    if r.kind == "behind":
+        return (f"{lagging_subject(cat, r.indicator, r.scale)}{format_number(r.value, integer=False)}{unit}，低于全县"
+                f"中位数（{format_number(r.reference, integer=False)}{unit}）")
     return f"{name}{num(r.value)}{unit}，比上年下降{percent_text(r.ratio)}%"
 
 

@@ -22,6 +22,33 @@ class Highlights:
     it reads the filler's ``cat``, ``standing``, ``year``, ``silenced``, ``_provenance`` and ``_subject``)."""
 
     def highlights(self, section: str, skip=()) -> Markup:
+        """The section's highlight (:meth:`highlight`), then each target of the section basically done
+        (:meth:`nearly_done`): both placed after the number they tell of."""
+        return self.highlight(section, skip) + self.nearly_done(section, skip)
+
+    def nearly_done(self, section: str, skip=()) -> Markup:
+        """A target of ``section`` done at 95%–100% (basically done: no problem in 二, no praise either) said where
+        its number stands, 「实现旅游综合收入4934万元，完成年度目标的97.5%」, so the figure is not read as a target met
+        and the opening's 基本完成 is borne out."""
+        out = Markup("")
+        c = self.standing
+        for code in self.cat.in_section(section):
+            if code in skip or code in self.silenced or code not in c.index or not self.cat.applies(code, self.year):
+                continue
+            r = c.loc[code]
+            if self.cat.frame.at[code, "polarity"] == 0 or pd.isna(r["completion"]):
+                continue
+            if not (self.options.nearly_met <= r["completion"] < 1):
+                continue
+            row = self.cat[code]
+            title = (f"{row['name']} · {self.year}年目标{format_number(r['target'], integer=bool(row['integer']))}"
+                     f"{row['unit']} · 来源：{r['target_source']}")
+            told = self._provenance(f"完成年度目标的{percent_text(r['completion'])}%", title, r["target_source"])
+            alone = Markup(escape(self._subject(code))) + told + Markup("。")
+            out += Markup(f"{_HL[0]}{code}{_HL[1]}") + alone + Markup(_HL[2]) + told + Markup(_HL[3])
+        return out
+
+    def highlight(self, section: str, skip=()) -> Markup:
         """At most one sentence of the town's achievement in ``section``, in plain words: the indicator that
         stands out most, with at most two of its facts (a target completed, its rank in the county, a run of
         increases, its best year), as 「主题党日活动完成年度目标的105.5%，村均25.6次，居全县首位」. Nothing when

@@ -48,6 +48,7 @@ class Shortfalls:
         (the seed's three general ones only with ``general_problems``: they are no finding of the town's); where
         the data show shortfalls, those are its problems."""
         w = load_wording()
+        self._raised = -1  # the repeated shortfalls' raised measures, in turn
         problems: list[Markup] = []
         plans: list[Markup] = []
         own_plans = self.items("own_plans")
@@ -146,9 +147,11 @@ class Shortfalls:
         # filled as markup: the town's industries keep their own marks (their source), the wording is escaped
         heads, bodies = zip(*(Markup(escape(t)).format(**fill).split("。", 1) for t in texts))
         head = Markup(escape((group or {}).get("head") or "")) or heads[0]
-        again = Markup("")  # last year's measure did not work: the plan says it looks into why
+        again = Markup("")  # last year's measure did not work: this year's is raised, each repeated one its own way
         if f.repeated:
-            again = Markup("对照上年整改情况，" if any("原因" in b for b in bodies) else "深入查找上年整改成效不明显的原因，")
+            raised = plans["repeated"]
+            self._raised = getattr(self, "_raised", -1) + 1
+            again = Markup(escape(raised[self._raised % len(raised)].format(k=self.kind))) + Markup("，")
         return head + Markup("。") + again + Markup("；").join(dict.fromkeys(bodies))
 
     def findings(self) -> list[Finding]:
@@ -200,8 +203,9 @@ class Shortfalls:
     def _finding_phrase(self, r, repeated: bool = False) -> Markup:
         """The shortfall in numbers; one listed the year before too says so (已连续两年未完成, 连续两年下降)."""
         text = self._shortfall_phrase(r)
-        if repeated and r.kind == "lagging":
-            text = Markup(str(text).replace("居全县末位", "连续两年居全县末位", 1))
+        if repeated and r.kind in ("lagging", "behind"):
+            where = "居全县末位" if r.kind == "lagging" else "低于全县中位数"
+            text = Markup(str(text).replace(where, "连续两年" + where, 1))
         elif repeated:
             text += Markup("，" + {"target_missed": "已连续两年未完成", "decline": "已连续两年下降",
                                   "slip": "已连续两年下滑"}.get(r.kind, "上年查摆后仍未整改到位"))
@@ -217,6 +221,14 @@ class Shortfalls:
                                         f"行政村数 · 乡镇概况 · 来源：{self.profile.get('source', '')}")
             core = name.removeprefix("实现").removesuffix("行政村")
             return villages + Markup(f"中{format_number(r.reference - r.value)}个尚未实现{escape(core)}")
+        if r.kind == "behind":
+            title = (f"{row['name']} · 全县各乡镇{scale_text(r.scale) or '按填报数'}比较，全县中位数"
+                     f"{format_number(r.reference, integer=False)}{unit} · 来源：{self._source(r.indicator, self.year)}")
+            scale = scale_text(r.scale)
+            told = self._provenance(f"{scale}{format_number(r.value, integer=False)}{unit}，低于全县中位数"
+                                    f"（{format_number(r.reference, integer=False)}{unit}）", title)
+            # 主题党日活动65次，村均10.8次，低于全县中位数（12.3次）: what was done, then how it compares
+            return Markup(escape(name)) + (num + Markup("，") if scale else Markup("")) + told
         if r.kind == "lagging":
             title = (f"{row['name']} · 全县各乡镇{scale_text(r.scale) or '按填报数'}比较，本乡镇居末位，全县中位数"
                      f"{format_number(r.reference, integer=False)}{unit} · 来源：{self._source(r.indicator, self.year)}")
