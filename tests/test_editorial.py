@@ -286,6 +286,7 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     xingshu = narrative.town_report(ds, "杏树乡", 2025).text
     six = xingshu.split("（六）")[1].split("二、存在的问题")[0]
     assert "中药材" not in six and "户均增收" in six
+    assert "劳务输出、杏子两大主导产业" in six.split("户均增收")[0]  # (六) opens with the town's own industries
     shiling = narrative.town_report(ds, "石岭镇", 2025).text.split("（六）")[1].split("二、存在的问题")[0]
     assert "种植苹果" in shiling and "种植中药材" in shiling
     _, problems, plans = parts(xingshu)

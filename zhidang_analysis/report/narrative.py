@@ -430,8 +430,10 @@ class _Filler(Shortfalls, Highlights):
         town's formulation; empty when it named none."""
         items = self.items("leading_industries")
         told = str(self.section_text("s6"))
-        # named only where (六) tells of one of them: 劳务输出、杏子 before a figure of herbs alone is a seam
-        if not any(re.sub(r"<[^>]*>|产业$|养殖$|种植$", "", str(i))[:2] in told for i in items):
+        # named where (六) tells of one of them, or of no crop at all (its income leads then): 劳务输出、杏子 before
+        # a figure of herbs alone is a seam
+        plain = re.sub(r"<[^>]*>", "", told)
+        if not any(re.sub(r"<[^>]*>|产业$|养殖$|种植$", "", str(i))[:2] in plain for i in items) and "种植" in plain:
             return Markup("")
         names = Markup("、").join(items)
         if 2 <= len(items) <= 3:
