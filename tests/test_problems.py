@@ -130,10 +130,11 @@ def test_the_sole_last_far_below_the_median_on_a_comparable_measure_is_a_problem
     assert kinds(near, "甲镇") == [("behind", "theme_party_days")]
 
 
-def test_below_the_middle_is_stated_only_by_a_town_with_no_other_problem():
-    """A comparable measure among the county's last three and below its median: the problem of a town that names
-    none of its own and whose data show no other (a report without any problem is no report), the largest gap
-    alone; never beside a real shortfall or the town's own 自查问题; never at or above the median."""
+def test_below_the_middle_is_stated_only_where_a_report_would_list_fewer_than_two_problems():
+    """A comparable measure among the county's last three and below its median: a problem only for a town whose
+    report would otherwise list fewer than two (a report without any problem is no report, one with a single own
+    problem a thin one), the largest gap alone; never beside two real ones; never at or above the median. The
+    report says the town's place (在全县5个乡镇中居第5位), not the analyst's median."""
     values = {"theme_party_days": {"甲镇": (55, 55), "乙乡": (58, 58), "丙镇": (60, 60), "丁镇": (70, 70), "戊镇": (80, 80)},
               "income_per_household": {"甲镇": (0.7, 0.7), "乙乡": (0.9, 0.9), "丙镇": (0.8, 0.8), "丁镇": (0.75, 0.75),
                                        "戊镇": (1.0, 1.0)}}
@@ -143,14 +144,17 @@ def test_below_the_middle_is_stated_only_by_a_town_with_no_other_problem():
     assert row["text"] == "户均增收0.7万元，低于全县中位数（0.8万元）"
     assert kinds(ds, "乙乡") == [("behind", "theme_party_days")]  # 11.6 against 12 per village; its income is 2nd
     assert kinds(ds, "丙镇") == []  # at the median
-    assert "behind" in set(town_problems(ds, 2025, "甲镇", listed_only=False)["kind"])
-    own = county(values, practices=[("甲镇", "own_problems", "合作社带动弱")])
-    assert kinds(own, "甲镇") == [("own", None)]
-    real = county({**values, "new_members": {t: (10, 9) for t in TOWNS}}, targets={"new_members": {"甲镇": 10}})
-    assert kinds(real, "甲镇") == [("target_missed", "new_members")]
+    one = county(values, practices=[("甲镇", "own_problems", "合作社带动弱")])
+    assert kinds(one, "甲镇") == [("own", None), ("behind", "income_per_household")]
+    two = county(values, practices=[("甲镇", "own_problems", "合作社带动弱\n党员年龄偏大")])
+    assert kinds(two, "甲镇") == [("own", None), ("own", None)]
+    real = county({**values, "new_members": {t: (10, 9) for t in TOWNS}, "activists_trained": {t: (10, 5) for t in TOWNS}},
+                  targets={"new_members": {"甲镇": 10}})
+    assert kinds(real, "甲镇") == [("decline", "activists_trained"), ("target_missed", "new_members")]
     text = narrative.town_report(ds, "甲镇", 2025).text.split("二、存在的问题")[1].split("三、")[0]
     # (the same both years: 连续两年)
-    assert "主要是群众增收的基础还不牢固，户均增收0.7万元，连续两年低于全县中位数（0.8万元）。" in text and "【待补" not in text
+    assert "主要是群众增收的基础还不牢固，户均增收0.7万元，在全县5个乡镇中居第5位，已连续两年处于全县后列。" in text
+    assert "【待补" not in text and "中位数" not in text
 
 
 def test_the_towns_own_problems_come_first_in_its_order():

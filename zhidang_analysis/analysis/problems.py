@@ -154,21 +154,22 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
     return p.drop(columns="_t").reset_index(drop=True)[COLUMNS]
 
 
-def _speaks_for_itself(ds: Dataset, year: int) -> set[str]:
-    """The towns whose report has problems without the data's: those that named their own 自查问题 this year, and
-    the town whose report keeps the seed's own words (行文用语：范本, its general problems)."""
+def _speaks_for_itself(ds: Dataset, year: int) -> dict[str, int]:
+    """How many problems of its own each town's report has without the data's: the 自查问题 it named this year (the
+    town whose report keeps the seed's own words, 行文用语：范本, has its three general ones)."""
     pr = ds.practices
     own = pr[(pr["year"] == int(year)) & (pr["field"] == "own_problems")]
-    towns = {t for t, text in zip(own["town"], own["text"]) if split_items(text)}
+    count = {t: len(split_items(text)) for t, text in zip(own["town"], own["text"])}
     if "wording_style" in ds.profile:
-        towns |= set(ds.profile.index[ds.profile["wording_style"].astype(str) == "范本"])
-    return towns
+        count.update({t: 3 for t in ds.profile.index[ds.profile["wording_style"].astype(str) == "范本"]})
+    return count
 
 
-def _listed(p: pd.DataFrame, max_findings: int, speaks: set[str] = frozenset()) -> np.ndarray:
+def _listed(p: pd.DataFrame, max_findings: int, own: dict[str, int] | None = None) -> np.ndarray:
     """Whether a report states the row: the ``max_findings`` sections whose largest problem is largest, and in
-    each up to two indicators; a measure only ``behind`` the county's middle is stated alone, the largest such gap,
-    by a town with no other problem (not one in ``speaks``, which names its own)."""
+    each up to two indicators; a measure only ``behind`` the county's middle is stated (the largest such gap, one)
+    only by a town whose report would otherwise list fewer than two problems (``own``: its own 自查问题 per town)."""
+    own = own or {}
     listed = np.zeros(len(p), dtype=bool)
     for town, g in p.groupby("town", sort=False):
         real = g[g["kind"] != "behind"]
@@ -176,8 +177,9 @@ def _listed(p: pd.DataFrame, max_findings: int, speaks: set[str] = frozenset()) 
             top = real.groupby("section")["weight"].max().sort_values(ascending=False, kind="stable").index[:max_findings]
             for section in top:
                 listed[real.index[real["section"] == section][:2]] = True
-        elif town not in speaks and len(g):
-            listed[g.index[0]] = True  # rows are largest first
+        behind = g.index[g["kind"] == "behind"]
+        if len(behind) and own.get(town, 0) + listed[g.index].sum() < 2:
+            listed[behind[0]] = True  # rows are largest first
     return listed
 
 
@@ -199,7 +201,7 @@ def _text(r, cat) -> str:
                 f"（全县中位数{format_number(r.reference, integer=False)}{unit}）")
     if r.kind == "behind":
         return (f"{lagging_subject(cat, r.indicator, r.scale)}{format_number(r.value, integer=False)}{unit}，低于全县"
-                f"中位数（{format_number(r.reference, integer=False)}{unit}）")
+                f"中位数（{format_number(r.reference, integer=False)}{unit}）")  # the analyst's words; a report ranks
     return f"{name}{num(r.value)}{unit}，比上年下降{percent_text(r.ratio)}%"
 
 

@@ -76,6 +76,11 @@ class Shortfalls:
             if "target_missed" in f.kinds and not target_said:
                 plan, target_said = plan + Markup("，确保完成年度目标任务"), True
             plans.append(plan)
+        gap_codes = self.target_gaps()
+        if gap_codes and problems:  # targets basically done: no problem of the list, but a gap said and answered
+            names = "、".join(self._subject(c) for c in gap_codes)
+            plan = Markup(escape(f"补齐目标任务差距。对{names}逐项查找差距、加强跟踪调度"))
+            plans.append(plan + (Markup("") if target_said else Markup("，确保全面完成年度目标任务")))
         general = {kind: self._pick(texts, f"general-problem-{kind}") for kind, texts in w["general_problems"].items()}
         seed_words = str(self.profile.get("wording_style") or "") == "范本"
         if not problems and (self.options.general_problems or seed_words):
@@ -106,6 +111,32 @@ class Shortfalls:
             kinds = [k for k in kinds if k != "development"]
         plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans]
         return problems, plans
+
+    def target_gaps(self) -> list[str]:
+        """The targets of the year basically done (``nearly_met`` to 100%): not listed as problems, but not met."""
+        c = self.standing
+        if "completion" not in c:
+            return []
+        done = c["completion"]
+        gaps = c.index[done.notna() & (done >= self.options.nearly_met) & (done < 1)]
+        return [code for code in gaps if self.cat.frame.at[code, "polarity"] != 0 and code not in self.silenced]
+
+    def gaps_sentence(self) -> Markup:
+        """二's last sentence on the targets basically done: 此外，旅游综合收入、“我为群众办实事”活动分别完成年度目标的
+        97.5%、98.2%，离全面完成还有差距 (without 此外 and the sentence's end: the template writes them)."""
+        codes = self.target_gaps()
+        if not codes:
+            return Markup("")
+        shares = []
+        for code in codes:
+            r = self.standing.loc[code]
+            row = self.cat[code]
+            title = (f"{row['name']} · {self.year}年目标{format_number(r['target'], integer=bool(row['integer']))}"
+                     f"{row['unit']} · 来源：{r['target_source']}")
+            shares.append(self._provenance(f"{percent_text(r['completion'])}%", title, r["target_source"]))
+        names = Markup(escape("、".join(self._subject(c) for c in codes)))
+        return (names + Markup("分别" if len(codes) > 1 else "") + Markup("完成年度目标的") + Markup("、").join(shares)
+                + Markup("，离全面完成还有差距"))
 
     @staticmethod
     def _topic(problem: str) -> dict:
@@ -203,9 +234,10 @@ class Shortfalls:
     def _finding_phrase(self, r, repeated: bool = False) -> Markup:
         """The shortfall in numbers; one listed the year before too says so (已连续两年未完成, 连续两年下降)."""
         text = self._shortfall_phrase(r)
-        if repeated and r.kind in ("lagging", "behind"):
-            where = "居全县末位" if r.kind == "lagging" else "低于全县中位数"
-            text = Markup(str(text).replace(where, "连续两年" + where, 1))
+        if repeated and r.kind == "lagging":
+            text = Markup(str(text).replace("居全县末位", "连续两年居全县末位", 1))
+        elif repeated and r.kind == "behind":
+            text += Markup("，已连续两年处于全县后列")
         elif repeated:
             text += Markup("，" + {"target_missed": "已连续两年未完成", "decline": "已连续两年下降",
                                   "slip": "已连续两年下滑"}.get(r.kind, "上年查摆后仍未整改到位"))
@@ -225,8 +257,11 @@ class Shortfalls:
             title = (f"{row['name']} · 全县各乡镇{scale_text(r.scale) or '按填报数'}比较，全县中位数"
                      f"{format_number(r.reference, integer=False)}{unit} · 来源：{self._source(r.indicator, self.year)}")
             scale = scale_text(r.scale)
-            told = self._provenance(f"{scale}{format_number(r.value, integer=False)}{unit}，低于全县中位数"
-                                    f"（{format_number(r.reference, integer=False)}{unit}）", title)
+            st = self.standing.loc[r.indicator]
+            place = f"{'并列' if st['rank_max'] > st['rank'] else '居'}第{int(st['rank'])}位"
+            # in words a county reader uses: its place among the county's towns (the median is the analyst's)
+            told = self._provenance(f"{scale}{format_number(r.value, integer=False)}{unit}，在全县"
+                                    f"{int(st['n_towns'])}个乡镇中{place}", title)
             # 主题党日活动65次，村均10.8次，低于全县中位数（12.3次）: what was done, then how it compares
             return Markup(escape(name)) + (num + Markup("，") if scale else Markup("")) + told
         if r.kind == "lagging":
