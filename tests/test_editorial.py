@@ -179,6 +179,10 @@ def test_industries_are_written_for_one_two_three_or_more(county):
         elif n == 2:
             assert "做精" not in text
         assert "做优，" not in text and "做强，做精" not in text
+        if n in (2, 3):  # labour is made larger, last (做大劳务输出), never 做优/做精
+            assert not re.search(r"做[优强精]劳务", text), (town, year)
+        if n == 0:  # a town that named none: no 主导产业 said of it
+            assert "主导产业" not in text.split("（六）")[1].split("二、存在的问题")[0], (town, year)
 
 
 def test_the_towns_own_paragraphs_are_folded_into_the_numbering(county):

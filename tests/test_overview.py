@@ -187,7 +187,7 @@ def test_flag_table_lists_the_problems_the_reports_list(tiny, ds):
             continue
         assert len(items) == len(rows.drop_duplicates("说明")) or len(items) <= len(rows), (town, items)
         own = rows[rows["类型"] == "自查问题"]["说明"].tolist()
-        # as the town wrote them (one about its economy after a lead: 党建引领产业发展还有短板，…)
+        # as the town wrote them
         assert all(i.strip().rstrip("。").endswith(o) for i, o in zip(items[:len(own)], own)), (town, items)
 
 

@@ -411,18 +411,20 @@ class _Filler(Shortfalls, Highlights):
 
     def industries(self) -> Markup:
         """The town's 主导产业 as the seed writes them, for one, two, three or more (empty when it named none):
-        ``做优做强A，`` · ``做优A、做强B，`` · ``做优A、做强B、做精C，`` · ``做优做强A、B、C、D等主导产业，``.
+        ``做优做强A，`` · ``做优A、做强B，`` · ``做优A、做强B、做精C，`` (labour last: ``做大劳务输出``) · ``做优做强A、B、C、D等主导产业，``.
         A bare product (马铃薯) becomes an industry (马铃薯产业)."""
         items = [self._industry(m) for m in self.items("leading_industries")]
         if not items:
             return Markup("")
         if len(items) == 1:
             return Markup("做优做强") + items[0] + Markup("，")
-        if len(items) == 2:
-            return Markup("做优") + items[0] + Markup("、做强") + items[1] + Markup("，")
-        if len(items) == 3:
-            return (Markup("做优") + items[0] + Markup("、做强") + items[1] + Markup("、做精") + items[2]
-                    + Markup("，"))
+        if len(items) in (2, 3):
+            # labour is made larger, not finer (做大劳务输出, last): 做优苹果产业、做强中药材产业、做大劳务经济
+            labour = [i for i in items if "劳务" in re.sub(r"<[^>]*>", "", str(i))]
+            others = [i for i in items if i not in labour]
+            verbs = ["做优做强"] if len(others) == 1 else ["做优", "做强", "做精"][:len(others)]
+            parts = [Markup(v) + i for v, i in zip(verbs, others)] + [Markup("做大") + i for i in labour]
+            return Markup("、").join(parts) + Markup("，")
         return Markup("做优做强") + Markup("、").join(items) + Markup("等主导产业，")
 
     def industry_lead(self) -> Markup:
@@ -433,6 +435,8 @@ class _Filler(Shortfalls, Highlights):
         # named where (六) tells of one of them, or of no crop at all (its income leads then): 劳务输出、杏子 before
         # a figure of herbs alone is a seam
         plain = re.sub(r"<[^>]*>", "", told)
+        if not items:
+            return Markup("")
         if not any(re.sub(r"<[^>]*>|产业$|养殖$|种植$", "", str(i))[:2] in plain for i in items) and "种植" in plain:
             return Markup("")
         names = Markup("、").join(items)

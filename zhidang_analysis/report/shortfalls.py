@@ -54,9 +54,7 @@ class Shortfalls:
         own_plans = self.items("own_plans")
         raw_problems = split_items(self.raw("own_problems")) if self.has("own_problems") else []
         for i, (item, text) in enumerate(zip(self.items("own_problems"), raw_problems)):
-            if self._topic(text).get("area") == "development":  # its economy, in a report on Party work: a lead
-                item = Markup(escape(self.wording("own_development_lead"))) + Markup("，") + item
-            problems.append(item)
+            problems.append(item)  # as the town wrote it: no frame around it (党建引领产业发展还有短板，… read pooled)
             plans.append(self._headed(own_plans[i], text) if i < len(own_plans) else self._topic_plan(text))
         target_said = False  # 确保完成年度目标任务 once in 三, after the first measure that answers a missed target
         for f in findings:
