@@ -279,6 +279,9 @@ def test_a_secretary_would_not_change_these(county):
     for year in ds.years[-2:]:
         openings = [reports[(t, year)].text.split("\n\n")[1] for t in ds.towns]
         assert sum("持续巩固和发展良好政治生态" in o for o in openings) <= len(openings) // 2, year
+        # no two towns of a year open alike: the stance and the manner are dealt together
+        stances = [re.sub(r"^今年以来，[^，]*，我[镇乡]党委", "", o).split("，现将")[0] for o in openings]
+        assert len(set(stances)) == len(stances), year
 
 
 def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_lasting_shortfall_says_so(tmp_path):

@@ -38,6 +38,7 @@ _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_OR_FULL = _CJK + r"\u3000-\u303f\uff00-\uffef“”‘’"
 # half-width punctuation → full-width, when a Chinese character (or full-width punctuation) stands on either side
 _HALF_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+_TO_FULL = str.maketrans(_HALF_TO_FULL)
 _HALF_AFTER_OR_BEFORE_CJK = re.compile(rf"(?<=[{_CJK_OR_FULL}])\s*([,;:?!])\s*|\s*([,;:?!])\s*(?=[{_CJK}])")
 # a full stop typed as "." after a Chinese character, at the end or before a Chinese character
 _HALF_STOP = re.compile(rf"(?<=[{_CJK}])\.(?=$|\s|[{_CJK}])")
@@ -48,6 +49,8 @@ _SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK_OR_FULL}])[ \t\u3000\xa0]+|[ \t\u3000\x
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 # doubled or clashing punctuation at a join: 。。 ，。 。， ；。 、、 …
 _CLASH = re.compile(r"([，；、：])\1+|[，；、：]+(?=[。！？])|(?<=[。！？])[，；、：。]+")
+# what punctuation() may change: text without any of these (most cells) is returned as it is, unscanned
+_CLEAN_ALREADY = re.compile(r'[,;:?!().\"\s\u3000\xa0]')
 _TRAILING = "。；，、：;,.:"
 _ENDS = ("。", "！", "？", "”", "’", "）", "…")
 
@@ -95,7 +98,10 @@ def is_empty_answer(text: object) -> bool:
     """
     if text is None:
         return True
-    s = unicodedata.normalize("NFKC", str(text)).strip().rstrip("。.；;，,！!").strip().lower()
+    raw = str(text)
+    if len(raw) > 40:  # the empty answers are a few characters (with spaces and stops): a paragraph is no such answer
+        return False
+    s = unicodedata.normalize("NFKC", raw).strip().rstrip("。.；;，,！!").strip().lower()
     return s == "" or s in EMPTY_ANSWERS
 
 
@@ -110,6 +116,8 @@ def punctuation(text: str) -> str:
     '亩产1.5吨，增收3.2万元'
     """
     s = unicodedata.normalize("NFC", text)
+    if not _CLEAN_ALREADY.search(s) and not _CLASH.search(s):
+        return s
     s = _HALF_QUOTES.sub(r"“\1”", s)
     s = _HALF_PARENS.sub(r"（\1）", s)
     s = _HALF_AFTER_OR_BEFORE_CJK.sub(lambda m: _HALF_TO_FULL[m.group(1) or m.group(2)], s)
@@ -182,13 +190,15 @@ def split_items(text: str, *, by_dunhao: bool = False) -> list[str]:
 
 def _what_changed(before: str, after: str) -> list[str]:
     """What :func:`punctuation` changed, in the words of a notice."""
+    if before == after:  # nothing changed (most cells): nothing to tell
+        return []
     out = []
     half, space = r"[,;:?!()\"]", r"[ \t\u3000\xa0]"
     if len(re.findall(half, after)) < len(re.findall(half, before)):
         out.append("半角标点改为全角")
     if len(re.findall(space, after)) < len(re.findall(space, before)):
         out.append("去掉多余的空格")
-    full = _SPACES.sub("", "".join(_HALF_TO_FULL.get(ch, ch) for ch in before))
+    full = _SPACES.sub("", before.translate(_TO_FULL))
     if _CLASH.search(full):
         out.append("去掉重复的标点")
     return out

@@ -66,6 +66,9 @@ def congress_ordinal(ordinal: float, held: object, year: int) -> float:
 _SLOT_VERBS = ("采取", "建立", "推行", "制定完善", "打造", "坚持", "实施")
 # a town's own numbered items (一是…二是…), at the start of its text or after a full stop or semicolon
 _ENUM = re.compile(r"(^|[。；])[一二三四五六七八九十]是")
+# slots dealt together (group, step): see _Filler._pick
+_DEAL_GROUPS = {"opening_stance": ("opening", 0), "opening_manner": ("opening", 1)}
+
 # the subject a town's own paragraph may open with (镇党委, 乡党委, 石岭镇党委): numbered items share the paragraph's
 _SUBJECT = re.compile(r"^(?:[\u4e00-\u9fff]{0,6}[镇乡])?党委(?!书记|班子|委员)")
 _SPAN = re.compile(r"^(<span[^>]*>)(.*)(</span>)$", re.S)
@@ -486,8 +489,13 @@ class _Filler(Shortfalls, Highlights):
             towns.append(self.town)
         # a town's place in the deal is its own per slot; the deal turns by one each year, so a town never reads
         # last year's formulation again and two towns that differ one year differ the next
-        dealt = sorted(towns, key=lambda t: zlib.crc32(f"{county}/{t}/{slot}".encode("utf-8")))
-        return options[(dealt.index(self.town) + self.year) % len(options)]
+        # slots that make one sentence together (the opening's stance and manner) share the deal, and the second
+        # turns one step further with each round of the deal: two towns that read the same stance read another
+        # manner, so no two openings of a year are the same (while the county has fewer towns than stances squared)
+        group, step = _DEAL_GROUPS.get(slot, (slot, 0))
+        dealt = sorted(towns, key=lambda t: zlib.crc32(f"{county}/{t}/{group}".encode("utf-8")))
+        place = dealt.index(self.town)
+        return options[(place + self.year + step * (place // len(options))) % len(options)]
 
     def wording(self, slot: str, **numbers: Markup) -> Markup:
         """This town's formulation of a slot of the phrase bank (``slots`` in data/wording.yaml); ``numbers`` fill
