@@ -267,7 +267,7 @@ def test_a_secretary_would_not_change_these(county):
             assert not re.search(r"指示精神，(打造|坚持)", head), (town, year)
             carrier = ds.practice(town, year).get("study_carrier")
             last_carrier = ds.practice(town, year - 1).get("study_carrier")
-            said = re.search(rf"学习方式，(\w\w){re.escape(carrier[0])}", head) if carrier else None
+            said = re.search(rf"学习方式，(?:持续)?(\w\w){re.escape(carrier[0])}", head) if carrier else None
             if said:  # the template's sentence (not the town's own paragraph): a brand kept is used, not built again
                 built = "用好" if last_carrier and last_carrier[0] == carrier[0] else "打造"
                 assert said.group(1) == built, (town, year, built, carrier[0])
@@ -309,5 +309,11 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     # a repeated shortfall's measure is raised, each its own way, not framed alike
     raised = [p for p in items(plans) if any(r.format(k="乡") in p for r in load_wording()["plans"]["repeated"])]
     assert len(raised) == 2 and raised[0].split("。")[1][:6] != raised[1].split("。")[1][:6]
+    # listed last year as another kind (below the county's middle in 2024, a target missed in 2025): still a
+    # shortfall that persisted, said so, and its measure raised
+    _, problems_ng, plans_ng = parts(narrative.town_report(ds, "南沟乡", 2025).text)
+    k = next(i for i, p in enumerate(items(problems_ng)) if p.startswith("主题党日"))
+    assert items(problems_ng)[k].endswith("未完成68次的年度目标，上年查摆后仍未整改到位")
+    assert "重点督办" in items(plans_ng)[k] or "包抓" in items(plans_ng)[k] or "考核" in items(plans_ng)[k]
     first_year = parts(narrative.town_report(ds, "杏树乡", 2024).text)[1]
     assert "连续两年" not in first_year and "上年查摆" not in first_year

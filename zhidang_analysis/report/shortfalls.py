@@ -192,15 +192,16 @@ class Shortfalls:
         p = p[(p["town"] == self.town) & p["listed"]]
         order = {s: i for i, s in enumerate(p.drop_duplicates("section")["section"])}  # the largest section first
         p = p.assign(_s=p["section"].map(order)).sort_values("_s", kind="stable")
-        before: set[tuple[str, str]] = set()
+        before: dict[str, str] = {}  # indicator → the kind it was listed as last year
         if self.year - 1 in self.ds.years:
             q = county_problems(self.ds, self.year - 1, drop_threshold=o.drop_threshold, nearly_met=o.nearly_met,
                                 max_findings=o.max_findings)
             q = q[(q["town"] == self.town) & q["listed"]]
-            before = set(zip(q["indicator"], q["kind"]))
-        found = [Finding(r.section, self._finding_phrase(r, (r.indicator, r.kind) in before),
+            before = dict(zip(q["indicator"], q["kind"]))
+        # a shortfall of the same work listed last year, of whatever kind (below the middle then, a target missed now)
+        found = [Finding(r.section, self._finding_phrase(r, before.get(r.indicator)),
                          self._short_name(r.indicator), [r.indicator], [r.kind], [r.reference], [r.value],
-                         repeated=(r.indicator, r.kind) in before) for r in p.itertuples()]
+                         repeated=r.indicator in before) for r in p.itertuples()]
         merged: list[Finding] = []
         for f in found:  # two shortfalls of one work (wording.yaml plans.groups): one item, in the group's order
             m = next((m for m in merged if len(m.codes) == 1 and _group(m.codes + f.codes)), None)
@@ -229,14 +230,19 @@ class Shortfalls:
         return self._provenance(f"{format_number(target, integer=bool(row['integer']))}{row['unit']}",
                                 f"{row['name']} · {self.year}年目标{done} · 来源：{source}", source)
 
-    def _finding_phrase(self, r, repeated: bool = False) -> Markup:
-        """The shortfall in numbers; one listed the year before too says so (已连续两年未完成, 连续两年下降)."""
+    def _finding_phrase(self, r, last_kind: str | None = None) -> Markup:
+        """The shortfall in numbers; one listed the year before too says so (已连续两年未完成, 连续两年下降; of
+        another kind then: 上年查摆后仍未整改到位)."""
         text = self._shortfall_phrase(r)
-        if repeated and r.kind == "lagging":
+        if last_kind is None:
+            return text
+        if last_kind != r.kind:
+            text += Markup("，上年查摆后仍未整改到位")
+        elif r.kind == "lagging":
             text = Markup(str(text).replace("居全县末位", "连续两年居全县末位", 1))
-        elif repeated and r.kind == "behind":
+        elif r.kind == "behind":
             text += Markup("，已连续两年处于全县后列")
-        elif repeated:
+        else:
             text += Markup("，" + {"target_missed": "已连续两年未完成", "decline": "已连续两年下降",
                                   "slip": "已连续两年下滑"}.get(r.kind, "上年查摆后仍未整改到位"))
         return text
