@@ -33,7 +33,7 @@ class Finding:
     kinds: list[str] = field(default_factory=list)  # per code: target_missed, decline, slip, coverage
     references: list[float] = field(default_factory=list)  # per code: its target, the year before, the villages
     values: list[float] = field(default_factory=list)
-    repeated: bool = False  # a shortfall of the same kind was listed the year before too
+    repeated: bool = False  # a shortfall of the same work was listed the year before too (of any kind)
 
 
 class Shortfalls:
