@@ -40,13 +40,18 @@ class Highlights:
                 continue
             if not (self.options.nearly_met <= r["completion"] < 1):
                 continue
-            row = self.cat[code]
-            title = (f"{row['name']} · {self.year}年目标{format_number(r['target'], integer=bool(row['integer']))}"
-                     f"{row['unit']} · 来源：{r['target_source']}")
-            told = self._provenance(f"完成年度目标的{percent_text(r['completion'])}%", title, r["target_source"])
+            told = self.target_told(code, f"完成年度目标的{percent_text(r['completion'])}%")
             alone = Markup(escape(self._subject(code))) + told + Markup("。")
             out += Markup(f"{_HL[0]}{code}{_HL[1]}") + alone + Markup(_HL[2]) + told + Markup(_HL[3])
         return out
+
+    def target_told(self, code: str, words: str) -> Markup:
+        """``words`` on this year's target of ``code`` (完成年度目标的97.5%), with the target and its source."""
+        r = self.standing.loc[code]
+        row = self.cat[code]
+        title = (f"{row['name']} · {self.year}年目标{format_number(r['target'], integer=bool(row['integer']))}"
+                 f"{row['unit']} · 来源：{r['target_source']}")
+        return self._provenance(words, title, r["target_source"])
 
     def highlight(self, section: str, skip=()) -> Markup:
         """At most one sentence of the town's achievement in ``section``, in plain words: the indicator that
@@ -118,14 +123,10 @@ class Highlights:
             title = f"{row['name']} · {int(r.first_year)}—{self.year}年各年数值中最高"
             out.append((1.5, f"record{int(r.first_year)}", self._provenance(f"为{int(r.first_year)}年以来最高", title)))
         if pol != 0 and pd.notna(r.completion):
-            source = r.target_source
-            title = (f"{row['name']} · {self.year}年目标{format_number(r.target, integer=bool(row['integer']))}"
-                     f"{row['unit']} · 来源：{source}")
             # a target met is an achievement; one basically done (95%–100%) is no failure, but no praise either
             if r.completion > 1:  # 完成年度目标的168.2%; just over it is no figure worth a percent: 完成年度目标
                 done = f"完成年度目标的{percent_text(r.completion)}%" if r.completion >= 1.05 else "完成年度目标"
-                out.append((3 if r.completion >= 1.05 else 2, f"target{r.indicator}",
-                            self._provenance(done, title, source)))
+                out.append((3 if r.completion >= 1.05 else 2, f"target{r.indicator}", self.target_told(r.indicator, done)))
         return out
 
     def target_state(self) -> str:

@@ -125,13 +125,7 @@ class Shortfalls:
         codes = self.target_gaps()
         if not codes:
             return Markup("")
-        shares = []
-        for code in codes:
-            r = self.standing.loc[code]
-            row = self.cat[code]
-            title = (f"{row['name']} · {self.year}年目标{format_number(r['target'], integer=bool(row['integer']))}"
-                     f"{row['unit']} · 来源：{r['target_source']}")
-            shares.append(self._provenance(f"{percent_text(r['completion'])}%", title, r["target_source"]))
+        shares = [self.target_told(c, f"{percent_text(self.standing.at[c, 'completion'])}%") for c in codes]
         names = Markup(escape("、".join(self._subject(c) for c in codes)))
         return (names + Markup("分别" if len(codes) > 1 else "") + Markup("完成年度目标的") + Markup("、").join(shares)
                 + Markup("，离全面完成还有差距"))
