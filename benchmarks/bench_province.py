@@ -20,18 +20,24 @@ plus building the dataset, no memory or disk cache). Wall-clock (``time.perf_cou
 rounds; the ratios are the median of each round's ratio to that round's openpyxl read.
 
 **Batch throughput.** The same ``--reports`` town reports (default 16: the first 8 towns of each of the first
-two counties, 2025, HTML only, ``force=True``, ``overview=False``), each run into a fresh temporary folder with
-:func:`batch.run_batch` on the whole province (``data=folder``, ``counties=[…]``, ``towns=["县/乡镇", …]``):
+two counties, 2025, ``force=True``, ``overview=False``), each run into a fresh temporary folder with
+:func:`batch.run_batch` on the whole province (``data=folder``, ``counties=[…]``, ``towns=["县/乡镇", …]``), once per
+output variant: **HTML**, **HTML+Word**, **HTML+Word+PDF** (the last only where WeasyPrint is installed), on
 
 - **local**: ``jobs=2``, the package's own worker pool;
 - **dask**: a 2-worker cluster started here with the standard CLI as subprocesses (``dask scheduler --host
   127.0.0.1 --port <free> --no-dashboard`` and ``dask worker tcp://127.0.0.1:<port> --nworkers 2 --nthreads 1
   --no-dashboard``), then ``run_batch(..., scheduler=address)``. Its process groups are killed at the end. If
-  this fails the error is printed and the local figure stands alone.
+  this fails the error is printed and the local figures stand alone.
 
-One warm-up report per variant first (dataset caches, kernels, fonts). Printed as reports per minute per core
-(reports / wall minutes / ``os.cpu_count()``). The wall time includes the client's loading of the province
-(from the dataset's disk cache after the warm-up).
+One warm-up report per executor first (dataset caches, kernels, fonts). Each variant runs twice: the first half of
+the reports (one county) and all of them (two counties). Printed: reports per minute per core over the whole batch
+(reports / wall minutes / ``os.cpu_count()``: the client's loading of the province, the pool's start-up, the index
+page and the check report of the whole province included) and for the reports beyond the first half (what one
+more report costs, a new county's first report included), and the batch's fixed seconds (the half batch less its
+reports at that rate). Then the time of all the province's reports planned at once (``batch.plan``: every
+county's input keys). The projected time of a province of 1,500 towns on 16 cores (:func:`projected_minutes`) is
+the fixed seconds plus the planning plus 1,500 reports at the one-more rate on 16 cores.
 """
 
 from __future__ import annotations
@@ -222,12 +228,13 @@ def check(result: batch.BatchResult, n: int, what: str) -> None:
         raise BenchError(f"{what}: missing {', '.join(missing)}")
 
 
-def timed_batch(folder: Path, towns: list[str], counties: list[str], what: str, **kw) -> float:
-    """Wall seconds of one ``run_batch`` of ``towns`` (``县/乡镇`` labels) into a fresh temporary folder."""
+def timed_batch(folder: Path, towns: list[str], counties: list[str], what: str, formats=("html",), **kw) -> float:
+    """Wall seconds of one ``run_batch`` of ``towns`` (``县/乡镇`` labels) in ``formats`` into a fresh temporary
+    folder."""
     with tempfile.TemporaryDirectory(prefix="zd-bench-province-out-") as out:
         t0 = time.perf_counter()
         result = batch.run_batch([YEAR], data=folder, out=out, towns=towns, counties=counties, force=True,
-                                 overview=False, formats=("html",), **kw)
+                                 overview=False, formats=formats, **kw)
         secs = time.perf_counter() - t0
         check(result, len(towns), what)
     return secs
@@ -260,8 +267,9 @@ def _tail(path: Path, n: int = 15) -> str:
         return ""
 
 
-def time_dask(folder: Path, towns: list[str], counties: list[str]) -> float:
-    """Seconds of the batch on a 2-worker cluster started here with the dask CLI (after a one-report warm-up)."""
+def time_dask(folder: Path, towns: list[str], counties: list[str], variants: dict) -> dict[str, float]:
+    """Seconds of the batch in each of ``variants`` (name → formats) on a 2-worker cluster started here with the
+    dask CLI (after a one-report warm-up)."""
     import distributed
 
     port = free_port()
@@ -283,7 +291,8 @@ def time_dask(folder: Path, towns: list[str], counties: list[str]) -> float:
                 client.wait_for_workers(2, timeout=120)
             print(f"  cluster {address}: 2 workers up in {time.perf_counter() - t0:.1f} s", flush=True)
             timed_batch(folder, towns[:1], counties[:1], "dask warm-up", scheduler=address)
-            return timed_batch(folder, towns, counties, "dask", scheduler=address)
+            return {name: two_sizes(folder, towns, counties, f"dask {name}", formats, scheduler=address)
+                    for name, formats in variants.items()}
         except BaseException:
             for log in logs:
                 if text := _tail(log):
@@ -294,9 +303,39 @@ def time_dask(folder: Path, towns: list[str], counties: list[str]) -> float:
                 _stop(proc)
 
 
-def time_local(folder: Path, towns: list[str], counties: list[str]) -> float:
+def two_sizes(folder: Path, towns: list[str], counties: list[str], what: str, formats, **kw) -> tuple[float, float]:
+    """Wall seconds of the batch of the first half of ``towns`` (one county) and of all of them (two)."""
+    half = timed_batch(folder, towns[: len(towns) // 2], counties[:1], f"{what} (half)", formats, **kw)
+    full = timed_batch(folder, towns, counties, what, formats, **kw)
+    print(f"  {what}: {len(towns) // 2} reports {half:.1f} s, {len(towns)} reports {full:.1f} s", flush=True)
+    return half, full
+
+
+def time_local(folder: Path, towns: list[str], counties: list[str], variants: dict) -> dict[str, tuple]:
     timed_batch(folder, towns[:1], counties[:1], "local warm-up", jobs=2)
-    return timed_batch(folder, towns, counties, "local", jobs=2)
+    return {name: two_sizes(folder, towns, counties, f"local {name}", formats, jobs=2)
+            for name, formats in variants.items()}
+
+
+#: What a batch writes, from the least to the most: each is timed on its own.
+VARIANTS = {"HTML": ("html",), "HTML+Word": ("html", "docx"), "HTML+Word+PDF": ("html", "docx", "pdf")}
+#: The province of the projection: its towns and the cores of its cluster.
+PROVINCE_TOWNS, PROVINCE_CORES = 1500, 16
+
+
+def projected_minutes(rate_per_core: float, fixed_seconds: float, towns: int = PROVINCE_TOWNS,
+                      cores: int = PROVINCE_CORES) -> float:
+    """Minutes for ``towns`` reports on ``cores`` cores: ``fixed_seconds`` (what a batch costs whatever its size)
+    plus the reports at ``rate_per_core`` reports a minute a core."""
+    return fixed_seconds / 60 + towns / (rate_per_core * cores)
+
+
+def rates_of(n_half: int, n_full: int, half: float, full: float, cores: int) -> tuple[float, float, float]:
+    """(reports a minute a core over the whole batch, the same for the reports beyond the first half — what one more
+    report costs —, the batch's fixed seconds: the half batch less its reports at that marginal rate)."""
+    whole = n_full / full * 60 / cores
+    marginal = (n_full - n_half) / max(full - half, 1e-9) * 60 / cores
+    return whole, marginal, max(0.0, half - n_half / (marginal * cores / 60))
 
 
 # ------------------------------------------------------------------------------------------- main
@@ -343,21 +382,29 @@ def main(argv=None) -> int:
         counties = ds.counties[:2]
         half = max(1, args.reports // 2)
         towns = [label for c in counties for label in [t for t in ds.towns if t.startswith(f"{c}/")][:half]]
-        print(f"batch: {len(towns)} town reports of {YEAR} from {'、'.join(counties)}, HTML only, forced, "
-              "no overview", flush=True)
-        secs = time_local(folder, towns, counties)
-        rates["local"] = len(towns) / secs * 60 / cores
-        print(f"  local (jobs=2): {secs:.1f} s", flush=True)
+        variants = dict(VARIANTS)
+        if importlib.util.find_spec("weasyprint") is None:
+            variants.pop("HTML+Word+PDF")
+        print(f"batch: {len(towns)} town reports of {YEAR} from {'、'.join(counties)}, forced, no overview; "
+              f"{', '.join(variants)}", flush=True)
+        n_half, n_full = len(towns) // 2, len(towns)
+        for name, (half, full) in time_local(folder, towns, counties, variants).items():
+            rates[f"local {name}"] = rates_of(n_half, n_full, half, full, cores)
         if args.no_dask:
             rates["dask"] = "skipped"
         else:
             try:
-                secs = time_dask(folder, towns, counties)
-                rates["dask"] = len(towns) / secs * 60 / cores
-                print(f"  dask (2 workers × 1 thread): {secs:.1f} s", flush=True)
+                for name, (half, full) in time_dask(folder, towns, counties, variants).items():
+                    rates[f"dask {name}"] = rates_of(n_half, n_full, half, full, cores)
             except Exception as e:  # noqa: BLE001 - the cluster path is reported, the local figure stands
                 rates["dask"] = "failed"
                 print(f"  dask FAILED: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        # what a batch of the whole province adds before its first report: planning every county
+        with tempfile.TemporaryDirectory(prefix="zd-bench-province-plan-") as out:
+            t0 = time.perf_counter()
+            batch.plan(ds, [YEAR], data=folder, out=out, overview=False, force=True)
+            plan_all = time.perf_counter() - t0
+        print(f"  planning all {n_towns} reports: {plan_all:.1f} s", flush=True)
 
     bare = t["read_excel openpyxl"]
     rows = [
@@ -373,7 +420,14 @@ def main(argv=None) -> int:
         ("ratio load / read_excel", f"{ratio['load_dataset']:.2f}"),
     ]
     for name, rate in rates.items():
-        rows.append((f"reports/min/core {name}", rate if isinstance(rate, str) else f"{rate:.2f}"))
+        if isinstance(rate, str):
+            rows.append((f"reports/min/core {name}", rate))
+            continue
+        whole, marginal, fixed = rate
+        rows.append((f"reports/min/core {name}", f"{whole:.2f} (one more: {marginal:.2f})"))
+        rows.append(("  fixed s (+ planning the province)", f"{fixed:.1f} (+ {plan_all:.1f})"))
+        rows.append((f"  {PROVINCE_TOWNS} towns on {PROVINCE_CORES} cores",
+                     f"{projected_minutes(marginal, fixed + plan_all):.1f} min"))
     w = max(len(k) for k, _ in rows) + 2
     print()
     print("-" * (w + 28))

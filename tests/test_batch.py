@@ -203,23 +203,28 @@ def _probe(tmp_path, name, **params):
 
     html = tmp_path / f"{name}.html"
     execute_notebook(PROBE, tmp_path / f"{name}.ipynb", {"town": name, **params}, html=html, warm=True, timeout=60)
-    seen, pid = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser").select_one("#probe").get_text().split("|")
-    return seen == "True", int(pid)
+    seen, pid, frozen = (BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser").select_one("#probe")
+                         .get_text().split("|"))
+    return seen == "True", int(pid), int(frozen)
 
 
 def test_warm_kernel_is_reused_with_a_clean_namespace_and_replaced_after_a_failure(tmp_path):
     from zhidang_analysis.running.runner import WarmKernelEngine
 
     try:
-        seen1, pid1 = _probe(tmp_path, "甲镇")
-        seen2, pid2 = _probe(tmp_path, "乙镇")
+        seen1, pid1, frozen1 = _probe(tmp_path, "甲镇")
+        client = WarmKernelEngine._kc
+        seen2, pid2, frozen2 = _probe(tmp_path, "乙镇")
         assert pid1 == pid2  # one kernel for both notebooks
+        assert client is not None and WarmKernelEngine._kc is client  # and one client of it
         assert not seen1 and not seen2  # nothing of the first notebook is left for the second
+        # the reset moved what the kernel keeps (modules, caches) out of the garbage collector's sight
+        assert frozen1 == 0 and frozen2 > 10_000
         with pytest.raises(zd.ReportError, match="故意出错"):
             _probe(tmp_path, "丙镇", fail=True)
-        assert WarmKernelEngine._km is None  # the kernel of a failed run is not kept
-        seen3, pid3 = _probe(tmp_path, "丁镇")
-        assert pid3 != pid1 and not seen3
+        assert WarmKernelEngine._km is None and WarmKernelEngine._kc is None  # nothing of a failed run is kept
+        seen3, pid3, frozen3 = _probe(tmp_path, "丁镇")
+        assert pid3 != pid1 and not seen3 and frozen3 == 0
     finally:
         WarmKernelEngine.shutdown()
 
@@ -292,3 +297,38 @@ def test_a_town_with_bad_data_fails_alone_and_the_others_are_reported(tmp_path):
     assert (out / "2025" / "河湾镇.html").read_text(encoding="utf-8") == "上一次的好报告"
     overview = BeautifulSoup((out / "2025" / "overview.html").read_text(encoding="utf-8"), "html.parser")
     assert "全县13个乡镇" in overview.get_text()
+
+
+class _RecordingExecutor:
+    """An executor that 'runs' each job by writing stub outputs: the batch's bookkeeping without kernels."""
+
+    def run(self, todo, timeout, finished):
+        for job in todo:
+            Path(job.html).parent.mkdir(parents=True, exist_ok=True)
+            Path(job.html).write_text("<html><body>报告</body></html>", encoding="utf-8")
+            Path(job.ipynb).write_text("{}", encoding="utf-8")
+            job.status, job.seconds, job.finished_at = "done", 0.5, "2026-12-05T00:00:00+00:00"
+            finished(job)
+        return False
+
+
+@pytest.mark.parametrize("spacing, writes", [(0, 1 + len(TOWNS)), (1e12, 2)])
+def test_manifest_is_rewritten_after_each_job_unless_that_costs_too_much_and_always_at_the_end(
+        data, tmp_path, monkeypatch, spacing, writes):
+    """A small manifest is rewritten after every job; one whose rewrite costs more than a tenth of the time since
+    the last (a province's) waits, and the end of the batch writes what is left: every job is recorded."""
+    made = []
+    real = batch.write_manifest
+
+    def counted(*args, **kwargs):
+        made.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "write_manifest", counted)
+    monkeypatch.setattr(batch, "MANIFEST_SPACING", spacing)
+    monkeypatch.setattr(batch, "get_executor", lambda name, **kw: _RecordingExecutor())
+    result = batch.run_batch([2025], data=data, towns=TOWNS, out=tmp_path, overview=False)
+    assert made == [2025] * writes
+    reports = manifest(tmp_path)["reports"]
+    assert sorted(e["town"] for e in reports.values()) == sorted(TOWNS)
+    assert {e["status"] for e in reports.values()} == {"done"} and result.count("done") == len(TOWNS)

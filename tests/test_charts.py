@@ -8,6 +8,7 @@ a "Glyph … missing from font" warning while drawing fails the test; ``_draw`` 
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import struct
 import warnings
@@ -22,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from pandas.testing import assert_frame_equal
+from PIL import Image
 
 import zhidang_analysis as zd
 from zhidang_analysis.report import charts, chartstyle
@@ -845,6 +847,40 @@ def test_figure_to_png_is_the_figure_framed_in_white(ds):
     assert _png_size(png)[0] == 705  # 6.3 in at 110 dpi and 0.1 in of white either side, as before
     assert _png_size(charts.figure_to_png(charts.town_trend(ds.values, "青石镇"), dpi=80))[0] == 504 + 2 * 5
     assert charts.figure_to_png(charts.town_trend(ds.values, "青石镇")) == png  # same figure, same bytes
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def test_print_chart_is_a_palette_png_of_the_very_same_pixels(ds):
+    """A chart for print (colors=256) is quantized from the drawn pixels: a chart of up to 256 colours keeps
+    every pixel; the small multiples (more colours) are exactly Pillow's median cut of the full-colour image."""
+    for build in (lambda: charts.town_vs_county(ds.values, "青石镇", 2025),
+                  lambda: charts.town_trend(ds.values, "青石镇")):
+        full = charts.figure_to_png(build(), dpi=200)
+        palette = charts.figure_to_png(build(), dpi=200, colors=256)
+        image = Image.open(io.BytesIO(palette))
+        assert image.mode == "P" and b"Matplotlib" not in palette
+        assert round(image.info["dpi"][0]) == 200
+        rgb = Image.open(io.BytesIO(full)).convert("RGB")
+        if rgb.getcolors(256) is not None:
+            assert np.array_equal(_pixels(palette), _pixels(full))
+        else:
+            expected = np.asarray(rgb.quantize(256, method=Image.Quantize.MEDIANCUT).convert("RGB"))
+            assert np.array_equal(_pixels(palette), expected)
+            assert np.abs(_pixels(palette).astype(int) - _pixels(full)).max(axis=2).mean() < 0.05
+        assert len(palette) < 0.8 * len(full)
+
+
+def test_palette_png_keeps_few_colours_exactly():
+    rgba = np.full((40, 60, 4), 255, dtype=np.uint8)
+    rgba[5:20, 10:30, :3] = (139, 26, 26)
+    rgba[25:35, 0:60, :3] = (77, 77, 77)
+    rgba[0, 0, :3] = (1, 2, 3)  # one pixel of its own colour is kept too
+    image = Image.open(io.BytesIO(charts.palette_png(rgba, 300)))
+    assert image.mode == "P" and len(image.getcolors()) == 4
+    assert np.array_equal(np.asarray(image.convert("RGB")), rgba[..., :3])
 
 
 def test_figure_to_png_leaves_the_figure_as_it_was(tiny):

@@ -6,17 +6,21 @@ missing-data list, exported with the project's nbconvert template), so these tes
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
 import re
 import shutil
 import subprocess
 
 import nbformat
+import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt
+from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
@@ -373,6 +377,19 @@ def test_pdf_charts_are_at_least_300_dpi(town_pdf):
                     assert image["/Width"] / width_in >= 300, (image["/Width"], width_in)
                     seen += 1
     assert seen == 3
+
+
+def test_pdf_charts_are_the_reports_own_pixels(town_html, town_pdf):
+    """The PDF's images are the report's charts, pixel for pixel (handed to WeasyPrint as RGB, not re-quantized)."""
+    charts = [np.asarray(Image.open(io.BytesIO(base64.b64decode(img["src"].split(",", 1)[1]))).convert("RGB"))
+              for img in BeautifulSoup(town_html, "html.parser").select('img[src^="data:image/png;base64,"]')]
+    printed = {}  # each page lists every image of the document among its resources: one of each
+    for page in town_pdf.pages:
+        for image in page.images:
+            pixels = np.asarray(image.image.convert("RGB"))
+            printed[pixels.shape, pixels.tobytes()] = pixels
+    assert len(charts) == len(printed) == 3
+    assert all(any(np.array_equal(chart, image) for image in printed.values()) for chart in charts)
 
 
 @pytest.mark.slow

@@ -13,7 +13,9 @@ from collections import OrderedDict
 
 import pandas as pd
 
-MAX_ENTRIES = 64
+#: Results kept (least recently used dropped first): enough for a province's counties through a batch, each of
+#: its ~60 counties with a handful of results of a few hundred KB (the batch plans, then writes the index, from them).
+MAX_ENTRIES = 512
 _CACHE: OrderedDict = OrderedDict()
 
 

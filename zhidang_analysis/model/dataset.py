@@ -103,7 +103,9 @@ class Dataset:
     @property
     def town_keys(self) -> list[tuple[str, str]]:
         """(county, town) of every town with data."""
-        have = set(zip(self.values["county"], self.values["town"]))
+        # the distinct pairs first: the long table has a row per town, year and indicator
+        pairs = self.values[["county", "town"]].drop_duplicates()
+        have = set(zip(pairs["county"], pairs["town"]))
         if self.multi:
             keys = list(self.profile.index)
         else:

@@ -536,11 +536,13 @@ def sources_docx(html: str):
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
     table._tbl.tblPr.append(layout)
+    # the grid's cells in one pass (``table.cell(i, j)`` lists every cell of the table again on each call)
+    grid = [row.cells for row in table.rows]
     for j, (name, width) in enumerate(SOURCE_COLUMNS):
         table.columns[j].width = Mm(width)
-        _cell(table.cell(0, j), name, bold=True, width=width)
+        _cell(grid[0][j], name, bold=True, width=width)
         for i, row in enumerate(rows, start=1):
-            _cell(table.cell(i, j), row[j], width=width)
+            _cell(grid[i][j], row[j], width=width)
     _repeat_header(table.rows[0])
     author, when = _signed_by(main)
     props = doc.core_properties

@@ -62,6 +62,7 @@ from .chartstyle import (  # noqa: F401 - re-exported: zd.charts keeps the style
     GridLayoutEngine,
     chart_style,
     figure_to_png,
+    palette_png,
     use_cjk_font,
 )
 
@@ -71,6 +72,7 @@ __all__ = [
     "chart_style",
     "county_small_multiples",
     "figure_to_png",
+    "palette_png",
     "heatmap",
     "movers",
     "score_breakdown",

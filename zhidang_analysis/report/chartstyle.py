@@ -21,6 +21,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
 from matplotlib.transforms import Bbox
+from PIL import Image
 
 from ..errors import ZhidangError
 
@@ -139,7 +140,7 @@ def chart_style():
         yield
 
 
-def figure_to_png(fig: Figure, dpi: int = 110) -> bytes:
+def figure_to_png(fig: Figure, dpi: int = 110, *, colors: int | None = None) -> bytes:
     """The figure as PNG bytes (white background, no software stamp), for embedding; laid out and drawn once.
 
     The figure's layout engine (:class:`GridLayoutEngine` for the small multiples and the bar charts, constrained
@@ -150,6 +151,9 @@ def figure_to_png(fig: Figure, dpi: int = 110) -> bytes:
     the tight box with ``pad_inches=0.1`` it replaces), and grown on a side where a text the layout gives no
     room to sticks out of the figure (:func:`_margins`), so nothing is clipped. The figure is left as it was
     (canvas, layout engine, dpi, face colour).
+
+    ``colors`` (at most 256) makes it a palette PNG (:func:`palette_png`), quantized from the drawn pixels
+    themselves: charts meant for print are large, and a palette keeps them a third of the size.
     """
     buf = io.BytesIO()
     with chart_style(), _laid_out(fig, dpi) as (canvas, margins, inside):
@@ -158,6 +162,8 @@ def figure_to_png(fig: Figure, dpi: int = 110) -> bytes:
             left, bottom, right, top = (round(m * dpi) for m in margins)
             rgba = np.pad(np.asarray(canvas.buffer_rgba()), ((top, bottom), (left, right), (0, 0)),
                           constant_values=255)
+            if colors:
+                return palette_png(rgba, dpi, colors)
             mimage.imsave(buf, rgba, format="png", dpi=dpi, metadata={"Software": None},
                           pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
         else:  # a text sticks out: savefig draws the grown box (once too, but measuring the texts again)
@@ -166,7 +172,45 @@ def figure_to_png(fig: Figure, dpi: int = 110) -> bytes:
             box = Bbox.from_extents(-left, -bottom, w + right, h + top)
             fig.savefig(buf, format="png", dpi=dpi, bbox_inches=box, facecolor="white", metadata={"Software": None},
                         pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
+    if colors:
+        return palette_png(np.asarray(Image.open(buf).convert("RGBA")), dpi, colors)
     return buf.getvalue()
+
+
+#: zlib level of the palette PNGs: as small as Pillow's ``optimize`` (level 9) within 7%, in half the time.
+PALETTE_COMPRESS_LEVEL = 6
+
+
+def palette_png(rgba: np.ndarray, dpi: float, colors: int = 256) -> bytes:
+    """An opaque ``(h, w, 4)`` uint8 image as a PNG of at most ``colors`` colours (no software stamp, ``dpi``
+    recorded).
+
+    A chart of that many colours or fewer (flat fills, grey text and their anti-aliasing; Pillow's
+    ``getcolors`` counts them) keeps every pixel exactly: each pixel's colour is looked up in a table indexed by
+    its 24 colour bits. One of more colours (the small multiples: lines of several colours crossing) is reduced
+    by Pillow's median cut, which keeps the frequent flat colours exact and moves only rare edge pixels.
+    """
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    image = Image.fromarray(rgba[..., :3], "RGB")
+    found = image.getcolors(colors)
+    if found is None:
+        quantized = image.quantize(colors, method=Image.Quantize.MEDIANCUT)
+    else:
+        palette = np.array([(*c, 255) for _, c in found], dtype=np.uint8)
+        lookup = np.zeros(1 << 24, dtype=np.uint8)
+        lookup[_colour_bits(palette)] = np.arange(len(palette), dtype=np.uint8)
+        quantized = Image.fromarray(lookup[_colour_bits(rgba)], "P")
+        quantized.putpalette(palette[:, :3].tobytes())
+    buf = io.BytesIO()
+    quantized.save(buf, "PNG", compress_level=PALETTE_COMPRESS_LEVEL, dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def _colour_bits(rgba: np.ndarray) -> np.ndarray:
+    """The 24 colour bits of each pixel of a contiguous ``(..., 4)`` uint8 array, as one integer (its four bytes
+    read as one 32-bit word, alpha masked off: no copy of the channels)."""
+    words = rgba.view(np.uint32)[..., 0]
+    return words & np.uint32(0xFFFFFF) if np.little_endian else words >> np.uint32(8)
 
 
 #: Text measured and shaped by :class:`_RendererAgg`, kept across figures: ``key → (w, h, d)`` or glyph positions.

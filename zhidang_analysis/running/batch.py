@@ -40,6 +40,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cache
@@ -86,15 +87,22 @@ def _env() -> Environment:
                        autoescape=select_autoescape(default=True, default_for_string=True))
 
 
-def index_rows(ds: Dataset, year: int, manifest: dict, bad_towns: dict[str, list] | None = None,
-               checks: str = "") -> pd.DataFrame:
-    """One row per town of ``year`` (county by county): its county, composite score and rank within the county,
-    key changes, number of problems its report lists (:func:`problems.town_problems`), whether it has problems,
-    links and status. A town whose data have errors (``bad_towns``, left out of ``ds``) has a row of its own,
-    failed, with its errors and ``checks_href``: its part of the check report ``checks``."""
-    rows = []
-    reports = town_entries(manifest)
-    folders = county_folders(ds, bad_towns)
+@dataclass
+class CountyFacts:
+    """What the index page and the check report say of one county and year, whatever the reports' state: each
+    town's score, rank, largest changes and number of problems, and the values to confirm (请核实)."""
+
+    scores: pd.DataFrame
+    flags: pd.Series
+    changes: dict[str, str]
+    towns: list[str]  # the towns with data of the year, in the county's order
+    to_confirm: list
+
+
+def county_facts(ds: Dataset, year: int) -> dict[str, CountyFacts]:
+    """:class:`CountyFacts` of every county of ``ds`` for ``year`` (the slow part of the index page and the check
+    report: a batch computes it while its reports are being made)."""
+    out = {}
     for county in ds.counties:
         cv = ds.for_county(county)
         cat = cv.catalog
@@ -106,13 +114,34 @@ def index_rows(ds: Dataset, year: int, manifest: dict, bad_towns: dict[str, list
         y = y[(y["year"] == year) & y["rate"].notna() & y["indicator"].isin(cat.frame.index[cat.frame["key"]])
               & (y["rate"] != 0)]
         have = set(cv.values.loc[cv.values["year"] == year, "town"])
+        changes = {}
+        for town, ty in y.assign(_abs=y["rate"].abs()).groupby("town", sort=False):
+            ty = ty.sort_values("_abs", ascending=False, kind="stable")
+            changes[town] = "；".join(f"{cat.name(r.indicator)}{'+' if r.rate > 0 else '−'}{abs(r.rate) * 100:.1f}%"
+                                     for r in ty.head(2).itertuples())
+        to_confirm = ([replace(p, county=county) for p in plausibility(cv, years=[year])]
+                      if year in ds.years else [])
+        out[county] = CountyFacts(sc, n_flags, changes, [t for t in cv.towns if t in have], to_confirm)
+    return out
+
+
+def index_rows(ds: Dataset, year: int, manifest: dict, bad_towns: dict[str, list] | None = None,
+               checks: str = "", facts: dict[str, CountyFacts] | None = None) -> pd.DataFrame:
+    """One row per town of ``year`` (county by county): its county, composite score and rank within the county,
+    key changes, number of problems its report lists (:func:`problems.town_problems`), whether it has problems,
+    links and status. A town whose data have errors (``bad_towns``, left out of ``ds``) has a row of its own,
+    failed, with its errors and ``checks_href``: its part of the check report ``checks``. ``facts``
+    (:func:`county_facts`) when already computed."""
+    rows = []
+    reports = town_entries(manifest)
+    folders = county_folders(ds, bad_towns)
+    facts = facts if facts is not None else county_facts(ds, year)
+    for county in ds.counties:
+        found = facts[county]
+        sc, n_flags = found.scores, found.flags
         ov = manifest.get("reports", {}).get(f"{folders[county]}/{OVERVIEW}" if folders[county] else OVERVIEW, {})
-        for town in cv.towns:
-            if town not in have:
-                continue
-            ty = y[y["town"] == town].assign(_abs=lambda d: d["rate"].abs()).sort_values("_abs", ascending=False)
-            changes = "；".join(f"{cat.name(r.indicator)}{'+' if r.rate > 0 else '−'}{abs(r.rate) * 100:.1f}%"
-                               for r in ty.head(2).itertuples())
+        for town in found.towns:
+            changes = found.changes.get(town, "")
             entry = reports.get(f"{county}/{town}" if ds.multi else town, {})
             status = entry.get("status", "not_run")
             n = int(n_flags.get(town, 0))
@@ -165,12 +194,12 @@ def local_time(stamp: str) -> str:
 
 
 def write_index(ds: Dataset, out: Path, year: int, *, checks: str = "",
-                bad_towns: dict[str, list] | None = None) -> Path:
+                bad_towns: dict[str, list] | None = None, facts: dict[str, CountyFacts] | None = None) -> Path:
     """Write ``<out>/<year>/index.html``: the towns of every county, to search, filter and sort (inline script,
     nothing remote); ``checks`` is the file name of the year's check report beside it, to which the rows of the
-    towns whose data have errors (``bad_towns``) link."""
+    towns whose data have errors (``bad_towns``) link. ``facts``: :func:`county_facts`, when already computed."""
     manifest = read_manifest(out, year)
-    rows = index_rows(ds, year, manifest, bad_towns, checks)
+    rows = index_rows(ds, year, manifest, bad_towns, checks, facts)
     if len(rows):
         order = {c: i for i, c in enumerate(ds.counties)}
         rows = (rows.assign(_c=rows["county"].map(order).fillna(len(order)))
@@ -194,14 +223,17 @@ def write_index(ds: Dataset, out: Path, year: int, *, checks: str = "",
     return atomic_write_text(Path(out) / str(year) / "index.html", html)
 
 
-def write_checks(ds: Dataset, bad_towns: dict[str, list], out: Path, year: int) -> str:
+def write_checks(ds: Dataset, bad_towns: dict[str, list], out: Path, year: int,
+                 facts: dict[str, CountyFacts] | None = None) -> str:
     """Write the check report of the data a batch used (``<out>/<year>/checks.html``: every warning, the values of
     ``year`` to confirm (请核实, :func:`analysis.plausibility.plausibility`, each county on its own: the ones its
-    overview lists) and the errors of the towns left out); its file name."""
+    overview lists) and the errors of the towns left out); its file name. ``facts``: :func:`county_facts`, when
+    already computed."""
     problems = [*ds.problems, *(p for ps in bad_towns.values() for p in ps)]
     if year in ds.years:
+        facts = facts if facts is not None else county_facts(ds, year)
         for county in ds.counties:
-            problems += [replace(p, county=county) for p in plausibility(ds.for_county(county), years=[year])]
+            problems += facts[county].to_confirm
     if ds.multi:
         problems = [replace(p, town=f"{p.county}/{p.town}") if p.town and p.county else p for p in problems]
     path = Path(out) / str(year) / "checks.html"
@@ -298,6 +330,10 @@ def parse_years(text: str) -> list[int]:
     return sorted(dict.fromkeys(years))
 
 
+#: The manifest is rewritten after a job when at least this many times its last rewrite's duration has passed.
+MANIFEST_SPACING = 10
+
+
 def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: Iterable[str] | None = None,
               out: str | Path = DEFAULT_OUT, jobs: int | None = None, force: bool = False,
               timeout: int | None = 600, overview: bool = True, options: dict | None = None,
@@ -355,28 +391,56 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
             clean_stale_temp_files(folder)
         clean_stale_kernel_files()
         data_files = {(f"{f.parent.name}/{f.name}" if ds.multi else f.name): file_hash(f) for f in ds.files}
+        written: dict[int, tuple[float, float]] = {}  # year → (when its manifest was last written, how long it took)
+        unsaved: set[int] = set()
+
+        def save(year: int) -> None:
+            t0 = time.perf_counter()
+            write_manifest(out, year, all_jobs, data_files)
+            written[year] = (t0, time.perf_counter() - t0)
+            unsaved.discard(year)
+
         for y in years:
-            write_manifest(out, y, all_jobs, data_files)
+            save(y)
 
         def finished(job: Job) -> None:
             nonlocal done_count
             done_count += 1
-            write_manifest(out, job.year, all_jobs, data_files)
+            # after every job, unless rewriting the manifest would take more than a tenth of the time (a province's
+            # manifest: 1,500 entries): then at most every ten times as long as it takes, and once at the end
+            at, cost = written.get(job.year, (0.0, 0.0))
+            if time.perf_counter() - at >= MANIFEST_SPACING * cost:
+                save(job.year)
+            else:
+                unsaved.add(job.year)
             if progress:
                 progress(job, done_count, len(all_jobs))
 
         interrupted = False
+        # The county facts of the index page and the check report (scores, problems, values to confirm of every
+        # county: most of a minute for a province) do not depend on the reports: computed meanwhile, in a thread
+        # of this process, which otherwise only waits for its workers.
+        background = ThreadPoolExecutor(1, thread_name_prefix="zhidang-index") if todo else None
+        pending = {y: background.submit(county_facts, ds, y) for y in years} if background else {}
         if todo:
             n_workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
             executor = get_executor("dask", scheduler=scheduler) if scheduler else get_executor("local", size=n_workers)
-            interrupted = executor.run(todo, timeout, finished)
+            try:
+                interrupted = executor.run(todo, timeout, finished)
+            finally:
+                for y in sorted(unsaved):
+                    save(y)
         if interrupted:
             for j in all_jobs:
                 if j.status == "pending":
                     j.status = "not_run"
             for y in years:
                 write_manifest(out, y, all_jobs, data_files)
-        pages = [write_index(ds, out, y, checks=write_checks(ds, bad, out, y), bad_towns=bad) for y in years]
+        facts = {y: f.result() for y, f in pending.items()}
+        if background is not None:
+            background.shutdown()
+        pages = [write_index(ds, out, y, checks=write_checks(ds, bad, out, y, facts.get(y)), bad_towns=bad,
+                             facts=facts.get(y)) for y in years]
         return BatchResult(all_jobs, time.perf_counter() - start, pages, interrupted)
     finally:
         if lock is not None:

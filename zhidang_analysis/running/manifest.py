@@ -4,7 +4,7 @@ and files, read back to skip what is up to date."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
@@ -57,9 +57,10 @@ def _entry_town(key: str, entry: dict) -> str | None:
     return f"{entry.get('county')}/{town}" if entry.get("folder") else town
 
 
-def previous_entry(reports: dict, job: Job) -> dict | None:
+def previous_entry(reports: dict, job: Job, by_town: dict[str, list[str]] | None = None) -> dict | None:
     """The manifest entry of ``job`` from an earlier run: under its key, or (its file name having changed since)
-    the entry of the same town under another key."""
+    the entry of the same town under another key. ``by_town`` (:func:`keys_by_town` of ``reports``) saves
+    looking through every entry."""
     key = job.manifest_key
     entry = reports.get(key)
     if entry is not None and entry.get("kind", "town") == job.kind and (job.kind != "town"
@@ -67,7 +68,17 @@ def previous_entry(reports: dict, job: Job) -> dict | None:
         return entry
     if job.kind != "town":
         return None
-    return next((e for k, e in reports.items() if _entry_town(k, e) == job.ident), None)
+    keys = by_town.get(job.ident, []) if by_town is not None else list(reports)
+    return next((reports[k] for k in keys if _entry_town(k, reports[k]) == job.ident), None)
+
+
+def keys_by_town(reports: dict) -> dict[str, list[str]]:
+    """town (as :attr:`Job.ident` names it) → the keys of its entries in ``reports``, in order."""
+    out: dict[str, list[str]] = {}
+    for k, e in reports.items():
+        if (town := _entry_town(k, e)) is not None:
+            out.setdefault(town, []).append(k)
+    return out
 
 
 def write_manifest(out: Path, year: int, jobs: list[Job], data_files: dict[str, str]) -> Path:
@@ -81,12 +92,14 @@ def write_manifest(out: Path, year: int, jobs: list[Job], data_files: dict[str, 
     previous = read_manifest(out, year)
     old = previous.get("reports", {})
     reports = dict(old)
+    old_by_town = keys_by_town(old)
+    by_town = {town: list(keys) for town, keys in old_by_town.items()}  # kept up to date as entries change
     for job in jobs:
         if job.year != year:
             continue
         key = job.manifest_key
-        entry = {k: v for k, v in asdict(job).items()
-                 if k not in {"kind", "year", "town", "notebook", "county", "folder"}}
+        entry = {f.name: getattr(job, f.name) for f in fields(job)
+                 if f.name not in {"kind", "year", "town", "notebook", "county", "folder"}}
         entry.update({"kind": job.kind, "package_version": __version__,
                       "html": job.relative(Path(job.html).name), "ipynb": job.relative(Path(job.ipynb).name),
                       "files": {f: job.relative(n) for f, n in _files(job.html).items()}})
@@ -95,13 +108,15 @@ def write_manifest(out: Path, year: int, jobs: list[Job], data_files: dict[str, 
         if job.kind == "town":
             entry["town"] = job.town
         if job.status in {"pending", "not_run"}:
-            prev = previous_entry(old, job)
+            prev = previous_entry(old, job, old_by_town)
             entry["status"] = "not_run"
             if prev and prev.get("status") in {"done", "skipped"}:
                 entry["previous"] = {k: prev.get(k) for k in ("input_key", "finished_at", "seconds")}
         if job.kind == "town":
-            for k in [k for k, e in reports.items() if k != key and _entry_town(k, e) == job.ident]:
-                del reports[k]
+            for k in by_town.get(job.ident, []):
+                if k != key and k in reports and _entry_town(k, reports[k]) == job.ident:
+                    del reports[k]
+            by_town[job.ident] = [key]
         reports[key] = entry
     doc = {
         "year": int(year),

@@ -8,6 +8,9 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from ..analysis import indicators as ind
 from ..analysis.problems import county_problems
 from ..errors import AmbiguousTownError, DataError, UnknownNameError
@@ -19,7 +22,7 @@ from ..outputs.names import RESERVED_STEMS, output_stems
 from ..report.narrative import county_context, county_scores
 from ..report.params import NOTEBOOKS
 from .job import OVERVIEW, REGION, Job
-from .manifest import previous_entry, read_manifest
+from .manifest import keys_by_town, previous_entry, read_manifest
 
 TOWN_NOTEBOOK = NOTEBOOKS / "town_report.ipynb"
 OVERVIEW_NOTEBOOK = NOTEBOOKS / "county_overview.ipynb"
@@ -36,12 +39,26 @@ def file_hash(path: Path) -> str:
 def town_data_hash(ds: Dataset, town: str) -> str:
     """Hash of one town's own inputs: values (all years), profile row, targets and its practices (特色做法),
     with the cells they come from (the report cites them)."""
-    v = ds.values[ds.values["town"] == town][["year", "indicator", "value", "approx", "status", "source"]]
-    t = ds.targets[ds.targets["town"] == town][["year", "indicator", "target", "source"]]
-    p = ds.profile.loc[[town]]
-    pr = ds.practices[ds.practices["town"] == town]
-    return sha(v.to_csv(index=False).encode(), t.to_csv(index=False).encode(), p.to_csv().encode(),
-                pr.to_csv(index=False).encode())
+    return town_data_hashes(ds, [town])[town]
+
+
+def town_data_hashes(ds: Dataset, towns: Iterable[str]) -> dict[str, str]:
+    """:func:`town_data_hash` of each of ``towns`` (``ds``: one county), every table hashed row by row once
+    (pandas' ``hash_pandas_object``, column names included) rather than written out as text town by town."""
+    tables = [(ds.values, ["year", "indicator", "value", "approx", "status", "source"]),
+              (ds.targets, ["year", "indicator", "target", "source"]),
+              (ds.profile.reset_index(), list(ds.profile.reset_index().columns)),
+              (ds.practices, list(ds.practices.columns))]
+    rows = []
+    for frame, cols in tables:
+        cols = [c for c in cols if c in frame.columns]
+        hashed = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy() if len(frame) else np.empty(0, "u8")
+        town = frame["town"].to_numpy() if "town" in frame.columns else np.empty(0, object)
+        rows.append((",".join(cols), town, hashed))
+    out = {}
+    for name in towns:
+        out[name] = sha(*(cols.encode() + hashed[town == name].tobytes() for cols, town, hashed in rows))
+    return out
 
 
 def dataset_hash(ds: Dataset) -> str:
@@ -221,8 +238,9 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
     jobs: list[Job] = []
     # a county whose every town is in error has no data left: only its failed jobs are recorded
     views = {c: ds.for_county(c) if c in ds.counties else None for c in wanted}
-    town_keys = {(c, t): town_data_hash(views[c], t) for c, names in wanted.items() for t in names
-                 if t not in _bad_in(bad_towns, c, ds.multi)}
+    town_keys = {(c, t): key for c, names in wanted.items() if views[c] is not None
+                 for t, key in town_data_hashes(views[c], [t for t in names
+                                                           if t not in _bad_in(bad_towns, c, ds.multi)]).items()}
     for year in years:
         year = ds.check_year(year)
         manifest = read_manifest(out, year)
@@ -271,10 +289,12 @@ def plan(ds: Dataset, years: Iterable[int], *, towns: Iterable[str] | None = Non
                        json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
             jobs.append(Job(REGION, year, None, params, str(REGION_NOTEBOOK), str(html), str(ipynb), key,
                             region_hash))
+        earlier = manifest.get("reports", {})
+        by_town = keys_by_town(earlier)
         for job in jobs:
             if job.year != year or force or job.status != "pending":
                 continue
-            prev = previous_entry(manifest.get("reports", {}), job)
+            prev = previous_entry(earlier, job, by_town)
             if (prev and prev.get("status") in {"done", "skipped"} and prev.get("input_key") == job.input_key
                     and prev.get("html") == job.relative(Path(job.html).name)
                     and Path(job.html).is_file() and Path(job.ipynb).is_file()):
