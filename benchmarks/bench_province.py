@@ -2,7 +2,7 @@
 
 Run it with ``make bench-province`` or ``.venv/bin/python benchmarks/bench_province.py`` (options: ``--towns``
 (default 1000), ``--counties`` (default 60), ``--repeat`` (default 3), ``--fresh``, ``--reports``,
-``--no-dask``, ``--no-batch``). About six and a half minutes on a busy two-core machine with the defaults,
+``--no-dask``, ``--no-batch``). About eight minutes on a two-core machine with the defaults (``--repeat 1``: 1.5 less),
 about 15–30 s less on a rerun (the province is cached).
 
 **The province.** A folder of county folders (第01县/ … 第60县/), each laid out like ``data/sample/`` and written

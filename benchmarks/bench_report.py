@@ -17,8 +17,56 @@ Agg canvas, default size and style, no layout engine) saved as PNG at the report
 (``charts.STYLE["savefig.dpi"]``, 110), best of ``--repeat`` runs. The ratio makes the figure comparable
 across machines. Aim: a report costs at most 3 reference charts of CPU.
 
+Then (unless ``--no-breakdown``) the same towns are made as a batch worker makes them: ``executors.run_job`` in this
+process (its warm kernel, papermill, the notebook, the HTML export, Word, and PDF where WeasyPrint is installed),
+the manifest rewritten after each job as the batch does, after one warm-up job. Each stage's seconds are summed
+where the worker calls it (the functions wrapped): **cells** are the kernel's own time, from each cell's busy to
+its reply by the kernel's clock (nbclient's ``metadata.execution``); **kernel messages, papermill** are the rest of
+papermill's run (starting the client, the messages, the reset between notebooks); papermill's own saves of the
+running notebook, our one write of it, the HTML export, Word, PDF and the manifest are their own rows. "HTML
+alone" (all but Word and PDF) is compared with the in-process cost above: aim ≤ 1.5×.
+
 Run it with ``make bench-report`` or ``.venv/bin/python benchmarks/bench_report.py`` (options: ``--towns``,
-``--year``, ``--repeat``). It takes a few seconds.
+``--year``, ``--repeat``, ``--no-breakdown``). It takes about half a minute.
+
+Issue 26, the old and the new code side by side (the old commit in a worktree, this script in both, one after the
+other on the same quiet 2-core machine; 4 towns, reference chart 89–95 ms):
+
+=================================  =========  =========
+per report, seconds                before     after
+=================================  =========  =========
+in-process cells (reference ×)     1.64 (17)  0.97 (11)
+worker: cells in the kernel        1.56       0.91
+worker: kernel messages, papermill 0.54       0.05
+worker: HTML export, saves, files  0.09       0.07
+worker: Word                       0.77       0.14
+worker: PDF                        1.30       0.67
+worker: total, HTML + Word + PDF   4.27       1.83
+worker: HTML alone ÷ in-process    1.33×      1.06×
+=================================  =========  =========
+
+What changed. (1) The report's charts are printed at 300 dpi (issue 22) and were then made a 256-colour PNG by
+encoding the full-colour PNG, decoding it, quantizing it and encoding it again with Pillow's slowest settings:
+half the report. Now ``charts.figure_to_png(colors=256)`` quantizes the drawn pixels themselves
+(:func:`charts.palette_png`): a chart of at most 256 colours (two of the three) by a lookup of each pixel's
+colour, the small multiples by Pillow's median cut as before, so every pixel is what it was (checked by the
+tests), the files 7% larger. (2) Between two notebooks the warm kernel's ``%reset -f`` ran two full garbage
+collections over the kernel's few hundred thousand long-lived objects (0.3–0.4 s); the reset now ends with
+``gc.freeze()``, so those objects are out of the collector's sight for the next reports too. (3) papermill gave
+each notebook a new kernel client, and jupyter_client's ``wait_for_ready`` waits 0.2 s for IOPub to fall quiet:
+the client is kept with the kernel. (4) Word: the sources table asked python-docx for each cell by position,
+which lists every cell of the table again each time (0.6 s for 288 cells). (5) PDF: the ``@font-face`` rules
+(the package's WOFF2 fonts decompressed, Noto CJK read) were parsed for every report; they are parsed once per
+process. WeasyPrint turns a palette PNG into RGB and compresses it twice; it is handed the RGB image (fastest
+compression) and compresses it once.
+
+The aim of 3 reference charts is further out of reach than before: the reference is a 110-dpi chart, and the
+report's three charts are now printed at 300 dpi, 7.4 times its pixels each. Where a report's ~11 reference charts
+go (profiled, scaled to the measured total): building the three figures about 4 (the small multiples' 13 axes and
+their ~170 ticks most), drawing their 11 million pixels about 1.5, quantizing and compressing them about 2.5, the
+narrative about 2. Building each figure once per worker and updating its data (the issue's first item) would take
+part of the first 4; it is not done: the chart functions hand their figure to the caller (the analyst's notebook
+keeps it), so a reused figure needs an API of its own.
 
 Before and after issue 12 part 4 (each chart laid out once and drawn once: constrained layout run once on
 the figure's own Agg renderer, no ``savefig`` layout pass, no second ``bbox_inches="tight"`` pass; panel titles
