@@ -120,8 +120,10 @@ class Shortfalls:
         return [code for code in gaps if self.cat.frame.at[code, "polarity"] != 0 and code not in self.silenced]
 
     def gaps_sentence(self) -> Markup:
-        """二's last sentence on the targets basically done: 此外，旅游综合收入、“我为群众办实事”活动分别完成年度目标的
-        97.5%、98.2%，离全面完成还有差距 (without 此外 and the sentence's end: the template writes them)."""
+        """二's last sentence on the targets basically done: 从目标任务看，旅游综合收入、“我为群众办实事”活动分别完成年度
+        目标的97.5%、98.2%，离全面完成还有差距 (without its opening and end: the template writes them). It follows the
+        problems as another view of the year, not as one more of them: after 以下三个方面 a sentence opening with 此外
+        reads as a fourth."""
         codes = self.target_gaps()
         if not codes:
             return Markup("")
