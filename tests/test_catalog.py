@@ -244,3 +244,21 @@ def test_every_indicator_has_a_finite_max_and_omitted_years_mean_always(cat):
     # every catalog entry sets max, so a defaulted max (inf) would be a typo in catalog.yaml
     assert all(math.isfinite(v) for v in cat.frame["max"])
     assert (cat["theme_party_days"]["first_year"], cat["theme_party_days"]["last_year"]) == (1900, 9999)
+
+
+def test_lookups_read_each_row_and_header_once_and_say_the_same_as_the_frame():
+    """The loader reads a catalog field for every column of every sheet; the plain-dict rows and the headers read
+    once per catalog must say exactly what the frame says, and an unknown code still raises."""
+    cat = zd.load_catalog()
+    for code in cat.codes:
+        rec = cat.record(code)
+        assert rec is cat.record(code)  # one dict per row
+        assert rec["name"] == cat.frame.at[code, "name"] == cat.name(code)
+        assert rec["origin"] == cat.frame.at[code, "origin"] and bool(rec["additive"]) == bool(cat.frame.at[code, "additive"])
+        header = cat.label(code)
+        assert cat.read_header(header) is cat.read_header(header) and cat.read_header(header).code == code
+    assert cat.read_header(1) == cat.read_header(1) and cat.read_header(True).code is None
+    with pytest.raises(UnknownNameError):
+        cat.record("no_such_code")
+    with pytest.raises(UnknownNameError):
+        cat.name("no_such_code")

@@ -63,7 +63,7 @@ def parse_year_sheet(df, sheet, year, col: Collector, cat: Catalog, known_towns,
             col.add("error", sheet, where, head, "无法识别的表头（不在指标目录中）",
                     "指标目录中的名称（可运行“zhidang indicators”查看）")
             continue
-        if cat.frame.at[code, "origin"] != "values":
+        if cat.record(code)["origin"] != "values":
             col.add("error", sheet, where, head, "该项属于乡镇基本情况，应填在“乡镇概况”表中", "年度指标名称")
             continue
         if found.wrong_unit:
@@ -125,7 +125,7 @@ def parse_year_sheet(df, sheet, year, col: Collector, cat: Catalog, known_towns,
     applicable = set(cat.applicable(year))
     present_cols = set(columns.values())
     value_codes = cat.value_codes
-    inds = {code: cat[code].to_dict() for code in present_cols}
+    inds = {code: cat.record(code) for code in present_cols}
     town_rows = list(rows_by_town.values())
     # column by column: (value, approx, status) of every town cell, or the CellError of a cell that fails
     parsed = {j: parse_column([g[i][j] for i in town_rows], inds[code]) for j, code in columns.items()}
@@ -178,7 +178,7 @@ def check_total(g, sheet, i, columns, parsed, col: Collector, cat: Catalog):
     column as :func:`parse_column` read them."""
     uncomputed = []
     for j, code in columns.items():
-        if not cat.frame.at[code, "additive"]:
+        if not cat.record(code)["additive"]:
             continue
         raw = g[i][j]
         if isinstance(raw, Uncomputed):
