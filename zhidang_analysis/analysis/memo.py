@@ -36,17 +36,10 @@ def fingerprint(ds) -> int:
 
 
 def _catalog_hash(catalog) -> int:
-    """The catalog's content, hashed once per catalog object."""
+    """The catalog's content, hashed once per catalog object (:attr:`Catalog.content_hash`)."""
     if catalog is None:
         return 0
-    h = getattr(catalog, "_memo_hash", None)
-    if h is None:
-        h = hash(repr(catalog.frame.to_dict()))
-        try:
-            catalog._memo_hash = h
-        except AttributeError:  # a catalog that takes no attributes: hashed each time
-            pass
-    return h
+    return catalog.content_hash
 
 
 def per_county(fn):

@@ -127,6 +127,11 @@ class Catalog:
     def _records(self) -> dict[str, dict]:
         return self.frame.to_dict("index")
 
+    @functools.cached_property
+    def content_hash(self) -> int:
+        """A hash of the indicator table, computed once per catalog (county results are cached under it)."""
+        return hash(repr(self.frame.to_dict()))
+
     def __contains__(self, code: object) -> bool:
         return code in self.frame.index
 

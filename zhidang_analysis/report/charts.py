@@ -29,8 +29,11 @@ dark accent :data:`ACCENT`; everything else is grey.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import math
 import re
+import threading
 
 import matplotlib
 import numpy as np
@@ -228,23 +231,39 @@ def _year_axis(ax, years: list[int], panel_width: float) -> None:
                   rotation_mode="anchor" if rotation == 45 else "default")
 
 
-def _value_axis(ax, shown, integer: bool, nonneg: bool) -> None:
-    """Y axis of a trend panel with room above the highest and below the lowest point, so that no marker
-    touches the frame; a non-negative series starts at 0 (a point at 0 sits a little above the x axis)."""
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=integer, min_n_ticks=3))
+def _value_limits(shown, nonneg: bool) -> tuple[float, float] | None:
+    """Y limits of a trend panel with room above the highest and below the lowest point, so that no marker
+    touches the frame; a non-negative series starts at 0 (a point at 0 sits a little above the x axis).
+    ``None`` when nothing is shown."""
     shown = np.asarray(shown, dtype="float64")
     shown = shown[~np.isnan(shown)]
-    if shown.size:
-        lo, hi = float(shown.min()), float(shown.max())
-        base = 0.0 if nonneg else lo
-        span = hi - base
-        if span <= 0:
-            span = abs(hi) if hi != 0 else 1.0
-        pad = 0.08 * span
-        bottom = base if (nonneg and lo > 0) else base - pad
-        ax.set_ylim(bottom, hi + pad)
+    if not shown.size:
+        return None
+    lo, hi = float(shown.min()), float(shown.max())
+    base = 0.0 if nonneg else lo
+    span = hi - base
+    if span <= 0:
+        span = abs(hi) if hi != 0 else 1.0
+    pad = 0.08 * span
+    bottom = base if (nonneg and lo > 0) else base - pad
+    return bottom, hi + pad
+
+
+def _value_axis(ax, limits: tuple[float, float] | None, integer: bool) -> None:
+    """Y axis of a trend panel: at most 4 bins (integers for a count), ``limits`` (:func:`_value_limits`)."""
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=integer, min_n_ticks=3))
+    if limits is not None:
+        ax.set_ylim(*limits)
     ax.grid(axis="y")
     ax.set_axisbelow(True)
+
+
+def _title_fixed(ylim) -> bool:
+    """Whether a panel's title can be fixed at the top of the axes (:func:`_panel_title`): no y value the style
+    would write with a scientific-notation multiplier (``1e6``, by ``axes.formatter.limits``)."""
+    low, high = matplotlib.rcParams["axes.formatter.limits"]
+    top = max(abs(v) for v in ylim)
+    return 10.0 ** (low + 1) <= top < 10.0 ** high
 
 
 def _panel_title(ax, text: str) -> None:
@@ -253,15 +272,13 @@ def _panel_title(ax, text: str) -> None:
     The y axis never shows an offset (``+7.5e4``), so the title can be fixed at the top of the axes, where
     matplotlib's automatic placement puts it anyway; that placement measures the whole y axis again at every
     layout pass and every draw (about a fifth of the drawing time of a 13-panel figure) just to dodge such an
-    offset text. With values a scientific-notation multiplier would be shown for (``1e6``, by the style's
-    ``axes.formatter.limits``), the placement stays automatic.
+    offset text. With values a scientific-notation multiplier would be shown for (:func:`_title_fixed`), the
+    placement stays automatic.
     """
     formatter = ax.yaxis.get_major_formatter()
     if hasattr(formatter, "set_useOffset"):
         formatter.set_useOffset(False)
-    low, high = matplotlib.rcParams["axes.formatter.limits"]
-    top = max(abs(v) for v in ax.get_ylim())
-    if 10.0 ** (low + 1) <= top < 10.0 ** high:
+    if _title_fixed(ax.get_ylim()):
         ax.set_title(text, fontsize=8.5, y=1.0)
     else:
         ax.set_title(text, fontsize=8.5)
@@ -302,7 +319,7 @@ def _check_scores(scores: pd.DataFrame, town=None, year=None) -> None:
 
 # --------------------------------------------------------------------------------------------- town report
 def town_trend(values: pd.DataFrame, town: str, codes=None, *, catalog: Catalog | None = None,
-               ncols: int = 4, show_median: bool = True, figsize=None) -> Figure:
+               ncols: int = 4, show_median: bool = True, figsize=None, reuse: bool = False) -> Figure:
     """Small multiples of one town's indicators over the years: one panel per indicator with data.
 
     ``codes`` defaults to the catalog's key indicators; indicators the town never reported are left out,
@@ -311,6 +328,12 @@ def town_trend(values: pd.DataFrame, town: str, codes=None, *, catalog: Catalog 
     Every year of ``values`` is a labelled tick; each panel is titled with the indicator and its unit, the
     legend names the town. No figure title: the report's caption is the title.
     Raises :class:`UnknownNameError` for an unknown town or indicator code.
+
+    ``reuse=True`` is for a caller that renders the figure at once and keeps no reference to it (the report
+    notebook: ``export.FigureHTML(charts.town_trend(..., reuse=True), …)``): the figure is lent, not given. The
+    thread's figure of the same layout (panels, titles, years, size) from an earlier call is redrawn with this
+    town's lines, limits and legend, instead of building 13 axes and their ticks again (most of the chart's cost);
+    the next call with ``reuse=True`` redraws it again. It draws the same pixels as a new figure.
     """
     cat = catalog_or_default(catalog)
     check_names(values, town=town, codes=codes, catalog=cat)
@@ -326,25 +349,87 @@ def town_trend(values: pd.DataFrame, town: str, codes=None, *, catalog: Catalog 
         wide = wide.reindex(index=years)
         median = (present[present["indicator"].isin(codes)]
                   .groupby(["year", "indicator"])["value"].median().unstack().reindex(index=years))
+        panels = []  # (code, title, town's line, median line, y limits, integer ticks)
+        for code in codes:
+            y = wide[code].to_numpy(dtype="float64")
+            mid = median[code].to_numpy(dtype="float64")
+            shown = np.r_[y, mid] if show_median else y
+            integer = bool(cat.frame.at[code, "integer"]) if code in cat else False
+            panels.append((code, _label(code, cat), y, mid, _value_limits(shown, bool(np.nanmin(shown) >= 0)),
+                           integer))
+        layout = (tuple(years), ncols, show_median, figsize,
+                  tuple((title, integer, limits is None or _title_fixed(limits))
+                        for _, title, _, _, limits, integer in panels))
+        lent = _lent_trends().get(layout) if reuse else None
+        if lent is not None:
+            return _redraw_trend(layout, town, panels)
         nrows, ncols = _grid(len(codes), ncols)
         fig = _new_figure(WIDTH, 1.55 * nrows + 0.75, figsize, grid=True)
-        for i, code in enumerate(codes):
+        lines = []
+        for i, (_code, title, y, mid, limits, integer) in enumerate(panels):
             ax = fig.add_subplot(nrows, ncols, i + 1)
-            y = wide[code].to_numpy(dtype="float64")
             if show_median:
-                ax.plot(years, median[code].to_numpy(dtype="float64"), color=GREY, lw=1.0, ls="--",
-                        label="全县中位数")
-            ax.plot(years, y, color=ACCENT, marker="o", ms=3.5, label=town, clip_on=False, zorder=3)
+                ax.plot(years, mid, color=GREY, lw=1.0, ls="--", label="全县中位数")
+            (line,) = ax.plot(years, y, color=ACCENT, marker="o", ms=3.5, label=town, clip_on=False, zorder=3)
+            lines.append((ax, line, ax.lines[0] if show_median else None))
             _year_axis(ax, years, fig.get_figwidth() / ncols)
-            shown = np.r_[y, median[code].to_numpy(dtype="float64")] if show_median else y
-            integer = bool(cat.frame.at[code, "integer"]) if code in cat else False
-            _value_axis(ax, shown, integer, bool(np.nanmin(shown) >= 0))
-            _panel_title(ax, _label(code, cat))
+            _value_axis(ax, limits, integer)
+            _panel_title(ax, title)
         handles = [Line2D([], [], color=ACCENT, marker="o", ms=3.5, label=town)]
         if show_median:
             handles.append(Line2D([], [], color=GREY, lw=1.0, ls="--", label="全县中位数"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-        return _finish(fig)
+        legend = fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+        fig = _finish(fig)
+        if reuse:
+            _lend_trend(layout, _LentTrend(fig, lines, legend.get_texts()[0]))
+        return fig
+
+
+@dataclasses.dataclass
+class _LentTrend:
+    """A small-multiples figure kept to be redrawn: its panels' ``(axes, town's line, median line or None)`` and
+    the legend's text naming the town."""
+
+    fig: Figure
+    lines: list[tuple]
+    town_label: object
+
+
+#: Figures lent by ``town_trend(reuse=True)``, per thread (a figure is never redrawn by two threads at once), by
+#: layout; the few most recently used are kept (a batch of one province has one layout).
+_LENT = threading.local()
+_LENT_MAX = 4
+
+
+def _lent_trends() -> collections.OrderedDict:
+    if not hasattr(_LENT, "trends"):
+        _LENT.trends = collections.OrderedDict()
+    return _LENT.trends
+
+
+def _lend_trend(layout: tuple, lent: _LentTrend) -> None:
+    trends = _lent_trends()
+    trends[layout] = lent
+    trends.move_to_end(layout)
+    while len(trends) > _LENT_MAX:
+        trends.popitem(last=False)
+
+
+def _redraw_trend(layout: tuple, town: str, panels: list[tuple]) -> Figure:
+    """The figure lent for ``layout`` (the panels' titles, tick rules and years, the size) with ``town``'s
+    lines, the county medians, the y limits of ``panels`` and the town in the legend."""
+    lent = _lent_trends()[layout]
+    _lent_trends().move_to_end(layout)
+    for (ax, line, median_line), (_, _, y, mid, limits, _) in zip(lent.lines, panels, strict=True):
+        ax._set_position(ax.get_subplotspec().get_position(lent.fig))  # where a new figure's layout starts
+        line.set_ydata(y)
+        line.set_label(town)
+        if median_line is not None:
+            median_line.set_ydata(mid)
+        if limits is not None:
+            ax.set_ylim(*limits)
+    lent.town_label.set_text(town)
+    return lent.fig
 
 
 def town_vs_county(values: pd.DataFrame, town: str, year: int, codes=None, *,
@@ -636,7 +721,7 @@ def county_small_multiples(values: pd.DataFrame, codes=None, *, catalog: Catalog
                         mfc="white", mec=ACCENT, mew=1.2, zorder=4, clip_on=False)
             _year_axis(ax, years, fig.get_figwidth() / ncols)
             integer = bool(cat.frame.at[code, "integer"]) if code in cat else False
-            _value_axis(ax, y, integer and additive[code], bool(np.nanmin(y) >= 0))
+            _value_axis(ax, _value_limits(y, bool(np.nanmin(y) >= 0)), integer and additive[code])
             _panel_title(ax, _label(code, cat) if additive[code] else _label(code, cat, "乡镇平均"))
         series = ("各乡镇合计" if all(additive.values()) else
                   "各乡镇平均" if not any(additive.values()) else "各乡镇合计（标“乡镇平均”的为各乡镇平均）")

@@ -16,10 +16,10 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup, escape
 
 from ..analysis import indicators as ind
@@ -153,6 +153,12 @@ def template_environment() -> Environment:
     )
     env.tests["pending"] = lambda item: 'class="missing"' in str(item)[:40]  # a 【待补】 item for the editor
     return env
+
+
+@lru_cache(maxsize=4096)
+def _phrase_template(source: str) -> Template:
+    """A catalog phrase compiled once per process (the same few hundred phrases fill every report)."""
+    return template_environment().from_string(source)
 
 
 class _Filler(Shortfalls, Highlights):
@@ -628,8 +634,7 @@ class _Filler(Shortfalls, Highlights):
                 return f"{{{{ pr('{key}') }}}}"
             raise ValueError(f"catalog phrase “{text}” names an unknown field {{{key}}}")
 
-        source = re.sub(r"\{(\w*)\}", field, text)
-        template = template_environment().from_string(source)
+        template = _phrase_template(re.sub(r"\{(\w*)\}", field, text))
         return Markup(template.render(n=self.number, chg=self.change, p=self.text, pr=self.practice, has=self.has))
 
 def _prune(html: str) -> str:
