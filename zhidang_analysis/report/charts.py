@@ -29,11 +29,8 @@ dark accent :data:`ACCENT`; everything else is grey.
 
 from __future__ import annotations
 
-import collections
-import dataclasses
 import math
 import re
-import threading
 
 import matplotlib
 import numpy as np
@@ -63,6 +60,9 @@ from .chartstyle import (  # noqa: F401 - re-exported: zd.charts keeps the style
     STYLE,
     WIDTH,
     GridLayoutEngine,
+    lend_trend,
+    lent_trends,
+    LentTrend,
     chart_style,
     figure_to_png,
     palette_png,
@@ -360,7 +360,7 @@ def town_trend(values: pd.DataFrame, town: str, codes=None, *, catalog: Catalog 
         layout = (tuple(years), ncols, show_median, figsize,
                   tuple((title, integer, limits is None or _title_fixed(limits))
                         for _, title, _, _, limits, integer in panels))
-        lent = _lent_trends().get(layout) if reuse else None
+        lent = lent_trends().get(layout) if reuse else None
         if lent is not None:
             return _redraw_trend(layout, town, panels)
         nrows, ncols = _grid(len(codes), ncols)
@@ -381,45 +381,15 @@ def town_trend(values: pd.DataFrame, town: str, codes=None, *, catalog: Catalog 
         legend = fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
         fig = _finish(fig)
         if reuse:
-            _lend_trend(layout, _LentTrend(fig, lines, legend.get_texts()[0]))
+            lend_trend(layout, LentTrend(fig, lines, legend.get_texts()[0]))
         return fig
-
-
-@dataclasses.dataclass
-class _LentTrend:
-    """A small-multiples figure kept to be redrawn: its panels' ``(axes, town's line, median line or None)`` and
-    the legend's text naming the town."""
-
-    fig: Figure
-    lines: list[tuple]
-    town_label: object
-
-
-#: Figures lent by ``town_trend(reuse=True)``, per thread (a figure is never redrawn by two threads at once), by
-#: layout; the few most recently used are kept (a batch of one province has one layout).
-_LENT = threading.local()
-_LENT_MAX = 4
-
-
-def _lent_trends() -> collections.OrderedDict:
-    if not hasattr(_LENT, "trends"):
-        _LENT.trends = collections.OrderedDict()
-    return _LENT.trends
-
-
-def _lend_trend(layout: tuple, lent: _LentTrend) -> None:
-    trends = _lent_trends()
-    trends[layout] = lent
-    trends.move_to_end(layout)
-    while len(trends) > _LENT_MAX:
-        trends.popitem(last=False)
 
 
 def _redraw_trend(layout: tuple, town: str, panels: list[tuple]) -> Figure:
     """The figure lent for ``layout`` (the panels' titles, tick rules and years, the size) with ``town``'s
     lines, the county medians, the y limits of ``panels`` and the town in the legend."""
-    lent = _lent_trends()[layout]
-    _lent_trends().move_to_end(layout)
+    lent = lent_trends()[layout]
+    lent_trends().move_to_end(layout)
     for (ax, line, median_line), (_, _, y, mid, limits, _) in zip(lent.lines, panels, strict=True):
         ax._set_position(ax.get_subplotspec().get_position(lent.fig))  # where a new figure's layout starts
         line.set_ydata(y)

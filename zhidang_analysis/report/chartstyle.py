@@ -4,10 +4,13 @@ and :class:`GridLayoutEngine` for small multiples."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
 import functools
 import importlib.util
 import io
+import threading
 from pathlib import Path
 
 import matplotlib
@@ -480,3 +483,34 @@ class GridLayoutEngine(LayoutEngine):
             x0, x1 = xs[c0] + left[c0], xs[c1 + 1] - right[c1]
             y1, y0 = ys[r0] - top[r0], ys[r1 + 1] + bottom[r1]
             ax._set_position(Bbox.from_extents(x0 / width, y0 / height, x1 / width, y1 / height))
+
+
+# --------------------------------------------------------------------------------------------- lent figures
+@dataclasses.dataclass
+class LentTrend:
+    """A small-multiples figure kept to be redrawn: its panels' ``(axes, town's line, median line or None)`` and
+    the legend's text naming the town."""
+
+    fig: Figure
+    lines: list[tuple]
+    town_label: object
+
+
+#: Figures lent by ``town_trend(reuse=True)``, per thread (a figure is never redrawn by two threads at once), by
+#: layout; the few most recently used are kept (a batch of one province has one layout).
+_LENT = threading.local()
+_LENT_MAX = 4
+
+
+def lent_trends() -> collections.OrderedDict:
+    if not hasattr(_LENT, "trends"):
+        _LENT.trends = collections.OrderedDict()
+    return _LENT.trends
+
+
+def lend_trend(layout: tuple, lent: LentTrend) -> None:
+    trends = lent_trends()
+    trends[layout] = lent
+    trends.move_to_end(layout)
+    while len(trends) > _LENT_MAX:
+        trends.popitem(last=False)
