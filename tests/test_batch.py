@@ -332,3 +332,66 @@ def test_manifest_is_rewritten_after_each_job_unless_that_costs_too_much_and_alw
     reports = manifest(tmp_path)["reports"]
     assert sorted(e["town"] for e in reports.values()) == sorted(TOWNS)
     assert {e["status"] for e in reports.values()} == {"done"} and result.count("done") == len(TOWNS)
+
+
+def test_a_batch_process_starts_without_jsonschemas_iri_parsers_and_still_validates_notebooks():
+    """Importing the running package (a batch, each of its workers) leaves out ``rfc3987_syntax``, whose import
+    builds some thirty parsers (a second of every start) for a format no notebook uses; notebooks still validate."""
+    import subprocess
+    import sys
+
+    code = ("import sys, zhidang_analysis.running.batch, nbformat, jsonschema\n"
+            "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+            "nbformat.validate(nb)\n"
+            "bad = nbformat.v4.new_notebook(); bad.cells.append({'cell_type': 'code'})\n"
+            "try:\n    nbformat.validate(bad)\nexcept nbformat.ValidationError:\n    print('invalid caught')\n"
+            "print(sys.modules.get('rfc3987_syntax', 'absent'))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(Path(zd.__file__).parent.parent / "notebooks" /
+                                                         "town_report.ipynb")],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["invalid", "caught", "None"]
+
+
+def test_a_kernel_warmed_up_before_the_first_notebook_serves_it_cleared_and_ctrl_c_stays_as_it_was(tmp_path):
+    import signal
+
+    from zhidang_analysis.running.runner import WarmKernelEngine, warm_up_code
+
+    marker = tmp_path / "warm.txt"
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        code = f"import os\nleftover = 1\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n"
+        assert WarmKernelEngine.warm_up(code, cwd=str(PROBE.parent))
+        assert signal.getsignal(signal.SIGINT) is before  # a worker that ignores Ctrl-C goes on ignoring it
+        seen, pid, frozen = _probe(tmp_path, "甲镇")
+        assert pid == int(marker.read_text())  # the kernel the warm-up started ran the notebook
+        assert not seen and frozen > 10_000  # cleared after the warm-up, what it loaded kept out of the collector's way
+        WarmKernelEngine.shutdown()
+        # a warm-up that fails keeps nothing: the first notebook starts its own kernel
+        assert not WarmKernelEngine.warm_up("raise RuntimeError('x')", cwd=str(PROBE.parent))
+        assert WarmKernelEngine._km is None and WarmKernelEngine._kc is None
+        # the batch's own warm-up (the town notebook's imports, the sample, its first report) runs without error
+        code = warm_up_code(None, 2025).replace("except Exception:\n    pass", "except Exception:\n    raise")
+        assert WarmKernelEngine.warm_up(code, cwd=str(PROBE.parent))
+    finally:
+        WarmKernelEngine.shutdown()
+
+
+def test_workers_started_before_the_batch_plans_warm_up_run_its_reports_and_stop(tmp_path):
+    from zhidang_analysis.running.pool import LocalPool
+
+    marker = tmp_path / "warm"
+    code = f"import os\nopen({str(marker)!r} + str(os.getpid()), 'w').write('')\n"
+    pool = LocalPool(2).start(warm_up=(code, str(PROBE.parent)))
+    workers = [w.process for w in pool._started]
+    result = batch.run_batch([2025], towns=["青石镇"], out=tmp_path / "out", overview=False, pool=pool)
+    assert [j.status for j in result.jobs] == ["done"]
+    assert (tmp_path / "out" / "2025" / "青石镇.html").is_file()
+    assert len(list(tmp_path.glob("warm*"))) >= 1  # each worker's kernel ran the warm-up (one at least got to it)
+    assert not any(p.is_alive() for p in workers)  # the one no report needed is stopped too
+    # nothing to run: the workers started for it stop at once
+    pool = LocalPool(2).start(warm_up=(code, str(PROBE.parent)))
+    workers = [w.process for w in pool._started]
+    again = batch.run_batch([2025], towns=["青石镇"], out=tmp_path / "out", overview=False, pool=pool)
+    assert [j.status for j in again.jobs] == ["skipped"]
+    assert not any(p.is_alive() for p in workers)

@@ -59,7 +59,9 @@ def test_validate_sample_exits_0_and_prints_summary(runner):
     assert "乡镇：14个；年度：2020—2025（6年）" in out
     assert f"指标：{s['indicators']}项" in out
     assert f"缺失：{s['missing']}项" in out and "约数：8项" in out
-    assert out.rstrip().endswith("校验完成：0处错误，0处警告。")
+    # its notices: towns whose 2025 paragraphs are their 2024 ones, one line each
+    assert out.rstrip().endswith("校验完成：0处错误，0处警告，13处提示。")
+    assert out.count("【提示】") == out.count("与2024年一字不差") == 13
 
 
 def test_validate_sample_given_explicitly(runner):

@@ -667,7 +667,8 @@ def sample() -> zd.Dataset:
 
 def test_sample_is_the_default_and_loads_without_problems(sample):
     assert [f.parent for f in sample.files] == [zd.SAMPLE_DATA] * 4
-    assert sample.problems == []
+    # nothing but what many towns do: 2025 paragraphs that are their 2024 ones, a notice each
+    assert [p for p in sample.problems if not p.message.endswith("与2024年一字不差，报告会逐字重复上年的内容")] == []
     assert sample.county == "示范县"
 
 

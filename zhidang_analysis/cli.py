@@ -352,12 +352,26 @@ def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_
     有报告失败时退出码为1。输出文件夹不可写（只读）时：报告都是最新的则照常结束，不写入任何文件；
     否则在开始前报错。
     """
-    from .running.batch import parse_years, plain_progress, run_batch
+    from .running.batch import start_local_pool
 
     if year is not None and years is not None:
         raise click.UsageError("--year 与 --years 只能给出一个。")
     summary, formats = summary or "xlsx" in formats, tuple(f for f in formats if f != "xlsx")
-    from .running.batch import load_for_batch
+
+    # the workers start (and warm their kernels up) while the data are loaded and checked; the batch closes them
+    pool = None if scheduler else start_local_pool(jobs, data=data, years=[year] if year is not None else None,
+                                                   towns=parse_towns(towns) if towns else None)
+    try:
+        _batch(pool, year, years, towns, counties, data, out, jobs, force, timeout, no_overview, score_rank, charts,
+               summary, formats, scheduler)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _batch(pool, year, years, towns, counties, data, out, jobs, force, timeout, no_overview, score_rank, charts,
+           summary, formats, scheduler) -> None:
+    from .running.batch import load_for_batch, parse_years, plain_progress, run_batch
 
     try:
         ds, bad = load_for_batch(data)
@@ -391,7 +405,7 @@ def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_
         result = run_batch(year_list, data=data, towns=town_list, out=out, jobs=jobs, force=force,
                            timeout=timeout, overview=not no_overview, progress=progress, dataset=ds, bad_towns=bad,
                            formats=formats, scheduler=scheduler, counties=county_list,
-                           options={"score_rank": True} if score_rank else None)
+                           options={"score_rank": True} if score_rank else None, pool=pool)
     except ZhidangError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:  # a folder that became unwritable during the run, a full disk: one line, no traceback

@@ -83,6 +83,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
     merged = MergedCells(df, sheet, h, col)
     limits = {code: int(m) for code, m in fields["max"].items()}  # looked up once, not per cell
     kinds = fields["kind"].to_dict()
+    first = len(out)
     for i in range(h + 1, len(df)):
         if merged.covers(i, town_col):
             continue  # the merged range is the error
@@ -113,6 +114,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
                     f"乡镇“{town}”{year}年的特色做法重复：{seen[(town, year)]}已填写", "每个乡镇每个年度只占一行", town)
             continue
         seen[(town, year)] = here
+        kept = len(out)
         for j, code in columns.items():
             raw = texts[code]
             if raw is None:
@@ -140,6 +142,36 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
             if not text:
                 continue
             out.append((town, year, code, text, f"{col.file}!{sheet}!{where}"))
+        if len(out) == kept and any(v is not None for v in texts.values()):  # answered, and only 无 (a blank row
+            # of the template is a town that has not filled it in yet)
+            col.add("notice", sheet, cell_name(i, town_col), None,
+                    f"{town}{year}年的特色做法各栏都没有填写（或只写了“无”），报告只能写数据，写不出本乡镇的做法、自查问题和"
+                    "下一步打算", "本年的做法、自查问题和下一步打算", town)
+    _same_as_last_year(out, first, col, sheet, fields, kinds)
+
+
+def _same_as_last_year(out: list, first: int, col, sheet: str, fields: pd.DataFrame, kinds: dict) -> None:
+    """One notice per town whose paragraphs of its latest year in this sheet (rows ``out[first:]``) repeat, word
+    for word, its paragraphs of the same fields the year before: the report would say last year's text again.
+    Earlier years are history (their reports are written); the notice names the first such cell and every field."""
+    before = {(town, year, code): text for town, year, code, text, _ in out}
+    latest: dict[str, int] = {}
+    for town, year, *_ in out[first:]:
+        latest[town] = max(year, latest.get(town, year))
+    repeated: dict[str, list[tuple[str, str]]] = {}
+    for town, year, code, text, source in out[first:]:
+        if year == latest[town] and kinds.get(code) == "paragraph" and before.get((town, year - 1, code)) == text:
+            repeated.setdefault(town, []).append((code, source.rsplit("!", 1)[-1]))
+    for town, cells in repeated.items():
+        text = before[(town, latest[town], cells[0][0])]
+        year = latest[town]
+        names = [str(fields.at[code, "name"]) for code, _ in cells]
+        if all(n.endswith("特色做法") for n in names):  # “（一）（二）特色做法”
+            names = ["".join(n.removesuffix("特色做法") for n in names) + "特色做法"]
+        names = "、".join(f"“{n}”" for n in names)
+        col.add("notice", sheet, cells[0][1], text[:20] + ("……" if len(text) > 20 else ""),
+                f"{town}{year}年的{names}与{year - 1}年一字不差，报告会逐字重复上年的内容",
+                f"{year}年的做法和成效（确实没有变化的，可以不改）", town)
 
 
 def frame(rows: list) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..errors import ZhidangError
 from ..model.bundled import PACKAGE_DIR, __version__
 from ..report.charts import figure_to_png
+from ..startup import skip_iri_parsers
 from .files import atomic_write_text
 from .pdf import write_pdf
 from .word import write_docx
@@ -32,6 +33,7 @@ REMOVE_TAGS = {"injected-parameters", "parameters", "remove-cell"}
 
 def html_exporter() -> HTMLExporter:
     """Our HTML exporter: the report template, outputs only, parameter cells removed."""
+    skip_iri_parsers()
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
@@ -59,6 +61,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str | None = None) -> 
 def export_html(notebook: str | Path | nbformat.NotebookNode, html_path: str | Path, *,
                 title: str | None = None) -> Path:
     """Export ``notebook`` (path or node) to ``html_path`` atomically and return the path."""
+    skip_iri_parsers()
     import nbformat
 
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, as_version=4)

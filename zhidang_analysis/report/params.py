@@ -24,6 +24,7 @@ from pathlib import Path
 from ..errors import DataError, UnknownNameError, ZhidangError
 from ..inputs.load import load_dataset
 from ..model.bundled import PACKAGE_DIR, SAMPLE_DATA
+from ..startup import skip_iri_parsers
 
 NOTEBOOKS = PACKAGE_DIR.parent / "notebooks"
 # names a kernel defines that are not the user's (when not running in IPython, or before it sets them)
@@ -55,6 +56,7 @@ def declared(notebook: str | Path) -> dict[str, dict]:
 
     ``notebook`` is a path or the stem of a notebook in ``notebooks/`` (``"town_report"``).
     """
+    skip_iri_parsers()  # a second of a kernel's first report
     from papermill.inspection import inspect_notebook
 
     return {name: {"type": p["inferred_type_name"], "default": p["default"], "help": p["help"]}
@@ -64,6 +66,7 @@ def declared(notebook: str | Path) -> dict[str, dict]:
 @functools.cache
 def _assigned_elsewhere(notebook: str | Path) -> frozenset[str]:
     """Names the notebook's other code cells assign or import (a re-run in JupyterLab leaves them behind)."""
+    skip_iri_parsers()
     import nbformat
 
     nb = nbformat.read(_path(notebook), as_version=4)

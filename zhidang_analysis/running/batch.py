@@ -71,6 +71,7 @@ from .runner import (
     output_folder_problem,
     report_path_problem,
     unwritable_reason,
+    warm_up_code,
 )
 
 LOCK_NAME = ".zhidang-batch.lock"
@@ -334,12 +335,26 @@ def parse_years(text: str) -> list[int]:
 MANIFEST_SPACING = 10
 
 
+def start_local_pool(jobs: int | None = None, *, data: str | Path | None = None, years: list[int] | None = None,
+                     towns: list[str] | None = None, notebook: str | Path = TOWN_NOTEBOOK) -> LocalPool:
+    """The local worker pool of a batch, started before the batch loads and plans (:meth:`LocalPool.start`): one
+    worker per job (default: per CPU core), no more than the reports ``towns`` × ``years`` (and the overviews)
+    could need, each warming its kernel up on ``data`` (and the year, when there is one) meanwhile. The caller
+    passes it to :func:`run_batch` and closes it (:meth:`LocalPool.close`) when the batch ends."""
+    size = max(1, jobs or os.cpu_count() or 1)
+    if towns is not None and years:
+        size = min(size, max(1, len(towns)) * len(years) + len(years))
+    year = years[0] if years and len(years) == 1 else None
+    return LocalPool(size).start(warm_up=(warm_up_code(data, year), str(Path(notebook).resolve().parent)))
+
+
 def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: Iterable[str] | None = None,
               out: str | Path = DEFAULT_OUT, jobs: int | None = None, force: bool = False,
               timeout: int | None = 600, overview: bool = True, options: dict | None = None,
               progress: Callable[[Job, int, int], None] | None = None, notebook: str | Path = TOWN_NOTEBOOK,
               dataset: Dataset | None = None, bad_towns: dict[str, list] | None = None,
-              formats=("html",), scheduler: str | None = None, counties: Iterable[str] | None = None) -> BatchResult:
+              formats=("html",), scheduler: str | None = None, counties: Iterable[str] | None = None,
+              pool: LocalPool | None = None) -> BatchResult:
     """Run the reports of ``towns`` (default: all) for ``years`` in ``jobs`` parallel worker processes, each
     written in ``formats`` (HTML always; ``docx``/``pdf`` made from it).
 
@@ -348,7 +363,9 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
     data have errors is recorded as failed with its bad cells; the other towns are reported on. ``timeout`` is
     the longest a cell may run, in seconds (at least 1; None for no limit). ``counties`` limits a batch over
     several counties to those (``towns`` may name a town as ``县/乡镇``). ``scheduler`` (``tcp://HOST:PORT``)
-    runs the reports on that Dask cluster instead of local worker processes (see :mod:`cluster`).
+    runs the reports on that Dask cluster instead of local worker processes (see :mod:`cluster`); otherwise the
+    local workers are started before anything is loaded or planned (:func:`start_local_pool`; ``pool``: workers
+    the caller started so, which the batch then closes).
 
     Returns a :class:`BatchResult`; failures are recorded per job (manifest, summary), never raised: a report
     whose worker process dies (killed, crashed) fails alone, and a new worker runs the remaining ones.
@@ -360,7 +377,11 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
         raise ValueError(f"timeout 应为至少1秒的整数（None 表示不限时），不能是 {timeout!r}")
     start = time.perf_counter()
     out = Path(out)
+    years = list(years)
+    towns = list(towns) if towns is not None else None
     lock, unwritable = _lock_output(out)
+    if scheduler is None and pool is None and unwritable is None:
+        pool = start_local_pool(jobs, data=data, years=years, towns=towns, notebook=notebook)
     try:
         ds, bad = (dataset, bad_towns or {}) if dataset is not None else load_for_batch(data)
         years = [ds.check_year(y) for y in years]
@@ -424,7 +445,8 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
         pending = {y: background.submit(county_facts, ds, y) for y in years} if background else {}
         if todo:
             n_workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-            executor = get_executor("dask", scheduler=scheduler) if scheduler else get_executor("local", size=n_workers)
+            executor = (get_executor("dask", scheduler=scheduler) if scheduler
+                        else pool if pool is not None else get_executor("local", size=n_workers))
             try:
                 interrupted = executor.run(todo, timeout, finished)
             finally:
@@ -443,6 +465,8 @@ def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: It
                              facts=facts.get(y)) for y in years]
         return BatchResult(all_jobs, time.perf_counter() - start, pages, interrupted)
     finally:
+        if pool is not None:
+            pool.close()  # the workers no job needed
         if lock is not None:
             lock.release()  # the lock file stays: removing it would let two later batches lock different files
 

@@ -24,14 +24,31 @@ class LocalPool(Executor):
 
     def __init__(self, size: int = 1) -> None:
         self.size = max(1, int(size))
+        self._started: list[_Worker] = []
+
+    def start(self, warm_up: tuple[str, str | None] | None = None) -> LocalPool:
+        """Start the workers now, before the batch has loaded and planned: each starts its kernel and runs
+        ``warm_up`` (code and working folder, see :func:`runner.warm_up_code`) in it while the batch still
+        plans, so that its first report costs what the others do. :meth:`run` then uses them; :meth:`close`
+        stops those it never used."""
+        ctx = multiprocessing.get_context("spawn")
+        self._started += [_Worker(ctx, warm_up) for _ in range(self.size - len(self._started))]
+        return self
 
     def run(self, todo: list[Job], timeout: int | None, finished: Callable[[Job], None]) -> bool:
-        return run_jobs_in_pool(todo, self.size, timeout, finished)
+        started, self._started = self._started, []
+        return run_jobs_in_pool(todo, self.size, timeout, finished, started)
+
+    def close(self) -> None:
+        """Stop the workers :meth:`start` started that no run took (nothing to run, or the batch stopped before)."""
+        started, self._started = self._started, []
+        _stop_workers(started)
 
 
-def run_jobs_in_pool(todo: list[Job], size: int, timeout: int | None, finished: Callable[[Job], None]) -> bool:
-    """Run ``todo`` in ``size`` worker processes, calling ``finished`` with each job as it ends; True when
-    interrupted by Ctrl-C.
+def run_jobs_in_pool(todo: list[Job], size: int, timeout: int | None, finished: Callable[[Job], None],
+                     started: list[_Worker] | None = None) -> bool:
+    """Run ``todo`` in ``size`` worker processes (``started``: some already started, see :meth:`LocalPool.start`),
+    calling ``finished`` with each job as it ends; True when interrupted by Ctrl-C.
 
     Town reports go first, each year's county overview last (it is the slowest). A worker runs one job at a
     time. When a worker dies (killed, crashed), its job fails — it is not retried: a report that kills its
@@ -43,6 +60,7 @@ def run_jobs_in_pool(todo: list[Job], size: int, timeout: int | None, finished: 
     ctrl_c = CtrlC()
     with ctrl_c.deferred():
         pool = _WorkerPool(size, timeout, ctrl_c)
+        pool.workers = list(started or [])
         try:
             try:
                 while (queue or pool.busy) and not ctrl_c.presses:
@@ -109,9 +127,10 @@ def _ctrl_c_ignored_by_new_processes():
 class _Worker:
     """One worker process and the pipe to it; ``job`` is the job it is running (None when idle)."""
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx, warm_up: tuple[str, str | None] | None = None) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child,), name="zhidang-batch-worker", daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, warm_up), name="zhidang-batch-worker",
+                                   daemon=True)
         with _ctrl_c_ignored_by_new_processes():
             self.process.start()
         child.close()
@@ -194,23 +213,33 @@ class _WorkerPool:
         self.workers.remove(w)
 
     def close(self) -> None:
-        """Stop every worker: an idle one is asked to exit (it stops its kernel first), a busy one is killed."""
-        for w in self.workers:
-            if w.job is None:
-                try:
-                    w.conn.send(None)
-                except OSError:
-                    pass
-            else:
-                w.process.terminate()
-        deadline = time.monotonic() + 30
-        for w in self.workers:
-            w.process.join(max(0.1, deadline - time.monotonic()))
-            if w.process.is_alive():
-                w.process.kill()
-                w.process.join(5)
-            w.conn.close()
+        """Stop every worker (see :func:`_stop_workers`)."""
+        _stop_workers(self.workers)
         self.workers = []
+
+
+def _stop_workers(workers: list[_Worker]) -> None:
+    """Stop ``workers``: an idle one is asked to exit (it stops its kernel first), a busy one is killed, and one
+    that never had a job and is not gone within a second (still warming its kernel up) is stopped."""
+    for w in workers:
+        if w.job is None:
+            try:
+                w.conn.send(None)
+            except OSError:
+                pass
+        else:
+            w.process.terminate()
+    deadline = time.monotonic() + 30
+    soon = time.monotonic() + 1
+    for w in workers:
+        w.process.join(max(0.1, (soon if w.fresh else deadline) - time.monotonic()))
+        if w.process.is_alive() and w.fresh:
+            w.process.terminate()  # its kernel dies with it
+            w.process.join(5)
+        if w.process.is_alive():
+            w.process.kill()
+            w.process.join(5)
+        w.conn.close()
 
 
 def _death_message(exitcode: int | None) -> str:
@@ -228,10 +257,16 @@ def _death_message(exitcode: int | None) -> str:
 _PARENT = None  # in a worker: the batch process (multiprocessing.parent_process())
 
 
-def _worker_main(conn) -> None:
-    """A worker process: run the jobs the batch sends, one at a time, until it sends None or is gone."""
+def _worker_main(conn, warm_up: tuple[str, str | None] | None = None) -> None:
+    """A worker process: start its kernel and warm it up (``warm_up``: code and working folder; see
+    :meth:`WarmKernelEngine.warm_up`) if asked, then run the jobs the batch sends, one at a time, until it sends
+    None or is gone."""
     _worker_init()
     try:
+        if warm_up is not None:
+            code, cwd = warm_up
+            WarmKernelEngine.warm_up(code, cwd=cwd)
+            runner.warm_up_export()
         while True:
             try:
                 task = conn.recv()

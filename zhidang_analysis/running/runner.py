@@ -34,13 +34,14 @@ import papermill as pm
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger as pm_logger
 from traitlets import default
 
 from ..errors import ReportError, ZhidangError
-from ..outputs.export import convert, export_html, parse_formats
+from ..outputs.export import convert, export_html, notebook_to_html, parse_formats
 from ..outputs.files import atomic_write_bytes
 from ..report.titles import report_title
 from .plan import (
@@ -169,6 +170,37 @@ class WarmKernelEngine(NBClientEngine):
                     client.kc.stop_channels()
                 cls._kc = None
                 cls.shutdown()
+
+    @classmethod
+    def warm_up(cls, code: str, *, cwd: str | None = None, kernel_name: str = "python3", timeout: int = 120) -> bool:
+        """Start this process's kept kernel now and run ``code`` in it (see :func:`warm_up_code`): what the first
+        notebook would pay (the kernel's start, the imports, the dataset, the county's figures, the first chart),
+        paid while the batch still loads and plans. The namespace is then cleared as after a notebook. True when
+        the kernel is kept; on any failure it is stopped (the first notebook starts its own) and False returned."""
+        if cls._km is not None and cls._km.has_kernel:
+            return True
+        cls._km = ProjectKernelManager(kernel_name=kernel_name)
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        client = NotebookClient(nb, km=cls._km, kernel_name=kernel_name, timeout=timeout, startup_timeout=60)
+        ok = False
+        try:
+            # the synchronous set-up, as papermill's client uses it: ``execute()`` would install asyncio handlers for
+            # Ctrl-C and leave Python's own behind, and a worker must go on ignoring Ctrl-C (see :mod:`pool`)
+            client.reset_execution_trackers()
+            with client.setup_kernel(cwd=cwd):
+                client.execute_cell(nb.cells[0], 0)
+            ok = run_sync(cls._reset)(client)
+        except Exception:  # noqa: BLE001 - a warm-up that fails costs nothing but itself: the first notebook starts over
+            ok = False
+        finally:
+            if ok:
+                cls._kc, cls._kc_thread = client.kc, threading.get_ident()
+            else:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+                cls._kc = None
+                cls.shutdown()
+        return ok
 
     #: Run in the kernel after each notebook: the namespace cleared (``%reset -f``: its two full garbage collections
     #: free the report's cycles), then every object left (modules, fonts, the dataset and the per-county memos, all
@@ -468,6 +500,36 @@ def _failure(exc: BaseException, nb_path: Path | None) -> ReportError:
         kind = "超时" if "Timeout" in type(exc).__name__ else "内核意外退出"
         return ReportError(f"笔记本运行{kind}：{exc}", detail=str(exc))
     return ReportError(f"笔记本运行失败：{type(exc).__name__}：{exc}", detail=str(exc))
+
+
+def warm_up_code(data: str | Path | None = None, year: int | None = None) -> str:
+    """The code a batch worker runs in its kernel before its first report (:meth:`WarmKernelEngine.warm_up`): the
+    town notebook's imports and load of ``data`` (as the batch passes it), then the first town's narrative and trend
+    chart of ``year`` (default: the latest), whose county figures are kept for every town of that county and year
+    and whose figure is lent to the next report. Nothing is written, nothing is shown; a failure is silent (the
+    report that follows says what is wrong)."""
+    data_param = str(Path(data).resolve()) if data else ""
+    return (
+        "import zhidang_analysis as zd\n"
+        "from IPython.display import display\n"
+        "try:\n"
+        f"    _ds = zd.load_dataset({data_param!r} or zd.SAMPLE_DATA, exclude_towns='')\n"
+        "    if not _ds.multi:\n"
+        f"        _year, _town = {year!r} or _ds.years[-1], _ds.towns[0]\n"
+        "        zd.params.declared('town_report')\n"
+        "        zd.narrative.town_report(_ds, _town, _year).text\n"
+        "        zd.narrative.county_scores(_ds, _year)\n"
+        "        zd.export.FigureHTML(zd.charts.town_trend(zd.indicators.up_to(_ds.values, _year), _town, reuse=True),"
+        " '', dpi=300)._repr_html_()\n"
+        "except Exception:\n"
+        "    pass\n"
+    )
+
+
+def warm_up_export() -> None:
+    """Load nbconvert and compile the report's template in this process (a worker's first export costs 0.2 s more
+    than the others)."""
+    notebook_to_html(nbformat.v4.new_notebook())
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict, *, timeout: int | None = 600,
