@@ -80,6 +80,7 @@ def test_punctuation_is_clean_and_no_paragraph_says_nothing(county):
         assert not re.search(r"[，；、：。]{2,}|。”。|，。", text), (town, year, re.search(r".{10}[，；、：。]{2,}.{5}", text))
         assert not re.search(f"[{CJK}][,;][{CJK}]", text), (town, year)
         assert "　" not in text and "  " not in text.replace("\n", "")
+        assert "”、“" not in text, (town, year)  # no 顿号 between two quoted items (“塬上夜校”“三会一课”)
         for p in BeautifulSoup(str(r.html), "html.parser").find_all("p"):
             assert p.get_text().strip() not in {"无。", "暂无。", "没有。", "无", "—。"}, (town, year)
 

@@ -514,9 +514,15 @@ class _Filler(Shortfalls, Highlights):
     def general_line(self, kind: str) -> Markup:
         """A general line of 三 (``general`` in data/wording.yaml: study, workstyle, development)."""
         text = self._pick(load_wording()["general"][kind], f"general-{kind}")
-        carrier = (self.practice("study_carrier") + Markup("、")) if self.has("study_carrier") else Markup("")
+        carrier = quoted = Markup("")
+        if self.has("study_carrier"):
+            name = self.practice("study_carrier")
+            carrier = name + Markup("、")
+            # between two quoted items no 顿号 (GB/T 15834: “塬上夜校”“三会一课”、主题党日)
+            quoted = name if name.striptags().endswith("”") else carrier
         congress = self.number("county_congress_ordinal", unit="次", prefix="第")
-        return Markup(escape(text)).format(carrier=carrier, congress=congress, industries=self.industries())
+        return Markup(escape(text.replace("{carrier}“", "{quoted}“"))).format(
+            carrier=carrier, quoted=quoted, congress=congress, industries=self.industries())
 
     # -- catalog-driven sections ((六)) --------------------------------------------------------
     def section_text(self, section: str) -> Markup:
