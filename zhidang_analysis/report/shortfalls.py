@@ -120,17 +120,15 @@ class Shortfalls:
         return [code for code in gaps if self.cat.frame.at[code, "polarity"] != 0 and code not in self.silenced]
 
     def gaps_sentence(self) -> Markup:
-        """二's last sentence on the targets basically done: 从目标任务看，旅游综合收入、“我为群众办实事”活动分别完成年度
-        目标的97.5%、98.2%，离全面完成还有差距 (without its opening and end: the template writes them). It follows the
-        problems as another view of the year, not as one more of them: after 以下三个方面 a sentence opening with 此外
-        reads as a fourth."""
+        """二's view of the targets basically done, before its list: 从目标任务看，旅游综合收入、“我为群众办实事”活动基本
+        完成年度目标，离全面完成还有差距 (the template goes on 从工作落实看，主要表现在以下三个方面：…). Their
+        percentages stand in 一 at their numbers (:meth:`nearly_done`), so they are not repeated; and said before the
+        list, the sentence is not read as one more item of it (after 以下三个方面, it was read as a fourth)."""
         codes = self.target_gaps()
         if not codes:
             return Markup("")
-        shares = [self.target_told(c, f"{percent_text(self.standing.at[c, 'completion'])}%") for c in codes]
-        names = Markup(escape("、".join(self._subject(c) for c in codes)))
-        return (names + Markup("分别" if len(codes) > 1 else "") + Markup("完成年度目标的") + Markup("、").join(shares)
-                + Markup("，离全面完成还有差距"))
+        names = Markup("、").join(self.target_told(c, self._subject(c)) for c in codes)
+        return names + Markup("基本完成年度目标，离全面完成还有差距")
 
     @staticmethod
     def _topic(problem: str) -> dict:
