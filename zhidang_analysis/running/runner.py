@@ -163,13 +163,18 @@ class WarmKernelEngine(NBClientEngine):
             ok = not failed and run_sync(cls._reset)(client)
             return nb
         finally:
-            if ok:
-                cls._kc, cls._kc_thread = client.kc, threading.get_ident()
-            else:
-                if client.kc is not None:
-                    client.kc.stop_channels()
-                cls._kc = None
-                cls.shutdown()
+            cls._keep(client, ok)
+
+    @classmethod
+    def _keep(cls, client, ok: bool) -> None:
+        """After a run: keep the kernel and its client for the next notebook when ``ok``, else stop both."""
+        if ok:
+            cls._kc, cls._kc_thread = client.kc, threading.get_ident()
+            return
+        if client.kc is not None:
+            client.kc.stop_channels()
+        cls._kc = None
+        cls.shutdown()
 
     @classmethod
     def warm_up(cls, code: str, *, cwd: str | None = None, kernel_name: str = "python3", timeout: int = 120) -> bool:
@@ -193,13 +198,7 @@ class WarmKernelEngine(NBClientEngine):
         except Exception:  # noqa: BLE001 - a warm-up that fails costs nothing but itself: the first notebook starts over
             ok = False
         finally:
-            if ok:
-                cls._kc, cls._kc_thread = client.kc, threading.get_ident()
-            else:
-                if client.kc is not None:
-                    client.kc.stop_channels()
-                cls._kc = None
-                cls.shutdown()
+            cls._keep(client, ok)
         return ok
 
     #: Run in the kernel after each notebook: the namespace cleared (``%reset -f``: its two full garbage collections
