@@ -695,6 +695,10 @@ def test_explorer_notebook_redraws_for_another_town_and_its_report_downloads(lab
     before = trend.get_attribute("src")
     _until(page, "() => (document.querySelector('.zd-narrative')?.textContent || '').trim().length > 0",
            "the narrative (.zd-narrative)")
+    # JupyterLab renders cells out of view lazily (their innerText is empty until scrolled to): look at it
+    page.locator(".zd-narrative").first.scroll_into_view_if_needed()
+    _until(page, "() => (document.querySelector('.zd-narrative')?.innerText || '').trim().length > 0",
+           "the narrative shown on screen (.zd-narrative)", seconds=30)
     shown = page.locator(".zd-narrative").first.inner_text()
     assert before and shown
 
@@ -719,12 +723,13 @@ def test_explorer_notebook_redraws_for_another_town_and_its_report_downloads(lab
                            arg=[".zd-narrative", new_town], timeout=60_000)
     after = page.locator(".zd-trend img").first.get_attribute("src")
     assert after and after != before
+    page.locator(".zd-narrative").first.scroll_into_view_if_needed()
     assert new_town in page.locator(".zd-narrative").first.inner_text()
 
     # the sortable tables: the page asked the kernel for the DataTables code and the tables became DataTables
     _until(page, ".zd-ranking table.dataTable", "the ranking as a DataTable")
     # the indicator list holds the year's indicators only (2025: no epidemic indicator of 2020–2022)
-    indicators = page.locator(".zd-indicator select option").all_inner_texts()
+    indicators = page.locator(".zd-indicator select option").evaluate_all("os => os.map(o => o.textContent)")
     assert indicators and not [o for o in indicators if "核酸" in o or "疫情" in o or "消杀" in o], indicators
 
     # 生成报告: the Word file downloads (not JupyterLab's "File Load Error … not UTF-8"), the HTML opens in a new tab
