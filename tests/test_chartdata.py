@@ -1,5 +1,5 @@
 """The data of every chart (``report/chartdata.py``, ``outputs/chartbook.py``), on the small county of
-``test_summary`` (甲镇 10 villages, 乙乡 6, 丙镇 8; 主题党日活动 2025: 50, 30, 32; 2024: 40, 30, 45)."""
+``test_summary`` (甲镇 12 党支部, 乙乡 8, 丙镇 9; 主题党日活动 2025: 50, 30, 32; 2024: 40, 30, 45)."""
 
 from __future__ import annotations
 
@@ -45,9 +45,10 @@ def test_overview_figures_score_ranking_and_heatmap(ds):
     scores = county_scores(ds, 2025).xs(2025, level="year")
     assert list(ranking["综合得分"]) == sorted(scores["score"].dropna(), reverse=True)
     heat = data[captions[1]].set_index(["乡镇", "指标代码"])
-    # per village: 甲 5.0, 乙 5.0, 丙 4.0 → percentiles (ties share their average rank): 75, 75, 0
-    assert heat.at[("甲镇", "theme_party_days"), "比较值（折算后）"] == pytest.approx(5.0)
-    assert heat.at[("甲镇", "theme_party_days"), "相对水平（0—100）"] == pytest.approx(75)
+    # per 党支部 (12, 8, 9): 甲 50/12 = 4.17, 乙 30/8 = 3.75, 丙 32/9 = 3.56 → percentiles 100, 50, 0
+    assert heat.at[("甲镇", "theme_party_days"), "比较值（折算后）"] == pytest.approx(50 / 12)
+    assert heat.at[("甲镇", "theme_party_days"), "相对水平（0—100）"] == pytest.approx(100)
+    assert heat.at[("乙乡", "theme_party_days"), "相对水平（0—100）"] == pytest.approx(50)
     assert heat.at[("丙镇", "theme_party_days"), "相对水平（0—100）"] == pytest.approx(0)
     totals = data[captions[-1]].set_index(["指标代码", "年度"])
     assert totals.at[("theme_party_days", 2025), "数值"] == 112

@@ -61,10 +61,11 @@ def tiny() -> pd.DataFrame:
 
 @pytest.fixture
 def tiny_profile() -> pd.DataFrame:
-    # villages chosen so that theme_party_days per village reverses the raw order:
-    # 甲镇 36/20 = 1.8, 乙乡 18/6 = 3.0, 丙镇 25/8 = 3.125
-    return pd.DataFrame({"villages": [20.0, 6.0, 8.0], "party_members": [600.0, 240.0, 450.0],
-                         "population": [20000.0, 8000.0, 15000.0]}, index=pd.Index(TOWNS, name="town"))
+    # 党支部 chosen so that theme_party_days per branch reverses the raw order:
+    # 甲镇 36/24 = 1.5, 乙乡 18/8 = 2.25, 丙镇 25/10 = 2.5
+    return pd.DataFrame({"villages": [20.0, 6.0, 8.0], "party_branches": [24.0, 8.0, 10.0],
+                         "party_members": [600.0, 240.0, 450.0], "population": [20000.0, 8000.0, 15000.0]},
+                        index=pd.Index(TOWNS, name="town"))
 
 
 @pytest.fixture
@@ -366,6 +367,13 @@ def test_heatmap_with_profile_uses_size_scaling(tiny, tiny_profile):
     assert "折算" in fig.axes[0].get_xlabel()
 
 
+def test_heatmap_without_the_size_figure_an_indicator_is_scaled_by_draws_nothing_of_it(tiny, tiny_profile):
+    """An analyst's own profile without 党支部数: 主题党日 (compared per 党支部) cannot be compared, and is left out
+    (not drawn from raw counts, not an error)."""
+    fig = charts.heatmap(tiny, 2024, codes=["theme_party_days"], profile=tiny_profile.drop(columns="party_branches"))
+    assert "暂无可绘制的数据" in _texts(fig)
+
+
 def test_heatmap_reverses_less_is_better(tiny):
     cat = zd.load_catalog()
     frame = cat.frame.copy()
@@ -614,7 +622,7 @@ def test_heatmap_keeps_its_notes_as_the_axis_label(tiny, tiny_profile):
     fig = charts.heatmap(tiny, 2024, profile=tiny_profile, catalog=dataclasses.replace(cat, frame=frame))
     ax = fig.axes[0]
     assert ax.get_title() == ""
-    assert ax.get_xlabel() == "注：按行政村数、党员人数或户籍人口折算后比较；标*的指标越小越好，已反向排序"
+    assert ax.get_xlabel() == "注：按行政村数、党支部数、党员人数或户籍人口折算后比较；标*的指标越小越好，已反向排序"
     assert _is_cjk(ax.xaxis.label)
     _draw(fig)
 

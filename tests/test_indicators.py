@@ -369,11 +369,11 @@ def composite_values() -> pd.DataFrame:
 
 def test_composite_score_by_hand_for_three_towns():
     # new_members per 100 members: 甲 10/200 → 5, 乙 8/100 → 8, 丙 2/80 → 2.5 → points 50, 100, 0
-    # theme_party_days per village: 甲 50/10 → 5, 乙 30/5 → 6, 丙 20/4 → 5 → 甲 丙 tie at rank 1.5 → 25, 100, 25
+    # theme_party_days per 党支部 (12, 6, 5): 甲 50/12 → 4.17, 乙 30/6 → 5, 丙 20/5 → 4 → 50, 100, 0
     # income_per_household as reported: 0.2, 0.2, 0.3 → 甲 乙 tie at rank 1.5 → 25, 25, 100
     # supervised_cadres (a volume), micro_power_checkpoints (a checklist), weak_org_villages (neutral): not scored,
     # so sections (三) and (五) have no score
-    s2 = {"甲镇": (50 + 25) / 2, "乙镇": (100 + 100) / 2, "丙镇": (0 + 25) / 2}
+    s2 = {"甲镇": (50 + 50) / 2, "乙镇": (100 + 100) / 2, "丙镇": (0 + 0) / 2}
     s6 = {"甲镇": 25.0, "乙镇": 25.0, "丙镇": 100.0}
     score = {t: (0.25 * s2[t] + 0.20 * s6[t]) / 0.45 for t in s2}  # weights s2 0.25, s6 0.20; others absent
     towns = ["丙镇", "乙镇", "甲镇"]
@@ -382,7 +382,7 @@ def test_composite_score_by_hand_for_three_towns():
          "score": [score[t] for t in towns], "rank": pd.array([2, 1, 3], dtype="Int64")},
         index=pd.MultiIndex.from_tuples([(t, 2023) for t in towns], names=["town", "year"]),
     )
-    assert score == pytest.approx({"甲镇": 31.944444, "乙镇": 66.666667, "丙镇": 51.388889})
+    assert score == pytest.approx({"甲镇": 38.888889, "乙镇": 66.666667, "丙镇": 44.444444})
     assert_frame_equal(ind.composite_score(composite_values(), PROF), expected)
 
 
@@ -572,14 +572,14 @@ def test_percentile_points_by_hand_with_ties_and_a_lone_member():
 
 
 def test_outlier_must_agree_with_the_raw_median_it_is_shown_with():
-    # 甲镇 is big (40 villages): per village it is far below the others, but its raw value is above the median.
+    # 甲镇 is big (40 党支部): per branch it is far below the others, but its raw value is above the median.
     towns = ["甲镇", "乙镇", "丙镇", "丁镇", "戊镇"]
     v = pd.DataFrame({"town": towns, "year": [2024] * 5, "indicator": ["theme_party_days"] * 5,
                       "value": [60.0, 50.0, 52.0, 48.0, 51.0], "status": ["present"] * 5})
-    prof = pd.DataFrame({"villages": [40.0, 10.0, 10.0, 10.0, 10.0], "party_members": [400.0] * 5,
-                         "population": [2e4] * 5}, index=pd.Index(towns, name="town"))
+    prof = pd.DataFrame({"villages": [30.0, 8.0, 8.0, 8.0, 8.0], "party_branches": [40.0, 10.0, 10.0, 10.0, 10.0],
+                         "party_members": [400.0] * 5, "population": [2e4] * 5}, index=pd.Index(towns, name="town"))
     scaled = ind.scaled_values(v, prof).set_index("town")["scaled"]
-    assert scaled["甲镇"] == 1.5 and scaled["乙镇"] == 5.0  # far below per village ...
+    assert scaled["甲镇"] == 1.5 and scaled["乙镇"] == 5.0  # far below per branch ...
     f = ind.flags(v, profile=prof)
     assert f[f["flag"].str.startswith("outlier")].empty  # ... yet not reported as "below the median of 51"
 

@@ -187,11 +187,12 @@ def test_a_tie_is_said_as_a_tie_and_first_place_as_shouyi():
     assert "培养入党积极分子20名，每百名党员6.7名，居全县第3位；" in text
 
 
-def test_no_tie_is_made_by_rounding():
+def test_towns_that_print_alike_rank_alike():
     """33 activists over 905 members (3.646 per hundred) and 26 over 723 (3.596) both print 3.6 at one decimal:
-    they are 2nd and 3rd, not 并列第2位, and the report prints one more decimal so the ranks read true."""
+    they share 2nd place (并列全县第2位), as a county office ranks the figures it reads — no 3.65 and 3.60 people
+    printed to tell them apart; the town after them is 4th."""
     cat = load_catalog()
-    towns = {"甲镇": (60, 900), "乙乡": (33, 905), "丙镇": (26, 723), "丁镇": (10, 800), "戊镇": (5, 700)}
+    towns = {"甲镇": (60, 900), "乙乡": (33, 905), "丙镇": (26, 723), "丁镇": (25, 800), "戊镇": (5, 700)}
     rows = []
     for town, (v, _) in towns.items():
         for code in cat.value_codes:
@@ -205,9 +206,15 @@ def test_no_tie_is_made_by_rounding():
                              party_members=[float(m) for _, m in towns.values()])
     ds = zd.Dataset(values=values, profile=profile, catalog=cat,
                     targets=pd.DataFrame(columns=["town", "year", "indicator", "target", "source"]))
-    assert "每百名党员3.65名，居全县第2位" in narrative.town_report(ds, "乙乡", 2025).text
-    assert "每百名党员3.60名，居全县第3位" in narrative.town_report(ds, "丙镇", 2025).text
+    assert "每百名党员3.6名，并列全县第2位" in narrative.town_report(ds, "乙乡", 2025).text
+    assert "每百名党员3.6名，并列全县第2位" in narrative.town_report(ds, "丙镇", 2025).text
     assert "每百名党员6.7名，居全县首位" in narrative.town_report(ds, "甲镇", 2025).text
+    ctx = narrative.county_context(ds, 2025)
+    ranks = ctx[ctx["indicator"] == "activists_trained"].set_index("town")[["rank", "rank_max"]]
+    # 25 / 800 = 3.125 → 3.1: after two towns tied for 2nd, 4th
+    assert ranks.astype(int).to_dict("index") == {"甲镇": {"rank": 1, "rank_max": 1}, "乙乡": {"rank": 2, "rank_max": 3},
+                                                   "丙镇": {"rank": 2, "rank_max": 3}, "丁镇": {"rank": 4, "rank_max": 4},
+                                                   "戊镇": {"rank": 5, "rank_max": 5}}
 
 
 def test_rank_streak_record_and_target_sentences_agree_with_the_data(ds, reports):
@@ -252,9 +259,9 @@ def test_a_run_of_increases_is_counted_by_hand():
     ctx = ctx[ctx["indicator"] == "theme_party_days"]
     assert ctx["streak"].to_dict() == {"甲镇": 3, "乙乡": 2, "丙镇": 0, "丁镇": 1, "戊镇": 0}
     assert ctx["record"].to_dict() == {"甲镇": True, "乙乡": True, "丙镇": False, "丁镇": False, "戊镇": False}
-    # per village: 1.6, 1.3, 0.8, 0.6, 0.3 -> ranks 1..5
+    # per 党支部 (12): 16/12, 13/12, 8/12, 6/12, 3/12 -> ranks 1..5, median 8/12
     assert ctx["rank"].astype(int).to_dict() == {"甲镇": 1, "乙乡": 2, "丙镇": 3, "丁镇": 4, "戊镇": 5}
-    assert ctx.loc["甲镇", "median"] == pytest.approx(0.8)
+    assert ctx.loc["甲镇", "median"] == pytest.approx(8 / 12)
 
 
 # ------------------------------------------------------------------------------------ problems

@@ -42,7 +42,7 @@ TINY = {
 # Sizes: villages 20 / 6 / 8, party members 600 / 240 / 450, population 2 / 0.8 / 1.5 (10 000).
 # Composite score 2024 (data/scoring.yaml: percentile points per indicator, section means, weights s2 0.25,
 # s6 0.20 renormalised over the two sections that have scores):
-#   theme per village 1.8 / 3.0 / 3.125 → 0 / 50 / 100;  new_members per 100 members – / 1.67 / 1.33 → – / 100 / 0;
+#   theme per 党支部 (24, 8, 10) 1.5 / 2.25 / 2.5 → 0 / 50 / 100;  new_members per 100 members – / 1.67 / 1.33 → – / 100 / 0;
 #   five_star per village 0.05 / 0.33 / 0.125 → 0 / 100 / 50          ⇒ s2 = 0 / 83.3 / 50
 #   tourism per 10k 55 / 275 / 220 → 0 / 100 / 50;  disputes resolved are neutral (fewer disputes is not worse):
 #   not scored;  income (as is) 0.6 / 0.3 / 0.5 → 100 / 0 / 50        ⇒ s6 = 50 / 50 / 50
@@ -64,8 +64,9 @@ def tiny_dataset(names=TOWNS) -> Dataset:
     for year in (2023, 2024):  # 甲镇 wrote "—" for homestays: not applicable to it, not counted as 应填
         rows.append({"county": "测试县", "town": rename["甲镇"], "year": year, "indicator": "homestays",
                      "value": np.nan, "approx": False, "status": "na", "source": "t"})
-    profile = pd.DataFrame({"county": "测试县", "villages": [20.0, 6.0, 8.0], "party_members": [600.0, 240.0, 450.0],
-                            "population": [20000.0, 8000.0, 15000.0]}, index=pd.Index(list(names), name="town"))
+    profile = pd.DataFrame({"county": "测试县", "villages": [20.0, 6.0, 8.0], "party_branches": [24.0, 8.0, 10.0],
+                            "party_members": [600.0, 240.0, 450.0], "population": [20000.0, 8000.0, 15000.0]},
+                           index=pd.Index(list(names), name="town"))
     targets = pd.DataFrame(columns=["town", "year", "indicator", "target", "source"])
     return Dataset(values=pd.DataFrame(rows), profile=profile, targets=targets, catalog=zd.load_catalog())
 

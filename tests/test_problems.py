@@ -110,16 +110,25 @@ def test_a_level_below_the_county_median_is_not_a_problem():
 
 
 def test_the_sole_last_far_below_the_median_on_a_comparable_measure_is_a_problem():
-    """On a measure the catalog marks ``compare`` (主题党日 per village, 户均增收): the county's sole last and below
+    """On a measure the catalog marks ``compare`` (主题党日 per 党支部, 户均增收): the county's sole last and below
     80% of its median; a tie at the bottom, or a last place near the median, is not."""
     ds = county({"theme_party_days": {"甲镇": (10, 10), "乙乡": (50, 50), "丙镇": (60, 60), "丁镇": (70, 70),
                                       "戊镇": (80, 80)}})
     assert kinds(ds, "甲镇") == [("lagging", "theme_party_days")]
     row = town_problems(ds, 2025, "甲镇").iloc[0]
-    villages = ds.profile.at["甲镇", "villages"]
-    median = 60 / ds.profile.at["丙镇", "villages"]
-    assert row["value"] == pytest.approx(round(10 / villages, 1)) and row["reference"] == pytest.approx(round(median, 1))
-    assert row["text"].startswith("主题党日活动村均") and "居全县末位" in row["text"]
+    # per 党支部 (12 in each town), not per village (10): 10 / 12 = 0.83 (two decimals below 1), median 60 / 12 = 5
+    assert row["value"] == pytest.approx(0.83) and row["reference"] == pytest.approx(5.0)
+    assert row["text"] == "主题党日活动平均每个党支部0.83次，居全县末位（全县中位数5次）"
+    # the report: what was done, then per 党支部 against the monthly norm (12 a year, data/scoring.yaml), its place
+    text = narrative.town_report(ds, "甲镇", 2025).text.split("二、存在的问题")[1].split("三、")[0]
+    assert ("主题党日活动开展得还不够经常，全年开展10次，平均每个党支部0.83次，未达到每月开展一次的要求，"
+            "连续两年居全县末位") in text
+    # monthly in every branch (150 / 12 = 12.5) yet the county's sole last: the place is said, no norm missed
+    monthly = county({"theme_party_days": {"甲镇": (150, 150), "乙乡": (250, 250), "丙镇": (300, 300),
+                                           "丁镇": (350, 350), "戊镇": (400, 400)}})
+    assert kinds(monthly, "甲镇") == [("lagging", "theme_party_days")]
+    text = narrative.town_report(monthly, "甲镇", 2025).text.split("二、存在的问题")[1].split("三、")[0]
+    assert "全年开展150次，平均每个党支部12.5次，连续两年居全县末位" in text and "每月开展一次" not in text
     tie = county({"theme_party_days": {"甲镇": (10, 10), "乙乡": (10, 10), "丙镇": (60, 60), "丁镇": (70, 70),
                                        "戊镇": (80, 80)}})
     # a tie at the bottom, or a last place near the median, is no lagging: only below the county's middle, which a
@@ -142,7 +151,7 @@ def test_below_the_middle_is_stated_only_where_a_report_would_list_fewer_than_tw
     assert kinds(ds, "甲镇") == [("behind", "income_per_household")]  # 0.7 of 0.8: the larger gap, alone
     row = town_problems(ds, 2025, "甲镇").iloc[0]
     assert row["text"] == "户均增收0.7万元，低于全县中位数（0.8万元）"
-    assert kinds(ds, "乙乡") == [("behind", "theme_party_days")]  # 11.6 against 12 per village; its income is 2nd
+    assert kinds(ds, "乙乡") == [("behind", "theme_party_days")]  # 4.83 against 5 per 党支部; its income is 2nd
     assert kinds(ds, "丙镇") == []  # at the median
     one = county(values, practices=[("甲镇", "own_problems", "合作社带动弱")])
     assert kinds(one, "甲镇") == [("own", None), ("behind", "income_per_household")]
@@ -155,6 +164,19 @@ def test_below_the_middle_is_stated_only_where_a_report_would_list_fewer_than_tw
     # (the same both years: 连续两年)
     assert "主要是群众增收的基础还不牢固，户均增收0.7万元，在全县5个乡镇中居第5位，已连续两年处于全县后列。" in text
     assert "【待补" not in text and "中位数" not in text
+
+
+def test_a_shortfall_listed_last_year_as_another_kind_persisted_and_its_measure_is_raised():
+    """Below the county's middle in 2024 (55 of 58–80, 4.58 per 党支部), its target missed in 2025 (55 of 70,
+    78.6%): the same work was a problem last year, so the report says it was not put right and raises the measure."""
+    ds = county({"theme_party_days": {"甲镇": (55, 55), "乙乡": (58, 58), "丙镇": (60, 60), "丁镇": (70, 70),
+                                      "戊镇": (80, 80)}}, targets={"theme_party_days": {"甲镇": 70}})
+    assert kinds(ds, "甲镇") == [("target_missed", "theme_party_days")]
+    text = narrative.town_report(ds, "甲镇", 2025).text
+    problems, plans = text.split("二、存在的问题")[1].split("三、下一步工作打算")
+    assert "主要是主题党日活动开展得还不够经常，全年开展55次，未完成70次的年度目标，上年查摆后仍未整改到位。" in problems
+    assert "一是规范开展主题党日活动。将这项工作列为镇党委重点督办事项，党委会按季度听取进展；" in plans
+    assert "开必有效，确保完成年度目标任务。" in plans
 
 
 def test_the_towns_own_problems_come_first_in_its_order():

@@ -1,9 +1,9 @@
 """The county summary workbook (全县汇总表, ``outputs/summary.py``), opened with openpyxl.
 
-The small county of conftest (甲镇 10 villages 600 members, 乙乡 6 villages 240 members, 丙镇 8 villages 450
-members), two years. By hand:
+The small county of conftest (甲镇 10 villages 12 branches 600 members, 乙乡 6 villages 8 branches 240 members,
+丙镇 8 villages 9 branches 450 members), two years. By hand:
 
-- 主题党日活动 2025: 甲 50 (5.0 per village), 乙 30 (5.0), 丙 32 (4.0) → 甲 and 乙 并列1, 丙 3;
+- 主题党日活动 2025: 甲 50 (4.2 per 党支部), 乙 30 (3.8), 丙 32 (3.6) → 1, 2, 3;
   丙 2024 was 45: 增减 −13, 增幅 −13/45, a fall of 28.9% → a problem (较上年下降).
 - 发展党员 2025: 甲 “30余” (30 per 600 = 5.0 per 100 members), 乙 12 (5.0), 丙 18 (4.0) → 甲, 乙 并列1.
 - 旅游综合收入 2025: 甲 120.5, 乙 “—” (不适用), 丙 blank (【待补】).
@@ -128,12 +128,13 @@ def test_ranks_with_ties(book):
     _, wb = book
     ws = wb["（二）强化组织建设"]
     cols, rows = _columns(ws), _rows(ws)
-    for label in ("主题党日活动（次）", "发展党员（名）"):
+    # 发展党员 per 100 members 5.0, 5.0, 4.0: 并列1, 并列1, 3; 主题党日 per 党支部 4.2, 3.8, 3.6: 1, 2, 3
+    for label, ranks, tied in (("发展党员（名）", (1, 1, 3), (True, True, False)),
+                               ("主题党日活动（次）", (1, 2, 3), (False, False, False))):
         col = cols[(label, "全县排名")]
-        jia, yi, bing = (ws.cell(rows[t], col) for t in ("甲镇", "乙乡", "丙镇"))
-        assert (jia.value, yi.value, bing.value) == (1, 1, 3), label
-        assert jia.number_format == yi.number_format == '"并列"0'
-        assert bing.number_format == "0"
+        cells = [ws.cell(rows[t], col) for t in ("甲镇", "乙乡", "丙镇")]
+        assert tuple(c.value for c in cells) == ranks, label
+        assert [c.number_format for c in cells] == ['"并列"0' if t else "0" for t in tied], label
 
 
 def test_number_formats_per_unit(book):

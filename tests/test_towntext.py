@@ -34,6 +34,10 @@ from .conftest import PROFILE_HEADER, PROFILE_ROWS, write_xlsx
     ("亩产1.5吨, 增收3.2万元", "亩产1.5吨，增收3.2万元"),
     ("Wi-Fi 覆盖 12 个村", "Wi-Fi覆盖12个村"),
     ("3.5 km", "3.5 km"),
+    # a space inside a quoted name parts two phrases said side by side (the 2024 高庙镇 of the review county)
+    ("“周调度 月通报”机制", "“周调度、月通报”机制"),
+    ("\"周调度 月通报\"机制", "“周调度、月通报”机制"),
+    ("“三会一课 ”制度", "“三会一课”制度"),
 ])
 def test_punctuation_is_full_width_in_chinese_and_single(typed, edited):
     assert punctuation(typed) == edited

@@ -338,20 +338,24 @@ def target_completion(values: pd.DataFrame, targets: pd.DataFrame, *,
 # --------------------------------------------------------------------------------------------- per capita
 @within_counties
 def per_capita(values: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
-    """Present values with ``per_100_members``, ``per_village`` and ``per_10k_people`` from the profile
-    (NaN where the size figure is missing or zero).
+    """Present values with ``per_100_members``, ``per_village``, ``per_branch`` and ``per_10k_people`` from the
+    profile (NaN where the size figure is missing or zero).
 
     >>> v = pd.DataFrame({"town": ["甲镇"], "year": [2024], "indicator": ["theme_party_days"], "value": [50.0]})
-    >>> prof = pd.DataFrame({"party_members": [400.0], "villages": [10.0], "population": [20000.0]},
-    ...                     index=pd.Index(["甲镇"], name="town"))
-    >>> per_capita(v, prof)[["per_100_members", "per_village", "per_10k_people"]].iloc[0].tolist()
-    [12.5, 5.0, 25.0]
+    >>> prof = pd.DataFrame({"party_members": [400.0], "villages": [10.0], "party_branches": [20.0],
+    ...                      "population": [20000.0]}, index=pd.Index(["甲镇"], name="town"))
+    >>> per_capita(v, prof)[["per_100_members", "per_village", "per_branch", "per_10k_people"]].iloc[0].tolist()
+    [12.5, 5.0, 2.5, 25.0]
     """
     out = present_rows(values).copy()
     size = profile.reindex(out["town"])
     for col, size_col, factor in (("per_100_members", "party_members", 100.0),
                                   ("per_village", "villages", 1.0),
+                                  ("per_branch", "party_branches", 1.0),
                                   ("per_10k_people", "population", 10000.0)):
+        if size_col not in size:  # a profile of the analyst's own without this size figure
+            out[col] = np.nan
+            continue
         denom = size[size_col].to_numpy(dtype="float64")
         denom = np.where(denom > 0, denom, np.nan)
         out[col] = out["value"].to_numpy() / denom * factor
@@ -429,7 +433,8 @@ def county_compare(values: pd.DataFrame, year: int | None = None, *,
 def scaled_values(values: pd.DataFrame, profile: pd.DataFrame, *, catalog: Catalog | None = None,
                   scoring: dict | None = None) -> pd.DataFrame:
     """Present values with ``scaled``: the value made comparable across towns of different size, by
-    each indicator's ``scale`` in ``data/scoring.yaml`` (per_village, per_100_members, per_10k_people, none).
+    each indicator's ``scale`` in ``data/scoring.yaml`` (per_village, per_branch, per_100_members, per_10k_people,
+    none).
 
     >>> v = pd.DataFrame({"town": ["甲镇"], "year": [2024], "indicator": ["new_members"], "value": [6.0]})
     >>> prof = pd.DataFrame({"party_members": [300.0], "villages": [10.0], "population": [20000.0]},
@@ -444,10 +449,9 @@ def scaled_values(values: pd.DataFrame, profile: pd.DataFrame, *, catalog: Catal
     rule = _lookup(out["indicator"], lambda c: scoring.get("scale", {}).get(c, default))
     out["scale"] = rule
     scaled = out["value"].copy()
-    for name, col in (("per_village", "per_village"), ("per_100_members", "per_100_members"),
-                      ("per_10k_people", "per_10k_people")):
+    for name in ("per_village", "per_branch", "per_100_members", "per_10k_people"):
         m = rule == name
-        scaled[m] = out.loc[m, col]
+        scaled[m] = out.loc[m, name]
     out["scaled"] = scaled
     out["polarity"] = _polarity(out["indicator"], cat)
     return out
@@ -482,7 +486,7 @@ def composite_score(values: pd.DataFrame, profile: pd.DataFrame, *, weights: dic
 
     >>> v = pd.DataFrame({"town": ["甲镇", "乙镇"], "year": [2024, 2024],
     ...                   "indicator": ["theme_party_days"] * 2, "value": [40.0, 60.0]})
-    >>> prof = pd.DataFrame({"villages": [10.0, 10.0], "party_members": [300.0, 300.0],
+    >>> prof = pd.DataFrame({"villages": [10.0, 10.0], "party_branches": [12.0, 12.0], "party_members": [300.0, 300.0],
     ...                      "population": [2e4, 2e4]}, index=pd.Index(["甲镇", "乙镇"], name="town"))
     >>> composite_score(v, prof).loc["甲镇", ["s2", "score"]].values.tolist()
     [[0.0, 0.0]]

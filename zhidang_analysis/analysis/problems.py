@@ -11,7 +11,7 @@ everywhere. A problem is
   - ``target_missed``: below its target, and by more than "basically done" (completion < ``nearly_met``);
   - ``coverage``: a ratio that should cover every village and does not (catalog ``coverage`` with ``full``:
     一肩挑 in 6 of 7 villages);
-  - ``lagging``: on a measure comparable across towns (catalog ``compare``: 主题党日 per village, 户均增收), the
+  - ``lagging``: on a measure comparable across towns (catalog ``compare``: 主题党日 per branch, 户均增收), the
     county's sole last and below 80% of its median;
   - ``decline``: fell by ``drop_threshold`` or more against the year before (:func:`indicators.flags`), and
     ``slip``: a headline indicator fell by 10% or more (a count from at least 10, by at least 2) — in either case only
@@ -105,7 +105,7 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
                                   "ratio": short["ratio"]}))
 
     # lagging: on a measure comparable across towns (catalog ``compare``), the county's sole last, far below its
-    # median (主题党日 per village, 户均增收) — among five towns or more
+    # median (主题党日 per branch, 户均增收) — among five towns or more
     ctx = c.reset_index()
     comparable = ctx["indicator"].map(frame["compare"]).fillna(False).astype(bool)
     lag = ctx[comparable & (ctx["n_towns"] >= 5) & (ctx["rank"] == ctx["n_towns"]) & (ctx["rank_max"] == ctx["n_towns"])
@@ -207,7 +207,7 @@ def _text(r, cat) -> str:
 
 def lagging_subject(cat, code: str, scale: str) -> str:
     """A lagging measure as the report names it, with its scale (``scale`` as :func:`indicators.scaled_values`
-    gives it): 主题党日活动村均, 户均增收."""
+    gives it): 主题党日活动平均每个党支部, 户均增收."""
     return f"{subject_name(cat, code)}{SCALE_TEXT.get(str(scale), '')}"
 
 

@@ -14,8 +14,9 @@ from .memo import per_county
 
 __all__ = ["SCALE_TEXT", "county_context", "county_flags", "county_scores", "printed"]
 
-#: How a size-scaled value is said: 村均6.5次, 每百名党员4.9名, 每万人…
-SCALE_TEXT = {"per_village": "村均", "per_100_members": "每百名党员", "per_10k_people": "每万人"}
+#: How a size-scaled value is said: 村均3.5件, 平均每个党支部6.5次, 每百名党员4.9名, 每万人…
+SCALE_TEXT = {"per_village": "村均", "per_branch": "平均每个党支部", "per_100_members": "每百名党员",
+              "per_10k_people": "每万人"}
 
 
 def printed(x: pd.Series) -> pd.Series:
@@ -55,14 +56,12 @@ def county_context(ds: Dataset, year: int) -> pd.DataFrame:
     now = ind.scaled_values(v[v["year"] == year], ds.profile, catalog=cat)
     now = now[now["scaled"].notna()]
     pol = now["indicator"].map(cat.frame["polarity"]).astype(float).replace(0, 1)  # float even when empty
-    # ranked on the exact values (3.646 is 2nd and 3.596 3rd: no tie made by rounding); a value that would print
-    # like another town's different one is printed with one more decimal (3.65, 3.60), so the ranks read true
-    key = now["scaled"].round(9) * pol
+    # ranked as printed (one decimal, two below 1), as a county office ranks the figures it reads: 3.646 and 3.596
+    # per hundred members both print 3.6 and share the place (并列第2位), not 3.65 and 3.60 people told apart
+    key = printed(now["scaled"]) * pol
     g = key.groupby(now["indicator"])
     out = now[["town", "indicator", "value", "scale", "scaled"]].copy()
-    shown = printed(now["scaled"])
-    clash = (now.assign(_p=shown, _k=key).groupby(["indicator", "_p"])["_k"].transform("nunique") > 1)
-    out["digits"] = np.where(now["scaled"].abs() < 1, 2, 1) + clash.astype(int)
+    out["digits"] = np.where(now["scaled"].abs() < 1, 2, 1)
     out["rank"] = g.rank(method="min", ascending=False)
     out["rank_max"] = g.rank(method="max", ascending=False)
     out["n_towns"] = g.transform("count")

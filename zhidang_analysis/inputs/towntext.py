@@ -47,6 +47,9 @@ _HALF_QUOTES = re.compile(rf'"([^"]*[{_CJK}][^"]*)"')
 # whitespace between two Chinese characters or punctuation marks means nothing in Chinese
 _SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK_OR_FULL}])[ \t\u3000\xa0]+|[ \t\u3000\xa0]+(?=[{_CJK_OR_FULL}])")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
+# ... but inside a quoted name it parts two phrases said side by side: “周调度 月通报” is “周调度、月通报”
+_QUOTED = re.compile(r"“[^“”\n]*”")
+_SPACE_IN_NAME = re.compile(rf"(?<=[{_CJK}])[ \t\u3000\xa0]+(?=[{_CJK}])")
 # doubled or clashing punctuation at a join: 。。 ，。 。， ；。 、、 …
 _CLASH = re.compile(r"([，；、：])\1+|[，；、：]+(?=[。！？])|(?<=[。！？])[，；、：。]+")
 # what punctuation() may change: text without any of these (most cells) is returned as it is, unscanned
@@ -114,6 +117,8 @@ def punctuation(text: str) -> str:
     '建立“周例会”制度（每周一），落实到人。'
     >>> punctuation("亩产1.5吨, 增收3.2万元")
     '亩产1.5吨，增收3.2万元'
+    >>> punctuation("“周调度 月通报”机制")
+    '“周调度、月通报”机制'
     """
     s = unicodedata.normalize("NFC", text)
     if not _CLEAN_ALREADY.search(s) and not _CLASH.search(s):
@@ -124,6 +129,7 @@ def punctuation(text: str) -> str:
     s = _HALF_STOP.sub("。", s)
     lines = []
     for line in s.splitlines():
+        line = _QUOTED.sub(lambda m: _SPACE_IN_NAME.sub("、", m.group(0)), line)
         line = _SPACE_IN_CJK.sub("", line)
         line = _SPACES.sub(" ", line).strip()
         lines.append(line)

@@ -606,7 +606,7 @@ def heatmap(values: pd.DataFrame, year: int, codes=None, *, profile: pd.DataFram
     p = p[p["indicator"].isin(codes) & p["_x"].notna()]
     codes = _codes_with_data(p, codes)
     p = p[p["indicator"].isin(codes)]
-    pol = p["indicator"].map(lambda c: _pol(c, cat)).replace(0, 1)
+    pol = p["indicator"].map(lambda c: _pol(c, cat)).replace(0, 1).astype("float64")  # numbers, also when empty
     p = p.assign(_pct=percentile_points(p["_x"] * pol, [p["indicator"]]))
     level = p.pivot_table(index="town", columns="indicator", values="_pct", aggfunc="first")
     level = level.reindex(index=towns, columns=codes)
@@ -614,7 +614,7 @@ def heatmap(values: pd.DataFrame, year: int, codes=None, *, profile: pd.DataFram
     raw = raw.reindex(index=towns, columns=codes)
     notes = []
     if profile is not None:
-        notes.append("按行政村数、党员人数或户籍人口折算后比较")
+        notes.append("按行政村数、党支部数、党员人数或户籍人口折算后比较")
     reversed_codes = [c for c in codes if _pol(c, cat) < 0]
     if reversed_codes:
         notes.append("标*的指标越小越好，已反向排序")

@@ -56,7 +56,7 @@ class Highlights:
     def highlight(self, section: str, skip=()) -> Markup:
         """At most one sentence of the town's achievement in ``section``, in plain words: the indicator that
         stands out most, with at most two of its facts (a target completed, its rank in the county, a run of
-        increases, its best year), as 「主题党日活动完成年度目标的105.5%，村均25.6次，居全县首位」. Nothing when
+        increases, its best year), as 「主题党日活动完成年度目标的105.5%，平均每个党支部25.6次，居全县首位」. Nothing when
         nothing stands out: a level above the median is no achievement. Only performance measures are praised
         (never a checklist's length, a meeting's attendance or a count that follows the town's size), and never
         what 二 lists (``skip``) or a sentence not written.

@@ -50,7 +50,7 @@ DEEDS = ("培养", "开展", "发展", "化解", "解决", "关爱", "关注", "
 
 
 def scale_text(scale: str) -> str:
-    """How a scale is said: 村均, 每百名党员, 每万人 (nothing for none)."""
+    """How a scale is said: 村均, 平均每个党支部, 每百名党员, 每万人 (nothing for none)."""
     return SCALE_TEXT.get(scale, "")
 
 

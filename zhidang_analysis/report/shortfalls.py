@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import pandas as pd
 from markupsafe import Markup, escape
 
 from ..analysis.numerals import format_number, percent_text
 from ..analysis.problems import county_problems, lagging_subject, subject_name
 from ..inputs.towntext import split_items
-from ..model.catalog import load_wording
+from ..model.catalog import load_scoring, load_wording
 from .phrasing import MARKS, scale_text
 
 __all__ = ["Finding", "Shortfalls"]
@@ -71,7 +72,7 @@ class Shortfalls:
                                          str(text)))
             problems.append(Markup(escape(lead)) + Markup("，") + text)
             plan = self._finding_plan(f, group)
-            if "target_missed" in f.kinds and not target_said:
+            if ("target_missed" in f.kinds or any(self._missed(c) for c in f.codes)) and not target_said:
                 plan, target_said = plan + Markup("，确保完成年度目标任务"), True
             plans.append(plan)
         gap_codes = self.target_gaps()
@@ -166,7 +167,9 @@ class Shortfalls:
         plans = load_wording()["plans"]
         # the town's own 主导产业 where a measure names its industries (做优劳务输出、做强杏子产业，), else any town's
         fill = {"k": self.kind, "cadres": self.cadres(), "industries": self.industries() or "因村施策发展特色产业，"}
-        texts = [plans["by_indicator"][c] for c in f.codes if c in plans["by_indicator"]] or [plans["by_section"][f.section]]
+        # an indicator's measure, or one of its formulations (dealt to the county's towns as every slot is)
+        texts = [t if isinstance(t := plans["by_indicator"][c], str) else self._pick(t, f"plan-{c}")
+                 for c in f.codes if c in plans["by_indicator"]] or [plans["by_section"][f.section]]
         # filled as markup: the town's industries keep their own marks (their source), the wording is escaped
         heads, bodies = zip(*(Markup(escape(t)).format(**fill).split("。", 1) for t in texts))
         head = Markup(escape((group or {}).get("head") or "")) or heads[0]
@@ -174,7 +177,7 @@ class Shortfalls:
         if f.repeated:
             raised = plans["repeated"]
             self._raised = getattr(self, "_raised", -1) + 1
-            again = Markup(escape(raised[self._raised % len(raised)].format(k=self.kind))) + Markup("，")
+            again = Markup(escape(raised[self._raised % len(raised)].format(k=self.kind))) + Markup("；")
         return head + Markup("。") + again + Markup("；").join(dict.fromkeys(bodies))
 
     def findings(self) -> list[Finding]:
@@ -241,6 +244,23 @@ class Shortfalls:
                                   "slip": "已连续两年下滑"}.get(r.kind, "上年查摆后仍未整改到位"))
         return text
 
+    def _missed(self, code: str) -> Markup:
+        """``，未完成68次的年度目标`` where the town's shortfall told as its place in the county (末位, 后列) also
+        missed the year's target by more than "basically done": one item says both, the target first."""
+        if "completion" not in self.standing or code not in self.standing.index:
+            return Markup("")
+        st = self.standing.loc[code]
+        if pd.isna(st["completion"]) or st["completion"] >= self.options.nearly_met:
+            return Markup("")
+        return Markup("，未完成") + self._target(code, st["target"], st["completion"]) + Markup("的年度目标")
+
+    def _norm(self, r) -> str:
+        """``，未达到每月开展一次的要求`` when the scaled level ``r.value`` falls short of the indicator's norm in
+        ``data/scoring.yaml`` (主题党日: 12 a year in each 党支部), else nothing."""
+        norm = load_scoring().get("norms", {}).get(r.indicator, {})
+        least = norm.get(str(r.scale))
+        return f"，{norm['short']}" if least is not None and r.value < least else ""
+
     def _shortfall_phrase(self, r) -> Markup:
         row = self.cat[r.indicator]
         name = self._subject(r.indicator)
@@ -258,16 +278,21 @@ class Shortfalls:
             st = self.standing.loc[r.indicator]
             place = f"{'并列' if st['rank_max'] > st['rank'] else '居'}第{int(st['rank'])}位"
             # in words a county reader uses: its place among the county's towns (the median is the analyst's)
-            told = self._provenance(f"{scale}{format_number(r.value, integer=False)}{unit}，在全县"
+            told = self._provenance(f"{scale}{format_number(r.value, integer=False)}{unit}{self._norm(r)}，在全县"
                                     f"{int(st['n_towns'])}个乡镇中{place}", title)
-            # 主题党日活动65次，村均10.8次，低于全县中位数（12.3次）: what was done, then how it compares
-            return Markup(escape(name)) + (num + Markup("，") if scale else Markup("")) + told
+            # 主题党日活动65次，平均每个党支部6.5次，在全县9个乡镇中居第9位: what was done, then how it compares
+            return Markup(escape(name)) + (num + self._missed(r.indicator) + Markup("，") if scale else Markup("")) + told
         if r.kind == "lagging":
             title = (f"{row['name']} · 全县各乡镇{scale_text(r.scale) or '按填报数'}比较，本乡镇居末位，全县中位数"
                      f"{format_number(r.reference, integer=False)}{unit} · 来源：{self._source(r.indicator, self.year)}")
-            subject = lagging_subject(self.cat, r.indicator, r.scale)
-            return Markup(escape(subject)) + self._provenance(
-                f"{format_number(r.value, integer=False)}{unit}，居全县末位", title)
+            scale = scale_text(r.scale)
+            if not scale:  # 户均增收0.71万元: the figure reported is the one compared
+                subject = lagging_subject(self.cat, r.indicator, r.scale)
+                return Markup(escape(subject)) + self._provenance(
+                    f"{format_number(r.value, integer=False)}{unit}，居全县末位", title)
+            # 主题党日活动65次，平均每个党支部6.5次，未达到每月开展一次的要求，居全县末位
+            return Markup(escape(name)) + num + self._missed(r.indicator) + Markup("，") + self._provenance(
+                f"{scale}{format_number(r.value, integer=False)}{unit}{self._norm(r)}，居全县末位", title)
         if r.kind == "target_missed":
             return Markup(f"{escape(name)}{num}，未完成") + self._target(r.indicator, r.reference, r.ratio) + Markup("的年度目标")
         amount = format_number(abs(r.value - r.reference), integer=integer)  # a decline or a slip
