@@ -36,7 +36,7 @@ test: $(KERNEL) $(LAB_SETTINGS)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check zhidang_analysis tests benchmarks data/make_sample.py
+	$(BIN)/ruff check zhidang_analysis tests benchmarks notebooks data/make_sample.py data/make_second_county.py
 	$(BIN)/lint-imports --no-cache  # the layers of docs/architecture.md ([tool.importlinter] in pyproject.toml)
 
 test-fast: $(STAMP)

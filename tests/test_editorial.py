@@ -247,6 +247,25 @@ def test_measures_answer_the_problem_they_name(tmp_path):
                     assert "确保完成年度目标任务" in parts(r.text)[2], (town, f.codes)
 
 
+def test_no_two_sentences_in_a_row_open_on_the_same_word(county):
+    """持续提升……。持续抓好……: two formulations dealt to one town independently must not open two sentences (or
+    two clauses of one) in a row on the same adverb — the first thing a secretary strikes out."""
+    ds, reports = county
+    words = ("持续", "不断", "深入", "扎实", "认真", "切实", "进一步", "着力", "全面", "严格", "积极", "始终")
+    found = []
+    for (town, year), r in reports.items():
+        sentences = [x.strip() for x in re.split(r"[。；]", r.text)]
+        for a, b in zip(sentences, sentences[1:]):
+            found += [(town, year, a[:20], b[:20]) for w in words if a.startswith(w) and b.startswith(w)]
+        if ds.profile.at[town, "wording_style"] == "范本":
+            continue  # the seed town's own sentences, as the seed has them (持续形成威慑，持续释放……)
+        for sentence in sentences:
+            clauses = [c.strip() for c in sentence.split("，")]
+            found += [(town, year, a[:20], b[:20]) for a, b in zip(clauses, clauses[1:])
+                      for w in ("持续", "不断", "进一步") if a.startswith(w) and b.startswith(w)]
+    assert not found, found
+
+
 def test_a_secretary_would_not_change_these(county):
     """What a county reader circled in the towns' reports, edited as a secretary edits: a mechanism the town keeps
     from last year is 坚持, not 建立 again; the town's study brand stands in its own sentence, not tacked onto the
