@@ -247,11 +247,22 @@ def test_measures_answer_the_problem_they_name(tmp_path):
                     assert "确保完成年度目标任务" in parts(r.text)[2], (town, f.codes)
 
 
+def test_a_method_in_quotes_is_practised_not_set_up(county):
+    """“一线工作法” is 推行 (a method is practised), not 建立 as a 机制 is — also when the town typed it in quotes
+    (2024 石岭镇, review round 16); kept from last year it is 坚持."""
+    ds, reports = county
+    said = [(t, y, m.group(0)) for (t, y), r in reports.items() for m in re.finditer(r"(建立|推行|坚持)“[^”]*法”", r.text)]
+    assert not [s for s in said if s[2].startswith("建立")], said
+    if "石岭镇" in ds.towns:
+        assert "推行“一线工作法”" in reports[("石岭镇", 2024)].text
+
+
 def test_no_two_sentences_in_a_row_open_on_the_same_word(county):
     """持续提升……。持续抓好……: two formulations dealt to one town independently must not open two sentences (or
-    two clauses of one) in a row on the same adverb — the first thing a secretary strikes out."""
+    two clauses of one) in a row on the same adverb, nor say 示范 twice in one sentence — the first things a
+    secretary strikes out."""
     ds, reports = county
-    words = ("持续", "不断", "深入", "扎实", "认真", "切实", "进一步", "着力", "全面", "严格", "积极", "始终")
+    words = ("持续", "不断", "深入", "扎实", "认真", "切实", "进一步", "着力", "全面", "严格", "积极", "始终", "全镇", "全乡")
     found = []
     for (town, year), r in reports.items():
         sentences = [x.strip() for x in re.split(r"[。；]", r.text)]
@@ -260,6 +271,9 @@ def test_no_two_sentences_in_a_row_open_on_the_same_word(county):
         if ds.profile.at[town, "wording_style"] == "范本":
             continue  # the seed town's own sentences, as the seed has them (持续形成威慑，持续释放……)
         for sentence in sentences:
+            # 在遵规守纪上给干部作示范，当好示范、作出表率: one word twice in one sentence, from two formulations
+            bare = re.sub(r"示范(点|村|家庭|户|基地|园|区)", "", sentence)
+            found += [(town, year, word, sentence[:40]) for word in ("示范", "表率", "传导") if bare.count(word) > 1]
             clauses = [c.strip() for c in sentence.split("，")]
             found += [(town, year, a[:20], b[:20]) for a, b in zip(clauses, clauses[1:])
                       for w in ("持续", "不断", "进一步") if a.startswith(w) and b.startswith(w)]
@@ -330,8 +344,11 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     assert "97.5%" not in problems25 and problems25.count("是") >= 3
     assert any(p.startswith("补齐目标任务差距。对旅游综合收入、“我为群众办实事”活动") for p in items(plans25))
     # a repeated shortfall's measure is raised, each its own way, not framed alike
-    raised = [p for p in items(plans) if any(r.format(k="乡") in p for r in load_wording()["plans"]["repeated"])]
-    assert len(raised) == 2 and raised[0].split("。")[1][:6] != raised[1].split("。")[1][:6]
+    repeated = [r.format(k="乡") for r in load_wording()["plans"]["repeated"]]
+    raised = [next(r for r in repeated if r in p) for p in items(plans) if any(r in p for r in repeated)]
+    assert len(raised) == 2 and raised[0] != raised[1]
+    # after the measure it raises, not bolted on before it
+    assert all(not p.split("。")[1].startswith("同时") for p in items(plans))
     # listed last year too (one of its 7 villages without 一肩挑 both years): a shortfall that persisted, said so,
     # and its measure raised
     _, problems_xs, plans_xs = parts(xingshu)

@@ -187,10 +187,10 @@ def test_a_tie_is_said_as_a_tie_and_first_place_as_shouyi():
     assert "培养入党积极分子20名，每百名党员6.7名，居全县第3位；" in text
 
 
-def test_towns_that_print_alike_rank_alike():
+def test_no_tie_is_made_by_rounding():
     """33 activists over 905 members (3.646 per hundred) and 26 over 723 (3.596) both print 3.6 at one decimal:
-    they share 2nd place (并列全县第2位), as a county office ranks the figures it reads — no 3.65 and 3.60 people
-    printed to tell them apart; the town after them is 4th."""
+    they are 2nd and 3rd, not 并列第2位 (a reader who divides finds the tie false: review round 16), and the
+    report prints one more decimal so the ranks read true."""
     cat = load_catalog()
     towns = {"甲镇": (60, 900), "乙乡": (33, 905), "丙镇": (26, 723), "丁镇": (25, 800), "戊镇": (5, 700)}
     rows = []
@@ -206,14 +206,13 @@ def test_towns_that_print_alike_rank_alike():
                              party_members=[float(m) for _, m in towns.values()])
     ds = zd.Dataset(values=values, profile=profile, catalog=cat,
                     targets=pd.DataFrame(columns=["town", "year", "indicator", "target", "source"]))
-    assert "每百名党员3.6名，并列全县第2位" in narrative.town_report(ds, "乙乡", 2025).text
-    assert "每百名党员3.6名，并列全县第2位" in narrative.town_report(ds, "丙镇", 2025).text
+    assert "每百名党员3.65名，居全县第2位" in narrative.town_report(ds, "乙乡", 2025).text
+    assert "每百名党员3.60名，居全县第3位" in narrative.town_report(ds, "丙镇", 2025).text
     assert "每百名党员6.7名，居全县首位" in narrative.town_report(ds, "甲镇", 2025).text
     ctx = narrative.county_context(ds, 2025)
     ranks = ctx[ctx["indicator"] == "activists_trained"].set_index("town")[["rank", "rank_max"]]
-    # 25 / 800 = 3.125 → 3.1: after two towns tied for 2nd, 4th
-    assert ranks.astype(int).to_dict("index") == {"甲镇": {"rank": 1, "rank_max": 1}, "乙乡": {"rank": 2, "rank_max": 3},
-                                                   "丙镇": {"rank": 2, "rank_max": 3}, "丁镇": {"rank": 4, "rank_max": 4},
+    assert ranks.astype(int).to_dict("index") == {"甲镇": {"rank": 1, "rank_max": 1}, "乙乡": {"rank": 2, "rank_max": 2},
+                                                   "丙镇": {"rank": 3, "rank_max": 3}, "丁镇": {"rank": 4, "rank_max": 4},
                                                    "戊镇": {"rank": 5, "rank_max": 5}}
 
 

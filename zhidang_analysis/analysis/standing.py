@@ -56,12 +56,15 @@ def county_context(ds: Dataset, year: int) -> pd.DataFrame:
     now = ind.scaled_values(v[v["year"] == year], ds.profile, catalog=cat)
     now = now[now["scaled"].notna()]
     pol = now["indicator"].map(cat.frame["polarity"]).astype(float).replace(0, 1)  # float even when empty
-    # ranked as printed (one decimal, two below 1), as a county office ranks the figures it reads: 3.646 and 3.596
-    # per hundred members both print 3.6 and share the place (并列第2位), not 3.65 and 3.60 people told apart
-    key = printed(now["scaled"]) * pol
+    # ranked on the exact values (3.646 is 2nd and 3.596 3rd: no tie made by rounding — a reader who divides finds
+    # 并列 false); a value that would print like another town's different one is printed with one more decimal
+    # (3.65, 3.60), so the ranks read true
+    key = now["scaled"].round(9) * pol
     g = key.groupby(now["indicator"])
     out = now[["town", "indicator", "value", "scale", "scaled"]].copy()
-    out["digits"] = np.where(now["scaled"].abs() < 1, 2, 1)
+    shown = printed(now["scaled"])
+    clash = (now.assign(_p=shown, _k=key).groupby(["indicator", "_p"])["_k"].transform("nunique") > 1)
+    out["digits"] = np.where(now["scaled"].abs() < 1, 2, 1) + clash.astype(int)
     out["rank"] = g.rank(method="min", ascending=False)
     out["rank_max"] = g.rank(method="max", ascending=False)
     out["n_towns"] = g.transform("count")

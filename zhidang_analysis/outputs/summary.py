@@ -8,7 +8,7 @@ One workbook per county and year (:func:`summary_workbook`, :func:`write_summary
   format ``0"余"``. Every value cell carries a comment with its source (file!sheet!cell); a value that is one of
   the town's problems (:func:`analysis.problems.town_problems`, the one problem model) is filled red with a
   comment saying why. The rank is the one the reports state (:func:`analysis.standing.county_context`: size-scaled,
-  at printed precision, ties share a rank and show 并列);
+  on the exact scaled values, ties share a rank and show 并列);
 - 综合: per town the composite score and its rank, the section scores, the problems and the completeness of its
   data (:func:`report.overview.completeness`).
 
@@ -207,7 +207,7 @@ def _section_sheet(wb: Workbook, t: _Tables, section: str) -> Worksheet | None:
         scale = SCALE_TEXT.get(str(t.context["scale"].xs(code, level="indicator").iloc[0])
                                if code in t.context.index.get_level_values(1) else "", "")
         if scale:
-            _note(ws.cell(HEADER_ROW, first + 4), [f"按{scale}值比较（与报告一致，按报告所印精度排名，相同者并列）"])
+            _note(ws.cell(HEADER_ROW, first + 4), [f"按{scale}值比较（与报告一致，按折算后的实际值排名，相同者并列）"])
         label_width = display_width(cat.label(code))
         if label_width > len(SUBCOLUMNS) * 8:
             for j in range(len(SUBCOLUMNS)):
@@ -380,7 +380,7 @@ def _legend(wb: Workbook, ds: Dataset, year: int) -> None:
         ("本表", f"{ds.county}{year}年各乡镇履行全面从严治党主体责任情况的数据汇总，由 zhidang-analysis 自动生成。"),
         ("本年、上年", "乡镇填报的数值；“上年”为上一年度的数值（未填报或不适用则空）。"),
         ("增减、增幅", "本年减上年、增减除以上年；下降为红色，增长为绿色。"),
-        ("全县排名", "与报告一致：按规模折算（村均、每百名党员等）后比较，按报告所印精度排名，相同者“并列”；"
+        ("全县排名", "与报告一致：按规模折算（村均、每百名党员等）后比较，按折算后的实际值排名，相同者“并列”；"
                      "越少越好的指标以少者为先。"),
         ("目标完成率", "本年数值除以年度目标；未完成（低于100%）为橙色。批注给出目标和来源。"),
         (MARKS["missing"], "黄色：乡镇未填报，待补充。"),

@@ -438,14 +438,18 @@ class _Filler(Shortfalls, Highlights):
 
     def industry_lead(self) -> Markup:
         """（六）'s first sentence: the town's 主导产业 as it named them (两大主导产业, A、B、C、D等主导产业), in this
-        town's formulation; empty when it named none."""
+        town's formulation; where it named none and (六) would open on a bare figure, a lead of what it goes on to
+        tell (全乡户均增收0.88万元 as a first sentence read abrupt: review round 16)."""
         items = self.items("leading_industries")
         told = str(self.section_text("s6"))
         # named where (六) tells of one of them, or of no crop at all (its income leads then): 劳务输出、杏子 before
         # a figure of herbs alone is a seam
         plain = re.sub(r"<[^>]*>", "", told)
         if not items:
-            return Markup("")
+            # a lead only where (六) would open on a bare figure (全乡户均增收0.88万元。); 产业发展方面，… or 先后投资…
+            # open it well enough
+            bare = plain.strip().startswith(f"全{self.kind}")
+            return self.wording("industry_lead_none") + Markup("。") if bare else Markup("")
         if not any(re.sub(r"<[^>]*>|产业$|养殖$|种植$", "", str(i))[:2] in plain for i in items) and "种植" in plain:
             return Markup("")
         names = Markup("、").join(items)

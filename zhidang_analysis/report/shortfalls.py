@@ -173,12 +173,12 @@ class Shortfalls:
         # filled as markup: the town's industries keep their own marks (their source), the wording is escaped
         heads, bodies = zip(*(Markup(escape(t)).format(**fill).split("。", 1) for t in texts))
         head = Markup(escape((group or {}).get("head") or "")) or heads[0]
-        again = Markup("")  # last year's measure did not work: this year's is raised, each repeated one its own way
-        if f.repeated:
+        again = Markup("")  # last year's measure did not work: this year's is raised, each repeated one its own way,
+        if f.repeated:  # after the measure it raises (before it, with no subject of its own, it read bolted on)
             raised = plans["repeated"]
             self._raised = getattr(self, "_raised", -1) + 1
-            again = Markup(escape(raised[self._raised % len(raised)].format(k=self.kind))) + Markup("；")
-        return head + Markup("。") + again + Markup("；").join(dict.fromkeys(bodies))
+            again = Markup("；") + Markup(escape(raised[self._raised % len(raised)].format(k=self.kind)))
+        return head + Markup("。") + Markup("；").join(dict.fromkeys(bodies)) + again
 
     def findings(self) -> list[Finding]:
         """The data problems a report lists (:func:`problems.county_problems`, the one model every output uses),
