@@ -294,7 +294,7 @@ def test_a_secretary_would_not_change_these(county):
         mechanism = ds.practice(town, year).get("workstyle_mechanism")
         last = ds.practice(town, year - 1).get("workstyle_mechanism")
         if mechanism and not seed_words and mechanism[0] not in ds.practice(town, year).get("s3_practice", ("",))[0]:
-            verb = "坚持" if last and last[0] == mechanism[0] else "推行" if mechanism[0].endswith("法") else "建立"
+            verb = "坚持" if last and last[0] == mechanism[0] else "推行" if mechanism[0].rstrip("”").endswith("法") else "建立"
             assert f"{verb}{mechanism[0]}" in head, (town, year, verb, mechanism[0])
             kept += verb == "坚持"
         if not seed_words:
