@@ -284,7 +284,8 @@ def test_a_secretary_would_not_change_these(county):
     """What a county reader circled in the towns' reports, edited as a secretary edits: a mechanism the town keeps
     from last year is 坚持, not 建立 again; the town's study brand stands in its own sentence, not tacked onto the
     General Secretary's instructions; counts of one kind in one form (4个方面15个问题, not 四个方面15个问题);
-    主题党日 is no 学习阵地; the town's own problem is not framed (在…方面，); the opening's aim varies."""
+    主题党日 is no 学习阵地; the town's own problem is not framed (在…方面，); the opening's aim varies; 党支部标准化
+    建设 does not stand bare where no 软弱涣散 village was put right."""
     ds, reports = county
     kept = carriers = 0
     for (town, year), r in reports.items():
@@ -308,6 +309,8 @@ def test_a_secretary_would_not_change_these(county):
                 carriers += built == "用好"
         assert not re.search(r"[一二三四五六七八九十两]个方面\d+个问题", text), (town, year)
         assert "主题党日等学习阵地" not in text and "在党建引领产业发展方面，" not in text, (town, year)
+        # an aim with no fact of its own does not stand as a sentence (a town with no 软弱涣散 village to put right)
+        assert not re.search(r"(?:^|[。\n])[^。，\n]*党支部标准化[^。，\n]*。", head), (town, year)
     if ds.county == "石岭县":
         assert kept >= 1 and carriers >= 1
     for year in ds.years[-2:]:

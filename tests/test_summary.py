@@ -135,6 +135,10 @@ def test_ranks_with_ties(book):
         cells = [ws.cell(rows[t], col) for t in ("甲镇", "乙乡", "丙镇")]
         assert tuple(c.value for c in cells) == ranks, label
         assert [c.number_format for c in cells] == ['"并列"0' if t else "0" for t in tied], label
+    # the comment tells the value compared as the report prints it (50 ÷ 12 = 4.17 → 4.2; 30 ÷ 8 = 3.75 → 3.8)
+    col = cols[("主题党日活动（次）", "全县排名")]
+    assert "按平均每个党支部4.2比较，共3个乡镇" in ws.cell(rows["甲镇"], col).comment.text
+    assert "按平均每个党支部3.8比较" in ws.cell(rows["乙乡"], col).comment.text
 
 
 def test_number_formats_per_unit(book):

@@ -38,6 +38,7 @@ from ..analysis.problems import KINDS, town_problems
 from ..analysis.standing import SCALE_TEXT, county_context, county_scores
 from ..model.dataset import Dataset
 from ..report.overview import completeness, county_comparison
+from ..report.phrasing import fmt_scaled
 from .files import atomic_write_bytes
 from .names import safe_filename
 from .template import display_width
@@ -290,7 +291,9 @@ def _indicator_cells(ws: Worksheet, t: _Tables, town: str, code: str, r: int, fi
         cells[4].alignment = _CENTER
         scale = SCALE_TEXT.get(str(ctx["scale"]), "")
         if scale:
-            _note(cells[4], [f"按{scale}{ctx['scaled']:.2f}比较，共{int(ctx['n_towns'])}个乡镇"])
+            digits = ctx.get("digits", np.nan)
+            told = fmt_scaled(float(ctx["scaled"]), None if pd.isna(digits) else int(digits))
+            _note(cells[4], [f"按{scale}{told}比较，共{int(ctx['n_towns'])}个乡镇"])
         completion = ctx.get("completion", np.nan)
         if not pd.isna(completion):
             cells[5].value = float(completion)
