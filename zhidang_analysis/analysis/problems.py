@@ -22,9 +22,9 @@ town's size and make-up (a township without herders gives few bilingual lectures
 shows it.
 
 Data problems are ranked by how much they matter: their kind (a missed target, then a decline, then a slip)
-and their size (a fall of a half outweighs one of a fifth, a target missed by 40% one missed by 6%). A report lists the ``max_findings``
-sections whose largest problem is largest, up to two indicators each (``listed``); the other rows are kept
-for the analyst, never stated as the town's problems.
+and their size (a fall of a half outweighs one of a fifth, a target missed by 40% one missed by 6%). A report lists
+the largest first (``listed``): at most ``MAX_ITEMS`` items from ``max_findings`` sections, two a section; the
+other rows are kept for the analyst, never stated as the town's problems.
 """
 
 from __future__ import annotations
@@ -33,13 +33,14 @@ import numpy as np
 import pandas as pd
 
 from . import indicators as ind
+from ..model.catalog import load_wording
 from ..model.dataset import Dataset
 from .memo import per_county
 from .numerals import format_number, percent_text
 from .standing import SCALE_TEXT, county_context, county_flags, printed
 from ..inputs.towntext import split_items
 
-__all__ = ["KINDS", "DROP_THRESHOLD", "LAGGING_SHARE", "MAX_FINDINGS", "NEARLY_MET", "county_problems", "lagging_subject",
+__all__ = ["KINDS", "DROP_THRESHOLD", "LAGGING_SHARE", "MAX_FINDINGS", "MAX_ITEMS", "NEARLY_MET", "county_problems", "lagging_subject", "same_work",
            "subject_name", "town_problems"]
 
 #: The kinds of problem, in Chinese (what the overview, the index and the explorer call them).
@@ -60,6 +61,8 @@ DROP_THRESHOLD = 0.2
 NEARLY_MET = 0.95
 #: How many sections of data problems a report lists.
 MAX_FINDINGS = 3
+#: How many items of data problems a report lists (the town's own 自查问题 come on top).
+MAX_ITEMS = 4
 # a problem weighs by its size (the share missed, the share fallen) more than by its kind: a 19% fall of income
 # outweighs a target missed by 11%
 _BASE = {"target_missed": 2.0, "coverage": 2.0, "decline": 2.0, "slip": 1.8, "lagging": 2.0, "behind": 1.0}
@@ -166,17 +169,29 @@ def _speaks_for_itself(ds: Dataset, year: int) -> dict[str, int]:
 
 
 def _listed(p: pd.DataFrame, max_findings: int, own: dict[str, int] | None = None) -> np.ndarray:
-    """Whether a report states the row: the ``max_findings`` sections whose largest problem is largest, and in
-    each up to two indicators; a measure only ``behind`` the county's middle is stated (the largest such gap, one)
-    only by a town whose report would otherwise list fewer than two problems (``own``: its own 自查问题 per town)."""
+    """Whether a report states the row: the largest problems first, as items of 二 (two shortfalls of one work,
+    wording.yaml ``plans.groups``, are one item), at most :data:`MAX_ITEMS` items from at most ``max_findings``
+    sections and two items a section — so a larger shortfall is never left out for a smaller one of another
+    section (户均增收 down 36% for a 警示教育 target missed by 12%); a measure only ``behind`` the county's middle is
+    stated (the largest such gap, one) only by a town whose report would otherwise list fewer than two problems
+    (``own``: its own 自查问题 per town)."""
     own = own or {}
+    groups = [set(g["codes"]) for g in load_wording()["plans"].get("groups", [])]
     listed = np.zeros(len(p), dtype=bool)
     for town, g in p.groupby("town", sort=False):
-        real = g[g["kind"] != "behind"]
-        if len(real):
-            top = real.groupby("section")["weight"].max().sort_values(ascending=False, kind="stable").index[:max_findings]
-            for section in top:
-                listed[real.index[real["section"] == section][:2]] = True
+        real = g[g["kind"] != "behind"]  # rows are largest first
+        items: list[tuple[str, set]] = []  # (section, its codes' group) of each item listed
+        for i, r in zip(real.index, real.itertuples()):
+            group = next((s for s in groups if r.indicator in s), {r.indicator})
+            if any(sec == r.section and r.indicator in codes and len(codes) > 1 for sec, codes in items):
+                listed[i] = True  # the other shortfall of a work listed already: the same item
+                continue
+            sections = {sec for sec, _ in items}
+            if (len(items) >= MAX_ITEMS or (r.section not in sections and len(sections) >= max_findings)
+                    or sum(sec == r.section for sec, _ in items) >= 2):
+                continue
+            listed[i] = True
+            items.append((r.section, group))
         behind = g.index[g["kind"] == "behind"]
         if len(behind) and own.get(town, 0) + listed[g.index].sum() < 2:
             listed[behind[0]] = True  # rows are largest first
@@ -203,6 +218,14 @@ def _text(r, cat) -> str:
         return (f"{lagging_subject(cat, r.indicator, r.scale)}{format_number(r.value, integer=False)}{unit}，低于全县"
                 f"中位数（{format_number(r.reference, integer=False)}{unit}）")  # the analyst's words; a report ranks
     return f"{name}{num(r.value)}{unit}，比上年下降{percent_text(r.ratio)}%"
+
+
+def same_work(item: str, codes) -> bool:
+    """Whether a problem the town named itself (``item``) is about the work of one of ``codes``: it holds one of
+    their words in wording.yaml ``same_work`` (温泉康养项目运营不佳，游客明显减少 and 景区年接待游客量). The report tells
+    such a data shortfall inside the town's own item."""
+    words = load_wording().get("same_work", {})
+    return any(w in item for c in codes for w in words.get(c, ()))
 
 
 def lagging_subject(cat, code: str, scale: str) -> str:

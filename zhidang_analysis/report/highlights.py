@@ -101,11 +101,13 @@ class Highlights:
         pol = int(row["polarity"])
         # a rank is notable when at most two other towns are as good (not a tie of many at the top), on an
         # indicator that is not a coverage count (those are told as a 覆盖率) and a scaled value of at least 1;
-        # a tie says so (并列第2位)
-        if (pol != 0 and r.n_towns >= 5 and r.rank_max <= 3 and r.scaled >= 2 and bool(row["key"])
+        # a tie says so (并列第2位). A rank the printed value cannot bear is not told: where another town's value
+        # prints alike (3.646 and 3.596 both 3.6), 居第2位 reads false and 3.65 against 3.60 reads odd
+        printed_alike = getattr(r, "digits", 0) > (2 if abs(r.scaled) < 1 else 1)
+        if (pol != 0 and r.n_towns >= 5 and r.rank_max <= 3 and r.scaled >= 2 and bool(row["key"]) and not printed_alike
                 and (r.scale == "none" or r.value >= 10)  # 9 activists over 182 members: too few to rank
                 and r.indicator not in set(self.cat.coverage["numerator"])):
-            scale, digits = scale_text(r.scale), fmt_scaled(r.scaled, getattr(r, "digits", None))
+            scale, digits = scale_text(r.scale), fmt_scaled(r.scaled)
             tie = r.rank_max > r.rank
             place = (f"并列全县第{int(r.rank)}位" if tie else "居全县首位" if r.rank == 1 else f"居全县第{int(r.rank)}位")
             title = (f"{row['name']} · 全县{int(r.n_towns)}个乡镇{scale or '按填报数'}排名"

@@ -72,6 +72,8 @@ _DEAL_GROUPS = {"opening_stance": ("opening", 0), "opening_manner": ("opening", 
 # the subject a town's own paragraph may open with (镇党委, 乡党委, 石岭镇党委): numbered items share the paragraph's
 _SUBJECT = re.compile(r"^(?:[\u4e00-\u9fff]{0,6}[镇乡])?党委(?!书记|班子|委员)")
 _SPAN = re.compile(r"^(<span[^>]*>)(.*)(</span>)$", re.S)
+# a routine typed as how often and a quoted name, without its verb: 每月“主题党日+政策宣讲”
+_FREQUENCY = re.compile(r"^(每(?:天|日|周|月|季度|半年|年))(?=“)")
 # a town's own passage this short continues the section's paragraph; a longer one is a paragraph of its own
 _OWN_INLINE = 80
 
@@ -369,6 +371,16 @@ class _Filler(Shortfalls, Highlights):
         return Markup(f'<span class="practice" data-field="{code}" data-source="{escape(source)}" '
                       f'title="{escape(f"特色做法 · {label} · 来源：{source}")}">{escape(text)}</span>')
 
+    def adhere(self, code: str) -> Markup:
+        """坚持 and the routine the town keeps; a routine typed as its frequency and a quoted name, with no verb
+        (每月“主题党日+政策宣讲”), gets 开展: 坚持每月开展“主题党日+政策宣讲”."""
+        span = str(self.practice(code))
+        m = _SPAN.match(span)
+        if m:
+            head, body, tail = m.groups()
+            span = head + _FREQUENCY.sub(r"\1开展", body) + tail
+        return Markup("坚持") + Markup(span)
+
     def folded(self, code: str, start: int) -> Markup:
         """The town's own paragraph of a section the template writes as 一是…四是, folded into its numbering: the
         items it numbered itself renumbered from ``start`` (一是 → 五是), else the whole paragraph as item ``start``
@@ -458,6 +470,17 @@ class _Filler(Shortfalls, Highlights):
         elif len(items) > 3:
             names += Markup("等")
         return self.wording("industry_lead", industries=names) + Markup("。")
+
+    def own_says(self, code: str, *words: str) -> bool:
+        """Whether the town's own text of ``code`` holds one of ``words``: the template's clause saying the same
+        (逐项核查、逐村过筛 before the town's 采取“清单对照、逐项打分”的办法……逐项检查) gives way to it."""
+        return self.has(code) and any(w in self.raw(code) for w in words)
+
+    def own_first(self, code: str) -> bool:
+        """Whether the town's own short passage of (六) tells of one of its 主导产业 (依托中药材种植基地，推行……): it
+        follows the lead that names them, not the figures of village cleaning at the paragraph's end."""
+        return (self.has(code) and self._own_short(code) and self.has("leading_industries")
+                and self._of_my_industries(self.raw(code)))
 
     def _of_my_industries(self, name: str) -> bool:
         """Whether an indicator's name (苹果种植面积) tells of one of the town's 主导产业 (苹果, 苹果产业)."""
@@ -625,6 +648,8 @@ class _Filler(Shortfalls, Highlights):
 
     def _phrase(self, code: str, phrase: str, *, shared: bool) -> Markup:
         text = re.sub(r"\[([^\]]*)\]", (lambda m: m.group(1)) if shared else "", phrase)
+        if "达{}" in text and code in self.yoy.index and self.yoy.at[code, "rate"] < 0:
+            text = text.replace("达{}", "{}")  # 接待游客量达5.9万人次 reads as an achievement of a figure that fell by half
         return self._fill(text, code)
 
     def _fill(self, text: str, code: str | None = None) -> Markup:
@@ -706,7 +731,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         title=title, title_html=Markup("<br>").join(title_lines(title)), town=town, year=year, k=filler.kind, phrases=year_phrases(year),
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
-        pr=filler.practice, has=filler.has, raw=filler.raw, kept=filler.kept, items=filler.items, industries=filler.industries,
+        pr=filler.practice, adhere=filler.adhere, own_first=filler.own_first, own_says=filler.own_says, has=filler.has, raw=filler.raw, kept=filler.kept, items=filler.items, industries=filler.industries,
         industry_lead=filler.industry_lead,
         w=filler.wording, problems_and_plans=filler.problems_and_plans, gaps_sentence=filler.gaps_sentence, own_inline=filler.own_inline, own_block=filler.own_block, folded=filler.folded,
         cadres=filler.cadres(), section_text=filler.section_text,

@@ -10,7 +10,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from ..analysis.numerals import format_number, percent_text
-from ..analysis.problems import county_problems, lagging_subject, subject_name
+from ..analysis.problems import county_problems, lagging_subject, same_work, subject_name
 from ..inputs.towntext import split_items
 from ..model.catalog import load_scoring, load_wording
 from .phrasing import MARKS, scale_text
@@ -35,6 +35,7 @@ class Finding:
     references: list[float] = field(default_factory=list)  # per code: its target, the year before, the villages
     values: list[float] = field(default_factory=list)
     repeated: bool = False  # a shortfall of the same work was listed the year before too (of any kind)
+    within: int | None = None  # told inside the town's own item of this index (the town named the work itself)
 
 
 class Shortfalls:
@@ -58,7 +59,24 @@ class Shortfalls:
             problems.append(item)  # as the town wrote it: no frame around it (党建引领产业发展还有短板，… read pooled)
             plans.append(self._headed(own_plans[i], text) if i < len(own_plans) else self._topic_plan(text))
         target_said = False  # 确保完成年度目标任务 once in 三, after the first measure that answers a missed target
+        folded: set[int] = set()
         for f in findings:
+            mine = next((i for i, t in enumerate(raw_problems) if i not in folded and same_work(t, f.codes)), None)
+            if mine is not None:  # the town named this work itself: its figures go into its own item
+                folded.add(mine)
+                f.within = mine
+                text = f.text
+                subject = str(escape(self._subject(f.codes[0])))
+                if str(text).startswith(subject):  # the town has named the work: 全年开展110次
+                    verb = {"次": "全年开展", "件": "全年开展", "名": "全年发展" if "发展" in subject else "全年"}
+                    if self.cat[f.codes[0]]["unit"] in verb:  # 主题党日活动开展不经常，全年开展110次
+                        text = Markup(verb[self.cat[f.codes[0]]["unit"]]) + Markup(str(text)[len(subject):])
+                problems[mine] = problems[mine] + Markup("，") + text
+                # its measure stays the one answering the town's words (its own, or its topic's); a target missed
+                # is answered too
+                if ("target_missed" in f.kinds or any(self._missed(c) for c in f.codes)) and not target_said:
+                    plans[mine], target_said = plans[mine] + Markup("，确保完成年度目标任务"), True
+                continue
             group = _group(f.codes) if len(f.codes) > 1 else None  # two shortfalls of one work
             lead = (group or {}).get("lead") or w["problem_leads"].get(f.codes[0]) or w["problem_leads"][f.section]
             lead = lead.format(k=self.kind)
@@ -177,7 +195,8 @@ class Shortfalls:
         if f.repeated:  # after the measure it raises (before it, with no subject of its own, it read bolted on)
             raised = plans["repeated"]
             self._raised = getattr(self, "_raised", -1) + 1
-            again = Markup("；") + Markup(escape(raised[self._raised % len(raised)].format(k=self.kind)))
+            again = Markup("；") + Markup(escape(raised[self._raised % len(raised)].format(
+                k=self.kind, name=self._subject(f.codes[0]).removeprefix("实现").removesuffix("行政村"))))
         return head + Markup("。") + Markup("；").join(dict.fromkeys(bodies)) + again
 
     def findings(self) -> list[Finding]:
@@ -228,20 +247,22 @@ class Shortfalls:
                                 f"{row['name']} · {self.year}年目标{done} · 来源：{source}", source)
 
     def _finding_phrase(self, r, last_kind: str | None = None) -> Markup:
-        """The shortfall in numbers; one listed the year before too says so (已连续两年未完成, 连续两年下降; of
-        another kind then: 上年查摆后仍未整改到位)."""
+        """The shortfall in numbers; one listed the year before too says so (已连续两年未完成, 连续两年下降,
+        已连续两年未补齐; of another kind then: 上年报告已列出，至今仍未整改到位 — the report listed it, which
+        the town's own 自查问题 may not have: 上年查摆 was read as a claim about them)."""
         text = self._shortfall_phrase(r)
         if last_kind is None:
             return text
         if last_kind != r.kind:
-            text += Markup("，上年查摆后仍未整改到位")
+            text += Markup("，上年报告已列出，至今仍未整改到位")
         elif r.kind == "lagging":
             text = Markup(str(text).replace("居全县末位", "连续两年居全县末位", 1))
         elif r.kind == "behind":
             text += Markup("，已连续两年处于全县后列")
         else:
             text += Markup("，" + {"target_missed": "已连续两年未完成", "decline": "已连续两年下降",
-                                  "slip": "已连续两年下滑"}.get(r.kind, "上年查摆后仍未整改到位"))
+                                  "slip": "已连续两年下滑", "coverage": "已连续两年未补齐"}
+                           .get(r.kind, "上年报告已列出，至今仍未整改到位"))
         return text
 
     def _missed(self, code: str) -> Markup:
