@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 from ..analysis.numerals import format_number, percent_text
 from ..analysis.problems import county_problems, lagging_subject, same_work, subject_name
 from ..inputs.towntext import split_items
-from ..model.catalog import load_scoring, load_wording
+from ..model.catalog import load_wording
 from .phrasing import MARKS, scale_text
 
 __all__ = ["Finding", "Shortfalls"]
@@ -67,7 +67,9 @@ class Shortfalls:
                 f.within = mine
                 text = f.text
                 subject = str(escape(self._subject(f.codes[0])))
-                if str(text).startswith(subject):  # the town has named the work: 全年开展110次
+                words = load_wording().get("same_work", {}).get(f.codes[0], ())
+                named = any(w in raw_problems[mine] and w in subject for w in words)
+                if named and str(text).startswith(subject):  # the town has named the work: 全年开展110次
                     verb = {"次": "全年开展", "件": "全年开展", "名": "全年发展" if "发展" in subject else "全年"}
                     if self.cat[f.codes[0]]["unit"] in verb:  # 主题党日活动开展不经常，全年开展110次
                         text = Markup(verb[self.cat[f.codes[0]]["unit"]]) + Markup(str(text)[len(subject):])
@@ -248,7 +250,7 @@ class Shortfalls:
 
     def _finding_phrase(self, r, last_kind: str | None = None) -> Markup:
         """The shortfall in numbers; one listed the year before too says so (已连续两年未完成, 连续两年下降,
-        已连续两年未补齐; of another kind then: 上年报告已列出，至今仍未整改到位 — the report listed it, which
+        这一短板上年已经存在; of another kind then: 上年报告已列出，至今仍未整改到位 — the report listed it, which
         the town's own 自查问题 may not have: 上年查摆 was read as a claim about them)."""
         text = self._shortfall_phrase(r)
         if last_kind is None:
@@ -261,7 +263,7 @@ class Shortfalls:
             text += Markup("，已连续两年处于全县后列")
         else:
             text += Markup("，" + {"target_missed": "已连续两年未完成", "decline": "已连续两年下降",
-                                  "slip": "已连续两年下滑", "coverage": "已连续两年未补齐"}
+                                  "slip": "已连续两年下滑", "coverage": "这一短板上年已经存在"}
                            .get(r.kind, "上年报告已列出，至今仍未整改到位"))
         return text
 
@@ -274,13 +276,6 @@ class Shortfalls:
         if pd.isna(st["completion"]) or st["completion"] >= self.options.nearly_met:
             return Markup("")
         return Markup("，未完成") + self._target(code, st["target"], st["completion"]) + Markup("的年度目标")
-
-    def _norm(self, r) -> str:
-        """``，未达到每月开展一次的要求`` when the scaled level ``r.value`` falls short of the indicator's norm in
-        ``data/scoring.yaml`` (主题党日: 12 a year in each 党支部), else nothing."""
-        norm = load_scoring().get("norms", {}).get(r.indicator, {})
-        least = norm.get(str(r.scale))
-        return f"，{norm['short']}" if least is not None and r.value < least else ""
 
     def _shortfall_phrase(self, r) -> Markup:
         row = self.cat[r.indicator]
@@ -299,7 +294,7 @@ class Shortfalls:
             st = self.standing.loc[r.indicator]
             place = f"{'并列' if st['rank_max'] > st['rank'] else '居'}第{int(st['rank'])}位"
             # in words a county reader uses: its place among the county's towns (the median is the analyst's)
-            told = self._provenance(f"{scale}{format_number(r.value, integer=False)}{unit}{self._norm(r)}，在全县"
+            told = self._provenance(f"{scale}{format_number(r.value, integer=False)}{unit}，在全县"
                                     f"{int(st['n_towns'])}个乡镇中{place}", title)
             # 主题党日活动65次，平均每个党支部6.5次，在全县9个乡镇中居第9位: what was done, then how it compares
             return Markup(escape(name)) + (num + self._missed(r.indicator) + Markup("，") if scale else Markup("")) + told
@@ -311,9 +306,9 @@ class Shortfalls:
                 subject = lagging_subject(self.cat, r.indicator, r.scale)
                 return Markup(escape(subject)) + self._provenance(
                     f"{format_number(r.value, integer=False)}{unit}，居全县末位", title)
-            # 主题党日活动65次，平均每个党支部6.5次，未达到每月开展一次的要求，居全县末位
+            # 主题党日活动65次，平均每个党支部6.5次，居全县末位
             return Markup(escape(name)) + num + self._missed(r.indicator) + Markup("，") + self._provenance(
-                f"{scale}{format_number(r.value, integer=False)}{unit}{self._norm(r)}，居全县末位", title)
+                f"{scale}{format_number(r.value, integer=False)}{unit}，居全县末位", title)
         if r.kind == "target_missed":
             return Markup(f"{escape(name)}{num}，未完成") + self._target(r.indicator, r.reference, r.ratio) + Markup("的年度目标")
         amount = format_number(abs(r.value - r.reference), integer=integer)  # a decline or a slip
