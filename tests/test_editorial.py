@@ -359,7 +359,7 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     assert "97.5%" not in problems25 and problems25.count("是") >= 3
     assert any(p.startswith("补齐目标任务差距。对旅游综合收入、“我为群众办实事”活动") for p in items(plans25))
     # a repeated shortfall's measure is raised, each its own way, not framed alike
-    # (each names the work it raises: 同时将户均增收列为乡党委重点督办事项)
+    # (each names the measure it raises by its heading: 同时将拓宽群众增收门路列为乡党委重点督办事项)
     repeated = [re.compile(re.escape(r.replace("{k}", "乡")).replace(re.escape("{name}"), "[^，；]+"))
                 for r in load_wording()["plans"]["repeated"]]
     raised = [next(r.pattern for r in repeated if r.search(p)) for p in items(plans) if any(r.search(p) for r in repeated)]

@@ -197,8 +197,9 @@ class Shortfalls:
         if f.repeated:  # after the measure it raises (before it, with no subject of its own, it read bolted on)
             raised = plans["repeated"]
             self._raised = getattr(self, "_raised", -1) + 1
+            # named by the measure's heading (同时将拓宽群众增收门路列为……): 将户均增收列为 made an indicator a matter
             again = Markup("；") + Markup(escape(raised[self._raised % len(raised)].format(
-                k=self.kind, name=self._subject(f.codes[0]).removeprefix("实现").removesuffix("行政村"))))
+                k=self.kind, name=re.sub(r"<[^>]+>", "", str(head)))))
         return head + Markup("。") + Markup("；").join(dict.fromkeys(bodies)) + again
 
     def findings(self) -> list[Finding]:
