@@ -317,6 +317,13 @@ def test_a_secretary_would_not_change_these(county):
             five = head.split("（五）")[1].split("（六）")[0]
             own5 = ds.practice(town, year).get("s5_practice")
             assert five.count("逐项") <= max(own5[0].count("逐项") if own5 else 0, 1), (town, year)
+        # a rule the town named itself (考勤制度) is not named again by the next sentence's formulation
+        rules = ds.practice(town, year).get("workstyle_rules")
+        if rules and "考勤" in rules[0] and not seed_words and "（三）" in head:
+            three = head.split("（三）")[1].split("（四）")[0]
+            fields = ("workstyle_rules", "workstyle_mechanism", "duty_check_method", "s3_practice")
+            typed = "".join(ds.practice(town, year).get(f, ("",))[0] for f in fields)
+            assert three.count("考勤") == typed.count("考勤"), (town, year)
         # a routine typed without its verb gets one: 坚持每月开展“主题党日+政策宣讲”, not 坚持每月“…”
         assert not re.search(r"坚持每(?:天|日|周|月|季度|半年|年)“", head), (town, year)
     if ds.county == "石岭县":

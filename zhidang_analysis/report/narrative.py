@@ -72,6 +72,8 @@ _DEAL_GROUPS = {"opening_stance": ("opening", 0), "opening_manner": ("opening", 
 # the subject a town's own paragraph may open with (镇党委, 乡党委, 石岭镇党委): numbered items share the paragraph's
 _SUBJECT = re.compile(r"^(?:[\u4e00-\u9fff]{0,6}[镇乡])?党委(?!书记|班子|委员)")
 _SPAN = re.compile(r"^(<span[^>]*>)(.*)(</span>)$", re.S)
+# rules a town names as its own (制定完善考勤制度、值班制度): a formulation naming one again is passed over
+_OWN_RULES = ("考勤", "请销假", "值班", "签到")
 # a routine typed as how often and a quoted name, without its verb: 每月“主题党日+政策宣讲”
 _FREQUENCY = re.compile(r"^(每(?:天|日|周|月|季度|半年|年))(?=“)")
 # a town's own passage this short continues the section's paragraph; a longer one is a paragraph of its own
@@ -533,7 +535,12 @@ class _Filler(Shortfalls, Highlights):
     def wording(self, slot: str, **numbers: Markup) -> Markup:
         """This town's formulation of a slot of the phrase bank (``slots`` in data/wording.yaml); ``numbers`` fill
         the slot's own number fields (``{supervised}`` ← ``n('supervised_cadres')``)."""
-        text = self._pick(load_wording()["slots"][slot], slot)
+        options = load_wording()["slots"][slot]
+        text = self._pick(options, slot)
+        # a rule the town named itself (its 考勤制度) is not named again by the sentence after it: another formulation
+        own = "".join(self.raw(c) for c in ("workstyle_rules", "workstyle_mechanism") if self.has(c))
+        if any(word in text and word in own for word in _OWN_RULES):
+            text = next((o for o in options[1:] if not any(w in o and w in own for w in _OWN_RULES)), text)
         phrases = year_phrases(self.year)
         return Markup(escape(text)).format(k=self.kind, cadres=self.cadres(), campaign=phrases["study_campaign"],
                                            spirit=phrases["congress_spirit"], **numbers)
