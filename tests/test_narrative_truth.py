@@ -297,7 +297,8 @@ def test_a_nearly_met_target_is_basically_done_not_a_failure(ds):
     assert not any("主题党日活动" in i for i in items)
     assert "从目标任务看，主题党日活动基本完成年度目标，离全面完成还有差距；从工作落实看，" in problems_part(r.text)
     assert f"完成年度目标的{completion * 100:.1f}%" in r.text.split("二、存在的问题")[0]
-    assert "补齐目标任务差距。对主题党日活动逐项查找差距" in r.text.split("三、下一步工作打算")[1]
+    plans = r.text.split("三、下一步工作打算")[1]
+    assert any(g.format(names="主题党日活动") in plans for g in zd.model.catalog.load_wording()["plans"]["gaps"])
     # nor praised: a target basically done is no achievement to highlight
     assert "主题党日活动次数完成年度目标" not in r.text and "基本完成年度目标（" not in r.text
     filler = narrative._Filler(d, "青石镇", 2025, narrative.ReportOptions())

@@ -332,6 +332,14 @@ def test_narrative_numbers_carry_indicator_and_value(ds):
     assert f"{worst}以{scores.at[worst, 'score']:.1f}分居全县末位（第14位）" in text
 
 
+def test_the_weakest_towns_findings_are_counted_in_plain_words(ds):
+    """2022's last town has one indicator down 20% or more and one headline indicator slipping: 另有1项指标比上年
+    下降20%以上、1项重点指标比上年下滑 (not “1项指标重点指标”)."""
+    text = text_of(ov.overview_narrative(ds, 2022))
+    assert "另有1项指标比上年下降20%以上、1项重点指标比上年下滑。" in text
+    assert all("项指标重点指标" not in text_of(ov.overview_narrative(ds, y)) for y in ds.years)
+
+
 def test_first_year_narrative_says_nothing_about_change(tiny, ds):
     for data, year in ((tiny, 2023), (ds, 2020)):
         text = text_of(ov.overview_narrative(data, year))

@@ -507,7 +507,7 @@ class _Filler(Shortfalls, Highlights):
         return str(self.profile.get("town_kind") or "镇")
 
     # -- wording (data/wording.yaml) ----------------------------------------------------------
-    def _pick(self, options: list[str], slot: str) -> str:
+    def _pick(self, options: list[str], slot: str, among: set[str] | None = None) -> str:
         """One of a slot's equivalent formulations, chosen by the town and the year (the same every time a report is
         made; this year's report does not copy last year's); the first, the seed's own words, for a town whose
         profile says 行文用语：范本, and never for another town when the slot has two others to choose from."""
@@ -520,6 +520,8 @@ class _Filler(Shortfalls, Highlights):
         # formulations, and not the same two towns in every slot)
         county = str(self.profile.get("county", ""))
         towns = list(self.ds.profile.index[self.ds.profile["county"] == county]) if "county" in self.ds.profile else []
+        if among is not None:  # dealt only among the towns that say the slot (a measure: those with its problem)
+            towns = [t for t in towns if t in among]
         if self.town not in towns:
             towns.append(self.town)
         # a town's place in the deal is its own per slot; the deal turns by one each year, so a town never reads
@@ -615,7 +617,9 @@ class _Filler(Shortfalls, Highlights):
                 if "{chg}" not in str(rows.at[code, "phrase"]):
                     body = body + Markup("，") + self._movement_text(code, after=re.sub(r"<[^>]*>", "", str(body)))
                 out.pop(first)
-                out.insert(0, (size, code, body))
+                # one movement a section: the others' changes are not told beside it (投资额是上年的6.7倍。…装机
+                # 容量达5600千瓦，比上年增加4400千瓦 read as two highlights in a row)
+                out = [(size, code, body)] + [(s, c, Markup(_CHANGE.sub("", str(b)))) for s, c, b in out]
         return Markup("").join(b + Markup("。") for _, _, b in out)
 
     def _movement_text(self, code: str, after: str = "") -> Markup:
@@ -678,6 +682,10 @@ class _Filler(Shortfalls, Highlights):
 
         template = _phrase_template(re.sub(r"\{(\w*)\}", field, text))
         return Markup(template.render(n=self.number, chg=self.change, p=self.text, pr=self.practice, has=self.has))
+
+# a change told after a number (:meth:`_Filler.change`), with the punctuation before it
+_CHANGE = re.compile(r'[，、]?<span class="chg"[^>]*>[^<]*</span>')
+
 
 def _prune(html: str) -> str:
     """Drop clauses holding a not-applicable number or only zero numbers; remove the markers.

@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from ..analysis.numerals import format_number, percent_text
 from ..analysis.problems import county_problems, lagging_subject, same_work, subject_name
+from ..analysis.standing import county_context
 from ..inputs.towntext import split_items
 from ..model.catalog import load_wording
 from .phrasing import MARKS, scale_text
@@ -98,7 +99,7 @@ class Shortfalls:
         gap_codes = self.target_gaps()
         if gap_codes and problems:  # targets basically done: no problem of the list, but a gap said and answered
             names = "、".join(self._subject(c) for c in gap_codes)
-            plan = Markup(escape(f"补齐目标任务差距。对{names}逐项查找差距、加强跟踪调度"))
+            plan = Markup(escape(self._pick(w["plans"]["gaps"], "plan-gaps", self._gapped()).format(names=names)))
             plans.append(plan + (Markup("") if target_said else Markup("，确保全面完成年度目标任务")))
         general = {kind: self._pick(texts, f"general-problem-{kind}") for kind, texts in w["general_problems"].items()}
         seed_words = str(self.profile.get("wording_style") or "") == "范本"
@@ -139,6 +140,15 @@ class Shortfalls:
         done = c["completion"]
         gaps = c.index[done.notna() & (done >= self.options.nearly_met) & (done < 1)]
         return [code for code in gaps if self.cat.frame.at[code, "polarity"] != 0 and code not in self.silenced]
+
+    def _gapped(self) -> set[str]:
+        """The towns of the county with a target basically done but not met this year (:meth:`target_gaps`)."""
+        c = county_context(self.ds, self.year)
+        if "completion" not in c:
+            return set()
+        done = c["completion"]
+        gap = done.notna() & (done >= self.options.nearly_met) & (done < 1)
+        return set(c.loc[gap & (c["indicator"].map(self.cat.frame["polarity"]) != 0), "town"])
 
     def gaps_sentence(self) -> Markup:
         """二's view of the targets basically done, before its list: 从目标任务看，旅游综合收入、“我为群众办实事”活动基本
@@ -188,7 +198,8 @@ class Shortfalls:
         # the town's own 主导产业 where a measure names its industries (做优劳务输出、做强杏子产业，), else any town's
         fill = {"k": self.kind, "cadres": self.cadres(), "industries": self.industries() or "因村施策发展特色产业，"}
         # an indicator's measure, or one of its formulations (dealt to the county's towns as every slot is)
-        texts = [t if isinstance(t := plans["by_indicator"][c], str) else self._pick(t, f"plan-{c}")
+        # (dealt among the towns that list the problem this year: four towns, four formulations)
+        texts = [t if isinstance(t := plans["by_indicator"][c], str) else self._pick(t, f"plan-{c}", self._listing(c))
                  for c in f.codes if c in plans["by_indicator"]] or [plans["by_section"][f.section]]
         # filled as markup: the town's industries keep their own marks (their source), the wording is escaped
         heads, bodies = zip(*(Markup(escape(t)).format(**fill).split("。", 1) for t in texts))
@@ -197,10 +208,17 @@ class Shortfalls:
         if f.repeated:  # after the measure it raises (before it, with no subject of its own, it read bolted on)
             raised = plans["repeated"]
             self._raised = getattr(self, "_raised", -1) + 1
-            # named by the measure's heading (同时将拓宽群众增收门路列为……): 将户均增收列为 made an indicator a matter
-            again = Markup("；") + Markup(escape(raised[self._raised % len(raised)].format(
-                k=self.kind, name=re.sub(r"<[^>]+>", "", str(head)))))
+            # 同时将这项工作列为……: 将户均增收列为 made an indicator a matter, and the heading named again in its own
+            # item (三是拓宽群众增收门路。…同时将拓宽群众增收门路列为…) read as a repeat
+            again = Markup("；") + Markup(escape(raised[self._raised % len(raised)].format(k=self.kind)))
         return head + Markup("。") + Markup("；").join(dict.fromkeys(bodies)) + again
+
+    def _listing(self, code: str) -> set[str]:
+        """The towns of the county whose reports list a problem of ``code`` this year."""
+        o = self.options
+        p = county_problems(self.ds, self.year, drop_threshold=o.drop_threshold, nearly_met=o.nearly_met,
+                            max_findings=o.max_findings)
+        return set(p.loc[p["listed"] & (p["indicator"] == code), "town"])
 
     def findings(self) -> list[Finding]:
         """The data problems a report lists (:func:`problems.county_problems`, the one model every output uses),
