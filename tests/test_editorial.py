@@ -20,7 +20,8 @@ import zhidang_analysis as zd
 from zhidang_analysis.report import narrative
 from zhidang_analysis.analysis import similarity
 from zhidang_analysis.model.catalog import load_wording
-from zhidang_analysis.analysis.problems import town_problems
+from zhidang_analysis.analysis.problems import subject_name, town_problems
+from zhidang_analysis.report.shortfalls import LONG_LIST
 from zhidang_analysis.inputs.towntext import split_items
 
 from .conftest import REPO, report_items
@@ -153,7 +154,15 @@ def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
         none = n_own + len(r.findings) == 0
         marker = none and not seed_words  # 【待补：本镇自查问题】 where neither the town nor its data name one
         # a shortfall of work the town named itself is told inside its own item (f.within)
-        assert len(p_items) == (3 if none and seed_words else n_own + sum(f.within is None for f in r.findings) + marker)
+        # the smaller targets missed of a long list are one item (f.together), the last, naming each
+        alone = sum(f.within is None and not f.together for f in r.findings)
+        together = [f for f in r.findings if f.together]
+        assert len(p_items) == (3 if none and seed_words else n_own + alone + bool(together) + marker)
+        if together:
+            assert len(together) >= 2 and len(p_items) <= LONG_LIST, (town, year, p_items)
+            assert p_items[-1].startswith(load_wording()["problem_leads"]["missed_targets"])
+            assert all(subject_name(ds.catalog, f.codes[0]) in p_items[-1] for f in together)
+            assert all(f.values[0] >= 0.8 * f.references[0] for f in together)
     assert own_answered >= 15
 
 
@@ -390,3 +399,34 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     assert items(plans_ng)[k].endswith("确保完成年度目标任务")
     first_year = parts(narrative.town_report(ds, "杏树乡", 2024).text)[1]
     assert "连续两年" not in first_year and "上年查摆" not in first_year
+
+
+def test_the_smaller_targets_missed_of_a_long_list_are_told_together(tmp_path):
+    """石岭县 2025, 龙泉镇: three problems of its own, a tourism target missed by half (inside its own item), income
+    down 36%, and four targets missed by 13–19% — eight items, the last four a target each with a stock measure,
+    read padded. The list keeps six: the three missed targets nearest to done (84.2%, 85.3%, 87.5%) in one item
+    that names each with its completion, answered by one measure that names them; 发展党员 (81.3%) stays alone."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    r = narrative.town_report(ds, "龙泉镇", 2025)
+    _, problems, plans = parts(r.text)
+    p_items, plan_items = items(problems), items(plans)
+    assert len(p_items) == 6 and "主要表现在以下六个方面" in problems
+    assert p_items[-1] == ("部分年度目标任务还没有完成，“我为群众办实事”活动、主题党日活动、警示教育分别完成年度目标的"
+                           "84.2%、85.3%、87.5%")
+    assert p_items[4].startswith("发展党员工作还需加强，发展党员13名，未完成16名的年度目标")
+    assert "“我为群众办实事”活动、主题党日活动、警示教育" in plan_items[5]
+    # each percentage carries its target and source for the reader who checks it
+    spans = BeautifulSoup(str(r.html), "html.parser").find_all("span", title=re.compile("2025年目标"))
+    titles = [s["title"] for s in spans if s.get_text() in ("84.2%", "85.3%", "87.5%")]
+    assert len(titles) == 3 and all("来源：" in t and "完成" in t for t in titles)
+
+
+def test_a_section_tells_one_movement_its_largest_first(tmp_path):
+    """石岭县 2025, 东峪乡: its key-project investment grew to 6.7 times the year before, the largest movement, which
+    leads (六); its photovoltaic capacity, which grew too, is told without its change (投资额是上年的6.7倍。…装机容量
+    达5600千瓦，比上年增加4400千瓦 read as two highlights in a row)."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    six = narrative.town_report(ds, "东峪乡", 2025).text.split("（六）")[1].split("二、存在的问题")[0]
+    assert "投资5029.7万元实施村级光伏电站、产业路等7项重点项目，投资额是上年的6.7倍。" in six
+    assert "村级光伏电站装机容量达5600千瓦。" in six
+    assert "比上年增加4400千瓦" not in six and "同比" not in six

@@ -13,7 +13,8 @@ from zhidang_analysis.report import narrative
 from zhidang_analysis.report import overview
 from zhidang_analysis.running.batch import index_rows
 from zhidang_analysis.model.catalog import load_catalog, load_wording
-from zhidang_analysis.analysis.problems import county_problems, same_work, town_problems
+from zhidang_analysis.analysis.problems import county_problems, same_work, subject_name, town_problems
+from zhidang_analysis.report.shortfalls import LONG_LIST
 
 from .conftest import report_items
 
@@ -297,7 +298,13 @@ def test_each_towns_problems_are_the_same_in_report_overview_index_and_explorer(
                     assert ds.catalog.name(code).strip("“”")[:4] in items[k], (town, items[k], code)
                     expected.remove(code)
                     own[k] = "\0"  # one shortfall an item
-            assert len(items) == len(own) + len(expected) + marker, (town, items)
+            # the smaller targets missed of a long list are one item at the end, naming each
+            bundled = []
+            if items and items[-1].startswith(load_wording()["problem_leads"]["missed_targets"]):
+                bundled = [c for c in expected if subject_name(ds.catalog, c) in items[-1]]
+                assert len(bundled) >= 2 and len(items) <= LONG_LIST, (town, items)
+                expected = [c for c in expected if c not in bundled]
+            assert len(items) == len(own) + len(expected) + bool(bundled) + marker, (town, items)
             assert items[-1].startswith("【待补：本") == marker, (town, items)
             told = items[len(own):len(own) + len(expected)]
             for item, code in zip(told, expected):

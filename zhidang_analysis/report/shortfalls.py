@@ -16,7 +16,10 @@ from ..inputs.towntext import split_items
 from ..model.catalog import load_wording
 from .phrasing import MARKS, scale_text
 
-__all__ = ["Finding", "Shortfalls"]
+__all__ = ["Finding", "LONG_LIST", "Shortfalls"]
+
+#: 二 lists at most this many items one by one; beyond it the smaller missed targets are told together.
+LONG_LIST = 6
 
 
 def _group(codes: list[str]) -> dict | None:
@@ -37,6 +40,7 @@ class Finding:
     values: list[float] = field(default_factory=list)
     repeated: bool = False  # a shortfall of the same work was listed the year before too (of any kind)
     within: int | None = None  # told inside the town's own item of this index (the town named the work itself)
+    together: bool = False  # a smaller target missed of a long list, told with the others in one item
 
 
 class Shortfalls:
@@ -61,6 +65,7 @@ class Shortfalls:
             plans.append(self._headed(own_plans[i], text) if i < len(own_plans) else self._topic_plan(text))
         target_said = False  # 确保完成年度目标任务 once in 三, after the first measure that answers a missed target
         folded: set[int] = set()
+        findings, bundle = self._bundled(findings, raw_problems)
         for f in findings:
             mine = next((i for i, t in enumerate(raw_problems) if i not in folded and same_work(t, f.codes)), None)
             if mine is not None:  # the town named this work itself: its figures go into its own item
@@ -96,6 +101,14 @@ class Shortfalls:
             if ("target_missed" in f.kinds or any(self._missed(c) for c in f.codes)) and not target_said:
                 plan, target_said = plan + Markup("，确保完成年度目标任务"), True
             plans.append(plan)
+        if bundle:  # the smaller targets missed, told together (部分年度目标任务还没有完成，…分别完成年度目标的…)
+            names = "、".join(self._subject(f.codes[0]) for f in bundle)
+            shares = Markup("、").join(self._completion(f.codes[0], f.values[0], f.references[0]) for f in bundle)
+            problems.append(Markup(escape(w["problem_leads"]["missed_targets"])) + Markup("，") + Markup(escape(names))
+                            + Markup("分别完成年度目标的") + shares)
+            plan = Markup(escape(self._pick(w["plans"]["missed"], "plan-missed").format(names=names, k=self.kind)))
+            plans.append(plan + (Markup("") if target_said else Markup("，确保完成年度目标任务")))
+            target_said = True
         gap_codes = self.target_gaps()
         if gap_codes and problems:  # targets basically done: no problem of the list, but a gap said and answered
             names = "、".join(self._subject(c) for c in gap_codes)
@@ -140,6 +153,42 @@ class Shortfalls:
         done = c["completion"]
         gaps = c.index[done.notna() & (done >= self.options.nearly_met) & (done < 1)]
         return [code for code in gaps if self.cat.frame.at[code, "polarity"] != 0 and code not in self.silenced]
+
+    def _bundled(self, findings: list[Finding], own: list[str]) -> tuple[list[Finding], list[Finding]]:
+        """The findings told one by one, and the targets missed that are told together in one item: where 二 would
+        list more than :data:`LONG_LIST` items, the missed targets nearest to done (at least 80%, a single work, not
+        a shortfall the town named itself nor one listed the year before) — enough of them to shorten the list to
+        that, and at least two. Eight items, the last four each a target missed by 13–19% with its stock measure,
+        read padded; every target is still named, with its completion."""
+        n = len(own) + sum(not any(same_work(t, f.codes) for t in own) for f in findings)
+        if n <= LONG_LIST:
+            return findings, []
+        small = [f for f in findings if f.kinds == ["target_missed"] and not f.repeated and f.references[0] > 0
+                 and f.values[0] >= 0.8 * f.references[0] and not any(same_work(t, f.codes) for t in own)]
+        small.sort(key=lambda f: f.values[0] / f.references[0], reverse=True)  # the nearest to done first
+        bundle = small[:max(2, n - LONG_LIST + 1)]
+        if len(bundle) < 2:
+            return findings, []
+        for f in bundle:
+            f.together = True
+        return [f for f in findings if f not in bundle], [f for f in findings if f in bundle]
+
+    def _completion(self, code: str, value: float, target: float) -> Markup:
+        """``84.2%`` of this year's target of ``code``, with the target and its source."""
+        row = self.cat[code]
+        source = self._target_source(code)
+        fmt = lambda x: format_number(x, integer=bool(row["integer"]))  # noqa: E731
+        share = percent_text(value / target)
+        if float(share) >= 100 * self.options.nearly_met:  # 94.96% is not 基本完成: not printed as 95%
+            share = f"{100 * value / target:.2f}".rstrip("0").rstrip(".")
+        return self._provenance(f"{share}%",
+                                f"{row['name']} · {self.year}年目标{fmt(target)}{row['unit']}，完成{fmt(value)}"
+                                f"{row['unit']} · 来源：{source}", source)
+
+    def _target_source(self, code: str) -> str:
+        t = self.ds.targets
+        hit = t.loc[(t["town"] == self.town) & (t["year"] == self.year) & (t["indicator"] == code), "source"]
+        return str(hit.iloc[0]) if len(hit) else ""
 
     def _gapped(self) -> set[str]:
         """The towns of the county with a target basically done but not met this year (:meth:`target_gaps`)."""
@@ -260,9 +309,7 @@ class Shortfalls:
     def _target(self, code: str, target: float, ratio: float | None = None) -> Markup:
         """This year's target of ``code`` (``12次``) with its source."""
         row = self.cat[code]
-        t = self.ds.targets
-        hit = t.loc[(t["town"] == self.town) & (t["year"] == self.year) & (t["indicator"] == code), "source"]
-        source = str(hit.iloc[0]) if len(hit) else ""
+        source = self._target_source(code)
         done = f"，完成{percent_text(ratio)}%" if ratio is not None else ""
         return self._provenance(f"{format_number(target, integer=bool(row['integer']))}{row['unit']}",
                                 f"{row['name']} · {self.year}年目标{done} · 来源：{source}", source)
