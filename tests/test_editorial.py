@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 CJK = r"\u4e00-\u9fff"
 SLIPS = ["防腐拒变", "的防腐", "始终坚持党要管党、全面从严治党主体责任",
-         "第一责任人方面", "以下一个方面"]
+         "第一责任人方面", "以下一个方面", "全力助力"]  # (六)'s heading: 全力推动乡村全面振兴
 
 
 def second_county(folder):
@@ -414,6 +414,8 @@ def test_the_smaller_targets_missed_of_a_long_list_are_told_together(tmp_path):
     assert p_items[-1] == ("部分年度目标任务还没有完成，“我为群众办实事”活动、主题党日活动、警示教育分别完成年度目标的"
                            "84.2%、85.3%、87.5%")
     assert p_items[4].startswith("发展党员工作还需加强，发展党员13名，未完成16名的年度目标")
+    # a target missed by more than a fifth says how far (未完成5401.9万元的年度目标 alone understated 45.7%)
+    assert p_items[0].endswith("旅游综合收入2469.5万元，仅完成5401.9万元年度目标的45.7%")
     assert "“我为群众办实事”活动、主题党日活动、警示教育" in plan_items[5]
     # each percentage carries its target and source for the reader who checks it
     spans = BeautifulSoup(str(r.html), "html.parser").find_all("span", title=re.compile("2025年目标"))
@@ -430,3 +432,14 @@ def test_a_section_tells_one_movement_its_largest_first(tmp_path):
     assert "投资5029.7万元实施村级光伏电站、产业路等7项重点项目，投资额是上年的6.7倍。" in six
     assert "村级光伏电站装机容量达5600千瓦。" in six
     assert "比上年增加4400千瓦" not in six and "同比" not in six
+
+
+def test_the_towns_own_words_on_its_study_carrier_follow_the_carrier(tmp_path):
+    """石岭县, 高庙镇: its own (一) passage is about its “庙前学习角” (在镇村两级设立学习角12个…); it follows the sentence
+    that names the carrier, not the 送学上门 figures (where it read tacked on, 学习角 named twice apart)."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    for year, verb in ((2024, "打造"), (2025, "持续用好")):
+        one = narrative.town_report(ds, "高庙镇", year).text.split("（一）")[1].split("（二）")[0]
+        assert f"不断创新学习载体和学习方式，{verb}“庙前学习角”。在镇村两级设立学习角12个，" in one
+        assert one.index("在镇村两级设立学习角") < one.index("送学上门"), year
+        assert one.count("在镇村两级设立学习角") == 1

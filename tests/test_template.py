@@ -60,7 +60,7 @@ def test_layout_title_sections_header_towns_and_frozen_panes(tmp_path, small):
     assert ws["B2"].value == "（一）提高政治站位，认真履行全面从严治党主体责任"
     assert ws["C2"].value == "（二）强化组织建设，严格落实党建各项工作任务"
     assert ws["E2"].value == "（三）聚焦转变作风，切实纠治顽瘴痼疾"
-    assert ws["F2"].value == "（六）坚持党建引领，全力助力乡村全面振兴"
+    assert ws["F2"].value == "（六）坚持党建引领，全力推动乡村全面振兴"
     merged = {str(r) for r in ws.merged_cells.ranges}
     assert {"A1:G1", "C2:D2", "F2:G2"} <= merged
     assert not any(r.startswith(("B2", "E2")) for r in merged)  # one-column sections are not merged

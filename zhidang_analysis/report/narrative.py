@@ -484,6 +484,15 @@ class _Filler(Shortfalls, Highlights):
         return (self.has(code) and self._own_short(code) and self.has("leading_industries")
                 and self._of_my_industries(self.raw(code)))
 
+    def of_carrier(self, code: str) -> bool:
+        """Whether the town's own short passage of (一) tells of its study carrier (在镇村两级设立学习角12个 of
+        “庙前学习角”): it follows the sentence that names the carrier (after the 送学上门 figures it read tacked on),
+        not in the town's own words as the seed writes them (行文用语：范本)."""
+        if not (self.has(code) and self._own_short(code) and self.has("study_carrier")) or str(self.profile.get("wording_style") or "") == "范本":
+            return False
+        name = re.sub(r"[“”‘’\"'「」《》\s]", "", self.raw("study_carrier"))
+        return len(name) >= 2 and (name in self.raw(code) or name[-3:] in self.raw(code))
+
     def _of_my_industries(self, name: str) -> bool:
         """Whether an indicator's name (苹果种植面积) tells of one of the town's 主导产业 (苹果, 苹果产业)."""
         stems = [re.sub(r"产业$|种植$|养殖$|经济$", "", split)[:2] for split in split_items(self.raw("leading_industries"),
@@ -746,7 +755,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         title=title, title_html=Markup("<br>").join(title_lines(title)), town=town, year=year, k=filler.kind, phrases=year_phrases(year),
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
-        pr=filler.practice, adhere=filler.adhere, own_first=filler.own_first, own_says=filler.own_says, has=filler.has, raw=filler.raw, kept=filler.kept, items=filler.items, industries=filler.industries,
+        pr=filler.practice, adhere=filler.adhere, own_first=filler.own_first, of_carrier=filler.of_carrier, own_says=filler.own_says, has=filler.has, raw=filler.raw, kept=filler.kept, items=filler.items, industries=filler.industries,
         industry_lead=filler.industry_lead,
         w=filler.wording, problems_and_plans=filler.problems_and_plans, gaps_sentence=filler.gaps_sentence, own_inline=filler.own_inline, own_block=filler.own_block, folded=filler.folded,
         cadres=filler.cadres(), section_text=filler.section_text,

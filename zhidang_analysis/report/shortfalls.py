@@ -20,6 +20,8 @@ __all__ = ["Finding", "LONG_LIST", "Shortfalls"]
 
 #: 二 lists at most this many items one by one; beyond it the smaller missed targets are told together.
 LONG_LIST = 6
+#: A target completed below this share is far short: 二 says how far (仅完成45.7%), and it is never told together.
+FAR_SHORT = 0.8
 
 
 def _group(codes: list[str]) -> dict | None:
@@ -164,7 +166,7 @@ class Shortfalls:
         if n <= LONG_LIST:
             return findings, []
         small = [f for f in findings if f.kinds == ["target_missed"] and not f.repeated and f.references[0] > 0
-                 and f.values[0] >= 0.8 * f.references[0] and not any(same_work(t, f.codes) for t in own)]
+                 and f.values[0] >= FAR_SHORT * f.references[0] and not any(same_work(t, f.codes) for t in own)]
         small.sort(key=lambda f: f.values[0] / f.references[0], reverse=True)  # the nearest to done first
         bundle = small[:max(2, n - LONG_LIST + 1)]
         if len(bundle) < 2:
@@ -376,7 +378,11 @@ class Shortfalls:
             return Markup(escape(name)) + num + self._missed(r.indicator) + Markup("，") + self._provenance(
                 f"{scale}{format_number(r.value, integer=False)}{unit}，居全县末位", title)
         if r.kind == "target_missed":
-            return Markup(f"{escape(name)}{num}，未完成") + self._target(r.indicator, r.reference, r.ratio) + Markup("的年度目标")
+            target = self._target(r.indicator, r.reference, r.ratio)
+            if r.ratio < FAR_SHORT:  # 未完成5401.9万元的年度目标 alone understated a target missed by more than half
+                return (Markup(f"{escape(name)}{num}，仅完成") + target + Markup("年度目标的")
+                        + self._completion(r.indicator, r.value, r.reference))
+            return Markup(f"{escape(name)}{num}，未完成") + target + Markup("的年度目标")
         amount = format_number(abs(r.value - r.reference), integer=integer)  # a decline or a slip
         prev = self._source(r.indicator, self.year - 1)
         # a count falls by how many (减少4名), an amount by its rate (下降19.3%)
