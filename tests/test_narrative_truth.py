@@ -331,7 +331,7 @@ def test_own_problems_are_listed_and_general_ones_only_where_there_are_none(ds, 
         # problems (but the seed town with no shortfall either, whose words they are: 行文用语：范本)
         seed_words = ds.profile.at[town, "wording_style"] == "范本"
         none = len(r.findings) + n_own == 0
-        marker = none and not seed_words
+        marker = n_own == 0 and len(r.findings) < 2 and not (none and seed_words)  # a thin list: also the marker
         # a shortfall of work the town named itself is told inside its own item (f.within)
         # and the smaller targets missed of a long list are one item (f.together)
         alone = sum(f.within is None and not f.together for f in r.findings)

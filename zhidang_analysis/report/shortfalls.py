@@ -53,9 +53,9 @@ class Shortfalls:
         """二 and 三 as lists: the problems (the town's own 自查问题 first, then its data's real shortfalls, largest
         first) and the measures, one for each problem in the same order (the town's own 下一步打算 where it gave
         one, else the measure of the problem's kind), then at most two general lines. A town that named no problem
-        of its own and whose data show none gets a 【待补：本镇自查问题】 marker for the person editing the draft
-        (the seed's three general ones only with ``general_problems``: they are no finding of the town's); where
-        the data show shortfalls, those are its problems."""
+        of its own and whose data show at most one gets a 【待补：本镇自查问题】 marker after it for the person
+        editing the draft (the seed's three general ones only with ``general_problems``: they are no finding of the
+        town's); where the data show two or more shortfalls, those are its problems."""
         w = load_wording()
         self._raised = -1  # the repeated shortfalls' raised measures, in turn
         problems: list[Markup] = []
@@ -124,9 +124,10 @@ class Shortfalls:
                 problems.append(Markup(escape(text)))
                 plans.append(self.general_line(kind))
             return problems, (own_plans or plans)
-        if not problems and not self.options.general_problems:
-            # the town named none: the draft says what is still to be written (after what its data show, which is
-            # no self-examination of the town's)
+        if not raw_problems and len(problems) < 2 and not self.options.general_problems:
+            # the town named none, and its data show at most one: the draft says what is still to be written (after
+            # what its data show, which is no self-examination of the town's; where the data show two or more,
+            # those are its problems — a marker beside four shortfalls read as a report left unfinished)
             where = escape(f"特色做法表“自查问题”“下一步打算”栏 · {self.year}年 · 待补")
             problems.append(Markup(f'<span class="missing" title="{where}">【待补：本{self.kind}自查问题】</span>'))
             plans.append(Markup(f'<span class="missing" title="{where}">【待补：针对自查问题的整改措施】</span>'))
