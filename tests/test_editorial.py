@@ -21,7 +21,7 @@ from zhidang_analysis.report import narrative
 from zhidang_analysis.analysis import similarity
 from zhidang_analysis.model.catalog import load_wording
 from zhidang_analysis.analysis.problems import subject_name, town_problems
-from zhidang_analysis.report.shortfalls import LONG_LIST
+from zhidang_analysis.report.shortfalls import LONG_LIST, Shortfalls
 from zhidang_analysis.inputs.towntext import split_items
 
 from .conftest import REPO, report_items
@@ -138,6 +138,7 @@ def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
             plan = plan_items[i]
             topic = next(t for t in load_wording()["plans"]["by_topic"]
                          if not t["keywords"] or any(k in problem for k in t["keywords"]))
+            topic = {**topic, **Shortfalls._topic_words(topic, problem)}  # 提高{subject}使用效率 → 提高学习角使用效率
             if i < len(written):  # the town's own measure, as it wrote it, under its topic's heading
                 mine = written[i].rstrip("。")
                 assert plan in (mine, f"{topic['head']}。{mine}"), (town, year, plan)
@@ -444,3 +445,15 @@ def test_the_towns_own_words_on_its_study_carrier_follow_the_carrier(tmp_path):
         assert f"不断创新学习载体和学习方式，{verb}“庙前学习角”。在镇村两级设立学习角12个，" in one
         assert one.index("在镇村两级设立学习角") < one.index("送学上门"), year
         assert one.count("在镇村两级设立学习角") == 1
+
+
+def test_a_measure_names_what_the_town_named(tmp_path):
+    """石岭县: 高庙镇 2025 wrote 学习角利用率不高, 石岭镇 2024 村级活动场所利用率不高 — one topic, and before, one measure
+    word for word (提高阵地使用效率。盘活用好现有场所和设施…), which never named the 学习角 it answers. The measure
+    names what each town named."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    plans = {(t, y): items(parts(narrative.town_report(ds, t, y).text)[2]) for t, y in (("高庙镇", 2025), ("石岭镇", 2024))}
+    assert plans["高庙镇", 2025][0] == "提高学习角使用效率。把学习角用起来、管起来，明确管理责任和开放时间，定期通报使用情况"
+    assert plans["石岭镇", 2024][0].startswith("提高村级活动场所使用效率。把村级活动场所用起来、管起来")
+    topic = next(t for t in load_wording()["plans"]["by_topic"] if "利用率" in t["keywords"])
+    assert Shortfalls._topic_words(topic, "利用率不高")["head"] == "提高阵地使用效率"  # nothing named: the default

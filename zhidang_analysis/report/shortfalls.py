@@ -219,6 +219,18 @@ class Shortfalls:
         topics = load_wording()["plans"]["by_topic"]
         return next(t for t in topics if not t["keywords"] or any(k in problem for k in t["keywords"]))
 
+    @staticmethod
+    def _topic_words(topic: dict, problem: str) -> dict:
+        """The topic's head and measure for this problem: ``{subject}`` is what the town named before the topic's
+        keyword (学习角利用率不高 → 提高学习角使用效率; 村级活动场所利用率不高 → 提高村级活动场所使用效率), else the topic's
+        own ``subject`` (two towns with a problem of one topic read one measure word for word)."""
+        if "subject" not in topic:
+            return {"head": topic["head"], "plan": topic["plan"]}
+        at = min((problem.find(k) for k in topic["keywords"] if k in problem), default=-1)
+        named = re.sub(r"^(部分村|部分|个别村|个别|一些)", "", problem[:at] if at > 0 else "").rstrip("的")
+        subject = named if 2 <= len(named) <= 10 and not re.search(r"[，。；、]", named) else topic["subject"]
+        return {"head": topic["head"].replace("{subject}", subject), "plan": topic["plan"].replace("{subject}", subject)}
+
     def _headed(self, plan: Markup, problem: str) -> Markup:
         """The town's own measure as 三 of a 公文 writes it: under the heading of its problem's topic (加强流动党员
         管理。建立流动党员微信群……), unless the town wrote a heading itself (a short first sentence) or the topic is
@@ -228,19 +240,21 @@ class Shortfalls:
         if "。" in text[:-1] and len(first) <= 14 and "，" not in first:
             return plan  # 强化流动党员管理。建立……: headed already
         topic = self._topic(problem or text)
-        if not topic["keywords"] or (topic["head"] in text):
+        head = self._topic_words(topic, problem or text)["head"]
+        if not topic["keywords"] or (head in text):
             return plan
-        return Markup(escape(topic["head"])) + Markup("。") + plan
+        return Markup(escape(head)) + Markup("。") + plan
 
     def _topic_plan(self, problem: str) -> Markup:
         """The measure for a problem the town named itself, by its topic: the topic's heading, then its measure
         (the catch-all heading 抓好问题整改 names the problem it answers)."""
         topic = self._topic(problem)
-        plan = topic["plan"].format(k=self.kind, cadres=self.cadres())
+        words = self._topic_words(topic, problem)
+        plan = words["plan"].format(k=self.kind, cadres=self.cadres())
         if not topic["keywords"]:
             short = problem if len(problem) <= 30 else problem.split("，")[0]
             plan = (f"针对{short}的问题，" if len(short) <= 30 else "") + plan
-        return Markup(escape(f"{topic['head']}。{plan}"))
+        return Markup(escape(f"{words['head']}。{plan}"))
 
     def _finding_plan(self, f: Finding, group: dict | None = None) -> Markup:
         """The measure for a data-driven problem as 三 of a 公文 writes it: a heading naming the work
