@@ -457,3 +457,12 @@ def test_a_measure_names_what_the_town_named(tmp_path):
     assert plans["石岭镇", 2024][0].startswith("提高村级活动场所使用效率。把村级活动场所用起来、管起来")
     topic = next(t for t in load_wording()["plans"]["by_topic"] if "利用率" in t["keywords"])
     assert Shortfalls._topic_words(topic, "利用率不高")["head"] == "提高阵地使用效率"  # nothing named: the default
+
+
+def test_a_count_up_by_one_is_no_news(tmp_path):
+    """石岭县 2025, 高庙镇: 发展党员 13 → 14 is one person; (二) says 发展党员14名 without 比上年增加1名 (a reader: “a rise of
+    one member is not worth reporting”), while 主题党日 up 8 is told."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    two = narrative.town_report(ds, "高庙镇", 2025).text.split("（二）")[1].split("（三）")[0]
+    assert "发展党员14名。" in two and "比上年增加1名" not in two
+    assert "比上年增加8次" in two

@@ -90,7 +90,8 @@ def test_numbers_equal_the_data_and_carry_provenance(ds):
 
 def test_yoy_context_states_the_largest_increases_only(ds):
     """一 states a change against the year before only for an increase of what more is better of, at most the two
-    largest (by rate) of a section: a fall is no achievement (二 lists those that matter), a flat year no news."""
+    largest (by rate) of a section: a fall is no achievement (二 lists those that matter), a flat year no news, nor a
+    count up by one."""
     frame = ds.catalog.frame
     stated = 0
     for town in ds.towns:
@@ -100,6 +101,7 @@ def test_yoy_context_states_the_largest_increases_only(ds):
         y = ind.yoy(ds.values[ds.values["town"] == town], catalog=ds.catalog)
         y = y[(y["year"] == 2025) & (y["change"] > 0)].set_index("indicator")
         y = y[y.index.map(frame["polarity"]) > 0]
+        y = y[~(y.index.map(frame["integer"]).fillna(True).astype(bool) & (y["change"] < 2))]  # up by one: no news
         y = y.assign(section=y.index.map(frame["section"])).sort_values("rate", ascending=False, kind="stable")
         told = {c for _, part in y.groupby("section") for c in part.index[:2]}
         for span in BeautifulSoup(str(r.html), "html.parser").select("span.chg"):

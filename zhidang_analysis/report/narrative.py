@@ -244,12 +244,15 @@ class _Filler(Shortfalls, Highlights):
     def told_changes(self) -> set[str]:
         """The indicators whose change against the year before 一、责任落实情况 states: increases of what more is
         better of, at most the two largest (by rate) per section. A fall is no achievement (the ones that matter
-        are 二's problems), a flat year no news, and five 比上年 in one paragraph read as a statistics bulletin."""
+        are 二's problems), a flat year no news, a count up by one no news either, and five 比上年 in one paragraph read
+        as a statistics bulletin."""
         if self._told is None:
             y = self.yoy
             f = self.cat.frame
             if len(y):
-                y = y[(y["change"] > 0) & (y.index.map(f["polarity"]) > 0) & y["rate"].notna()]
+                # (a count up by one — 发展党员14名，比上年增加1名 — is one person, no news)
+                one = y.index.map(f["integer"]).fillna(True).astype(bool) & (y["change"] < 2)
+                y = y[(y["change"] > 0) & (y.index.map(f["polarity"]) > 0) & y["rate"].notna() & ~one]
             told: set[str] = set()
             if len(y):
                 y = y.assign(section=y.index.map(f["section"])).sort_values("rate", ascending=False, kind="stable")
