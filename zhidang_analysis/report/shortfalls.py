@@ -150,12 +150,17 @@ class Shortfalls:
 
     def target_gaps(self) -> list[str]:
         """The targets of the year basically done (``nearly_met`` to 100%): not listed as problems, but not met."""
-        c = self.standing
+        gaps = self.standing.index[self._basically_done(self.standing)]
+        return [code for code in gaps if code not in self.silenced]
+
+    def _basically_done(self, c: pd.DataFrame) -> pd.Series:
+        """Which rows of a standing (:func:`standing.county_context`; indicators as index or column) are a target
+        basically done but not met (``nearly_met`` to 100%) of an indicator with a direction."""
         if "completion" not in c:
-            return []
+            return pd.Series(False, index=c.index)
         done = c["completion"]
-        gaps = c.index[done.notna() & (done >= self.options.nearly_met) & (done < 1)]
-        return [code for code in gaps if self.cat.frame.at[code, "polarity"] != 0 and code not in self.silenced]
+        codes = c["indicator"] if "indicator" in c else c.index.to_series(index=c.index)
+        return done.notna() & (done >= self.options.nearly_met) & (done < 1) & (codes.map(self.cat.frame["polarity"]) != 0)
 
     def _bundled(self, findings: list[Finding], own: list[str]) -> tuple[list[Finding], list[Finding]]:
         """The findings told one by one, and the targets missed that are told together in one item: where 二 would
@@ -196,11 +201,7 @@ class Shortfalls:
     def _gapped(self) -> set[str]:
         """The towns of the county with a target basically done but not met this year (:meth:`target_gaps`)."""
         c = county_context(self.ds, self.year)
-        if "completion" not in c:
-            return set()
-        done = c["completion"]
-        gap = done.notna() & (done >= self.options.nearly_met) & (done < 1)
-        return set(c.loc[gap & (c["indicator"].map(self.cat.frame["polarity"]) != 0), "town"])
+        return set(c.loc[self._basically_done(c), "town"])
 
     def gaps_sentence(self) -> Markup:
         """二's view of the targets basically done, before its list: 从目标任务看，旅游综合收入、“我为群众办实事”活动基本
