@@ -59,11 +59,9 @@ PROFILE_ROWS = [
 
 def report_items(part: str) -> list[str]:
     """The 一是…二是… items of 二 or 三 of a report's text (a single one reads 主要是…), then the 【待补】 items the
-    town still has to write, which follow them unnumbered (此外，【待补：本镇自查问题】 in 二, a paragraph in 三); the
-    view of the targets basically done before the list (从目标任务看，…离全面完成还有差距；从工作落实看，) is no item."""
+    town still has to write, which follow them unnumbered (此外，【待补：本镇自查问题】 in 二, a paragraph in 三)."""
     todo = re.findall(r"【待补：[^】]*】", part)
     part = re.sub(r"(?:此外，)?【待补：[^】]*】。?", "", part)
-    part = re.sub(r"从目标任务看，[^。；]*离全面完成还有差距；从工作落实看，", "", part)  # a gap, not an item
     found = [i.strip().rstrip("。") for i in re.split(r"[一二三四五六七八九十]+是", part)[1:]]
     if not found and "主要是" in part and part.split("主要是", 1)[1].strip(" 。\n"):
         found = [part.split("主要是", 1)[1].strip().rstrip("。")]
