@@ -459,6 +459,9 @@ def test_a_measure_names_what_the_town_named(tmp_path):
     assert plans["石岭镇", 2024][0].startswith("提高村级活动场所使用效率。把村级活动场所用起来、管起来")
     topic = next(t for t in load_wording()["plans"]["by_topic"] if "利用率" in t["keywords"])
     assert Shortfalls._topic_words(topic, "利用率不高")["head"] == "提高阵地使用效率"  # nothing named: the default
+    # 龙泉镇 2024 named 温泉项目配套设施不完善: its measure names the 温泉项目 (完善配套设施 named neither 温泉 nor 康养)
+    longquan = items(parts(narrative.town_report(ds, "龙泉镇", 2024).text)[2])
+    assert longquan[0].startswith("完善温泉项目配套设施。积极争取项目资金，补齐温泉项目配套设施短板")
 
 
 def test_a_count_up_by_one_is_no_news(tmp_path):
@@ -468,3 +471,18 @@ def test_a_count_up_by_one_is_no_news(tmp_path):
     two = narrative.town_report(ds, "高庙镇", 2025).text.split("（二）")[1].split("（三）")[0]
     assert "发展党员14名。" in two and "比上年增加1名" not in two
     assert "比上年增加8次" in two
+
+
+def test_a_problem_the_town_names_two_years_running_gets_a_raised_measure(tmp_path):
+    """石岭县: 高庙镇 typed “三会一课”记录不规范 in 2024 and 部分村“三会一课”记录不规范 in 2025 — the same measure both years
+    read as “why did last year's not work?”; 2025's is raised. 东峪乡's 光伏 problems of the two years are two
+    (运维管理不规范, 收益分配制度还不够完善): its own measure is not raised, nor is any of 2024 (no year before)."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    raised = [re.compile(re.escape(r).replace(r"\{k\}", "[镇乡]")) for r in load_wording()["plans"]["repeated"]]
+    plans = {(t, y): items(parts(narrative.town_report(ds, t, y).text)[2])
+             for t in ("高庙镇", "东峪乡") for y in (2024, 2025)}
+    meeting = {y: next(p for p in plans["高庙镇", y] if "三会一课" in p) for y in (2024, 2025)}
+    assert not any(r.search(meeting[2024]) for r in raised)
+    assert meeting[2025].startswith(meeting[2024] + "；同时") and any(r.search(meeting[2025]) for r in raised)
+    assert not any(r.search(p) for p in plans["东峪乡", 2025] if "光伏" in p for r in raised)
+    assert any("光伏" in p for p in plans["东峪乡", 2025])

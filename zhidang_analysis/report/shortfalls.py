@@ -3,6 +3,7 @@ rows, :mod:`analysis.problems`) in words, and the measure that answers each."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -62,9 +63,14 @@ class Shortfalls:
         plans: list[Markup] = []
         own_plans = self.items("own_plans")
         raw_problems = split_items(self.raw("own_problems")) if self.has("own_problems") else []
+        last = self.last_practices.get("own_problems")
+        named_before = split_items(last[0]) if last else []  # what the town named the year before
         for i, (item, text) in enumerate(zip(self.items("own_problems"), raw_problems)):
             problems.append(item)  # as the town wrote it: no frame around it (党建引领产业发展还有短板，… read pooled)
-            plans.append(self._headed(own_plans[i], text) if i < len(own_plans) else self._topic_plan(text))
+            if i < len(own_plans):
+                plans.append(self._headed(own_plans[i], text))
+            else:  # a problem it named last year too: last year's measure did not work, this year's is raised
+                plans.append(self._topic_plan(text) + (self._raise() if self._persists(text, named_before) else ""))
         target_said = False  # 确保完成年度目标任务 once in 三, after the first measure that answers a missed target
         folded: set[int] = set()
         findings, bundle = self._bundled(findings, raw_problems)
@@ -268,14 +274,28 @@ class Shortfalls:
         # filled as markup: the town's industries keep their own marks (their source), the wording is escaped
         heads, bodies = zip(*(Markup(escape(t)).format(**fill).split("。", 1) for t in texts))
         head = Markup(escape((group or {}).get("head") or "")) or heads[0]
-        again = Markup("")  # last year's measure did not work: this year's is raised, each repeated one its own way,
-        if f.repeated:  # after the measure it raises (before it, with no subject of its own, it read bolted on)
-            raised = plans["repeated"]
-            self._raised = getattr(self, "_raised", -1) + 1
-            # 同时将这项工作列为……: 将户均增收列为 made an indicator a matter, and the heading named again in its own
-            # item (三是拓宽群众增收门路。…同时将拓宽群众增收门路列为…) read as a repeat
-            again = Markup("；") + Markup(escape(raised[self._raised % len(raised)].format(k=self.kind)))
+        again = self._raise() if f.repeated else Markup("")  # last year's measure did not work: this year's is raised
         return head + Markup("。") + Markup("；").join(dict.fromkeys(bodies)) + again
+
+    def _raise(self) -> Markup:
+        """A measure raised because last year's did not work, each repeated problem of a report its own way, after
+        the measure it raises (before it, with no subject of its own, it read bolted on): ；同时将这项工作列为……
+        (将户均增收列为 made an indicator a matter, and the heading said again in its own item read as a repeat)."""
+        raised = load_wording()["plans"]["repeated"]
+        self._raised = getattr(self, "_raised", -1) + 1
+        return Markup("；") + Markup(escape(raised[self._raised % len(raised)].format(k=self.kind)))
+
+    def _persists(self, problem: str, before: list[str]) -> bool:
+        """Whether a problem the town names was named by it the year before too: the same words, or the same topic
+        of wording.yaml ``plans.by_topic`` about the same thing (“三会一课”记录不规范 both years — the same measure
+        twice read as “why did last year's not work?”); 光伏电站运维管理不规范 and 光伏收益分配制度还不够完善 are two."""
+        def bare(text: str) -> str:
+            return re.sub(r"^(部分村|部分|个别村|个别|一些)", "", text).rstrip("。；;，,")
+
+        topic = self._topic(problem)
+        return any(bare(b) in bare(problem) or bare(problem) in bare(b)
+                   or (topic["keywords"] and self._topic(b) == topic
+                       and difflib.SequenceMatcher(None, bare(b), bare(problem)).ratio() >= 0.6) for b in before)
 
     def _listing(self, code: str) -> set[str]:
         """The towns of the county whose reports list a problem of ``code`` this year."""
