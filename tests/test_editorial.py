@@ -337,6 +337,12 @@ def test_a_secretary_would_not_change_these(county):
             assert three.count("考勤") == typed.count("考勤"), (town, year)
         # a routine typed without its verb gets one: 坚持每月开展“主题党日+政策宣讲”, not 坚持每月“…”
         assert not re.search(r"坚持每(?:天|日|周|月|季度|半年|年)“", head), (town, year)
+        # no word said twice in a row of one sentence (对照6个具体检查重点内容，逐村对照; 对14名干部在岗履职情况开展
+        # 常态化监督，对干部在岗履职情况随时抽查; 按季度检查…；…按季度听取进展)
+        for sentence in re.split(r"[。\n]", text):
+            for word in ("对照", "在岗履职情况", "按季度", "按月"):
+                assert sentence.count(word) <= 1 or word in "".join(v[0] for v in ds.practice(town, year).values()), \
+                    (town, year, word, sentence)
     if ds.county == "石岭县":
         assert kept >= 1 and carriers >= 1
         assert "坚持每月开展“主题党日+政策宣讲”" in reports[("北川乡", 2025)].text
@@ -486,3 +492,23 @@ def test_a_problem_the_town_names_two_years_running_gets_a_raised_measure(tmp_pa
     assert meeting[2025].startswith(meeting[2024] + "；同时") and any(r.search(meeting[2025]) for r in raised)
     assert not any(r.search(p) for p in plans["东峪乡", 2025] if "光伏" in p for r in raised)
     assert any("光伏" in p for p in plans["东峪乡", 2025])
+
+
+def test_round_22_a_measure_fits_the_towns_work_and_a_brand_is_introduced_once(tmp_path):
+    """石岭县 (round 22): 东峪乡's 光伏电站运维管理不规范 (2024) and 光伏收益分配制度还不够完善 (2025) each get their own
+    measure (one 收益分配 measure answered both); 龙泉镇's 温泉康养项目运营不佳 is no 农事体验 (柏林镇's idea); 柏林镇's
+    own (六) paragraph names its brand, so the tourism sentence does not introduce it again; a target basically done
+    is no promise on a year that has ended (确保全面完成 in a report of 12月31日)."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    plans = {(t, y): items(parts(narrative.town_report(ds, t, y).text)[2])
+             for t, y in (("东峪乡", 2024), ("东峪乡", 2025), ("龙泉镇", 2025))}
+    assert plans["东峪乡", 2024][0].startswith("规范光伏电站运维管理。") and "收益分配" not in plans["东峪乡", 2024][0]
+    assert plans["东峪乡", 2025][0].startswith("规范光伏收益分配。")
+    tourism = next(p for p in plans["龙泉镇", 2025] if "游客" in p)
+    assert tourism.startswith("提升康养旅游运营水平。") and "农事体验" not in tourism
+    bailin = narrative.town_report(ds, "柏林镇", 2024).text.split("（六）")[1].split("二、存在的问题")[0]
+    assert bailin.count("柏林秋色·塬边牧场") == 1 and "发展乡村旅游，发布宣传报道32篇" in bailin
+    gaps = load_wording()["plans"]["gaps"]
+    assert all(("来年" in g or "新一年" in g) for g in gaps)
+    shiling = parts(narrative.town_report(ds, "石岭镇", 2025).text)[2].split("一是")[0]
+    assert sum(g.format(names="旅游综合收入、“我为群众办实事”活动") in shiling for g in gaps) == 1

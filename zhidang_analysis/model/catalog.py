@@ -386,7 +386,7 @@ def _row(entry: dict) -> dict:
 #: The （六） sentence of a county's own indicators (the sheet 本县指标): written first in （六）.
 LOCAL_SENTENCE = "本县特色产业"
 #: Its lead (one per town, as the phrase bank chooses; the first, none, only for the seed town).
-LOCAL_LEADS = ("", "产业发展方面", "在产业发展上", "在特色产业上")
+LOCAL_LEADS = ("", "产业发展方面", "特色产业方面", "在发展特色产业上")
 
 MEASURES = ("performance", "volume", "checklist", "neutral")
 

@@ -614,6 +614,12 @@ class _Filler(Shortfalls, Highlights):
                 continue
             body = Markup("").join(kept)
             lead = self._fill(self._variant(spec.get("lead"), f"sentence-{name}-lead"))
+            # a brand the town's own paragraph of the section names already is not introduced again (围绕“柏林秋色·塬边
+            # 牧场”品牌，… in its own words, then 围绕“柏林秋色·塬边牧场”品牌发展乡村旅游 a few lines on): the
+            # sentence's plain lead instead (``plain_lead``, else none)
+            own = self.raw(f"{section}_practice")
+            if lead and any(q in own for q in re.findall(r"“[^”]+”", re.sub(r"<[^>]*>", "", str(lead)))):
+                lead = Markup(escape(spec.get("plain_lead") or ""))
             if lead and _NA not in lead:
                 body = lead + Markup("，") + body
             tail = self._variant(spec.get("tail"), f"sentence-{name}-tail")

@@ -70,7 +70,8 @@ class Shortfalls:
             if i < len(own_plans):
                 plans.append(self._headed(own_plans[i], text))
             else:  # a problem it named last year too: last year's measure did not work, this year's is raised
-                plans.append(self._topic_plan(text) + (self._raise() if self._persists(text, named_before) else ""))
+                plan = self._topic_plan(text)
+                plans.append(plan + (self._raise(plan) if self._persists(text, named_before) else ""))
         target_said = False  # 确保完成年度目标任务 once in 三, after the first measure that answers a missed target
         folded: set[int] = set()
         findings, bundle = self._bundled(findings, raw_problems)
@@ -274,16 +275,22 @@ class Shortfalls:
         # filled as markup: the town's industries keep their own marks (their source), the wording is escaped
         heads, bodies = zip(*(Markup(escape(t)).format(**fill).split("。", 1) for t in texts))
         head = Markup(escape((group or {}).get("head") or "")) or heads[0]
-        again = self._raise() if f.repeated else Markup("")  # last year's measure did not work: this year's is raised
-        return head + Markup("。") + Markup("；").join(dict.fromkeys(bodies)) + again
+        body = Markup("；").join(dict.fromkeys(bodies))
+        again = self._raise(body) if f.repeated else Markup("")  # last year's measure did not work: it is raised
+        return head + Markup("。") + body + again
 
-    def _raise(self) -> Markup:
+    def _raise(self, measure: str) -> Markup:
         """A measure raised because last year's did not work, each repeated problem of a report its own way, after
         the measure it raises (before it, with no subject of its own, it read bolted on): ；同时将这项工作列为……
-        (将户均增收列为 made an indicator a matter, and the heading said again in its own item read as a repeat)."""
-        raised = load_wording()["plans"]["repeated"]
+        (将户均增收列为 made an indicator a matter, and the heading said again in its own item read as a repeat).
+        Not one whose rhythm the measure states already (按季度检查…；…党委会按季度听取进展 said it twice)."""
+        raised = [r.format(k=self.kind) for r in load_wording()["plans"]["repeated"]]
         self._raised = getattr(self, "_raised", -1) + 1
-        return Markup("；") + Markup(escape(raised[self._raised % len(raised)].format(k=self.kind)))
+        turn = raised[self._raised % len(raised):] + raised[:self._raised % len(raised)]
+        rhythm = re.compile(r"按(?:月|季度|年|周)|每(?:月|季度|年|周)")
+        said = set(rhythm.findall(str(measure)))
+        text = next((r for r in turn if not said & set(rhythm.findall(r))), turn[0])
+        return Markup("；") + Markup(escape(text))
 
     def _persists(self, problem: str, before: list[str]) -> bool:
         """Whether a problem the town names was named by it the year before too: the same words, or the same topic
