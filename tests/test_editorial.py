@@ -114,6 +114,16 @@ def test_ranks_tell_ties_and_records_need_four_years(county):
                 assert year - int(m.group(1)) >= 3, (town, year, t)
         if len(ds.years) < 4:
             assert "年以来最高" not in r.text
+        # a rank is not told amid a list's items (…化解各类矛盾纠纷27起，开展“我为群众办实事”活动50件，村均5.6件，居全县
+        # 第2位；解决…: “a statistics bulletin”): at the first item, at the last, or after the sentence
+        head = parts(r.text)[0]
+        for sentence in re.split(r"[。\n]", head):
+            for m in re.finditer(r"(?:居|并列)全县(?:首|末|第\d+)位；", sentence):
+                before = sentence[:m.start()].split("，")
+                assert len(before) <= 4, (town, year, sentence)
+    if ds.county == "石岭县":
+        beichuan = parts(reports[("北川乡", 2024)].text)[0]
+        assert "解决老百姓“急难愁盼”问题22件。“我为群众办实事”活动村均5.6件，居全县第2位。" in beichuan
 
 
 def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):

@@ -161,6 +161,17 @@ def place_highlights(html: str, year: int) -> str:
         change = re.match(r'，<span class="chg"[^>]*>[^<]*</span>', html[end:])
         if change:
             end += change.end()
+        start = max(html.rfind("。", 0, number.start()), html.rfind("<p>", 0, number.start()))
+        before = re.sub(r"<[^>]*>", "", html[start + 1:number.start()])
+        rank = "居全县" in re.sub(r"<[^>]*>", "", inline)
+        if rank and html[end:end + 1] == "，" and re.search(r"[，；]", before):
+            # the middle of a list (…化解矛盾纠纷27起，开展“我为群众办实事”活动50件，村均5.6件，居全县第2位；解决…):
+            # a rank amid the items read as a statistics bulletin — it follows the sentence, as one of its own (a
+            # target's completion stays at its number: 开展“我为群众办实事”活动56件，完成年度目标的98.2%)
+            stop = html.find("。", end)
+            if stop != -1:
+                html = html[:stop + 1] + alone + html[stop + 1:]
+                continue
         # the next item of a list starts after a semicolon, so the rank is not read as covering it too
         after = "；" + html[end + 1:] if html[end:end + 1] == "，" else html[end:]
         html = html[:end] + "，" + inline + after
