@@ -120,17 +120,19 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
                                   "value": printed(lag["scaled"]), "reference": printed(lag["median"]),
                                   "ratio": lag["scaled"] / lag["median"], "scale": lag["scale"]}))
 
-    # behind: on a comparable measure, among the county's last two and below its median. Told only by a town whose
-    # report would otherwise list fewer than three problems (a report without any problem is no report, one or two
-    # a thin one; one only below the middle is no failure beside real ones). Its last three were told by thin lists
-    # only: a reader found 7th of 9 listed by one town and 8th of 9 left out by another, and 7th “hardly a shortfall”
-    behind = ctx[comparable & (ctx["n_towns"] >= 5) & (ctx["rank"] >= ctx["n_towns"] - 1)
+    # behind: on a comparable measure, among the county's last three and below its median. Told only by a town whose
+    # report would otherwise list fewer than three problems, and then the last two only, unless it would list fewer
+    # than two (a report without any problem is no report, one with one or two a thin one; one only below the middle
+    # is no failure beside real ones): readers found 8th of 9 left out beside two own problems while 7th was told
+    # beside one, and a report whose 二 is one line sent back
+    behind = ctx[comparable & (ctx["n_towns"] >= 5) & (ctx["rank"] >= ctx["n_towns"] - 2)
                  & (printed(ctx["scaled"]) < printed(ctx["median"])) & (ctx["median"] > 0)
                  & ctx["indicator"].map(frame["polarity"]).gt(0)]
     if len(behind):
         rows.append(pd.DataFrame({"town": behind["town"], "indicator": behind["indicator"], "flag": "behind",
                                   "value": printed(behind["scaled"]), "reference": printed(behind["median"]),
-                                  "ratio": behind["scaled"] / behind["median"], "scale": behind["scale"]}))
+                                  "ratio": behind["scaled"] / behind["median"], "scale": behind["scale"],
+                                  "last_two": behind["rank"] >= behind["n_towns"] - 1}))
 
     p = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else \
         pd.DataFrame(columns=["town", "indicator", "flag", "value", "reference", "ratio"])
@@ -181,6 +183,7 @@ def _listed(p: pd.DataFrame, max_findings: int, own: dict[str, int] | None = Non
     (but always the largest other one), from at most ``max_findings`` sections and two items a section — so a larger shortfall is never left out for a smaller one
     of another section (户均增收 down 36% for a 警示教育 fall of 25%); a measure only ``behind`` the county's middle
     is stated (the largest such gap, one) only by a town whose report would otherwise list fewer than three problems
+    (among the county's last two; among its last three where it would list fewer than two)
     (``own``: its own 自查问题 per town)."""
     own = own or {}
     groups = [set(g["codes"]) for g in load_wording()["plans"].get("groups", [])]
@@ -206,9 +209,12 @@ def _listed(p: pd.DataFrame, max_findings: int, own: dict[str, int] | None = Non
                 continue
             listed[i] = True
             items.append((r.section, group, True))
-        behind = g.index[g["kind"] == "behind"]
-        if len(behind) and own.get(town, 0) + listed[g.index].sum() < 3:
-            listed[behind[0]] = True  # rows are largest first
+        behind = g[g["kind"] == "behind"]
+        n = own.get(town, 0) + listed[g.index].sum()
+        if len(behind) and n < 3:
+            pick = behind.index if n < 2 else behind.index[behind["last_two"].astype(bool).to_numpy()]
+            if len(pick):
+                listed[pick[0]] = True  # rows are largest first
     return listed
 
 

@@ -22,7 +22,7 @@ from ..errors import UnknownNameError
 _COLUMNS = [
     "name", "unit", "section", "integer", "min", "max", "first_year", "last_year",
     "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem", "measure", "praise", "compare", "aliases",
-    "subject",
+    "subject", "ranked",
 ]
 
 # Characters that differ between how people type a header and how the catalog spells it.
@@ -377,6 +377,7 @@ def _row(entry: dict) -> dict:
         "measure": _measure(entry),
         "problem": bool(entry.get("problem", _measure(entry) == "performance")),
         "praise": bool(entry.get("praise", True)),
+        "ranked": bool(entry.get("ranked", True)),
         "compare": bool(entry.get("compare", False)),
         "aliases": tuple(str(a) for a in entry.get("aliases") or ()),
         "subject": entry.get("subject"),

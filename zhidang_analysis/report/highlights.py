@@ -105,6 +105,7 @@ class Highlights:
         # prints alike (3.646 and 3.596 both 3.6), 居第2位 reads false and 3.65 against 3.60 reads odd
         printed_alike = getattr(r, "digits", 0) > (2 if abs(r.scaled) < 1 else 1)
         if (pol != 0 and r.n_towns >= 5 and r.rank_max <= 3 and r.scaled >= 2 and bool(row["key"]) and not printed_alike
+                and bool(row["ranked"])
                 and (r.scale == "none" or r.value >= 10)  # 9 activists over 182 members: too few to rank
                 and r.indicator not in set(self.cat.coverage["numerator"])):
             scale, digits = scale_text(r.scale), fmt_scaled(r.scaled)

@@ -26,7 +26,7 @@ from ..analysis import indicators as ind
 from ..model.catalog import LOCAL_SENTENCE, Catalog, load_wording, year_phrases
 from ..model.dataset import Dataset
 from ..analysis.numerals import chinese_numeral, chinese_year, format_number, percent_text  # noqa: F401 - re-exported
-from ..analysis.problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET
+from ..analysis.problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET, subject_name
 from ..analysis.standing import SCALE_TEXT, county_context, county_flags, county_scores  # noqa: F401 - re-exported
 from ..inputs.towntext import split_items
 from .highlights import Highlights, place_highlights
@@ -600,6 +600,7 @@ class _Filler(Shortfalls, Highlights):
                 self.silenced.update(codes)  # a sentence not written: its indicators are not told elsewhere either
                 continue
             kept: list[Markup] = []
+            units: set[str] = set()  # of the numbers the sentence has told
             dropped_join = None  # the punctuation of the first phrase left out since the last one kept
             for code in codes:
                 phrase = self._phrase(code, rows.at[code, "phrase"], shared=dropped_join is not None)
@@ -607,6 +608,13 @@ class _Filler(Shortfalls, Highlights):
                 if _NA in marks or (_ZERO in marks and _NUM not in marks):
                     dropped_join = dropped_join or rows.at[code, "join"]
                     continue
+                if '<span class="chg"' in str(phrase) and f.at[code, "unit"] in units:
+                    # after a number of the same unit (种植苹果6350亩，种植中药材2300亩，同比增长9.5%: which grew?)
+                    # the change names its own
+                    phrase = Markup(str(phrase).replace('<span class="chg"', str(escape(
+                        subject_name(self.cat, code))) + '<span class="chg"', 1))
+                if 'class="missing"' not in str(phrase):  # a number still to be filled in is no number told
+                    units.add(f.at[code, "unit"])
                 sep = (dropped_join or rows.at[code, "join"]) if kept else ""
                 dropped_join = None
                 kept.append(Markup(escape(sep)) + phrase)
