@@ -774,7 +774,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
         pr=filler.practice, adhere=filler.adhere, own_first=filler.own_first, of_carrier=filler.of_carrier, own_says=filler.own_says, has=filler.has, raw=filler.raw, kept=filler.kept, items=filler.items, industries=filler.industries,
         industry_lead=filler.industry_lead,
-        w=filler.wording, problems_and_plans=filler.problems_and_plans, gaps_plan=filler.gaps_plan, own_inline=filler.own_inline, own_block=filler.own_block, folded=filler.folded,
+        w=filler.wording, problems_and_plans=filler.problems_and_plans, own_inline=filler.own_inline, own_block=filler.own_block, folded=filler.folded,
         cadres=filler.cadres(), section_text=filler.section_text,
         hl=lambda section: filler.highlights(section, skip={c for f in findings for c in f.codes}),
         targets=filler.target_state(), seed_style=str(filler.profile.get("wording_style") or "") == "范本",

@@ -12,7 +12,6 @@ from markupsafe import Markup, escape
 
 from ..analysis.numerals import format_number, percent_text
 from ..analysis.problems import county_problems, lagging_subject, same_work, subject_name
-from ..analysis.standing import county_context
 from ..inputs.towntext import split_items
 from ..model.catalog import load_wording
 from .phrasing import MARKS, scale_text
@@ -143,26 +142,14 @@ class Shortfalls:
         kinds = ["development"] if len(plans) >= 4 else ["study", "development"]
         said = "".join(map(str, plans)) + self.raw("own_problems")
         # a measure already answers a study problem or an income one: no general line saying it again
-        if any(word in said for word in ("学习教育", "理论学习", "学习阵地", "学习制度", "宣讲", "讲堂", "送学")):
+        # (a study carrier the measures name already: 提高学习角使用效率 then 落实好“庙前学习角”…, a repeat)
+        if any(word in said for word in ("学习教育", "理论学习", "学习阵地", "学习制度", "宣讲", "讲堂", "送学",
+                                          "学习角", "书屋", "夜校", "课堂")):
             kinds = [k for k in kinds if k != "study"]
         if any("income_per_household" in f.codes for f in findings):
             kinds = [k for k in kinds if k != "development"]
         plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans]
         return problems, plans
-
-    def target_gaps(self) -> list[str]:
-        """The targets of the year basically done (``nearly_met`` to 100%): not listed as problems, but not met."""
-        gaps = self.standing.index[self._basically_done(self.standing)]
-        return [code for code in gaps if code not in self.silenced]
-
-    def _basically_done(self, c: pd.DataFrame) -> pd.Series:
-        """Which rows of a standing (:func:`standing.county_context`; indicators as index or column) are a target
-        basically done but not met (``nearly_met`` to 100%) of an indicator with a direction."""
-        if "completion" not in c:
-            return pd.Series(False, index=c.index)
-        done = c["completion"]
-        codes = c["indicator"] if "indicator" in c else c.index.to_series(index=c.index)
-        return done.notna() & (done >= self.options.nearly_met) & (done < 1) & (codes.map(self.cat.frame["polarity"]) != 0)
 
     def _bundled(self, findings: list[Finding], own: list[str]) -> tuple[list[Finding], list[Finding]]:
         """The findings told one by one, and the targets missed that are told together in one item: where 二 would
@@ -199,24 +186,6 @@ class Shortfalls:
         t = self.ds.targets
         hit = t.loc[(t["town"] == self.town) & (t["year"] == self.year) & (t["indicator"] == code), "source"]
         return str(hit.iloc[0]) if len(hit) else ""
-
-    def _gapped(self) -> set[str]:
-        """The towns of the county with a target basically done but not met this year (:meth:`target_gaps`)."""
-        c = county_context(self.ds, self.year)
-        return set(c.loc[self._basically_done(c), "town"])
-
-    def gaps_plan(self) -> Markup:
-        """三's opening on the targets basically done (``nearly_met`` to 100%), once: 对基本完成的旅游综合收入、
-        “我为群众办实事”活动年度目标，逐项查找差距、加强跟踪调度，确保全面完成. They are no problem of 二 (their
-        percentages stand in 一 at their numbers) and get no numbered measure: a gap sentence before 二's list read
-        clumsy, after it as one more item, and a numbered measure for 54 of 55 as too much (review rounds 16–21)."""
-        codes = self.target_gaps()
-        if not codes:
-            return Markup("")
-        names = Markup("、").join(self.target_told(c, self._subject(c)) for c in codes)
-        text = self._pick(load_wording()["plans"]["gaps"], "plan-gaps", self._gapped())
-        head, tail = text.split("{names}", 1)
-        return Markup(escape(head)) + names + Markup(escape(tail))
 
     @staticmethod
     def _topic(problem: str) -> dict:
