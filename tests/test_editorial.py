@@ -269,7 +269,7 @@ def test_measures_answer_the_problem_they_name(tmp_path):
             answered = [c for c in f.codes if c in measures]  # each indicator with a measure of its own
             for code, kind in zip(f.codes, f.kinds):
                 if kind == "target_missed" and code in answered:
-                    assert "确保完成年度目标任务" in parts(r.text)[2], (town, f.codes)
+                    assert "确保完成新一年的目标任务" in parts(r.text)[2], (town, f.codes)
 
 
 def test_a_method_in_quotes_is_practised_not_set_up(county):
@@ -353,7 +353,7 @@ def test_a_secretary_would_not_change_these(county):
         # no word said twice in a row of one sentence (对照6个具体检查重点内容，逐村对照; 对14名干部在岗履职情况开展
         # 常态化监督，对干部在岗履职情况随时抽查; 按季度检查…；…按季度听取进展)
         for sentence in re.split(r"[。\n]", text):
-            for word in ("对照", "在岗履职情况", "按季度", "按月", "压实", "推动"):
+            for word in ("对照", "在岗履职情况", "按季度", "按月", "压实", "推动", "促进"):
                 assert sentence.count(word) <= 1 or word in "".join(v[0] for v in ds.practice(town, year).values()), \
                     (town, year, word, sentence)
     if ds.county == "石岭县":
@@ -415,10 +415,10 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     # and its measure ends on the target
     _, problems_ng, plans_ng = parts(narrative.town_report(ds, "南沟乡", 2025).text)
     k = next(i for i, p in enumerate(items(problems_ng)) if p.startswith("主题党日"))
-    assert items(problems_ng)[k] == ("主题党日活动开展得还不够经常，全年开展63次，未完成68次的年度目标，平均每个党支部"
-                                     "6.3次，连续两年居全县末位")
+    assert items(problems_ng)[k] in [f"{lead}，全年开展63次，未完成68次的年度目标，平均每个党支部6.3次，连续两年居全县末位"
+                                     for lead in load_wording()["problem_leads"]["theme_party_days"]]
     assert "重点督办" in items(plans_ng)[k] or "包抓" in items(plans_ng)[k] or "考核" in items(plans_ng)[k]
-    assert items(plans_ng)[k].endswith("确保完成年度目标任务")
+    assert items(plans_ng)[k].endswith("确保完成新一年的目标任务")
     first_year = parts(narrative.town_report(ds, "杏树乡", 2024).text)[1]
     assert "连续两年" not in first_year and "上年查摆" not in first_year
 
@@ -531,3 +531,9 @@ def test_round_22_a_measure_fits_the_towns_work_and_a_brand_is_introduced_once(t
     assert "种植苹果6350亩，种植中药材2300亩，中药材种植面积同比增长9.5%" in six
     shiling = parts(narrative.town_report(ds, "石岭镇", 2025).text)[2]
     assert "确保全面完成" not in shiling and "未全面完成" not in shiling
+    # the lead of a data problem is dealt among the towns listing it (群众增收的基础还不牢固 in six reports of ten)
+    leads = load_wording()["problem_leads"]["income_per_household"]
+    told = [next(lead for lead in leads if lead + "，户均增收" in problems)
+            for t in ds.towns if "户均增收" in (problems := parts(narrative.town_report(ds, t, 2025).text)[1])]
+    # (the first formulation is the seed town's: the others are dealt, each at most as often as it must be)
+    assert len(told) >= 3 and max(map(told.count, told)) <= -(-len(told) // (len(leads) - 1)), told

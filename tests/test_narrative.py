@@ -228,7 +228,7 @@ def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
         # one item per shortfall, or two shortfalls of one work (a group of wording.yaml) under the group's lead
         group = next((g for g in load_wording()["plans"]["groups"] if set(finding.codes) <= set(g["codes"])), None)
         assert len(finding.codes) == 1 or (group and len(finding.codes) == 2), finding.codes
-        assert item.startswith(group["lead"] if len(finding.codes) == 2 else _lead(finding)), (item, finding.codes)
+        assert item.startswith(group["lead"] if len(finding.codes) == 2 else _leads(finding)), (item, finding.codes)
         assert re.search(r"(比上年(减少[\d.]+\S*|下降[\d.]+%)|未完成[\d.]+\S*的年度目标|仅完成[\d.]+\S*年度目标的[\d.]+%|尚未实现|居全县末位)", item), item
     # 三 answers each item of 二 in the same order (as a 公文 writes it: the heading of the work, then its measures),
     # then at most two general lines
@@ -248,7 +248,7 @@ def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
                        for t in variants) for variants in texts), plan
         missed += ["target_missed" in finding.kinds]
     # a missed target's measure ends on it, once in 三 (the first measure that answers one)
-    said = [p.endswith("确保完成年度目标任务") for p in plans[len(own):len(own) + len(r.findings)]]
+    said = [p.endswith("确保完成新一年的目标任务") for p in plans[len(own):len(own) + len(r.findings)]]
     assert said == [m and not any(missed[:i]) for i, m in enumerate(missed)], (plans, missed)
 
 
@@ -287,10 +287,12 @@ def test_general_problems_only_for_a_town_with_none_of_its_own(ds):
     assert n == max(3, own + len(r.findings))
 
 
-def _lead(finding) -> str:
-    """The words a data problem opens with: its indicator's lead in the phrase bank, else its section's."""
+def _leads(finding) -> tuple[str, ...]:
+    """The words a data problem may open with: its indicator's lead in the phrase bank (or one of its formulations,
+    dealt among the towns that list it), else its section's."""
     leads = load_wording()["problem_leads"]
-    return (leads.get(finding.codes[0]) or leads[finding.section]).format(k="镇")
+    lead = leads.get(finding.codes[0]) or leads[finding.section]
+    return tuple(x.format(k="镇") for x in ([lead] if isinstance(lead, str) else lead))
 
 
 def test_unknown_town_or_year_raises_package_error(ds):

@@ -71,7 +71,7 @@ class Shortfalls:
             else:  # a problem it named last year too: last year's measure did not work, this year's is raised
                 plan = self._topic_plan(text)
                 plans.append(plan + (self._raise(plan) if self._persists(text, named_before) else ""))
-        target_said = False  # 确保完成年度目标任务 once in 三, after the first measure that answers a missed target
+        target_said = False  # 确保完成新一年的目标任务 once in 三, after the first measure that answers a missed target
         folded: set[int] = set()
         findings, bundle = self._bundled(findings, raw_problems)
         for f in findings:
@@ -91,10 +91,12 @@ class Shortfalls:
                 # its measure stays the one answering the town's words (its own, or its topic's); a target missed
                 # is answered too
                 if ("target_missed" in f.kinds or any(self._missed(c) for c in f.codes)) and not target_said:
-                    plans[mine], target_said = plans[mine] + Markup("，确保完成年度目标任务"), True
+                    plans[mine], target_said = plans[mine] + Markup("，确保完成新一年的目标任务"), True
                 continue
             group = _group(f.codes) if len(f.codes) > 1 else None  # two shortfalls of one work
             lead = (group or {}).get("lead") or w["problem_leads"].get(f.codes[0]) or w["problem_leads"][f.section]
+            if isinstance(lead, list):  # dealt among the towns that list it (群众增收的基础还不牢固 in six of ten)
+                lead = self._pick(lead, f"lead-{f.codes[0]}", self._listing(f.codes[0]))
             lead = lead.format(k=self.kind)
             text, subject = f.text, str(escape(self._subject(f.codes[0])))
             if subject in lead and str(text).startswith(subject) and self.cat[f.codes[0]]["unit"] in ("次", "件"):
@@ -107,7 +109,7 @@ class Shortfalls:
             problems.append(Markup(escape(lead)) + Markup("，") + text)
             plan = self._finding_plan(f, group)
             if ("target_missed" in f.kinds or any(self._missed(c) for c in f.codes)) and not target_said:
-                plan, target_said = plan + Markup("，确保完成年度目标任务"), True
+                plan, target_said = plan + Markup("，确保完成新一年的目标任务"), True
             plans.append(plan)
         if bundle:  # the smaller targets missed, told together (部分年度目标任务还没有完成，…分别完成年度目标的…)
             names = "、".join(self._subject(f.codes[0]) for f in bundle)
@@ -115,7 +117,7 @@ class Shortfalls:
             problems.append(Markup(escape(w["problem_leads"]["missed_targets"])) + Markup("，") + Markup(escape(names))
                             + Markup("分别完成年度目标的") + shares)
             plan = Markup(escape(self._pick(w["plans"]["missed"], "plan-missed").format(names=names, k=self.kind)))
-            plans.append(plan + (Markup("") if target_said else Markup("，确保完成年度目标任务")))
+            plans.append(plan + (Markup("") if target_said else Markup("，确保完成新一年的目标任务")))
             target_said = True
         general = {kind: self._pick(texts, f"general-problem-{kind}") for kind, texts in w["general_problems"].items()}
         seed_words = str(self.profile.get("wording_style") or "") == "范本"
