@@ -38,6 +38,15 @@ from .conftest import PROFILE_HEADER, PROFILE_ROWS, write_xlsx
     ("“周调度 月通报”机制", "“周调度、月通报”机制"),
     ("\"周调度 月通报\"机制", "“周调度、月通报”机制"),
     ("“三会一课 ”制度", "“三会一课”制度"),
+    # what a quick look lets through unchanged must be what the whole rewrite would give
+    ("甲问题\n乙问题", "甲问题\n乙问题"),
+    ("甲问题\n\n乙问题\n", "甲问题\n乙问题"),
+    ("\n甲问题", "甲问题"),
+    ("甲问题\r\n乙问题", "甲问题\n乙问题"),
+    ("真好！？", "真好！？"),
+    ("落实到人！，下一步", "落实到人！下一步"),
+    ("落实到人；！", "落实到人！"),
+    ("落实到人\u3000。", "落实到人。"),
 ])
 def test_punctuation_is_full_width_in_chinese_and_single(typed, edited):
     assert punctuation(typed) == edited

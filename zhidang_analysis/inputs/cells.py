@@ -140,7 +140,7 @@ def text_problem(raw: object) -> CellError | None:
     result or an Excel error value."""
     if isinstance(raw, Uncomputed):
         return CellError(UNCOMPUTED_MESSAGE, UNCOMPUTED_EXPECTED)
-    if isinstance(raw, str) and re.sub(r"\s+", "", raw) in EXCEL_ERRORS:
+    if isinstance(raw, str) and "#" in raw and re.sub(r"\s+", "", raw) in EXCEL_ERRORS:  # each one starts with #
         return CellError("单元格是Excel错误值（公式出错）", "填写内容")
     return None
 

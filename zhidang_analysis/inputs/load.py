@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import DataError
 from ..model.bundled import SAMPLE_DATA
@@ -376,11 +378,15 @@ def _gaps(values: pd.DataFrame, cat: Catalog, problems: list) -> None:
     if values.empty:
         return
     v = values
-    first = v["indicator"].map(cat.frame["first_year"])
-    last = v["indicator"].map(cat.frame["last_year"])
-    v = v[(v["year"] >= first) & (v["year"] <= last)]  # indicators that apply in the year
+    codes, uniques = pd.factorize(v["indicator"])  # each indicator looked up once, not each row
+    first = cat.frame["first_year"].reindex(uniques).to_numpy(dtype=float)[codes]
+    last = cat.frame["last_year"].reindex(uniques).to_numpy(dtype=float)[codes]
+    year = v["year"].to_numpy()
+    v = v[(year >= first) & (year <= last)]  # indicators that apply in the year
     part_file, part_sheet, n = _source_parts(v["source"])
-    csv = part_file.str.lower().str.endswith(".csv")
+    file_codes, file_names = pd.factorize(part_file)
+    csv = pd.Series(np.array([f.lower().endswith(".csv") for f in file_names] + [False], dtype=bool)[file_codes],
+                    index=v.index)
     has_cell = (csv & (n == 2)) | (~csv & (n == 3))
     order = {c: i for i, c in enumerate(cat.codes)}
 
@@ -404,7 +410,7 @@ def _gaps(values: pd.DataFrame, cat: Catalog, problems: list) -> None:
     keys = pd.DataFrame({"file": part_file, "sheet": sheet, "town": town, "year": v["year"],
                          "indicator": v["indicator"]})
     have = keys[has_cell].groupby(["file", "sheet", "town", "year"])["indicator"].nunique().to_dict()
-    given = set(keys.loc[has_cell, "indicator"])
+    given = set(keys.loc[has_cell, "indicator"].unique())
     missing = keys[~has_cell & (v["status"] == "missing")]
     groups: dict[tuple, list[str]] = {}
     for (f, sh, t, year), codes in missing.groupby(["file", "sheet", "town", "year"], sort=False)["indicator"]:
@@ -425,18 +431,22 @@ def _gaps(values: pd.DataFrame, cat: Catalog, problems: list) -> None:
 
 def _source_parts(source: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """File, sheet (None if none) and number of parts of each ``file!sheet!cell`` source. The sources are all
-    different but their ``file!sheet`` heads are few: each head is split once, not each row."""
-    src = source.to_numpy(dtype=object)
-    head = [x.rpartition("!")[0] for x in src]
-    codes, heads = pd.factorize(pd.Series(head, dtype=object))
-    n = source.str.count("!").to_numpy() + 1
-    split = [h.split("!") for h in heads]
-    hfile = np.array([p[0] for p in split] or [""], dtype=object)[codes]
-    hsheet = np.array([p[1] if len(p) > 1 else None for p in split] or [None], dtype=object)[codes]
-    file = np.where(n == 1, src, hfile)  # a source without "!" is the file itself
-    sheet = np.where(n == 3, hsheet, None)
+    different but their ``file!sheet`` heads are few: the heads are cut off in Arrow (no Python string per row)
+    and each head is split once, not each row."""
+    arr = pa.array(source, type=pa.string(), from_pandas=True)
+    n = pc.add(pc.count_substring(arr, "!"), 1).to_numpy(zero_copy_only=False)
+    # the head: all but the last part (a source without "!" is the file itself)
+    head = pc.list_element(pc.split_pattern(arr, "!", max_splits=1, reverse=True), 0)
+    encoded = pc.dictionary_encode(head)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    split = [h.split("!") for h in encoded.dictionary.to_pylist()]
+    file = np.array([p[0] for p in split] or [""], dtype=object)[codes]
+    sheet = np.where(n == 3, np.array([p[1] if len(p) > 1 else None for p in split] or [None], dtype=object)[codes],
+                     None)
     two = np.flatnonzero((n != 1) & (n != 3))  # file!sheet or file.csv!cell (a "!" in a name: split like before)
     if len(two):
+        src = source.to_numpy(dtype=object)
+        file[two] = [src[k].split("!")[0] for k in two]
         sheet[two] = [src[k].split("!")[1] for k in two]
     return (pd.Series(file, index=source.index, dtype=object), pd.Series(sheet, index=source.index, dtype=object),
             pd.Series(n, index=source.index))
@@ -468,14 +478,16 @@ def _profile_frame(profiles: dict, cat: Catalog) -> pd.DataFrame:
 
 
 def _sort_values(values: pd.DataFrame, profile: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
-    town_order = {t: i for i, t in enumerate(profile.index)}
-    code_order = {c: i for i, c in enumerate(cat.codes)}
     values = values.astype({"year": "int64", "value": "float64", "approx": "bool"})
-    order = pd.DataFrame({
-        "t": values["town"].map(town_order), "y": values["year"], "c": values["indicator"].map(code_order),
-    })
-    idx = order.sort_values(["t", "y", "c"], kind="stable").index
-    return values.loc[idx].reset_index(drop=True)
+
+    def rank(column: str, order: list) -> np.ndarray:
+        # each distinct name looked up once; one not in ``order`` sorts last
+        codes, uniques = pd.factorize(values[column])
+        at = {x: i for i, x in enumerate(order)}
+        return np.array([at.get(x, len(order)) for x in uniques] + [len(order)], dtype=np.int64)[codes]
+
+    idx = np.lexsort((rank("indicator", list(cat.codes)), values["year"].to_numpy(), rank("town", list(profile.index))))
+    return values.iloc[idx].reset_index(drop=True)
 
 
 def _consistency(values: pd.DataFrame, profile: pd.DataFrame, problems: list, cat: Catalog, files=()):

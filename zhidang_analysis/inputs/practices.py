@@ -83,6 +83,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
     merged = MergedCells(df, sheet, h, col)
     limits = {code: int(m) for code, m in fields["max"].items()}  # looked up once, not per cell
     kinds = fields["kind"].to_dict()
+    names = fields["name"].to_dict()
     first = len(out)
     for i in range(h + 1, len(df)):
         if merged.covers(i, town_col):
@@ -121,7 +122,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
                 continue
             bad = text_problem(raw)
             if bad is not None:
-                col.add("error", sheet, cell_name(i, j), raw, f"“{fields.at[code, 'name']}”{bad.message}", bad.expected,
+                col.add("error", sheet, cell_name(i, j), raw, f"“{names[code]}”{bad.message}", bad.expected,
                         town)
                 continue
             where = cell_name(i, j)
@@ -129,7 +130,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
             text = cleaned.text
             limit = limits[code]
             if len(text) > limit:
-                col.add("error", sheet, where, text[:20] + "……", f"“{fields.at[code, 'name']}”太长（{len(text)}字）",
+                col.add("error", sheet, where, text[:20] + "……", f"“{names[code]}”太长（{len(text)}字）",
                         f"不超过{limit}字", town)
                 continue
             if cleaned.changes:
@@ -137,7 +138,7 @@ def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, ou
                 edited = text.replace("\n", "；")
                 edited = f"“{edited[:30]}{'……' if len(edited) > 30 else ''}”" if text else "留空（没有就不填，不写“无”）"
                 col.add("notice", sheet, where, shown[:30] + ("……" if len(shown) > 30 else ""),
-                        f"“{fields.at[code, 'name']}”已整理后写入报告：{'；'.join(cleaned.changes)}",
+                        f"“{names[code]}”已整理后写入报告：{'；'.join(cleaned.changes)}",
                         f"{edited}（请在表中照此改正，下次不再提示）", town)
             if not text:
                 continue
@@ -155,6 +156,7 @@ def _same_as_last_year(out: list, first: int, col, sheet: str, fields: pd.DataFr
     for word, its paragraphs of the same fields the year before: the report would say last year's text again.
     Earlier years are history (their reports are written); the notice names the first such cell and every field."""
     before = {(town, year, code): text for town, year, code, text, _ in out}
+    field_names = fields["name"].to_dict()
     latest: dict[str, int] = {}
     for town, year, *_ in out[first:]:
         latest[town] = max(year, latest.get(town, year))
@@ -165,7 +167,7 @@ def _same_as_last_year(out: list, first: int, col, sheet: str, fields: pd.DataFr
     for town, cells in repeated.items():
         text = before[(town, latest[town], cells[0][0])]
         year = latest[town]
-        names = [str(fields.at[code, "name"]) for code, _ in cells]
+        names = [str(field_names[code]) for code, _ in cells]
         if all(n.endswith("特色做法") for n in names):  # “（一）（二）特色做法”
             names = ["".join(n.removesuffix("特色做法") for n in names) + "特色做法"]
         names = "、".join(f"“{n}”" for n in names)

@@ -52,8 +52,11 @@ _QUOTED = re.compile(r"“[^“”\n]*”")
 _SPACE_IN_NAME = re.compile(rf"(?<=[{_CJK}])[ \t\u3000\xa0]+(?=[{_CJK}])")
 # doubled or clashing punctuation at a join: 。。 ，。 。， ；。 、、 …
 _CLASH = re.compile(r"([，；、：])\1+|[，；、：]+(?=[。！？])|(?<=[。！？])[，；、：。]+")
-# what punctuation() may change: text without any of these (most cells) is returned as it is, unscanned
-_CLEAN_ALREADY = re.compile(r'[,;:?!().\"\s\u3000\xa0]')
+# what punctuation() may change: text without any of these (most cells) is returned as it is, unscanned;
+# a line break alone changes nothing (one between two lines is kept), so it is looked at apart
+_CLEAN_ALREADY = re.compile(r'[,;:?!().\"\t\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]')
+# two marks side by side: what a clash needs (a quick look before _CLASH, whose alternatives are slow to try)
+_PAIR = re.compile(r"[，；、：。！？]{2}")
 _TRAILING = "。；，、：;,.:"
 _ENDS = ("。", "！", "？", "”", "’", "）", "…")
 
@@ -108,6 +111,13 @@ def is_empty_answer(text: object) -> bool:
     return s == "" or s in EMPTY_ANSWERS
 
 
+def _is_clean(s: str) -> bool:
+    """Whether :func:`punctuation` would return ``s`` as it is (most cells): nothing half-width, no space, no
+    empty line, no clash."""
+    return (not _CLEAN_ALREADY.search(s) and "\n\n" not in s and s[:1] != "\n" and s[-1:] != "\n"
+            and not (_PAIR.search(s) and _CLASH.search(s)))
+
+
 def punctuation(text: str) -> str:
     """Full-width punctuation in Chinese context, spaces collapsed, doubled punctuation made single.
 
@@ -121,7 +131,7 @@ def punctuation(text: str) -> str:
     '“周调度、月通报”机制'
     """
     s = unicodedata.normalize("NFC", text)
-    if not _CLEAN_ALREADY.search(s) and not _CLASH.search(s):
+    if _is_clean(s):
         return s
     s = _HALF_QUOTES.sub(r"“\1”", s)
     s = _HALF_PARENS.sub(r"（\1）", s)
@@ -179,7 +189,7 @@ def split_items(text: str, *, by_dunhao: bool = False) -> list[str]:
     parts = []
     for line in re.split(r"[\r\n]+", text):
         line = line.strip()
-        numbered = _numbered(line)
+        numbered = _numbered(line) if _LEADING_MARKER.match(line) else None  # a list starts with its marker
         if numbered is not None:
             parts += numbered
         else:
