@@ -504,6 +504,14 @@ def test_a_problem_the_town_names_two_years_running_gets_a_raised_measure(tmp_pa
     assert meeting[2025].startswith(meeting[2024] + "；同时") and any(r.search(meeting[2025]) for r in raised)
     assert not any(r.search(p) for p in plans["东峪乡", 2025] if "光伏" in p for r in raised)
     assert any("光伏" in p for p in plans["东峪乡", 2025])
+    # and 二 says it was named last year (round 26: “本应写明整改不到位”), only where it was
+    again = load_wording()["problem_again"]
+    problems = {(t, y): items(parts(narrative.town_report(ds, t, y).text)[1])
+                for t in ("高庙镇", "东峪乡") for y in (2024, 2025)}
+    told = {y: next(p for p in problems["高庙镇", y] if "三会一课" in p) for y in (2024, 2025)}
+    assert not any(a in told[2024] for a in again)
+    assert told[2025].startswith("部分村“三会一课”记录不规范，") and any(told[2025].endswith(a) for a in again)
+    assert not any(a in p for p in problems["东峪乡", 2025] + problems["东峪乡", 2024] for a in again)
 
 
 def test_round_22_a_measure_fits_the_towns_work_and_a_brand_is_introduced_once(tmp_path):

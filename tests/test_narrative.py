@@ -223,7 +223,10 @@ def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
     own = ds.practice("柳林镇", 2025)["own_problems"][0].splitlines()
     # the town's own problems first (one about its economy after a lead), then its data's shortfalls, one each
     assert len(problems) == len(own) + len(r.findings)
-    assert all(p.rstrip("。").endswith(o.rstrip("。")) for p, o in zip(problems[:len(own)], own))
+    # (the sample town names the same problems every year: 二 says they were named last year and are not solved)
+    again = load_wording()["problem_again"]
+    assert all(p.rstrip("。").startswith(o.rstrip("。") + "，") and any(p.rstrip("。").endswith(a) for a in again)
+               for p, o in zip(problems[:len(own)], own))
     for item, finding in zip(problems[len(own):], r.findings):
         # one item per shortfall, or two shortfalls of one work (a group of wording.yaml) under the group's lead
         group = next((g for g in load_wording()["plans"]["groups"] if set(finding.codes) <= set(g["codes"])), None)

@@ -29,6 +29,9 @@ def _group(codes: list[str]) -> dict | None:
     return next((g for g in load_wording()["plans"].get("groups", []) if set(codes) <= set(g["codes"])), None)
 
 
+# the words of wording.yaml problem_again a town's own problem may have used already
+_AGAIN_WORDS = ("成效", "明显", "解决", "存在", "整改", "到位", "查摆")
+
 @dataclass
 class Finding:
     """A section's data-driven problem: the sentence text (Markup) and the indicator names behind it."""
@@ -64,13 +67,17 @@ class Shortfalls:
         raw_problems = split_items(self.raw("own_problems")) if self.has("own_problems") else []
         last = self.last_practices.get("own_problems")
         named_before = split_items(last[0]) if last else []  # what the town named the year before
+        again: list[int] = []  # the town's own problems it named the year before too
         for i, (item, text) in enumerate(zip(self.items("own_problems"), raw_problems)):
             problems.append(item)  # as the town wrote it: no frame around it (党建引领产业发展还有短板，… read pooled)
+            persists = self._persists(text, named_before)
+            if persists:
+                again.append(i)
             if i < len(own_plans):
                 plans.append(self._headed(own_plans[i], text))
             else:  # a problem it named last year too: last year's measure did not work, this year's is raised
                 plan = self._topic_plan(text)
-                plans.append(plan + (self._raise(plan) if self._persists(text, named_before) else ""))
+                plans.append(plan + (self._raise(plan) if persists else ""))
         target_said = False  # 确保完成新一年的目标任务 once in 三, after the first measure that answers a missed target
         folded: set[int] = set()
         findings, bundle = self._bundled(findings, raw_problems)
@@ -111,6 +118,17 @@ class Shortfalls:
             if ("target_missed" in f.kinds or any(self._missed(c) for c in f.codes)) and not target_said:
                 plan, target_said = plan + Markup("，确保完成新一年的目标任务"), True
             plans.append(plan)
+        # a problem named last year too says so in 二 (after its figures): 三's raised measure answers it, and a
+        # reader asked why the same problem stands again with nothing said of last year's rectification
+        if again:
+            said = load_wording()["problem_again"]
+            first = said.index(self._pick(said, "problem-again"))
+            for n, i in enumerate(again):
+                turn = said[(first + n) % len(said):] + said[:(first + n) % len(said)]
+                # not a word the town's own words used (成效还不够明显，…整改成效还不明显)
+                text = next((t for t in turn if not any(w in t and w in str(problems[i]) for w in _AGAIN_WORDS)),
+                            turn[0])
+                problems[i] = problems[i] + Markup("，") + Markup(escape(text))
         if bundle:  # the smaller targets missed, told together (部分年度目标任务还没有完成，…分别完成年度目标的…)
             names = "、".join(self._subject(f.codes[0]) for f in bundle)
             shares = Markup("、").join(self._completion(f.codes[0], f.values[0], f.references[0]) for f in bundle)
