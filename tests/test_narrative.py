@@ -272,7 +272,7 @@ def test_the_towns_own_measures_answer_its_own_problems(ds):
         topic = next(t for t in topics if not t["keywords"] or any(k in problem for k in t["keywords"]))
         head = Shortfalls._topic_words(topic, problem)["head"]
         assert plan == (f"{head}。{mine}" if topic["keywords"] else mine), (plan, problem)
-    assert plans[0] == "加强党员和后备力量队伍建设。建立后备干部“一人一档”，年内每村储备两名以上"
+    assert plans[0] == "加强村级后备力量培养。建立后备干部“一人一档”，年内每村储备两名以上"
     # a third own problem without a measure of the town's gets the measure of its kind, under its heading
     if len(own) > 2:
         topic = next(t for t in load_wording()["plans"]["by_topic"]

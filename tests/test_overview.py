@@ -188,8 +188,8 @@ def test_flag_table_lists_the_problems_the_reports_list(tiny, ds):
             continue
         assert len(items) == len(rows.drop_duplicates("说明")) or len(items) <= len(rows), (town, items)
         own = rows[rows["类型"] == "自查问题"]["说明"].tolist()
-        # as the town wrote them
-        assert all(i.strip().rstrip("。").endswith(o) for i, o in zip(items[:len(own)], own)), (town, items)
+        # as the town wrote them (the report may add that one was named last year too)
+        assert all(i.strip().rstrip("。").startswith(o) for i, o in zip(items[:len(own)], own)), (town, items)
 
 
 def _with(tiny: Dataset, *, targets=None, extra=None) -> Dataset:

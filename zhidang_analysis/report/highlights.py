@@ -148,8 +148,10 @@ class Highlights:
 
 def place_highlights(html: str, year: int) -> str:
     """Put each section's highlight (:meth:`_Filler.highlights`) where a secretary writes it: right after the
-    clause that states its number (培养入党积极分子9名，每百名党员4.9名，居全县首位，发展党员5名), not as a
-    sentence tacked onto the paragraph's end — which is where it stays when the number is not written."""
+    clause that states its number (实现旅游综合收入5276.8万元，同比增长5.3%，居全县首位), not as a sentence tacked onto
+    the paragraph's end — which is where it stays when the number is not written. A rank whose number is one item of
+    a list follows the list's sentence as a sentence of its own (培养入党积极分子9名，发展党员5名。每百名党员培养入党
+    积极分子4.9名，居全县首位。)."""
     pattern = re.compile(f"{_HL[0]}(\\w+){_HL[1]}(.*?){_HL[2]}(.*?){_HL[3]}", re.S)
     while m := pattern.search(html):
         code, alone, inline = m.groups()
@@ -162,13 +164,13 @@ def place_highlights(html: str, year: int) -> str:
         change = re.match(r'，<span class="chg"[^>]*>[^<]*</span>', html[end:])
         if change:
             end += change.end()
-        start = max(html.rfind("。", 0, number.start()), html.rfind("<p>", 0, number.start()))
-        before = re.sub(r"<[^>]*>", "", html[start + 1:number.start()])
-        rank = "居全县" in re.sub(r"<[^>]*>", "", inline)
-        if rank and html[end:end + 1] == "，" and re.search(r"[，；]", before):
+        rank = re.search("居全县|并列全县", re.sub(r"<[^>]*>", "", inline)) is not None
+        if rank and html[end:end + 1] == "，":
             # the middle of a list (…化解矛盾纠纷27起，开展“我为群众办实事”活动50件，村均5.6件，居全县第2位；解决…):
             # a rank amid the items read as a statistics bulletin — it follows the sentence, as one of its own (a
-            # target's completion stays at its number: 开展“我为群众办实事”活动56件，完成年度目标的98.2%)
+            # target's completion stays at its number: 开展“我为群众办实事”活动56件，完成年度目标的98.2%); so does a
+            # rank after a list's first item (培养入党积极分子14名，每百名党员4.2名，居全县第2位；发展党员7名: “two
+            # things squeezed into one sentence with a semicolon”, round 26)
             stop = html.find("。", end)
             if stop != -1:
                 html = html[:stop + 1] + alone + html[stop + 1:]

@@ -562,15 +562,20 @@ class _Filler(Shortfalls, Highlights):
     def general_line(self, kind: str) -> Markup:
         """A general line of 三 (``general`` in data/wording.yaml: study, workstyle, development)."""
         text = self._pick(load_wording()["general"][kind], f"general-{kind}")
+        congress = self.number("county_congress_ordinal", unit="次", prefix="第")
+        return Markup(escape(text.replace("{carrier}“", "{quoted}“"))).format(
+            congress=congress, industries=self.industries(), **self.carrier())
+
+    def carrier(self) -> dict[str, Markup]:
+        """The town's own study carrier as a wording text names it before others (``{carrier}``: “光伏课堂”、), and
+        before a quoted one (``{quoted}``: no 顿号 between two quoted items, GB/T 15834: “塬上夜校”“三会一课”);
+        empty where the town named none."""
         carrier = quoted = Markup("")
         if self.has("study_carrier"):
             name = self.practice("study_carrier")
             carrier = name + Markup("、")
-            # between two quoted items no 顿号 (GB/T 15834: “塬上夜校”“三会一课”、主题党日)
             quoted = name if name.striptags().endswith("”") else carrier
-        congress = self.number("county_congress_ordinal", unit="次", prefix="第")
-        return Markup(escape(text.replace("{carrier}“", "{quoted}“"))).format(
-            carrier=carrier, quoted=quoted, congress=congress, industries=self.industries())
+        return {"carrier": carrier, "quoted": quoted}
 
     # -- catalog-driven sections ((六)) --------------------------------------------------------
     def section_text(self, section: str) -> Markup:

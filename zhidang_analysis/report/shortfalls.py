@@ -244,11 +244,13 @@ class Shortfalls:
         (the catch-all heading 抓好问题整改 names the problem it answers)."""
         topic = self._topic(problem)
         words = self._topic_words(topic, problem)
-        plan = words["plan"].format(k=self.kind, cadres=self.cadres())
+        # the town's own study carrier where the measure names one (用好“光伏课堂”、“三会一课”…)
+        plan = Markup(escape(words["plan"].replace("{carrier}“", "{quoted}“"))).format(
+            k=self.kind, cadres=self.cadres(), **self.carrier())
         if not topic["keywords"]:
             short = problem if len(problem) <= 30 else problem.split("，")[0]
-            plan = (f"针对{short}的问题，" if len(short) <= 30 else "") + plan
-        return Markup(escape(f"{words['head']}。{plan}"))
+            plan = Markup(escape(f"针对{short}的问题，" if len(short) <= 30 else "")) + plan
+        return Markup(escape(words["head"])) + Markup("。") + plan
 
     def _finding_plan(self, f: Finding, group: dict | None = None) -> Markup:
         """The measure for a data-driven problem as 三 of a 公文 writes it: a heading naming the work
