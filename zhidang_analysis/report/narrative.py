@@ -613,14 +613,14 @@ class _Filler(Shortfalls, Highlights):
                 if _NA in marks or (_ZERO in marks and _NUM not in marks):
                     dropped_join = dropped_join or rows.at[code, "join"]
                     continue
+                sep = (dropped_join or rows.at[code, "join"]) if kept else ""
                 if '<span class="chg"' in str(phrase) and f.at[code, "unit"] in units:
-                    # after a number of the same unit (种植苹果6350亩，种植中药材2300亩，同比增长9.5%: which grew?)
-                    # the change names its own
-                    phrase = Markup(str(phrase).replace('<span class="chg"', str(escape(
-                        subject_name(self.cat, code))) + '<span class="chg"', 1))
+                    # after a number of the same unit (种植苹果6350亩，种植中药材2300亩，同比增长9.5%: which grew?) the
+                    # clause with the change stands apart (种植苹果6350亩；种植中药材2300亩，同比增长9.5%; naming its
+                    # subject again read 种植中药材2300亩，中药材种植面积同比增长9.5%: round 27)
+                    sep = "；"
                 if 'class="missing"' not in str(phrase):  # a number still to be filled in is no number told
                     units.add(f.at[code, "unit"])
-                sep = (dropped_join or rows.at[code, "join"]) if kept else ""
                 dropped_join = None
                 kept.append(Markup(escape(sep)) + phrase)
             if not kept:
