@@ -545,3 +545,11 @@ def test_round_22_a_measure_fits_the_towns_work_and_a_brand_is_introduced_once(t
             for t in ds.towns if "户均增收" in (problems := parts(narrative.town_report(ds, t, 2025).text)[1])]
     # (the first formulation is the seed town's: the others are dealt, each at most as often as it must be)
     assert len(told) >= 3 and max(map(told.count, told)) <= -(-len(told) // (len(leads) - 1)), told
+
+
+def test_the_review_countys_routine_its_figures_cannot_bear_is_to_be_checked(tmp_path):
+    """北川乡 typed 每月“主题党日+政策宣讲” both years, with 113 and 107 主题党日 in 11 branches (round 25 and 26's readers:
+    “坚持每月 is not true”): validate asks the town to check it, at its cell; no other town of 石岭县 is asked."""
+    found = [p for p in zd.validate(second_county(tmp_path)).problems if p.level == "check" and "不到每月一次" in p.message]
+    assert [(p.town, p.cell) for p in found] == [("北川乡", "D6"), ("北川乡", "D7")]
+    assert "主题党日活动107次、党支部数11个，平均每个党支部9.7次" in found[1].message

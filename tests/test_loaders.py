@@ -892,7 +892,8 @@ def test_a_cache_entry_is_data_not_code_and_gives_back_the_same_dataset(which, m
     if which == "two counties":
         assert again.multi and again.profile.index.names == ["county", "town"]
     else:
-        assert len(again.problems) >= 15 and {p.level for p in again.problems} == {"notice"}
+        # (notices of cells cleaned, and 北川乡's 每月“主题党日…” its figures cannot bear: 请核实)
+        assert len(again.problems) >= 15 and {p.level for p in again.problems} == {"notice", "check"}
         assert (again.catalog.frame["sentence"] == LOCAL_SENTENCE).sum() == 3
     # a damaged entry is a miss: the workbooks are read again, and the entry written anew
     (entry / "values.parquet").write_bytes(b"not parquet")

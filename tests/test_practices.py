@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 import zhidang_analysis as zd
 from zhidang_analysis.inputs.practices import split_items
 
@@ -62,3 +64,25 @@ def test_a_practice_year_without_values_is_a_warning(data_dir):
 def test_list_items_split_by_line_or_semicolon_and_numbering_removed():
     assert split_items("1. 甲问题。\n（2）乙问题；三是丙问题") == ["甲问题", "乙问题", "丙问题"]
     assert split_items("青稞种植业、牦牛养殖业", by_dunhao=True) == ["青稞种植业", "牦牛养殖业"]
+
+
+def test_a_routine_the_towns_own_figures_cannot_bear_is_to_be_checked():
+    """坚持每月开展“主题党日” in a year of 100 主题党日 in 10 branches (10 each: not one a month) is 请核实, named by its
+    cell with the figures; 150 in 12 branches (12.5) and 每季度 with 45 in 10 (4.5) are not."""
+    from zhidang_analysis.inputs.practices import routine_claims
+    from zhidang_analysis.model.catalog import load_catalog
+
+    cat = load_catalog()
+    practices = pd.DataFrame([
+        ("甲镇", 2025, "study_rules", "坚持每月开展“主题党日+政策宣讲”", "特色做法.xlsx!特色做法!D2"),
+        ("乙镇", 2025, "study_rules", "坚持每月开展“主题党日+政策宣讲”", "特色做法.xlsx!特色做法!D3"),
+        ("丙乡", 2025, "study_rules", "每季度开展一次主题党日", "特色做法.xlsx!特色做法!D4"),
+        ("丁乡", 2025, "study_rules", "每月集中学习一次", "特色做法.xlsx!特色做法!D5"),
+    ], columns=["town", "year", "field", "text", "source"])
+    values = pd.DataFrame([(t, 2025, "theme_party_days", v, "present") for t, v in
+                           (("甲镇", 100.0), ("乙镇", 150.0), ("丙乡", 45.0), ("丁乡", 20.0))],
+                          columns=["town", "year", "indicator", "value", "status"])
+    profile = pd.DataFrame({"party_branches": [10.0, 12.0, 10.0, 10.0]}, index=["甲镇", "乙镇", "丙乡", "丁乡"])
+    found = routine_claims(practices, values, profile, cat)
+    assert [(p.level, p.town, p.cell, p.indicator) for p in found] == [("check", "甲镇", "D2", "theme_party_days")]
+    assert "平均每个党支部10.0次，不到每月一次" in found[0].message and "‘主题党日+政策宣讲’" in found[0].message

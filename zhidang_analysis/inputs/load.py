@@ -336,6 +336,7 @@ def _validate_county(files: list[Path], workbooks: dict, problems: list[Problem]
     _gaps(values, cat, problems)
     _consistency(values, profile, problems, cat, files)
     practices = _practices.frame(practice_rows)
+    problems += _practices.routine_claims(practices, values, profile, cat)
     stray = practices[~practices["year"].isin(values["year"].unique())]
     for r in stray.drop_duplicates(["town", "year"]).itertuples():
         file, sheet, cell = r.source.split("!")

@@ -21,7 +21,7 @@ import unicodedata
 import pandas as pd
 
 from ..model.catalog import Catalog, normalize_header
-from ..model.dataset import empty_practices
+from ..model.dataset import Problem, empty_practices
 from . import towntext
 from .cells import cell_name, text_problem
 from .sheets import (
@@ -32,6 +32,10 @@ from .towntext import split_items  # noqa: F401 - how the items of a list field 
 PRACTICES_SHEET = "特色做法"
 PRACTICE_COLUMNS = ["town", "year", "field", "text", "source"]
 _YEAR = re.compile(r"^(?P<year>(19|20)\d{2})(年|年度)?$")
+# a routine a town's text states (坚持每月开展“主题党日+政策宣讲”) that its own figures can check: the routine word and
+# how many times a year it means; the work, the indicator that counts it and the profile field it is counted per
+ROUTINES = {"每周": 52, "每月": 12, "每季度": 4}
+ROUTINE_WORK = {"主题党日": ("theme_party_days", "party_branches")}
 
 
 def parse_sheet(df: pd.DataFrame, sheet: str, col, cat: Catalog, known_towns, out: list,
@@ -182,3 +186,39 @@ def frame(rows: list) -> pd.DataFrame:
         return empty_practices()
     df = pd.DataFrame(rows, columns=PRACTICE_COLUMNS).astype({"year": "int64"})
     return df.sort_values(["town", "year", "field"], kind="stable").reset_index(drop=True)
+
+
+def routine_claims(practices: pd.DataFrame, values: pd.DataFrame, profile: pd.DataFrame, cat: Catalog) -> list[Problem]:
+    """请核实 where a town's own text states a routine its own figures cannot bear: 坚持每月开展“主题党日+政策宣讲” in a
+    year of 107 主题党日 in 11 branches (9.7 each, not one a month). The report would print the town's words beside
+    the figures that contradict them (and, where the target was missed, beside the problem in 二); the town corrects
+    one or the other. Named by its cell, with the figures."""
+    out: list[Problem] = []
+    if practices.empty or values.empty:
+        return out
+    pattern = re.compile("(" + "|".join(ROUTINES) + ")[^。；，\n]{0,8}(" + "|".join(ROUTINE_WORK) + ")")
+    names = cat.practice_fields["name"].to_dict() if not cat.practice_fields.empty else {}
+    counted = {code for code, _ in ROUTINE_WORK.values()}
+    have = values[values["indicator"].isin(counted) & (values["status"] == "present")]
+    figures = {(t, int(y), c): v for t, y, c, v in zip(have["town"], have["year"], have["indicator"], have["value"])}
+    for r in practices.itertuples():
+        m = pattern.search(r.text)
+        if m is None:
+            continue
+        routine, work = m.groups()
+        code, per = ROUTINE_WORK[work]
+        done = figures.get((r.town, int(r.year), code))
+        units = profile.at[r.town, per] if r.town in profile.index and per in profile.columns else None
+        if done is None or not units or pd.isna(units) or done / units >= ROUTINES[routine]:
+            continue
+        file, sheet, cell = r.source.split("!")
+        said = r.text if len(r.text) <= 30 else m.group(0)  # a short field whole (每月‘主题党日+政策宣讲’)
+        said = said.replace("“", "‘").replace("”", "’")  # quoted inside the message's quotes
+        per_name = cat.name(per) if per in cat.frame.index else per
+        unit = cat[code]["unit"]
+        out.append(Problem(
+            "check", file, sheet, cell, said,
+            f"{r.town}{r.year}年的“{names.get(r.field, r.field)}”写“{said}”，但当年{cat.name(code)}{done:g}{unit}、"
+            f"{per_name}{units:g}个，平均每个{per_name.removesuffix('数')}{done / units:.1f}{unit}，不到{routine}一次",
+            f"与数据相符的说法，或核实{cat.name(code)}的次数", r.town, code))
+    return out

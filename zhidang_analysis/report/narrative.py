@@ -26,7 +26,7 @@ from ..analysis import indicators as ind
 from ..model.catalog import LOCAL_SENTENCE, Catalog, load_wording, year_phrases
 from ..model.dataset import Dataset
 from ..analysis.numerals import chinese_numeral, chinese_year, format_number, percent_text  # noqa: F401 - re-exported
-from ..analysis.problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET, subject_name
+from ..analysis.problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET
 from ..analysis.standing import SCALE_TEXT, county_context, county_flags, county_scores  # noqa: F401 - re-exported
 from ..inputs.towntext import split_items
 from .highlights import Highlights, place_highlights
