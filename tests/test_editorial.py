@@ -199,7 +199,11 @@ def test_industries_are_written_for_one_two_three_or_more(county):
         got = ds.practice(town, year).get("leading_industries")
         n = len(split_items(got[0], by_dunhao=True)) if got else 0
         text = r.text
-        development = not any("income_per_household" in f.codes for f in r.findings)  # else 三 answers income
+        # else 三 answers income, or the town's own problem in one of its industries (苹果销售渠道单一)
+        own = ds.practice(town, year).get("own_problems")
+        stems = [re.sub(r"产业$|种植$|养殖$|经济$", "", i)[:2] for i in split_items(got[0], by_dunhao=True)] if got else []
+        development = (not any("income_per_household" in f.codes for f in r.findings)
+                       and not (own and any(st and st in own[0] for st in stems)))
         if n == 1 and development:
             assert "做优做强" in text and "做强，" not in text
         elif n == 2:
@@ -553,3 +557,20 @@ def test_the_review_countys_routine_its_figures_cannot_bear_is_to_be_checked(tmp
     found = [p for p in zd.validate(second_county(tmp_path)).problems if p.level == "check" and "不到每月一次" in p.message]
     assert [(p.town, p.cell) for p in found] == [("北川乡", "D6"), ("北川乡", "D7")]
     assert "主题党日活动107次、党支部数11个，平均每个党支部9.7次" in found[1].message
+
+
+def test_round_28_no_line_says_a_measure_again_and_no_middling_rank(tmp_path):
+    """石岭县 (round 28): 塬上镇 2025's own 苹果销售渠道单一 has its measure, so no general 做优做强苹果产业 line says it
+    again; 柏林镇 2025's (六) does not open two sentences in a row on 围绕; a county of nine towns names only its first
+    two places (第3位 of nine read “a middling place ranked for no reason”); no measure splits a handful of sessions
+    by month."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    yuanshang = parts(narrative.town_report(ds, "塬上镇", 2025).text)[2]
+    assert "拓宽农产品销路" in yuanshang and "做优做强苹果产业" not in yuanshang
+    bailin = narrative.town_report(ds, "柏林镇", 2025).text.split("（六）")[1].split("\n\n")[1]
+    assert "围绕“柏林秋色·塬边牧场”品牌" in bailin and not bailin.startswith("围绕")
+    for year in ds.years:
+        for town in ds.towns:
+            text = narrative.town_report(ds, town, year).text
+            assert "居全县第3位" not in text and "并列全县第3位" not in text, (town, year)
+            assert "分解到月" not in text, (town, year)

@@ -104,7 +104,10 @@ class Highlights:
         # a tie says so (并列第2位). A rank the printed value cannot bear is not told: where another town's value
         # prints alike (3.646 and 3.596 both 3.6), 居第2位 reads false and 3.65 against 3.60 reads odd
         printed_alike = getattr(r, "digits", 0) > (2 if abs(r.scaled) < 1 else 1)
-        if (pol != 0 and r.n_towns >= 5 and r.rank_max <= 3 and r.scaled >= 2 and bool(row["key"]) and not printed_alike
+        # (the first three of ten or more towns; the first two of fewer: third of nine read “a middling place ranked
+        # for no reason”, round 28)
+        if (pol != 0 and r.n_towns >= 5 and r.rank_max <= (3 if r.n_towns >= 10 else 2) and r.scaled >= 2
+                and bool(row["key"]) and not printed_alike
                 and bool(row["ranked"])
                 and (r.scale == "none" or r.value >= 10)  # 9 activists over 182 members: too few to rank
                 and r.indicator not in set(self.cat.coverage["numerator"])):

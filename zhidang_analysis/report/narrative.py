@@ -474,7 +474,9 @@ class _Filler(Shortfalls, Highlights):
             names += Markup(f"{_count_word(len(items))}大")
         elif len(items) > 3:
             names += Markup("等")
-        return self.wording("industry_lead", industries=names) + Markup("。")
+        # not the verb the town's own paragraph opens with right after it (围绕…主导产业，…。围绕“柏林秋色”品牌，…)
+        after = self.raw("s6_practice")[:2] if self.own_first("s6_practice") else ""
+        return self.wording("industry_lead", avoid=after, industries=names) + Markup("。")
 
     def own_says(self, code: str, *words: str) -> bool:
         """Whether the town's own text of ``code`` holds one of ``words``: the template's clause saying the same
@@ -485,7 +487,7 @@ class _Filler(Shortfalls, Highlights):
         """Whether the town's own short passage of (六) tells of one of its 主导产业 (依托中药材种植基地，推行……): it
         follows the lead that names them, not the figures of village cleaning at the paragraph's end."""
         return (self.has(code) and self._own_short(code) and self.has("leading_industries")
-                and self._of_my_industries(self.raw(code)))
+                and self.of_my_industries(self.raw(code)))
 
     def of_carrier(self, code: str) -> bool:
         """Whether the town's own short passage of (一) tells of its study carrier (在镇村两级设立学习角12个 of
@@ -496,7 +498,7 @@ class _Filler(Shortfalls, Highlights):
         name = re.sub(r"[“”‘’\"'「」《》\s]", "", self.raw("study_carrier"))
         return len(name) >= 2 and (name in self.raw(code) or name[-3:] in self.raw(code))
 
-    def _of_my_industries(self, name: str) -> bool:
+    def of_my_industries(self, name: str) -> bool:
         """Whether an indicator's name (苹果种植面积) tells of one of the town's 主导产业 (苹果, 苹果产业)."""
         stems = [re.sub(r"产业$|种植$|养殖$|经济$", "", split)[:2] for split in split_items(self.raw("leading_industries"),
                                                                                         by_dunhao=True)]
@@ -546,11 +548,14 @@ class _Filler(Shortfalls, Highlights):
         place = dealt.index(self.town)
         return options[(place + self.year + step * (place // len(options))) % len(options)]
 
-    def wording(self, slot: str, **numbers: Markup) -> Markup:
+    def wording(self, slot: str, avoid: str = "", **numbers: Markup) -> Markup:
         """This town's formulation of a slot of the phrase bank (``slots`` in data/wording.yaml); ``numbers`` fill
-        the slot's own number fields (``{supervised}`` ← ``n('supervised_cadres')``)."""
+        the slot's own number fields (``{supervised}`` ← ``n('supervised_cadres')``); ``avoid``: words the next
+        sentence opens with, which this one does not open with too."""
         options = load_wording()["slots"][slot]
         text = self._pick(options, slot)
+        if avoid and text.startswith(avoid):
+            text = next((o for o in options[1:] if not o.startswith(avoid)), text)
         # a rule the town named itself (its 考勤制度) is not named again by the sentence after it: another formulation
         own = "".join(self.raw(c) for c in ("workstyle_rules", "workstyle_mechanism") if self.has(c))
         if any(word in text and word in own for word in _OWN_RULES):
@@ -558,24 +563,6 @@ class _Filler(Shortfalls, Highlights):
         phrases = year_phrases(self.year)
         return Markup(escape(text)).format(k=self.kind, cadres=self.cadres(), campaign=phrases["study_campaign"],
                                            spirit=phrases["congress_spirit"], **numbers)
-
-    def general_line(self, kind: str) -> Markup:
-        """A general line of 三 (``general`` in data/wording.yaml: study, workstyle, development)."""
-        text = self._pick(load_wording()["general"][kind], f"general-{kind}")
-        congress = self.number("county_congress_ordinal", unit="次", prefix="第")
-        return Markup(escape(text.replace("{carrier}“", "{quoted}“"))).format(
-            congress=congress, industries=self.industries(), **self.carrier())
-
-    def carrier(self) -> dict[str, Markup]:
-        """The town's own study carrier as a wording text names it before others (``{carrier}``: “光伏课堂”、), and
-        before a quoted one (``{quoted}``: no 顿号 between two quoted items, GB/T 15834: “塬上夜校”“三会一课”);
-        empty where the town named none."""
-        carrier = quoted = Markup("")
-        if self.has("study_carrier"):
-            name = self.practice("study_carrier")
-            carrier = name + Markup("、")
-            quoted = name if name.striptags().endswith("”") else carrier
-        return {"carrier": carrier, "quoted": quoted}
 
     # -- catalog-driven sections ((六)) --------------------------------------------------------
     def section_text(self, section: str) -> Markup:
@@ -595,7 +582,7 @@ class _Filler(Shortfalls, Highlights):
             if name == LOCAL_SENTENCE and self.has("leading_industries"):
                 # the county's own industries: (六) tells of those this town named as its own (a labour and
                 # apricot town's 600 mu of herbs is no work of its Party committee to report)
-                mine = [c for c in codes if self._of_my_industries(self.cat.frame.at[c, "name"])]
+                mine = [c for c in codes if self.of_my_industries(self.cat.frame.at[c, "name"])]
                 self.silenced.update(set(codes) - set(mine))
                 codes = mine
                 if not codes:

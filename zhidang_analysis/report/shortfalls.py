@@ -168,8 +168,30 @@ class Shortfalls:
             kinds = [k for k in kinds if k != "study"]
         if any("income_per_household" in f.codes for f in findings):
             kinds = [k for k in kinds if k != "development"]
+        # a problem the town names in one of its own industries has its measure (拓宽农产品销路 for 苹果销售渠道单一):
+        # no 做优做强苹果产业 after it saying it again (round 28)
+        if any(self.of_my_industries(t) for t in raw_problems):
+            kinds = [k for k in kinds if k != "development"]
         plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans]
         return problems, plans
+
+    def general_line(self, kind: str) -> Markup:
+        """A general line of 三 (``general`` in data/wording.yaml: study, workstyle, development)."""
+        text = self._pick(load_wording()["general"][kind], f"general-{kind}")
+        congress = self.number("county_congress_ordinal", unit="次", prefix="第")
+        return Markup(escape(text.replace("{carrier}“", "{quoted}“"))).format(
+            congress=congress, industries=self.industries(), **self.carrier())
+
+    def carrier(self) -> dict[str, Markup]:
+        """The town's own study carrier as a wording text names it before others (``{carrier}``: “光伏课堂”、), and
+        before a quoted one (``{quoted}``: no 顿号 between two quoted items, GB/T 15834: “塬上夜校”“三会一课”);
+        empty where the town named none."""
+        carrier = quoted = Markup("")
+        if self.has("study_carrier"):
+            name = self.practice("study_carrier")
+            carrier = name + Markup("、")
+            quoted = name if name.striptags().endswith("”") else carrier
+        return {"carrier": carrier, "quoted": quoted}
 
     def _bundled(self, findings: list[Finding], own: list[str]) -> tuple[list[Finding], list[Finding]]:
         """The findings told one by one, and the targets missed that are told together in one item: where 二 would
