@@ -295,7 +295,8 @@ def _leads(finding) -> tuple[str, ...]:
     """The words a data problem may open with: its indicator's lead in the phrase bank (or one of its formulations,
     dealt among the towns that list it), else its section's."""
     leads = load_wording()["problem_leads"]
-    lead = leads.get(finding.codes[0]) or leads[finding.section]
+    fell = finding.kinds[0] in ("decline", "slip") and leads.get(f"{finding.codes[0]}_fall")
+    lead = fell or leads.get(finding.codes[0]) or leads[finding.section]
     return tuple(x.format(k="镇") for x in ([lead] if isinstance(lead, str) else lead))
 
 

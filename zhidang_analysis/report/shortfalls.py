@@ -101,9 +101,12 @@ class Shortfalls:
                     plans[mine], target_said = plans[mine] + Markup("，确保完成新一年的目标任务"), True
                 continue
             group = _group(f.codes) if len(f.codes) > 1 else None  # two shortfalls of one work
-            lead = (group or {}).get("lead") or w["problem_leads"].get(f.codes[0]) or w["problem_leads"][f.section]
+            fell = f.kinds[0] in ("decline", "slip") and w["problem_leads"].get(f"{f.codes[0]}_fall")
+            lead = ((group or {}).get("lead") or fell or w["problem_leads"].get(f.codes[0])
+                    or w["problem_leads"][f.section])
             if isinstance(lead, list):  # dealt among the towns that list it (群众增收的基础还不牢固 in six of ten)
-                lead = self._pick(lead, f"lead-{f.codes[0]}", self._listing(f.codes[0]))
+                kinds = ("decline", "slip") if fell else None  # a fall's leads among the towns whose figure fell
+                lead = self._pick(lead, f"lead-{f.codes[0]}{'-fall' if fell else ''}", self._listing(f.codes[0], kinds))
             lead = lead.format(k=self.kind)
             text, subject = f.text, str(escape(self._subject(f.codes[0])))
             if subject in lead and str(text).startswith(subject) and self.cat[f.codes[0]]["unit"] in ("次", "件"):
@@ -317,12 +320,15 @@ class Shortfalls:
                    or (topic["keywords"] and self._topic(b) == topic
                        and difflib.SequenceMatcher(None, bare(b), bare(problem)).ratio() >= 0.6) for b in before)
 
-    def _listing(self, code: str) -> set[str]:
-        """The towns of the county whose reports list a problem of ``code`` this year."""
+    def _listing(self, code: str, kinds: tuple[str, ...] | None = None) -> set[str]:
+        """The towns of the county whose reports list a problem of ``code`` this year (of one of ``kinds``)."""
         o = self.options
         p = county_problems(self.ds, self.year, drop_threshold=o.drop_threshold, nearly_met=o.nearly_met,
                             max_findings=o.max_findings)
-        return set(p.loc[p["listed"] & (p["indicator"] == code), "town"])
+        listed = p["listed"] & (p["indicator"] == code)
+        if kinds is not None:
+            listed &= p["kind"].isin(kinds)
+        return set(p.loc[listed, "town"])
 
     def findings(self) -> list[Finding]:
         """The data problems a report lists (:func:`problems.county_problems`, the one model every output uses),
