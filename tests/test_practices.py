@@ -86,3 +86,4 @@ def test_a_routine_the_towns_own_figures_cannot_bear_is_to_be_checked():
     found = routine_claims(practices, values, profile, cat)
     assert [(p.level, p.town, p.cell, p.indicator) for p in found] == [("check", "甲镇", "D2", "theme_party_days")]
     assert "平均每个党支部10.0次，不到每月一次" in found[0].message and "‘主题党日+政策宣讲’" in found[0].message
+    assert found[0].value == "坚持每月开展“主题党日+政策宣讲”"  # what the cell says, as it says it

@@ -212,12 +212,12 @@ def routine_claims(practices: pd.DataFrame, values: pd.DataFrame, profile: pd.Da
         if done is None or not units or pd.isna(units) or done / units >= ROUTINES[routine]:
             continue
         file, sheet, cell = r.source.split("!")
-        said = r.text if len(r.text) <= 30 else m.group(0)  # a short field whole (每月‘主题党日+政策宣讲’)
-        said = said.replace("“", "‘").replace("”", "’")  # quoted inside the message's quotes
+        shown = r.text if len(r.text) <= 30 else m.group(0)  # a short field whole (每月“主题党日+政策宣讲”)
+        said = shown.replace("“", "‘").replace("”", "’")  # quoted inside the message's quotes
         per_name = cat.name(per) if per in cat.frame.index else per
         unit = cat[code]["unit"]
         out.append(Problem(
-            "check", file, sheet, cell, said,
+            "check", file, sheet, cell, shown,
             f"{r.town}{r.year}年的“{names.get(r.field, r.field)}”写“{said}”，但当年{cat.name(code)}{done:g}{unit}、"
             f"{per_name}{units:g}个，平均每个{per_name.removesuffix('数')}{done / units:.1f}{unit}，不到{routine}一次",
             f"与数据相符的说法，或核实{cat.name(code)}的次数", r.town, code))
