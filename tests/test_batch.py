@@ -352,6 +352,26 @@ def test_a_batch_process_starts_without_jsonschemas_iri_parsers_and_still_valida
     assert out == ["invalid", "caught", "None"]
 
 
+def test_a_batch_worker_process_loads_neither_pandas_nor_matplotlib_and_the_package_api_loads_on_first_use():
+    """A worker runs notebooks through papermill and exports them: the modules it starts with (:mod:`.pool`, its
+    executors, the runner, the export) leave out pandas, matplotlib and openpyxl, a second of each worker's start
+    (the kernel imports them, not the worker). ``import zhidang_analysis`` is as light; each ``zd.<name>`` loads
+    on first use and is the module's own object."""
+    import subprocess
+    import sys
+
+    code = ("import sys, zhidang_analysis.running.pool, zhidang_analysis.running.executors\n"
+            "heavy = sorted({'pandas', 'matplotlib', 'openpyxl'} & set(sys.modules))\n"
+            "import zhidang_analysis as zd\n"
+            "from zhidang_analysis.inputs.load import load_dataset\n"
+            "print(heavy, zd.load_dataset is load_dataset, zd.narrative.__name__, 'load_dataset' in dir(zd))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["[]", "True", "zhidang_analysis.report.narrative", "True"]
+    code = "import sys, zhidang_analysis\nprint(sorted({'pandas', 'matplotlib', 'papermill'} & set(sys.modules)))\n"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split() == ["[]"]
+
+
 def test_a_kernel_warmed_up_before_the_first_notebook_serves_it_cleared_and_ctrl_c_stays_as_it_was(tmp_path):
     import signal
 

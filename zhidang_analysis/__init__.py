@@ -9,11 +9,21 @@
 import importlib
 
 from .errors import DataError, ExtractError, ReportError, UnknownNameError, ZhidangError
-from .inputs.extract import extract_report
-from .inputs.load import load_dataset, validate
 from .model.bundled import SAMPLE_DATA, __version__
-from .model.catalog import Catalog, load_catalog, year_phrases
-from .model.dataset import Dataset, Problem, ValidationResult
+
+#: the functions and classes of ``zd.<name>``, by the module they live in (loaded on first use: a batch worker that
+#: only runs papermill and nbconvert never imports pandas or matplotlib, and ``import zhidang_analysis`` is quick)
+_NAMES = {
+    "extract_report": "inputs.extract",
+    "load_dataset": "inputs.load",
+    "validate": "inputs.load",
+    "Catalog": "model.catalog",
+    "load_catalog": "model.catalog",
+    "year_phrases": "model.catalog",
+    "Dataset": "model.dataset",
+    "Problem": "model.dataset",
+    "ValidationResult": "model.dataset",
+}
 
 __all__ = [
     "Catalog",
@@ -34,13 +44,12 @@ __all__ = [
     "year_phrases",
 ]
 
-# the modules analysts use as zd.indicators, zd.narrative, zd.charts, ...; the heavy ones that only the
-# command line needs (papermill, nbconvert) load on first use, so a notebook kernel starts quickly
-from .analysis import indicators, problems  # noqa: E402
-from .report import charts, narrative  # noqa: E402
-
-#: where each module of ``zd.<name>`` lives (loaded on first use)
+#: where each module of ``zd.<name>`` lives (loaded on first use, as every name of the package)
 _LAZY = {
+    "indicators": "analysis.indicators",
+    "problems": "analysis.problems",
+    "charts": "report.charts",
+    "narrative": "report.narrative",
     "export": "outputs.export",
     "runner": "running.runner",
     "batch": "running.batch",
@@ -71,7 +80,7 @@ _FORMER = {
 }
 
 
-def export_tables(ds: Dataset, folder) -> list:
+def export_tables(ds: "Dataset", folder) -> list:  # noqa: F821 - loaded on first use
     """Write the dataset's tidy tables (values, profile, targets, practices, problems) as CSV and Parquet, with
     the data dictionary README.txt, into ``folder`` (:func:`zhidang_analysis.outputs.tidy.export_tables`)."""
     return importlib.import_module(".outputs.tidy", __name__).export_tables(ds, folder)
@@ -81,6 +90,15 @@ __all__ += ["export_tables"]
 
 
 def __getattr__(name: str):
-    if name in _LAZY or name in _FORMER:
-        return importlib.import_module(f".{_LAZY.get(name) or _FORMER[name]}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+    elif name in _LAZY or name in _FORMER:
+        value = importlib.import_module(f".{_LAZY.get(name) or _FORMER[name]}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # found once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_FORMER))

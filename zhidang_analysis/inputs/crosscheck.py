@@ -26,9 +26,8 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from ..model.catalog import Catalog, load_catalog
+from ..model.catalog import Catalog, load_catalog, safe_load_yaml
 from ..model.dataset import Problem
 from .sheets import cell_value, find_header_row
 from .workbooks import read_workbook as _read_workbook
@@ -190,7 +189,7 @@ def _load_rules(path: str | None) -> tuple[Rule, ...]:
         text = resources.files("zhidang_analysis").joinpath("data", "rules.yaml").read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
-    raw = yaml.safe_load(text) or {}
+    raw = safe_load_yaml(text) or {}
     rules = tuple(_parse_rule(r, n) for n, r in enumerate(raw.get("rules") or []))
     dup = sorted({r.id for r in rules if sum(q.id == r.id for q in rules) > 1})
     if dup:

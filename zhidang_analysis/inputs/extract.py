@@ -15,10 +15,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from ..errors import ExtractError
-from ..model.catalog import Catalog, load_catalog
+from ..model.catalog import Catalog, load_catalog, safe_load_yaml
 from .reportfiles import report_files, report_paragraphs
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
@@ -32,7 +30,7 @@ _CLAUSE_SPLIT = re.compile(r"[，,：:]")
 def extract_rules() -> dict:
     """``data/extract.yaml`` as a dict."""
     text = resources.files("zhidang_analysis").joinpath("data", "extract.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return safe_load_yaml(text)
 
 
 @dataclass

@@ -10,6 +10,8 @@ __version__ = "0.1.0"
 
 #: The package's folder (``zhidang_analysis/``): data files and templates are found below it.
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
+#: the report notebooks (beside the package)
+NOTEBOOKS = PACKAGE_DIR.parent / "notebooks"
 
 #: The bundled synthetic sample (a fictional county), the default data of every command.
 SAMPLE_DATA = PACKAGE_DIR.parent / "data" / "sample"

@@ -305,9 +305,19 @@ class Catalog:
         )
 
 
+#: libyaml's safe loader where PyYAML was built with it (its wheels are): the same data as ``yaml.safe_load``, ten
+#: times faster (the catalog and the phrase bank cost a tenth of a second in pure Python, in every process).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load_yaml(text: str):
+    """``yaml.safe_load(text)``, with libyaml where available."""
+    return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader
+
+
 def _read_yaml(name: str):
     text = resources.files("zhidang_analysis").joinpath("data", name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return safe_load_yaml(text)
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
@@ -325,7 +335,7 @@ def _load_catalog(path: str | None) -> Catalog:
     if path is None:
         raw = _read_yaml("catalog.yaml")
     else:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = safe_load_yaml(Path(path).read_text(encoding="utf-8"))
     rows = [_row(entry) for entry in raw["indicators"]]
     frame = pd.DataFrame(rows).set_index("code")[_COLUMNS]
     if not frame.index.is_unique:

@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from ..model.dataset import Dataset
 from ..report.chartdata import overview_chart_data, town_chart_data
 from .files import atomic_write_bytes
-from .template import display_width
+from .textwidth import display_width
 
 __all__ = ["CHARTS_NAME", "chart_tables", "chart_workbook", "write_chart_workbook"]
 

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from ..errors import ZhidangError
 from ..model.bundled import PACKAGE_DIR, __version__
-from ..report.charts import figure_to_png
 from ..startup import skip_iri_parsers
 from .files import atomic_write_text
 from .pdf import write_pdf
@@ -80,6 +79,8 @@ class FigureHTML:
     """
 
     def __init__(self, fig, caption: str, *, dpi: int = 110):
+        from ..report.charts import figure_to_png  # here: a worker that only exports never imports matplotlib
+
         # A chart for print: 256 colours keep it a third of the size (charts.palette_png).
         png = figure_to_png(fig, dpi=dpi, colors=256 if dpi >= PRINT_DPI else None)
         try:

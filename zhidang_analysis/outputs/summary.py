@@ -41,7 +41,7 @@ from ..report.overview import completeness, county_comparison
 from ..report.phrasing import fmt_scaled
 from .files import atomic_write_bytes
 from .names import safe_filename
-from .template import display_width
+from .textwidth import display_width
 
 __all__ = ["MARKS", "SUMMARY_NAME", "COMPARISON_NAME", "section_sheet_name", "summary_workbook",
            "comparison_workbook", "write_summary", "write_summaries"]

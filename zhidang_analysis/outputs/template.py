@@ -31,7 +31,6 @@ import math
 import os
 import re
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -51,6 +50,7 @@ from ..inputs.workbooks import EXCEL_SUFFIXES, read_workbook
 from ..model.catalog import Catalog, load_catalog
 from ..model.dataset import Dataset, Problem
 from .names import output_stems, safe_filename  # noqa: F401 - safe_filename is part of this module's API
+from .textwidth import display_width  # noqa: F401 - part of this module's API
 
 INSTRUCTIONS_SHEET = "填表说明"
 PREVIOUS_SHEET = "上年数据（参考）"
@@ -82,17 +82,6 @@ _NUMERALS = "一二三四五六七八九十"
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def display_width(text: str) -> int:
-    """Width of ``text`` in Excel column units: CJK (wide/full-width) characters count 2.
-
-    >>> display_width("主题党日活动（次）")
-    18
-    >>> display_width("2026")
-    4
-    """
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
-
-
 def _number_text(x: float) -> str:
     """A bound as Excel formula text and for display: ``2000`` not ``2000.0``."""
     return str(int(x)) if float(x).is_integer() else repr(float(x))

@@ -45,7 +45,7 @@ from lxml import etree
 
 from .files import atomic_write_bytes
 from .gongwen import prepare
-from .template import display_width
+from .textwidth import display_width
 
 __all__ = ["FONTS", "html_to_docx", "sources_docx", "sources_path", "write_docx"]
 

@@ -23,10 +23,9 @@ from pathlib import Path
 
 from ..errors import DataError, UnknownNameError, ZhidangError
 from ..inputs.load import load_dataset
-from ..model.bundled import PACKAGE_DIR, SAMPLE_DATA
+from ..model.bundled import NOTEBOOKS, SAMPLE_DATA
 from ..startup import skip_iri_parsers
 
-NOTEBOOKS = PACKAGE_DIR.parent / "notebooks"
 # names a kernel defines that are not the user's (when not running in IPython, or before it sets them)
 _KERNEL_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
 _LITERALS = (str, int, float, bool, list, dict, tuple, type(None))

@@ -5,8 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..model.bundled import NOTEBOOKS
+
 OVERVIEW = "overview"
 REGION = "region"  # the comparison of counties
+
+TOWN_NOTEBOOK = NOTEBOOKS / "town_report.ipynb"
+OVERVIEW_NOTEBOOK = NOTEBOOKS / "county_overview.ipynb"
+REGION_NOTEBOOK = NOTEBOOKS / "region_overview.ipynb"
+DEFAULT_OUT = Path("reports")
 
 
 @dataclass

@@ -20,14 +20,9 @@ from ..model.dataset import Dataset
 from ..outputs.export import outdated_formats, parse_formats
 from ..outputs.names import RESERVED_STEMS, output_stems
 from ..report.narrative import county_context, county_scores
-from ..report.params import NOTEBOOKS
-from .job import OVERVIEW, REGION, Job
+from .job import DEFAULT_OUT, OVERVIEW, OVERVIEW_NOTEBOOK, REGION, REGION_NOTEBOOK, TOWN_NOTEBOOK, Job
 from .manifest import keys_by_town, previous_entry, read_manifest
 
-TOWN_NOTEBOOK = NOTEBOOKS / "town_report.ipynb"
-OVERVIEW_NOTEBOOK = NOTEBOOKS / "county_overview.ipynb"
-REGION_NOTEBOOK = NOTEBOOKS / "region_overview.ipynb"
-DEFAULT_OUT = Path("reports")
 OVERVIEW_STEM = "overview"
 
 

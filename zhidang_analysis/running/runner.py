@@ -44,15 +44,19 @@ from ..errors import ReportError, ZhidangError
 from ..outputs.export import convert, export_html, notebook_to_html, parse_formats
 from ..outputs.files import atomic_write_bytes
 from ..report.titles import report_title
-from .plan import (
-    DEFAULT_OUT,
-    OVERVIEW_NOTEBOOK,
-    REGION_NOTEBOOK,
-    TOWN_NOTEBOOK,
-    layout,
-    load_for_batch,
-    report_paths,
-)
+from .job import DEFAULT_OUT, OVERVIEW_NOTEBOOK, REGION_NOTEBOOK, TOWN_NOTEBOOK
+
+#: names of :mod:`.plan` this module has always offered; loaded on first use, as a batch worker (which imports this
+#: module) plans nothing and needs neither pandas nor the analysis
+_FROM_PLAN = ("layout", "load_for_batch", "report_paths")
+
+
+def __getattr__(name: str):
+    if name in _FROM_PLAN:
+        from . import plan
+
+        return getattr(plan, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 WARM_ENGINE = "zhidang-warm-kernel"
 
@@ -589,6 +593,8 @@ def _layout(data: str | Path | None, town: str | None, county: str | None):
     """(town, county, stems, folder) of a report as a batch over ``data`` names its file: the town's name
     resolved (``县/乡镇``, or a bare name in one county only), and with several counties the county's folder.
     When the data cannot be read, the names as given (the notebook then reports why)."""
+    from .plan import layout, load_for_batch
+
     try:
         ds, bad = load_for_batch(data)
         return layout(ds, bad, town, county)
@@ -605,6 +611,8 @@ def run_town_report(town: str, year: int, *, data: str | Path | None = None, out
     ``town`` may be ``县/乡镇``, or come with ``county``, where the data hold several counties.
     ``options`` are the notebook's other parameters (``yoy``, ``general_problems``, ``round_approx``).
     """
+    from .plan import report_paths
+
     data_param = str(Path(data).resolve()) if data else ""
     town, county, stems, folder = _layout(data, town, county)
     parameters = {"town": town, "year": int(year), "data": data_param, **options}
@@ -630,6 +638,8 @@ def run_overview(year: int, *, data: str | Path | None = None, out: str | Path =
     Where the data hold several counties, ``county`` names one (``<out>/<year>/<county>/overview.html``);
     without it, the comparison of the counties is written (``notebooks/region_overview.ipynb``,
     ``<out>/<year>/overview.html``)."""
+    from .plan import report_paths
+
     data_param = str(Path(data).resolve()) if data else ""
     parameters = {"year": int(year), "data": data_param}
     _, county, _, folder = _layout(data, None, county)
@@ -644,6 +654,8 @@ def run_overview(year: int, *, data: str | Path | None = None, out: str | Path =
 
 
 def _several(data) -> bool:
+    from .plan import load_for_batch
+
     try:
         return load_for_batch(data)[0].multi
     except ZhidangError:
