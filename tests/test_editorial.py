@@ -273,7 +273,7 @@ def test_measures_answer_the_problem_they_name(tmp_path):
             answered = [c for c in f.codes if c in measures]  # each indicator with a measure of its own
             for code, kind in zip(f.codes, f.kinds):
                 if kind == "target_missed" and code in answered:
-                    assert "确保完成新一年的目标任务" in parts(r.text)[2], (town, f.codes)
+                    assert any(c in parts(r.text)[2] for c in load_wording()["plans"]["target_close"]), (town, f.codes)
 
 
 def test_a_method_in_quotes_is_practised_not_set_up(county):
@@ -311,8 +311,8 @@ def test_no_two_sentences_in_a_row_open_on_the_same_word(county):
 
 def test_a_secretary_would_not_change_these(county):
     """What a county reader circled in the towns' reports, edited as a secretary edits: a mechanism the town keeps
-    from last year is 坚持, not 建立 again; the town's study brand stands in its own sentence, not tacked onto the
-    General Secretary's instructions; counts of one kind in one form (4个方面15个问题, not 四个方面15个问题);
+    from last year is 坚持, not 建立 again; the town's study brand comes before the General Secretary's instructions
+    studied with it, never tacked on after them; counts of one kind in one form (4个方面15个问题, not 四个方面15个问题);
     主题党日 is no 学习阵地; the town's own problem is not framed (在…方面，); the opening's aim varies; 党支部标准化
     建设 does not stand bare where no 软弱涣散 village was put right."""
     ds, reports = county
@@ -331,7 +331,9 @@ def test_a_secretary_would_not_change_these(county):
             assert not re.search(r"指示精神，(打造|坚持)", head), (town, year)
             carrier = ds.practice(town, year).get("study_carrier")
             last_carrier = ds.practice(town, year - 1).get("study_carrier")
-            said = re.search(rf"学习方式，(?:持续)?(\w\w){re.escape(carrier[0])}", head) if carrier else None
+            # the brand first, then what is studied with it (打造“光伏课堂”，认真学习领会…指示精神: the instructions'
+            # sentence stood alone in every report, round 30), never tacked on after them
+            said = re.search(rf"(?:^|[。\n])(?:持续)?(\w\w){re.escape(carrier[0])}，", head) if carrier else None
             if said:  # the template's sentence (not the town's own paragraph): a brand kept is used, not built again
                 built = "用好" if last_carrier and last_carrier[0] == carrier[0] else "打造"
                 assert said.group(1) == built, (town, year, built, carrier[0])
@@ -377,7 +379,7 @@ def test_a_secretary_would_not_change_these(county):
 def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_lasting_shortfall_says_so(tmp_path):
     """On 石岭县: 杏树乡 (劳务输出、杏子) grows some herbs, but (六) tells of its own industries, not of the county's
     herb acreage; 石岭镇 (苹果、中药材、劳务) tells of both its acreages. A shortfall listed the year before too says
-    so in 二 (连续两年居全县末位, not 居全县末位 twice) and its measure in 三 is raised (督办, 包抓, 考核). A target
+    so in 二 (连续两年居全县末位, not 居全县末位 twice) and its measure in 三 is raised (回头看, 销号, 考核). A target
     basically done is said where its number stands (完成年度目标的97.5%), not listed as a problem."""
     ds = zd.load_dataset(second_county(tmp_path), cache=False)
     xingshu = narrative.town_report(ds, "杏树乡", 2025).text
@@ -389,7 +391,8 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     _, problems, plans = parts(xingshu)
     index = next(i for i, p in enumerate(items(problems)) if "户均增收" in p)
     assert "连续两年居全县末位" in items(problems)[index] and problems.count("居全县末位") == 1
-    assert "重点督办" in items(plans)[index] or "包抓" in items(plans)[index], items(plans)[index]
+    raised = [r.replace("{k}", "乡") for r in load_wording()["plans"]["repeated"]]  # (回头看, 销号, 考核)
+    assert any(r in items(plans)[index] for r in raised), items(plans)[index]
     # a target basically done (95%–100%) is no problem, and is said where its number stands
     assert "实现旅游综合收入4934万元，完成年度目标的97.5%" in shiling
     _, problems25, plans25 = parts(narrative.town_report(ds, "石岭镇", 2025).text)
@@ -414,15 +417,15 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     _, problems_xs, plans_xs = parts(xingshu)
     k = next(i for i, p in enumerate(items(problems_xs)) if "一肩挑" in p)
     assert items(problems_xs)[k].endswith("7个行政村中还有1个未实现，这一短板上年已经存在")
-    assert "重点督办" in items(plans_xs)[k] or "包抓" in items(plans_xs)[k] or "考核" in items(plans_xs)[k]
+    assert any(r in items(plans_xs)[k] for r in raised), items(plans_xs)[k]
     # the county's sole last per 党支部 (63 for 10 branches), which also missed its target: one item says both,
     # and its measure ends on the target
     _, problems_ng, plans_ng = parts(narrative.town_report(ds, "南沟乡", 2025).text)
     k = next(i for i, p in enumerate(items(problems_ng)) if p.startswith("主题党日"))
     assert items(problems_ng)[k] in [f"{lead}，全年开展63次，未完成68次的年度目标，平均每个党支部6.3次，连续两年居全县末位"
                                      for lead in load_wording()["problem_leads"]["theme_party_days"]]
-    assert "重点督办" in items(plans_ng)[k] or "包抓" in items(plans_ng)[k] or "考核" in items(plans_ng)[k]
-    assert items(plans_ng)[k].endswith("确保完成新一年的目标任务")
+    assert any(r in items(plans_ng)[k] for r in raised), items(plans_ng)[k]
+    assert items(plans_ng)[k].endswith(tuple(load_wording()["plans"]["target_close"]))
     first_year = parts(narrative.town_report(ds, "杏树乡", 2024).text)[1]
     assert "连续两年" not in first_year and "上年查摆" not in first_year
 
@@ -456,7 +459,8 @@ def test_a_section_tells_one_movement_its_largest_first(tmp_path):
     ds = zd.load_dataset(second_county(tmp_path), cache=False)
     six = narrative.town_report(ds, "东峪乡", 2025).text.split("（六）")[1].split("二、存在的问题")[0]
     assert "投资5029.7万元实施村级光伏电站、产业路等7项重点项目，投资额是上年的6.7倍。" in six
-    assert "村级光伏电站装机容量达5600千瓦。" in six
+    # (and the income, a sentence of one clause, goes on from it: standing alone it read stranded, round 30)
+    assert "村级光伏电站装机容量达5600千瓦，全乡户均增收0.95万元。" in six
     assert "比上年增加4400千瓦" not in six and "同比" not in six
 
 
@@ -464,9 +468,10 @@ def test_the_towns_own_words_on_its_study_carrier_follow_the_carrier(tmp_path):
     """石岭县, 高庙镇: its own (一) passage is about its “庙前学习角” (在镇村两级设立学习角12个…); it follows the sentence
     that names the carrier, not the 送学上门 figures (where it read tacked on, 学习角 named twice apart)."""
     ds = zd.load_dataset(second_county(tmp_path), cache=False)
-    for year, verb in ((2024, "打造"), (2025, "持续用好")):
+    # (a brand kept is used, not “innovated” again: 不断创新…，持续用好 clashed, round 31)
+    for year, verb in ((2024, "不断创新学习载体和学习方式，打造"), (2025, "。持续用好")):
         one = narrative.town_report(ds, "高庙镇", year).text.split("（一）")[1].split("（二）")[0]
-        assert f"不断创新学习载体和学习方式，{verb}“庙前学习角”。在镇村两级设立学习角12个，" in one
+        assert f"{verb}“庙前学习角”。在镇村两级设立学习角12个，" in one
         assert one.index("在镇村两级设立学习角") < one.index("送学上门"), year
         assert one.count("在镇村两级设立学习角") == 1
 

@@ -252,7 +252,7 @@ def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
                        for t in variants) for variants in texts), plan
         missed += ["target_missed" in finding.kinds]
     # a missed target's measure ends on it, once in 三 (the first measure that answers one)
-    said = [p.endswith("确保完成新一年的目标任务") for p in plans[len(own):len(own) + len(r.findings)]]
+    said = [p.endswith(tuple(load_wording()["plans"]["target_close"])) for p in plans[len(own):len(own) + len(r.findings)]]
     assert said == [m and not any(missed[:i]) for i, m in enumerate(missed)], (plans, missed)
 
 

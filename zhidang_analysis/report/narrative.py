@@ -575,6 +575,7 @@ class _Filler(Shortfalls, Highlights):
         f = self.cat.frame
         rows = f[(f["section"] == section) & f["phrase"].notna()]
         out = []
+        lone: set[int] = set()  # sentences of one clause and no lead of their own (全乡户均增收0.68万元)
         for name, spec in self.cat.sentences.items():
             codes = list(rows.index[rows["sentence"] == name])
             if not codes:
@@ -620,12 +621,15 @@ class _Filler(Shortfalls, Highlights):
             own = self.raw(f"{section}_practice")
             if lead and any(q in own for q in re.findall(r"“[^”]+”", re.sub(r"<[^>]*>", "", str(lead)))):
                 lead = Markup(escape(spec.get("plain_lead") or ""))
-            if lead and _NA not in lead:
+            led = bool(lead and _NA not in lead)
+            if led:
                 body = lead + Markup("，") + body
             tail = self._variant(spec.get("tail"), f"sentence-{name}-tail")
             if tail:
                 body = body + Markup("，") + self._fill(tail)
             out.append((*self._movement([c for c in codes if self.value(c) is not None]), body))
+            if len(kept) == 1 and not led and not tail:
+                lone.add(len(out) - 1)
         # the town's own largest movement leads (a key-project investment that grew sixfold, a tourism income that
         # halved): a sentence whose change is at least half again moves to the front and says so
         if out:
@@ -635,10 +639,16 @@ class _Filler(Shortfalls, Highlights):
                 if "{chg}" not in str(rows.at[code, "phrase"]):
                     body = body + Markup("，") + self._movement_text(code, after=re.sub(r"<[^>]*>", "", str(body)))
                 out.pop(first)
+                lone = {i + (i < first) for i in lone if i != first}
                 # one movement a section: the others' changes are not told beside it (投资额是上年的6.7倍。…装机
                 # 容量达5600千瓦，比上年增加4400千瓦 read as two highlights in a row)
                 out = [(size, code, body)] + [(s, c, Markup(_CHANGE.sub("", str(b)))) for s, c, b in out]
-        return Markup("").join(b + Markup("。") for _, _, b in out)
+        # a sentence of one clause and no lead of its own goes on from the one before (种植中药材7400亩，全乡户均增收
+        # 0.68万元: standing alone it read stranded, round 30)
+        text = Markup("")
+        for i, (_, _, body) in enumerate(out):
+            text += (Markup("，") if i in lone and i > 0 else Markup("。") if i > 0 else Markup("")) + body
+        return text + Markup("。") if out else text
 
     def _movement_text(self, code: str, after: str = "") -> Markup:
         """``重点项目投资是上年的6.7倍`` / ``旅游综合收入比上年下降52%``, with the year before as its source; right

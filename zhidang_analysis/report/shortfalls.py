@@ -78,7 +78,7 @@ class Shortfalls:
             else:  # a problem it named last year too: last year's measure did not work, this year's is raised
                 plan = self._topic_plan(text)
                 plans.append(plan + (self._raise(plan) if persists else ""))
-        target_said = False  # 确保完成新一年的目标任务 once in 三, after the first measure that answers a missed target
+        target_said = False  # 确保完成新一年的目标任务 (or its like) once in 三, after the first measure that answers a missed target
         folded: set[int] = set()
         findings, bundle = self._bundled(findings, raw_problems)
         for f in findings:
@@ -98,7 +98,7 @@ class Shortfalls:
                 # its measure stays the one answering the town's words (its own, or its topic's); a target missed
                 # is answered too
                 if ("target_missed" in f.kinds or any(self._missed(c) for c in f.codes)) and not target_said:
-                    plans[mine], target_said = plans[mine] + Markup("，确保完成新一年的目标任务"), True
+                    plans[mine], target_said = plans[mine] + self._target_close(), True
                 continue
             group = _group(f.codes) if len(f.codes) > 1 else None  # two shortfalls of one work
             fell = f.kinds[0] in ("decline", "slip") and w["problem_leads"].get(f"{f.codes[0]}_fall")
@@ -119,7 +119,7 @@ class Shortfalls:
             problems.append(Markup(escape(lead)) + Markup("，") + text)
             plan = self._finding_plan(f, group)
             if ("target_missed" in f.kinds or any(self._missed(c) for c in f.codes)) and not target_said:
-                plan, target_said = plan + Markup("，确保完成新一年的目标任务"), True
+                plan, target_said = plan + self._target_close(), True
             plans.append(plan)
         # a problem named last year too says so in 二 (after its figures): 三's raised measure answers it, and a
         # reader asked why the same problem stands again with nothing said of last year's rectification
@@ -138,7 +138,7 @@ class Shortfalls:
             problems.append(Markup(escape(w["problem_leads"]["missed_targets"])) + Markup("，") + Markup(escape(names))
                             + Markup("分别完成年度目标的") + shares)
             plan = Markup(escape(self._pick(w["plans"]["missed"], "plan-missed").format(names=names, k=self.kind)))
-            plans.append(plan + (Markup("") if target_said else Markup("，确保完成新一年的目标任务")))
+            plans.append(plan + (Markup("") if target_said else self._target_close()))
             target_said = True
         general = {kind: self._pick(texts, f"general-problem-{kind}") for kind, texts in w["general_problems"].items()}
         seed_words = str(self.profile.get("wording_style") or "") == "范本"
@@ -162,7 +162,9 @@ class Shortfalls:
                 if len(problems) < 3:
                     problems.append(Markup(escape(text)))
                     plans.append(self.general_line(kind))
-        kinds = ["development"] if len(plans) >= 4 else ["study", "development"]
+        # general lines only where the measures are few: readers took a study line after three measures for filler
+        # that answers nothing in 二 (round 30, six reports of ten); one line beside two measures, two beside one
+        kinds = [] if len(plans) >= 3 else ["development"] if len(plans) == 2 else ["study", "development"]
         said = "".join(map(str, plans)) + self.raw("own_problems")
         # a measure already answers a study problem or an income one: no general line saying it again
         # (a study carrier the measures name already: 提高学习角使用效率 then 落实好“庙前学习角”…, a repeat)
@@ -177,6 +179,11 @@ class Shortfalls:
             kinds = [k for k in kinds if k != "development"]
         plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans]
         return problems, plans
+
+    def _target_close(self) -> Markup:
+        """What a measure for a target missed ends with (，确保完成新一年的目标任务 and its equivalents: one stock tail in
+        three reports of ten was circled)."""
+        return Markup("，") + Markup(escape(self._pick(load_wording()["plans"]["target_close"], "target-close")))
 
     def general_line(self, kind: str) -> Markup:
         """A general line of 三 (``general`` in data/wording.yaml: study, workstyle, development)."""
