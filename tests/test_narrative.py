@@ -245,6 +245,9 @@ def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
         texts = [[t] if isinstance(t := measures["by_indicator"][c], str) else t
                  for c in finding.codes if c in measures["by_indicator"]]
         texts = texts or [[measures["by_section"][finding.section]]]
+        firmer = [measures["again"].get(c) for c in finding.codes]
+        if finding.repeated and all(firmer) and len(finding.codes) == 1:  # listed last year too: its firmer measure
+            texts = [firmer[:1]]
         head = group["head"] if len(finding.codes) == 2 else texts[0][0].split("。")[0]
         assert plan.startswith(f"{head}。"), plan
         # each measure's words (around the town's industries where it names them), in one of its formulations

@@ -10,7 +10,8 @@ import pandas as pd
 from ..analysis.numerals import chinese_numeral
 from ..analysis.standing import SCALE_TEXT
 
-__all__ = ["DEEDS", "MARKS", "NA", "NUM", "ZERO", "count_word", "fmt_scaled", "missing_label", "scale_text"]
+__all__ = ["DEEDS", "MARKS", "NA", "NUM", "ZERO", "count_word", "fmt_scaled", "missing_label", "scale_text",
+           "spare_verbs"]
 
 # Markers put into the rendered text by n(); removed before the HTML is returned.
 NA = "\ue000"  # a number that does not apply: the clause is dropped
@@ -67,3 +68,30 @@ def fmt_scaled(x: float, digits: int | None = None) -> str:
 def count_word(k: int) -> str:
     """连续两年 / 连续三年 (两 before a measure word)."""
     return "两" if k == 2 else chinese_numeral(k)
+
+
+#: Verbs a report's formulations lean on (推动 eleven times in one report, 逐项 five: round 31).
+OFTEN = ("推动", "逐项", "持续")
+
+
+def spare_verbs(options: list[str], text: str, used: dict[str, int], avoid: str = "") -> str:
+    """``text``, one of a slot's ``options``, unless it holds a verb of :data:`OFTEN` that the report's formulations
+    have used twice already (``used``, counted here): then another formulation without one (and not opening with
+    ``avoid``), where there is one — chosen by the place of ``text`` among the options, so that the towns whose
+    formulation gave way spread over the others (always the next one made it the most used of its slot: round 32).
+    The seed's own words (``options[0]``) are not taken in its stead.
+
+    >>> used = {}
+    >>> [spare_verbs(["种", "推动甲", "推动乙", "落实丙"], t, used) for t in ("推动甲", "推动乙", "推动甲")]
+    ['推动甲', '推动乙', '落实丙']
+    """
+    for verb in OFTEN:
+        used.setdefault(verb, 0)
+    if any(used[v] >= 2 and v in text for v in OFTEN) and text in options:
+        at = options.index(text)
+        spare = [o for o in options[1:] if not (avoid and o.startswith(avoid))
+                 and not any(used[v] >= 2 and v in o for v in OFTEN)]
+        text = spare[(at - 1) % len(spare)] if spare else text
+    for verb in OFTEN:
+        used[verb] += text.count(verb)
+    return text

@@ -75,9 +75,8 @@ class Shortfalls:
                 again.append(i)
             if i < len(own_plans):
                 plans.append(self._headed(own_plans[i], text))
-            else:  # a problem it named last year too: last year's measure did not work, this year's is raised
-                plan = self._topic_plan(text)
-                plans.append(plan + (self._raise(plan) if persists else ""))
+            else:  # a problem it named last year too: last year's measure did not work, this year's is another
+                plans.append(self._topic_plan(text, persists))
         target_said = False  # 确保完成新一年的目标任务 (or its like) once in 三, after the first measure that answers a missed target
         folded: set[int] = set()
         findings, bundle = self._bundled(findings, raw_problems)
@@ -250,12 +249,14 @@ class Shortfalls:
         """The topic's head and measure for this problem: ``{subject}`` is what the town named before the topic's
         keyword (学习角利用率不高 → 提高学习角使用效率; 村级活动场所利用率不高 → 提高村级活动场所使用效率), else the topic's
         own ``subject`` (two towns with a problem of one topic read one measure word for word)."""
+        again = load_wording()["plans"].get("again", {}).get(topic["head"])
         if "subject" not in topic:
-            return {"head": topic["head"], "plan": topic["plan"]}
+            return {"head": topic["head"], "plan": topic["plan"], "again": again}
         at = min((problem.find(k) for k in topic["keywords"] if k in problem), default=-1)
         named = re.sub(r"^(部分村|部分|个别村|个别|一些)", "", problem[:at] if at > 0 else "").rstrip("的")
         subject = named if 2 <= len(named) <= 10 and not re.search(r"[，。；、]", named) else topic["subject"]
-        return {"head": topic["head"].replace("{subject}", subject), "plan": topic["plan"].replace("{subject}", subject)}
+        return {"head": topic["head"].replace("{subject}", subject), "plan": topic["plan"].replace("{subject}", subject),
+                "again": again.replace("{subject}", subject) if again else None}
 
     def _headed(self, plan: Markup, problem: str) -> Markup:
         """The town's own measure as 三 of a 公文 writes it: under the heading of its problem's topic (加强流动党员
@@ -271,18 +272,22 @@ class Shortfalls:
             return plan
         return Markup(escape(head)) + Markup("。") + plan
 
-    def _topic_plan(self, problem: str) -> Markup:
+    def _topic_plan(self, problem: str, persists: bool = False) -> Markup:
         """The measure for a problem the town named itself, by its topic: the topic's heading, then its measure
-        (the catch-all heading 抓好问题整改 names the problem it answers)."""
+        (the catch-all heading 抓好问题整改 names the problem it answers); for a problem it named last year too, the
+        topic's firmer measure (wording.yaml ``plans.again``) where it has one, else its measure raised."""
         topic = self._topic(problem)
         words = self._topic_words(topic, problem)
+        if persists and words["again"]:
+            return Markup(escape(words["head"])) + Markup("。") + Markup(escape(words["again"])).format(k=self.kind)
         # the town's own study carrier where the measure names one (用好“光伏课堂”、“三会一课”…)
         plan = Markup(escape(words["plan"].replace("{carrier}“", "{quoted}“"))).format(
             k=self.kind, cadres=self.cadres(), **self.carrier())
         if not topic["keywords"]:
             short = problem if len(problem) <= 30 else problem.split("，")[0]
             plan = Markup(escape(f"针对{short}的问题，" if len(short) <= 30 else "")) + plan
-        return Markup(escape(words["head"])) + Markup("。") + plan
+        plan = Markup(escape(words["head"])) + Markup("。") + plan
+        return plan + (self._raise(plan) if persists else Markup(""))
 
     def _finding_plan(self, f: Finding, group: dict | None = None) -> Markup:
         """The measure for a data-driven problem as 三 of a 公文 writes it: a heading naming the work
@@ -295,11 +300,16 @@ class Shortfalls:
         # (dealt among the towns that list the problem this year: four towns, four formulations)
         texts = [t if isinstance(t := plans["by_indicator"][c], str) else self._pick(t, f"plan-{c}", self._listing(c))
                  for c in f.codes if c in plans["by_indicator"]] or [plans["by_section"][f.section]]
+        # listed last year too: its firmer measure (wording.yaml ``plans.again``), where it has one
+        firmer = plans.get("again", {}).get(f.codes[0]) if f.repeated and len(f.codes) == 1 else None
+        if firmer:
+            texts = [firmer]
         # filled as markup: the town's industries keep their own marks (their source), the wording is escaped
         heads, bodies = zip(*(Markup(escape(t)).format(**fill).split("。", 1) for t in texts))
         head = Markup(escape((group or {}).get("head") or "")) or heads[0]
         body = Markup("；").join(dict.fromkeys(bodies))
-        again = self._raise(body) if f.repeated else Markup("")  # last year's measure did not work: it is raised
+        # last year's measure did not work: another one, else it is raised
+        again = self._raise(body) if f.repeated and not firmer else Markup("")
         return head + Markup("。") + body + again
 
     def _raise(self, measure: str) -> Markup:
