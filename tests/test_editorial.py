@@ -14,6 +14,7 @@ import importlib.util
 import re
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
 
 import zhidang_analysis as zd
@@ -633,3 +634,76 @@ def test_spare_verbs_takes_the_next_formulation_once_a_verb_is_said_twice():
     assert spare_verbs(options, "推动甲", used) == "落实丙"  # the next in turn without 推动
     assert spare_verbs(options, "推动乙", used, avoid="落实") == "逐项丁"  # nor opening as the next sentence does
     assert spare_verbs(["范本原话", "推动甲"], "推动甲", used) == "推动甲"  # none without it: as it was
+
+
+def test_a_figure_of_speech_is_said_once(county):
+    """Round 33: 「班子成员坚持以身作则、以上率下，严守各项工作纪律，以上率下、以身作则，带出…」 — two slots' formulations,
+    each fine, met in one sentence. A figure of speech that formulations of two slots share (以上率下, 扛在肩上,
+    压紧压实) is said once in a report: the second slot takes another formulation. (The template's fixed words, the
+    year's phrases and the town's own text say what they say.)"""
+    from zhidang_analysis.report.phrasing import figures
+
+    package = REPO / "zhidang_analysis"
+    bank = yaml.safe_load((package / "data" / "wording.yaml").read_text(encoding="utf-8"))
+    fixed = "".join([(package / "templates" / "narrative" / "town_report.html.j2").read_text(encoding="utf-8"),
+                     (package / "data" / "catalog.yaml").read_text(encoding="utf-8"),
+                     (package / "data" / "year_phrases.yaml").read_text(encoding="utf-8"),
+                     str({k: v for k, v in bank.items() if k != "slots"})])
+    checked = {g for g in figures() if g not in fixed}
+    assert {"以上率下", "以身作则", "扛在肩上", "压紧压实"} <= checked
+    ds, reports = county
+    for (town, year), r in reports.items():
+        if ds.profile.at[town, "wording_style"] == "范本":
+            continue
+        own = "".join(v[0] for v in ds.practice(town, year).values())
+        twice = {g for g in checked - set(own) if g not in own and r.text.count(g) > 1}
+        assert not twice, (town, year, twice)
+
+
+def test_fresh_gives_way_for_a_figure_already_said():
+    from zhidang_analysis.report.phrasing import fresh
+
+    options = ["范本原话以上率下", "以上率下甲", "乙", "以身作则丙", "丁"]
+    said: set[str] = set()
+    shared = frozenset({"以上率下", "以身作则"})
+    assert fresh(options, "以上率下甲", {}, said, shared) == "以上率下甲" and "以上率下" in said
+    assert fresh(["范本", "以上率下乙"], "以上率下乙", {}, said, shared) == "以上率下乙"  # none other: as it was
+    assert fresh(["范本", "以上率下甲", "以身作则丙"], "以上率下甲", {}, said, shared) == "以身作则丙"
+    assert fresh(options, "以身作则丙", {}, said, shared) in ("乙", "丁")  # both figures said now
+
+
+def test_an_opening_does_not_pursue_targets_it_mostly_missed(county):
+    """Round 33: 北川乡 2025 opened 「…一项一项抓好目标任务」 in a year it missed three targets of four. Where half of
+    the year's targets or more were missed, the opening says so in a clause of its own."""
+    ds, reports = county
+    slots = load_wording()["slots"]
+    seen = 0
+    for (town, year), r in reports.items():
+        filler = narrative._Filler(ds, town, year, narrative.ReportOptions())
+        c = filler.standing
+        mine = c[c["completion"].notna() & (c.index.map(ds.catalog.frame["polarity"]) != 0)]
+        missed = int((mine["completion"] < narrative.ReportOptions().nearly_met).sum())
+        opening = r.text.split("一、")[0]
+        short = any(s in opening for s in slots["targets_short"])
+        assert short == (len(mine) >= 2 and missed * 2 >= len(mine)), (town, year, missed, len(mine))
+        if short:
+            assert not any(s in opening for s in slots["targets_pursued"] + slots["targets_met"]), (town, year)
+            seen += 1
+    assert seen >= 2
+
+
+def test_a_measure_the_town_reports_done_is_not_its_plan(tmp_path):
+    """Round 33: 柏林镇 2024 reports 党员结对带动农户86户 in (六) and listed 党员带富能力不强; its plan 推行党员结对帮带农户 was
+    work done already. A topic's measure that the town's own text of the year tells as done gives way to the topic's
+    firmer one (``done`` words of wording.yaml); a town that did not do it keeps the measure."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    topic = next(t for t in load_wording()["plans"]["by_topic"] if "带富" in t["keywords"])
+    again = load_wording()["plans"]["again"][topic["head"]]
+    own = "".join(v[0] for c, v in ds.practice("柏林镇", 2024).items() if c != "own_problems")
+    assert "结对" in own and "带富" in ds.practice("柏林镇", 2024)["own_problems"][0]
+    plans = items(parts(narrative.town_report(ds, "柏林镇", 2024).text)[2])
+    assert f"{topic['head']}。{again}" in plans and not any(topic["plan"] in p for p in plans)
+    # every done word in the bank is in its topic's basic measure (what it stands for) and the topic has a firmer one
+    for t in load_wording()["plans"]["by_topic"]:
+        for word in t.get("done", []):
+            assert word[:2] in t["plan"] and load_wording()["plans"]["again"].get(t["head"]), (t["head"], word)

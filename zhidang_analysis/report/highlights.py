@@ -136,8 +136,9 @@ class Highlights:
         return out
 
     def target_state(self) -> str:
-        """``met`` (every target of the year reached), ``nearly`` (all at least ``nearly_met``), ``missed``
-        or ``none`` (no target that year)."""
+        """``met`` (every target of the year reached), ``nearly`` (all at least ``nearly_met``), ``short`` (half
+        of them or more missed: the opening does not say 一项一项抓好 of a year that missed three of four, round 33),
+        ``missed`` (some) or ``none`` (no target that year)."""
         c = self.standing
         mine = c[c["completion"].notna() & (c.index.map(self.cat.frame["polarity"]) != 0)]
         if mine.empty:
@@ -146,6 +147,8 @@ class Highlights:
             return "met"
         if (mine["completion"] >= self.options.nearly_met).all():
             return "nearly"
+        if (mine["completion"] < self.options.nearly_met).sum() * 2 >= len(mine) >= 2:
+            return "short"
         return "missed"
 
 

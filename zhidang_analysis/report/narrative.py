@@ -31,7 +31,7 @@ from ..analysis.standing import SCALE_TEXT, county_context, county_flags, county
 from ..inputs.towntext import split_items
 from .highlights import Highlights, place_highlights
 from .phrasing import MARKS as _MARKS
-from .phrasing import spare_verbs
+from .phrasing import figures, fresh
 from .phrasing import NA as _NA
 from .phrasing import NUM as _NUM
 from .phrasing import ZERO as _ZERO
@@ -562,7 +562,8 @@ class _Filler(Shortfalls, Highlights):
         if any(word in text and word in own for word in _OWN_RULES):
             text = next((o for o in options[1:] if not any(w in o and w in own for w in _OWN_RULES)), text)
         if str(self.profile.get("wording_style") or "") != "范本":
-            text = spare_verbs(options, text, self.__dict__.setdefault("_often", {}), avoid)
+            text = fresh(options, text, self.__dict__.setdefault("_often", {}), self.__dict__.setdefault("_said", set()),
+                         figures(), avoid)
         phrases = year_phrases(self.year)
         return Markup(escape(text)).format(k=self.kind, cadres=self.cadres(), campaign=phrases["study_campaign"],
                                            spirit=phrases["congress_spirit"], **numbers)

@@ -4,14 +4,16 @@ text, how a missing number is named, how a size-scaled value and a count are sai
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import pandas as pd
 
 from ..analysis.numerals import chinese_numeral
 from ..analysis.standing import SCALE_TEXT
+from ..model.catalog import load_wording
 
 __all__ = ["DEEDS", "MARKS", "NA", "NUM", "ZERO", "count_word", "fmt_scaled", "missing_label", "scale_text",
-           "spare_verbs"]
+           "fresh", "spare_verbs"]
 
 # Markers put into the rendered text by n(); removed before the HTML is returned.
 NA = "\ue000"  # a number that does not apply: the clause is dropped
@@ -74,24 +76,65 @@ def count_word(k: int) -> str:
 OFTEN = ("推动", "逐项", "持续")
 
 
-def spare_verbs(options: list[str], text: str, used: dict[str, int], avoid: str = "") -> str:
-    """``text``, one of a slot's ``options``, unless it holds a verb of :data:`OFTEN` that the report's formulations
-    have used twice already (``used``, counted here): then another formulation without one (and not opening with
-    ``avoid``), where there is one — chosen by the place of ``text`` among the options, so that the towns whose
+def _runs(text: str) -> set[str]:
+    """The four-character runs of Chinese in ``text`` (fields such as ``{k}`` break a run)."""
+    text = re.sub(r"\{[^}]*\}", "|", text)
+    return {text[i:i + 4] for i in range(len(text) - 3) if re.fullmatch(r"[\u4e00-\u9fff]{4}", text[i:i + 4])}
+
+
+#: A four-character run in at most this many formulations of the bank is a figure of speech (以上率下, 扛在肩上),
+#: not the field's common vocabulary (班子成员, 主体责任: in 25 and 26).
+RARE = 4
+
+
+@cache
+def figures() -> frozenset[str]:
+    """The figures of speech that formulations of more than one slot of the phrase bank share: said twice in a
+    report they read as one sentence written twice (以身作则、以上率下…以上率下、以身作则: round 33)."""
+    where: dict[str, set[str]] = {}
+    count: dict[str, int] = {}
+    for slot, options in load_wording()["slots"].items():
+        for option in options:
+            for run in _runs(option):
+                where.setdefault(run, set()).add(slot)
+                count[run] = count.get(run, 0) + 1
+    return frozenset(r for r, s in where.items() if len(s) >= 2 and count[r] <= RARE)
+
+
+
+def fresh(options: list[str], text: str, used: dict[str, int], said: set[str] | None = None,
+          shared: frozenset[str] = frozenset(), avoid: str = "") -> str:
+    """``text``, one of a slot's ``options``, unless it is worn: it holds a verb of :data:`OFTEN` that the report's
+    formulations have used twice already (``used``, counted here), or it says a figure of speech of ``shared`` that
+    the report has said already (``said``, kept here). Then another formulation that is not worn (and does not open
+    with ``avoid``), where there is one — chosen by the place of ``text`` among the options, so that the towns whose
     formulation gave way spread over the others (always the next one made it the most used of its slot: round 32).
     The seed's own words (``options[0]``) are not taken in its stead.
 
-    >>> used = {}
-    >>> [spare_verbs(["种", "推动甲", "推动乙", "落实丙"], t, used) for t in ("推动甲", "推动乙", "推动甲")]
+    >>> used, said = {}, set()
+    >>> [fresh(["种", "推动甲", "推动乙", "落实丙"], t, used) for t in ("推动甲", "推动乙", "推动甲")]
     ['推动甲', '推动乙', '落实丙']
+    >>> options = ["种", "甲扛在肩上", "乙扛在肩上", "丙", "丁"]
+    >>> [fresh(options, t, {}, said, frozenset({"扛在肩上"})) for t in ("甲扛在肩上", "乙扛在肩上")]
+    ['甲扛在肩上', '丁']
     """
+    said = set() if said is None else said
     for verb in OFTEN:
         used.setdefault(verb, 0)
-    if any(used[v] >= 2 and v in text for v in OFTEN) and text in options:
+
+    def worn(option: str) -> bool:
+        return any(used[v] >= 2 and v in option for v in OFTEN) or bool(_runs(option) & shared & said)
+
+    if worn(text) and text in options:
         at = options.index(text)
-        spare = [o for o in options[1:] if not (avoid and o.startswith(avoid))
-                 and not any(used[v] >= 2 and v in o for v in OFTEN)]
+        spare = [o for o in options[1:] if not (avoid and o.startswith(avoid)) and not worn(o)]
         text = spare[(at - 1) % len(spare)] if spare else text
     for verb in OFTEN:
         used[verb] += text.count(verb)
+    said.update(_runs(text) & shared)
     return text
+
+
+def spare_verbs(options: list[str], text: str, used: dict[str, int], avoid: str = "") -> str:
+    """:func:`fresh` for the verbs alone."""
+    return fresh(options, text, used, avoid=avoid)

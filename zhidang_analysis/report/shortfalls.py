@@ -30,6 +30,8 @@ def _group(codes: list[str]) -> dict | None:
 
 
 # the words of wording.yaml problem_again a town's own problem may have used already
+#: The town's own text that tells of its problems and plans, not of work done.
+_NOT_DONE = ("own_problems", "own_plans")
 _AGAIN_WORDS = ("成效", "明显", "解决", "存在", "整改", "到位", "查摆")
 
 @dataclass
@@ -278,7 +280,9 @@ class Shortfalls:
         topic's firmer measure (wording.yaml ``plans.again``) where it has one, else its measure raised."""
         topic = self._topic(problem)
         words = self._topic_words(topic, problem)
-        if persists and words["again"]:
+        # a measure the town reports as done this year (推行党员结对帮带农户 beside its 结对带动农户86户: round 33)
+        done = "".join(v[0] for c, v in self.ds.practice(self.town, self.year).items() if c not in _NOT_DONE)
+        if (persists or any(word in done for word in topic.get("done", []))) and words["again"]:
             return Markup(escape(words["head"])) + Markup("。") + Markup(escape(words["again"])).format(k=self.kind)
         # the town's own study carrier where the measure names one (用好“光伏课堂”、“三会一课”…)
         plan = Markup(escape(words["plan"].replace("{carrier}“", "{quoted}“"))).format(
