@@ -235,8 +235,8 @@ def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
         assert item.startswith(group["lead"] if len(finding.codes) == 2 else _leads(finding)), (item, finding.codes)
         assert re.search(r"(比上年(减少[\d.]+\S*|下降[\d.]+%)|未完成[\d.]+\S*的年度目标|仅完成[\d.]+\S*年度目标的[\d.]+%|尚未实现|居全县末位)", item), item
     # 三 answers each item of 二 in the same order (as a 公文 writes it: the heading of the work, then its measures),
-    # then at most two general lines
-    assert len(problems) <= len(plans) <= len(problems) + 2
+    # then at most one general line (two beside one measure read as filler: round 34)
+    assert len(problems) <= len(plans) <= len(problems) + 1
     measures = load_wording()["plans"]
     missed = []
     for plan, finding in zip(plans[len(own):], r.findings):

@@ -358,6 +358,10 @@ def _load_catalog(path: str | None) -> Catalog:
     unknown = set(frame["sentence"].dropna()) - set(sentences)
     if unknown:
         raise ValueError(f"catalog.yaml: phrases name sentences that `sentences:` does not list: {sorted(unknown)}")
+    names = list(sentences)
+    for name, spec in sentences.items():  # a sentence's phrases go on in a later one (``else``)
+        if spec.get("else") and spec["else"] not in names[names.index(name) + 1:]:
+            raise ValueError(f"catalog.yaml: sentence {name}'s else names no sentence after it: {spec['else']}")
     return Catalog(frame=frame, sections=dict(raw["sections"]), profile_fields=profile_fields,
                    coverage=coverage, practice_fields=practice_fields, sentences=sentences)
 

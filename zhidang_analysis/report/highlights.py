@@ -138,7 +138,7 @@ class Highlights:
     def target_state(self) -> str:
         """``met`` (every target of the year reached), ``nearly`` (all at least ``nearly_met``), ``short`` (half
         of them or more missed: the opening does not say 一项一项抓好 of a year that missed three of four, round 33),
-        ``missed`` (some) or ``none`` (no target that year)."""
+        ``unmet`` (every one of two or more missed), ``missed`` (some) or ``none`` (no target that year)."""
         c = self.standing
         mine = c[c["completion"].notna() & (c.index.map(self.cat.frame["polarity"]) != 0)]
         if mine.empty:
@@ -147,7 +147,10 @@ class Highlights:
             return "met"
         if (mine["completion"] >= self.options.nearly_met).all():
             return "nearly"
-        if (mine["completion"] < self.options.nearly_met).sum() * 2 >= len(mine) >= 2:
+        missed = int((mine["completion"] < self.options.nearly_met).sum())
+        if missed == len(mine) >= 2:
+            return "unmet"
+        if missed * 2 >= len(mine) >= 2:
             return "short"
         return "missed"
 

@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select
 from markupsafe import Markup, escape
 
 from ..analysis import indicators as ind
-from ..model.catalog import LOCAL_SENTENCE, Catalog, load_wording, year_phrases
+from ..model.catalog import Catalog, load_wording, year_phrases
 from ..model.dataset import Dataset
 from ..analysis.numerals import chinese_numeral, chinese_year, format_number, percent_text  # noqa: F401 - re-exported
 from ..analysis.problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET
@@ -37,6 +37,7 @@ from .phrasing import NUM as _NUM
 from .phrasing import ZERO as _ZERO
 from .phrasing import count_word as _count_word
 from .phrasing import missing_label  # noqa: F401 - re-exported
+from .sections import Sections
 from .shortfalls import Finding, Shortfalls
 from .titles import title_lines
 
@@ -166,7 +167,7 @@ def _phrase_template(source: str) -> Template:
     return template_environment().from_string(source)
 
 
-class _Filler(Shortfalls, Highlights):
+class _Filler(Sections, Shortfalls, Highlights):
     """The functions the template calls, bound to one town and year."""
 
     def __init__(self, ds: Dataset, town: str, year: int, options: ReportOptions):
@@ -459,17 +460,12 @@ class _Filler(Shortfalls, Highlights):
         town's formulation; where it named none and (六) would open on a bare figure, a lead of what it goes on to
         tell (全乡户均增收0.88万元 as a first sentence read abrupt: review round 16)."""
         items = self.items("leading_industries")
-        told = str(self.section_text("s6"))
-        # named where (六) tells of one of them, or of no crop at all (its income leads then): 劳务输出、杏子 before
-        # a figure of herbs alone is a seam
-        plain = re.sub(r"<[^>]*>", "", told)
         if not items:
+            plain = re.sub(r"<[^>]*>", "", str(self.section_text("s6")))
             # a lead only where (六) would open on a bare figure (全乡户均增收0.88万元。); 产业发展方面，… or 先后投资…
             # open it well enough
             bare = plain.strip().startswith(f"全{self.kind}")
             return self.wording("industry_lead_none") + Markup("。") if bare else Markup("")
-        if not any(re.sub(r"<[^>]*>|产业$|养殖$|种植$", "", str(i))[:2] in plain for i in items) and "种植" in plain:
-            return Markup("")
         names = Markup("、").join(items)
         if 2 <= len(items) <= 3:
             names += Markup(f"{_count_word(len(items))}大")
@@ -569,132 +565,6 @@ class _Filler(Shortfalls, Highlights):
                                            spirit=phrases["congress_spirit"], **numbers)
 
     # -- catalog-driven sections ((六)) --------------------------------------------------------
-    def section_text(self, section: str) -> Markup:
-        """Sentences of ``section`` composed from its indicators' catalog phrases (see catalog.yaml ``sentences``).
-
-        A phrase is left out when its number does not apply or is zero; text in ``[ ]`` (a verb the phrase
-        shares with the one before) is written only when that phrase before was left out; a sentence whose
-        ``requires`` codes have no value is left out whole.
-        """
-        f = self.cat.frame
-        rows = f[(f["section"] == section) & f["phrase"].notna()]
-        out = []
-        lone: set[int] = set()  # sentences of one clause and no lead of their own (全乡户均增收0.68万元)
-        for name, spec in self.cat.sentences.items():
-            codes = list(rows.index[rows["sentence"] == name])
-            if not codes:
-                continue
-            if name == LOCAL_SENTENCE and self.has("leading_industries"):
-                # the county's own industries: (六) tells of those this town named as its own (a labour and
-                # apricot town's 600 mu of herbs is no work of its Party committee to report)
-                mine = [c for c in codes if self.of_my_industries(self.cat.frame.at[c, "name"])]
-                self.silenced.update(set(codes) - set(mine))
-                codes = mine
-                if not codes:
-                    continue
-            requires = spec.get("requires") or []
-            if requires and all(self.value(c) is None for c in requires):
-                self.silenced.update(codes)  # a sentence not written: its indicators are not told elsewhere either
-                continue
-            kept: list[Markup] = []
-            units: set[str] = set()  # of the numbers the sentence has told
-            dropped_join = None  # the punctuation of the first phrase left out since the last one kept
-            for code in codes:
-                phrase = self._phrase(code, rows.at[code, "phrase"], shared=dropped_join is not None)
-                marks = _MARKS.findall(str(phrase))
-                if _NA in marks or (_ZERO in marks and _NUM not in marks):
-                    dropped_join = dropped_join or rows.at[code, "join"]
-                    continue
-                sep = (dropped_join or rows.at[code, "join"]) if kept else ""
-                if '<span class="chg"' in str(phrase) and f.at[code, "unit"] in units:
-                    # after a number of the same unit (种植苹果6350亩，种植中药材2300亩，同比增长9.5%: which grew?) the
-                    # clause with the change stands apart (种植苹果6350亩；种植中药材2300亩，同比增长9.5%; naming its
-                    # subject again read 种植中药材2300亩，中药材种植面积同比增长9.5%: round 27)
-                    sep = "；"
-                if 'class="missing"' not in str(phrase):  # a number still to be filled in is no number told
-                    units.add(f.at[code, "unit"])
-                dropped_join = None
-                kept.append(Markup(escape(sep)) + phrase)
-            if not kept:
-                continue
-            body = Markup("").join(kept)
-            lead = self._fill(self._variant(spec.get("lead"), f"sentence-{name}-lead"))
-            # a brand the town's own paragraph of the section names already is not introduced again (围绕“柏林秋色·塬边
-            # 牧场”品牌，… in its own words, then 围绕“柏林秋色·塬边牧场”品牌发展乡村旅游 a few lines on): the
-            # sentence's plain lead instead (``plain_lead``, else none)
-            own = self.raw(f"{section}_practice")
-            if lead and any(q in own for q in re.findall(r"“[^”]+”", re.sub(r"<[^>]*>", "", str(lead)))):
-                lead = Markup(escape(spec.get("plain_lead") or ""))
-            led = bool(lead and _NA not in lead)
-            if led:
-                body = lead + Markup("，") + body
-            tail = self._variant(spec.get("tail"), f"sentence-{name}-tail")
-            if tail:
-                body = body + Markup("，") + self._fill(tail)
-            out.append((*self._movement([c for c in codes if self.value(c) is not None]), body))
-            if len(kept) == 1 and not led and not tail:
-                lone.add(len(out) - 1)
-        # the town's own largest movement leads (a key-project investment that grew sixfold, a tourism income that
-        # halved): a sentence whose change is at least half again moves to the front and says so
-        if out:
-            first = max(range(len(out)), key=lambda i: out[i][0])
-            size, code, body = out[first]
-            if size >= 0.5:
-                if "{chg}" not in str(rows.at[code, "phrase"]):
-                    body = body + Markup("，") + self._movement_text(code, after=re.sub(r"<[^>]*>", "", str(body)))
-                out.pop(first)
-                lone = {i + (i < first) for i in lone if i != first}
-                # one movement a section: the others' changes are not told beside it (投资额是上年的6.7倍。…装机
-                # 容量达5600千瓦，比上年增加4400千瓦 read as two highlights in a row)
-                out = [(size, code, body)] + [(s, c, Markup(_CHANGE.sub("", str(b)))) for s, c, b in out]
-        # a sentence of one clause and no lead of its own goes on from the one before (种植中药材7400亩，全乡户均增收
-        # 0.68万元: standing alone it read stranded, round 30)
-        text = Markup("")
-        for i, (_, _, body) in enumerate(out):
-            text += (Markup("，") if i in lone and i > 0 else Markup("。") if i > 0 else Markup("")) + body
-        return text + Markup("。") if out else text
-
-    def _movement_text(self, code: str, after: str = "") -> Markup:
-        """``重点项目投资是上年的6.7倍`` / ``旅游综合收入比上年下降52%``, with the year before as its source; right
-        ``after`` a clause that names the work already (…7项重点项目), only what moved (投资额是上年的6.7倍)."""
-        r = self.yoy.loc[code]
-        row = self.cat[code]
-        if r["rate"] >= 1:
-            words = f"是上年的{1 + r['rate']:.1f}倍".replace(".0倍", "倍")
-        else:
-            words = f"比上年{'增长' if r['rate'] > 0 else '下降'}{percent_text(r['rate'])}%"
-        prev = self._source(code, self.year - 1)
-        title = (f"{row['name']} · {self.year - 1}年为{format_number(r['prev_value'], integer=bool(row['integer']))}"
-                 f"{row['unit']} · 来源：{prev}")
-        subject = self._short_name(code).removesuffix("数")
-        tail = after.rsplit("，", 1)[-1]
-        for k in range(len(subject) - 2, 1, -1):  # the longest head of the name the clause before ends with
-            if subject[:k] in tail:
-                subject = subject[k:] + ("额" if subject[k:] in ("投资", "收入") else "")
-                break
-        return Markup(escape(subject)) + self._provenance(words, title, prev)
-
-    def _variant(self, text, slot: str) -> str:
-        """A catalog text that may be a list of equivalent formulations: this town's one."""
-        if isinstance(text, list):
-            return self._pick(text, slot) if text else ""
-        return text or ""
-
-    def _movement(self, codes: list[str]) -> tuple[float, str | None]:
-        """The largest change of these indicators against the year before, as a share, and its indicator ((0,
-        None) when there is none)."""
-        y = self.yoy
-        if len(y):  # a written number (not zero) against a base worth comparing (1 → 0 parks is no movement)
-            y = y[y.index.isin(codes) & (y["prev_year"] == self.year - 1) & (y["value"] > 0) & (y["prev_value"] >= 5)]
-        rates = y["rate"].abs().dropna() if len(y) else pd.Series(dtype=float)
-        return (float(rates.max()), str(rates.idxmax())) if len(rates) else (0.0, None)
-
-    def _phrase(self, code: str, phrase: str, *, shared: bool) -> Markup:
-        text = re.sub(r"\[([^\]]*)\]", (lambda m: m.group(1)) if shared else "", phrase)
-        if "达{}" in text and code in self.yoy.index and self.yoy.at[code, "rate"] < 0:
-            text = text.replace("达{}", "{}")  # 接待游客量达5.9万人次 reads as an achievement of a figure that fell by half
-        return self._fill(text, code)
-
     def _fill(self, text: str, code: str | None = None) -> Markup:
         """Render a catalog phrase: ``{}`` this number, ``{chg}`` its change, ``{code}`` another number or profile
         text, and any Jinja the phrase holds (``{% if has('…') %}``)."""
@@ -715,8 +585,6 @@ class _Filler(Shortfalls, Highlights):
         template = _phrase_template(re.sub(r"\{(\w*)\}", field, text))
         return Markup(template.render(n=self.number, chg=self.change, p=self.text, pr=self.practice, has=self.has))
 
-# a change told after a number (:meth:`_Filler.change`), with the punctuation before it
-_CHANGE = re.compile(r'[，、]?<span class="chg"[^>]*>[^<]*</span>')
 
 
 def _prune(html: str) -> str:

@@ -57,7 +57,7 @@ class Shortfalls:
     def problems_and_plans(self, findings: list[Finding]) -> tuple[list[Markup], list[Markup]]:
         """二 and 三 as lists: the problems (the town's own 自查问题 first, then its data's real shortfalls, largest
         first) and the measures, one for each problem in the same order (the town's own 下一步打算 where it gave
-        one, else the measure of the problem's kind), then at most two general lines. A town that named no problem
+        one, else the measure of the problem's kind), then at most one general line. A town that named no problem
         of its own and whose data show at most one gets a 【待补：本镇自查问题】 marker after it for the person
         editing the draft (the seed's three general ones only with ``general_problems``: they are no finding of the
         town's); where the data show two or more shortfalls, those are its problems."""
@@ -136,7 +136,8 @@ class Shortfalls:
         if bundle:  # the smaller targets missed, told together (部分年度目标任务还没有完成，…分别完成年度目标的…)
             names = "、".join(self._subject(f.codes[0]) for f in bundle)
             shares = Markup("、").join(self._completion(f.codes[0], f.values[0], f.references[0]) for f in bundle)
-            problems.append(Markup(escape(w["problem_leads"]["missed_targets"])) + Markup("，") + Markup(escape(names))
+            lead = w["problem_leads"]["missed_targets_all" if self.target_state() == "unmet" else "missed_targets"]
+            problems.append(Markup(escape(lead)) + Markup("，") + Markup(escape(names))
                             + Markup("分别完成年度目标的") + shares)
             plan = Markup(escape(self._pick(w["plans"]["missed"], "plan-missed").format(names=names, k=self.kind)))
             plans.append(plan + (Markup("") if target_said else self._target_close()))
@@ -163,9 +164,10 @@ class Shortfalls:
                 if len(problems) < 3:
                     problems.append(Markup(escape(text)))
                     plans.append(self.general_line(kind))
-        # general lines only where the measures are few: readers took a study line after three measures for filler
-        # that answers nothing in 二 (round 30, six reports of ten); one line beside two measures, two beside one
-        kinds = [] if len(plans) >= 3 else ["development"] if len(plans) == 2 else ["study", "development"]
+        # a general line only where the measures are few: readers took a study line after three measures for filler
+        # that answers nothing in 二 (round 30, six reports of ten), and the second of two lines beside one measure
+        # too (round 34); one line beside one or two measures, the first of these that says nothing said already
+        kinds = [] if len(plans) >= 3 else ["development", "study"]
         said = "".join(map(str, plans)) + self.raw("own_problems")
         # a measure already answers a study problem or an income one: no general line saying it again
         # (a study carrier the measures name already: 提高学习角使用效率 then 落实好“庙前学习角”…, a repeat)
@@ -178,7 +180,7 @@ class Shortfalls:
         # no 做优做强苹果产业 after it saying it again (round 28)
         if any(self.of_my_industries(t) for t in raw_problems):
             kinds = [k for k in kinds if k != "development"]
-        plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans]
+        plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans][:1]
         return problems, plans
 
     def _target_close(self) -> Markup:
@@ -282,8 +284,10 @@ class Shortfalls:
         words = self._topic_words(topic, problem)
         # a measure the town reports as done this year (推行党员结对帮带农户 beside its 结对带动农户86户: round 33)
         done = "".join(v[0] for c, v in self.ds.practice(self.town, self.year).items() if c not in _NOT_DONE)
-        if (persists or any(word in done for word in topic.get("done", []))) and words["again"]:
-            return Markup(escape(words["head"])) + Markup("。") + Markup(escape(words["again"])).format(k=self.kind)
+        done = any(word in done for word in topic.get("done", []))
+        # (the work under way has a measure of its own where the firmer one would start it again: 冷链库 being built)
+        if (persists or done) and (firmer := (done and topic.get("done_plan")) or words["again"]):
+            return Markup(escape(words["head"])) + Markup("。") + Markup(escape(firmer)).format(k=self.kind)
         # the town's own study carrier where the measure names one (用好“光伏课堂”、“三会一课”…)
         plan = Markup(escape(words["plan"].replace("{carrier}“", "{quoted}“"))).format(
             k=self.kind, cadres=self.cadres(), **self.carrier())
