@@ -13,6 +13,9 @@ from .phrasing import DEEDS, count_word, fmt_scaled, missing_label, scale_text
 
 __all__ = ["Highlights", "place_highlights"]
 
+#: A count target below this is beaten by a count, not by a percentage (警示教育11次 of 10: 超额完成年度目标).
+SMALL_TARGET = 20
+
 # the marks around a highlight until it is placed: code, the sentence on its own, the clause to insert
 _HL = ("\ue020", "\ue021", "\ue022", "\ue023")
 
@@ -132,6 +135,8 @@ class Highlights:
             # a target met is an achievement; one basically done (95%–100%) is no failure, but no praise either
             if r.completion > 1:  # 完成年度目标的168.2%; just over it is no figure worth a percent: 完成年度目标
                 done = f"完成年度目标的{percent_text(r.completion)}%" if r.completion >= 1.05 else "完成年度目标"
+                if r.completion >= 1.05 and row["integer"] and r.target < SMALL_TARGET:
+                    done = "超额完成年度目标"  # 11 sessions of 10 as 完成年度目标的110% read inflated (round 35)
                 out.append((3 if r.completion >= 1.05 else 2, f"target{r.indicator}", self.target_told(r.indicator, done)))
         return out
 

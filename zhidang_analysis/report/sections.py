@@ -49,7 +49,7 @@ class Sections:
                 # where the figure the town had reported had gone)
                 mine = [c for c in codes if self.of_my_industries(self.cat.frame.at[c, "name"])]
                 codes = mine + [c for c in codes if c not in mine]
-                besides = not mine  # none of its own: told after the lead that named its own (此外，种植中药材580亩)
+                besides = not mine  # none of its own: told after the lead that named its own (主导产业之外，种植中药材580亩)
             requires = spec.get("requires") or []
             if requires and all(self.value(c) is None for c in requires):
                 # a sentence not written: its indicators are not told elsewhere either, but for those its ``else``
@@ -69,21 +69,24 @@ class Sections:
                     dropped_join = dropped_join or rows.at[code, "join"]
                     continue
                 sep = (dropped_join or rows.at[code, "join"]) if kept else ""
-                if '<span class="chg"' in str(phrase) and f.at[code, "unit"] in units:
-                    # after a number of the same unit (种植苹果6350亩，种植中药材2300亩，同比增长9.5%: which grew?) the
-                    # clause with the change stands apart (种植苹果6350亩；种植中药材2300亩，同比增长9.5%; naming its
-                    # subject again read 种植中药材2300亩，中药材种植面积同比增长9.5%: round 27)
-                    sep = "；"
+                ahead = '<span class="chg"' in str(phrase) and f.at[code, "unit"] in units
                 if 'class="missing"' not in str(phrase):  # a number still to be filled in is no number told
                     units.add(f.at[code, "unit"])
                 dropped_join = None
+                if ahead:
+                    # after a number of the same unit (种植苹果6350亩，种植中药材2300亩，同比增长9.5%: which grew?) the
+                    # clause with the change goes first (种植中药材2300亩，同比增长9.5%，种植苹果6350亩): naming its subject
+                    # again read 中药材种植面积同比增长9.5% (round 27), a semicolon split the list (rounds 34–35)
+                    kept[0] = Markup("，") + kept[0]
+                    kept.insert(0, phrase)
+                    continue
                 kept.append(Markup(escape(sep)) + phrase)
             if not kept:
                 continue
             body = Markup("").join(kept)
             lead = self._fill(self._variant(spec.get("lead"), f"sentence-{name}-lead"))
             if name == LOCAL_SENTENCE and besides:
-                lead = Markup("此外")
+                lead = Markup("主导产业之外")  # (此外 after a lead that told nothing of them “follows nothing”: round 35)
             # a brand the town's own paragraph of the section names already is not introduced again (围绕“柏林秋色·塬边
             # 牧场”品牌，… in its own words, then 围绕“柏林秋色·塬边牧场”品牌发展乡村旅游 a few lines on): the
             # sentence's plain lead instead (``plain_lead``, else none)

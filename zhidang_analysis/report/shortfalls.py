@@ -57,7 +57,7 @@ class Shortfalls:
     def problems_and_plans(self, findings: list[Finding]) -> tuple[list[Markup], list[Markup]]:
         """二 and 三 as lists: the problems (the town's own 自查问题 first, then its data's real shortfalls, largest
         first) and the measures, one for each problem in the same order (the town's own 下一步打算 where it gave
-        one, else the measure of the problem's kind), then at most one general line. A town that named no problem
+        one, else the measure of the problem's kind), and a general line beside a lone measure. A town that named no problem
         of its own and whose data show at most one gets a 【待补：本镇自查问题】 marker after it for the person
         editing the draft (the seed's three general ones only with ``general_problems``: they are no finding of the
         town's); where the data show two or more shortfalls, those are its problems."""
@@ -164,10 +164,13 @@ class Shortfalls:
                 if len(problems) < 3:
                     problems.append(Markup(escape(text)))
                     plans.append(self.general_line(kind))
-        # a general line only where the measures are few: readers took a study line after three measures for filler
-        # that answers nothing in 二 (round 30, six reports of ten), and the second of two lines beside one measure
-        # too (round 34); one line beside one or two measures, the first of these that says nothing said already
-        kinds = [] if len(plans) >= 3 else ["development", "study"]
+        # a general line only beside a lone measure (一是 alone is no list): readers took a study line after three
+        # measures for filler that answers nothing in 二 (round 30, six reports of ten), the second of two lines
+        # beside one measure too (round 34) and the line beside two (round 35, six of ten); the first of these
+        # that says nothing said already
+        # (the seed town keeps its own: a line beside two measures, two beside one)
+        kinds = (["development", "study"] if len(plans) == 1 else []) if not seed_words else (
+            [] if len(plans) >= 3 else ["development"] if len(plans) == 2 else ["study", "development"])
         said = "".join(map(str, plans)) + self.raw("own_problems")
         # a measure already answers a study problem or an income one: no general line saying it again
         # (a study carrier the measures name already: 提高学习角使用效率 then 落实好“庙前学习角”…, a repeat)
@@ -180,7 +183,7 @@ class Shortfalls:
         # no 做优做强苹果产业 after it saying it again (round 28)
         if any(self.of_my_industries(t) for t in raw_problems):
             kinds = [k for k in kinds if k != "development"]
-        plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans][:1]
+        plans += [self.general_line(k) for k in kinds if self.general_line(k) not in plans][:2 if seed_words else 1]
         return problems, plans
 
     def _target_close(self) -> Markup:
