@@ -542,14 +542,19 @@ class _Filler(Sections, Shortfalls, Highlights):
         # manner, so no two openings of a year are the same (while the county has fewer towns than stances squared)
         group, step = _DEAL_GROUPS.get(slot, (slot, 0))
         dealt = sorted(towns, key=lambda t: zlib.crc32(f"{county}/{t}/{group}".encode("utf-8")))
-        place = dealt.index(self.town)
-        return options[(place + self.year + step * (place // len(options))) % len(options)]
+        hands = {t: options[(p + self.year + step * (p // len(options))) % len(options)] for p, t in enumerate(dealt)}
+        # what the county's other towns were dealt: a formulation this town gives up takes one none of them has
+        self.__dict__.setdefault("_others", {})[slot] = {f for t, f in hands.items() if t != self.town}
+        return hands[self.town]
 
-    def wording(self, slot: str, avoid: str = "", **numbers: Markup) -> Markup:
+    def wording(self, slot: str, avoid: str = "", shun: str = "", **numbers: Markup) -> Markup:
         """This town's formulation of a slot of the phrase bank (``slots`` in data/wording.yaml); ``numbers`` fill
         the slot's own number fields (``{supervised}`` ← ``n('supervised_cadres')``); ``avoid``: words the next
-        sentence opens with, which this one does not open with too."""
+        sentence opens with, which this one does not open with too; ``shun``: a word the formulation must not say
+        (新成效 in an opening that goes on to say the targets were missed: round 36)."""
         options = load_wording()["slots"][slot]
+        if shun and any(shun not in o for o in options[1:]):
+            options = [options[0]] + [o for o in options[1:] if shun not in o]
         text = self._pick(options, slot)
         if avoid and text.startswith(avoid):
             text = next((o for o in options[1:] if not o.startswith(avoid)), text)
@@ -559,7 +564,7 @@ class _Filler(Sections, Shortfalls, Highlights):
             text = next((o for o in options[1:] if not any(w in o and w in own for w in _OWN_RULES)), text)
         if str(self.profile.get("wording_style") or "") != "范本":
             text = fresh(options, text, self.__dict__.setdefault("_often", {}), self.__dict__.setdefault("_said", set()),
-                         figures(), avoid)
+                         figures(), avoid, taken=self.__dict__.get("_others", {}).get(slot, set()))
         phrases = year_phrases(self.year)
         return Markup(escape(text)).format(k=self.kind, cadres=self.cadres(), campaign=phrases["study_campaign"],
                                            spirit=phrases["congress_spirit"], **numbers)

@@ -103,13 +103,14 @@ def figures() -> frozenset[str]:
 
 
 def fresh(options: list[str], text: str, used: dict[str, int], said: set[str] | None = None,
-          shared: frozenset[str] = frozenset(), avoid: str = "") -> str:
+          shared: frozenset[str] = frozenset(), avoid: str = "", taken: set[str] | frozenset[str] = frozenset()) -> str:
     """``text``, one of a slot's ``options``, unless it is worn: it holds a verb of :data:`OFTEN` that the report's
     formulations have used twice already (``used``, counted here), or it says a figure of speech of ``shared`` that
     the report has said already (``said``, kept here). Then another formulation that is not worn (and does not open
-    with ``avoid``), where there is one — chosen by the place of ``text`` among the options, so that the towns whose
-    formulation gave way spread over the others (always the next one made it the most used of its slot: round 32).
-    The seed's own words (``options[0]``) are not taken in its stead.
+    with ``avoid``), where there is one — one the county's other towns were not dealt (``taken``) where there is
+    such (a town giving way took another's formulation: two reports shared it, round 35), chosen by the place of
+    ``text`` among the options, so that the towns whose formulation gave way spread over the others (always the
+    next one made it the most used of its slot: round 32). The seed's own words (``options[0]``) are not taken.
 
     >>> used, said = {}, set()
     >>> [fresh(["种", "推动甲", "推动乙", "落实丙"], t, used) for t in ("推动甲", "推动乙", "推动甲")]
@@ -117,6 +118,8 @@ def fresh(options: list[str], text: str, used: dict[str, int], said: set[str] | 
     >>> options = ["种", "甲扛在肩上", "乙扛在肩上", "丙", "丁"]
     >>> [fresh(options, t, {}, said, frozenset({"扛在肩上"})) for t in ("甲扛在肩上", "乙扛在肩上")]
     ['甲扛在肩上', '丁']
+    >>> fresh(options, "乙扛在肩上", {}, said, frozenset({"扛在肩上"}), taken={"丁"})
+    '丙'
     """
     said = set() if said is None else said
     for verb in OFTEN:
@@ -128,6 +131,7 @@ def fresh(options: list[str], text: str, used: dict[str, int], said: set[str] | 
     if worn(text) and text in options:
         at = options.index(text)
         spare = [o for o in options[1:] if not (avoid and o.startswith(avoid)) and not worn(o)]
+        spare = [o for o in spare if o not in taken] or spare
         text = spare[(at - 1) % len(spare)] if spare else text
     for verb in OFTEN:
         used[verb] += text.count(verb)
