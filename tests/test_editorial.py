@@ -391,6 +391,10 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     # after the lead that names its own industries, as what it does besides
     assert "劳务输出、杏子两大主导产业" in six.split("主导产业之外，种植中药材")[0]  # (六) opens with the town's own industries
     assert "户均增收" in six and six.count("种植中药材") == 1
+    # after its livestock, and the lone 全乡户均增收 not joined to the herbs as if they earned it (round 36)
+    assert six.index("牛羊存栏") < six.index("主导产业之外") and "种植中药材580亩，全乡户均增收" not in six
+    gaomiao = narrative.town_report(ds, "高庙镇", 2024).text.split("（六）")[1].split("二、存在的问题")[0]
+    assert gaomiao.index("牛羊存栏") < gaomiao.index("主导产业之外，种植苹果900亩") and "苹果900亩，全镇户均增收" not in gaomiao
     shiling = narrative.town_report(ds, "石岭镇", 2025).text.split("（六）")[1].split("二、存在的问题")[0]
     assert "种植苹果" in shiling and "种植中药材" in shiling
     _, problems, plans = parts(xingshu)

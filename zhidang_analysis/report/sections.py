@@ -39,6 +39,7 @@ class Sections:
         lone: set[int] = set()  # sentences of one clause and no lead of their own (全乡户均增收0.68万元)
         carried: dict[str, list[str]] = {}  # sentence → phrases of a sentence not written that it tells instead
         besides = False
+        names: list[str] = []  # of the sentences written, in order
         for name, spec in self.cat.sentences.items():
             codes = list(rows.index[rows["sentence"] == name]) + carried.pop(name, [])
             if not codes:
@@ -100,8 +101,15 @@ class Sections:
             if tail:
                 body = body + Markup("，") + self._fill(tail)
             out.append((*self._movement([c for c in codes if self.value(c) is not None]), body))
+            names.append(name)
             if len(kept) == 1 and not led and not tail:
                 lone.add(len(out) - 1)
+        if besides and LOCAL_SENTENCE in names and "养殖" in names and names.index(LOCAL_SENTENCE) < names.index("养殖"):
+            # the industries the town did not name come after those it did (its 肉牛 after 主导产业之外，种植苹果900亩
+            # read backwards, and a lone 全镇户均增收 joined to the apples read as theirs: round 36)
+            at, to = names.index(LOCAL_SENTENCE), names.index("养殖")
+            out.insert(to, out.pop(at))
+            lone = {i - (at < i <= to) for i in lone if i != at}
         # the town's own largest movement leads (a key-project investment that grew sixfold, a tourism income that
         # halved): a sentence whose change is at least half again moves to the front and says so
         if out:
