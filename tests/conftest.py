@@ -57,6 +57,14 @@ PROFILE_ROWS = [
 ]
 
 
+def without_norms(cat):
+    """``cat`` without the norms of the Party's rules (主题党日 12 a branch a year): for hand-made counties that use
+    主题党日 as any indicator, with a handful of sessions in 12 branches."""
+    import dataclasses
+
+    return dataclasses.replace(cat, frame=cat.frame.assign(norm=float("nan")))
+
+
 def report_items(part: str) -> list[str]:
     """The 一是…二是… items of 二 or 三 of a report's text (a single one reads 主要是…), then the 【待补】 items the
     town still has to write, which follow them unnumbered (此外，【待补：本镇自查问题】 in 二, a paragraph in 三)."""

@@ -107,6 +107,9 @@ def test_ranks_tell_ties_and_records_need_four_years(county):
             if "居全县" in t or "并列全县" in t:
                 title = span["title"]
                 name = title.split(" · ")[0]
+                if name.split(" = ")[0] in set(ds.catalog.coverage["name"]):
+                    assert "居全县末位" in t, (town, year, t)  # a compared share: told as the sole last only
+                    continue
                 code = next(c for c in ds.catalog.codes if ds.catalog.name(c) == name)
                 tie = mine.at[code, "rank_max"] > mine.at[code, "rank"]
                 assert ("并列" in t) == tie, (town, year, t)
@@ -133,14 +136,17 @@ def test_ranks_tell_ties_and_records_need_four_years(county):
 def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
     ds, reports = county
     frame = ds.catalog.frame
+    cov = ds.catalog.coverage
+    shared = set(cov.loc[cov["compare"], "numerator"])
     never = [ds.catalog.name(c).strip("“”") for c in frame.index[~frame["problem"]]
-             if frame.at[c, "section"].startswith("s")]
+             if frame.at[c, "section"].startswith("s") and c not in shared]
     own_answered = 0
     for (town, year), r in reports.items():
         _, problems, plans = parts(r.text)
-        for f in r.findings:  # a performance measure; a volume only for its own fall where the catalog says so
-            assert all(frame.at[c, "problem"] and (frame.at[c, "measure"] == "performance" or k in ("decline", "slip"))
-                       for c, k in zip(f.codes, f.kinds)), (town, year, f.codes)
+        for f in r.findings:  # a performance measure; a volume only for its own fall where the catalog says so, or
+            # its share compared across towns (the members who signed a pledge: catalog coverage ``compare``)
+            assert all((frame.at[c, "problem"] and (frame.at[c, "measure"] == "performance" or k in ("decline", "slip")))
+                       or (k == "lagging" and c in shared) for c, k in zip(f.codes, f.kinds)), (town, year, f.codes)
         for name in never:
             assert f"{name}" not in problems.split("。")[0] or "自查" in problems, (town, year, name)
         p_items, plan_items = items(problems), items(plans)
@@ -367,7 +373,11 @@ def test_a_secretary_would_not_change_these(county):
                     (town, year, word, sentence)
     if ds.county == "石岭县":
         assert kept >= 1 and carriers >= 1
-        assert "坚持每月开展“主题党日+政策宣讲”" in reports[("北川乡", 2025)].text
+        # its 每月 the figures cannot bear (107 主题党日 in 11 branches, and 二 says so) is edited out, not printed
+        # beside the problem (round 37); the check still asks the town (below)
+        assert "坚持开展“主题党日+政策宣讲”" in reports[("北川乡", 2025)].text
+        assert "每月开展“主题党日" not in reports[("北川乡", 2025)].text
+        assert "平均每个党支部9.7次，" in reports[("北川乡", 2025)].text.split("二、存在的问题")[1]
         # the town's own passage on one of its industries follows the lead naming them, not the village cleaning
         six = reports[("北川乡", 2025)].text.split("（六）")[1].split("\n\n")[1]
         assert six.index("两大主导产业") < six.index("依托中药材种植基地") < six.index("户均增收")
@@ -383,18 +393,18 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     """On 石岭县: 杏树乡 (劳务输出、杏子) grows some herbs: (六) tells of its own industries first, then of the
     county's herb acreage it reported; 石岭镇 (苹果、中药材、劳务) tells of both its acreages. A shortfall listed the year before too says
     so in 二 (连续两年居全县末位, not 居全县末位 twice) and its measure in 三 is another, firmer one. A target
-    basically done is said where its number stands (完成年度目标的97.5%), not listed as a problem."""
+    basically done is said where its number stands (完成年度目标的97.5%，还差126.9万元), not listed as a problem."""
     ds = zd.load_dataset(second_county(tmp_path), cache=False)
     xingshu = narrative.town_report(ds, "杏树乡", 2025).text
     six = xingshu.split("（六）")[1].split("二、存在的问题")[0]
     # (its herbs were left out until round 34: every reader asked where the figure it reported had gone) — told
     # after the lead that names its own industries, as what it does besides
-    assert "劳务输出、杏子两大主导产业" in six.split("主导产业之外，种植中药材")[0]  # (六) opens with the town's own industries
+    assert "劳务输出、杏子两大主导产业" in six.split("因地制宜发展多元产业，种植中药材")[0]  # (六) opens with the town's own industries
     assert "户均增收" in six and six.count("种植中药材") == 1
     # after its livestock, and the lone 全乡户均增收 not joined to the herbs as if they earned it (round 36)
-    assert six.index("牛羊存栏") < six.index("主导产业之外") and "种植中药材580亩，全乡户均增收" not in six
+    assert six.index("牛羊存栏") < six.index("因地制宜发展多元产业") and "种植中药材580亩，全乡户均增收" not in six
     gaomiao = narrative.town_report(ds, "高庙镇", 2024).text.split("（六）")[1].split("二、存在的问题")[0]
-    assert gaomiao.index("牛羊存栏") < gaomiao.index("主导产业之外，种植苹果900亩") and "苹果900亩，全镇户均增收" not in gaomiao
+    assert gaomiao.index("牛羊存栏") < gaomiao.index("因地制宜发展多元产业，种植苹果900亩") and "苹果900亩，全镇户均增收" not in gaomiao
     shiling = narrative.town_report(ds, "石岭镇", 2025).text.split("（六）")[1].split("二、存在的问题")[0]
     assert "种植苹果" in shiling and "种植中药材" in shiling
     _, problems, plans = parts(xingshu)
@@ -405,7 +415,8 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     firmer = {c: m.replace("{k}", "乡") for c, m in load_wording()["plans"]["again"].items()}
     assert items(plans)[index] == firmer["income_per_household"], items(plans)[index]
     # a target basically done (95%–100%) is no problem, and is said where its number stands
-    assert "实现旅游综合收入4934万元，完成年度目标的97.5%" in shiling
+    # (with what is still missing: the percentage alone read as a target met, rounds 30–39)
+    assert "实现旅游综合收入4934万元，完成年度目标的97.5%，还差126.9万元" in shiling
     _, problems25, plans25 = parts(narrative.town_report(ds, "石岭镇", 2025).text)
     assert not any("旅游" in i for i in items(problems25))  # no problem of the list: no gap sentence either,
     # and no numbered measure (a gap sentence before the list read clumsy, its measure for 54 of 55 too much)
@@ -429,8 +440,11 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     # and its measure ends on the target
     _, problems_ng, plans_ng = parts(narrative.town_report(ds, "南沟乡", 2025).text)
     k = next(i for i, p in enumerate(items(problems_ng)) if p.startswith("主题党日"))
-    assert items(problems_ng)[k] in [f"{lead}，全年开展63次，未完成68次的年度目标，平均每个党支部6.3次，连续两年居全县末位"
-                                     for lead in load_wording()["problem_leads"]["theme_party_days"]]
+    # (round 37: below the once a month of every branch both years, which is said in its place; round 39: no place
+    # in the county beside it)
+    said = [p.format(rule="每个党支部每月开展一次") for p in load_wording()["norm_phrases"]]
+    assert items(problems_ng)[k] in [f"{lead}，全年开展63次，未完成68次的年度目标，平均每个党支部6.3次，{s}，这一短板上年已经存在"
+                                     for lead in load_wording()["problem_leads"]["theme_party_days"] for s in said]
     assert items(plans_ng)[k].startswith(firmer["theme_party_days"]), items(plans_ng)[k]
     assert items(plans_ng)[k].endswith(tuple(load_wording()["plans"]["target_close"]))
     first_year = parts(narrative.town_report(ds, "杏树乡", 2024).text)[1]
@@ -441,14 +455,15 @@ def test_the_smaller_targets_missed_of_a_long_list_are_told_together(tmp_path):
     """石岭县 2025, 龙泉镇: three problems of its own, a tourism target missed by half (inside its own item), income
     down 36%, and four targets missed by 13–19% — eight items, the last four a target each with a stock measure,
     read padded. The list keeps six: the three missed targets nearest to done (84.2%, 85.3%, 87.5%) in one item
-    that names each with its completion, answered by one measure that names them; 发展党员 (81.3%) stays alone."""
+    that names each with its completion, answered by one measure that names them; 发展党员 (81.3%) stays alone
+    (its 10 主题党日 a branch, below once a month, is the county's median: not singled out, round 38)."""
     ds = zd.load_dataset(second_county(tmp_path), cache=False)
     r = narrative.town_report(ds, "龙泉镇", 2025)
     _, problems, plans = parts(r.text)
     p_items, plan_items = items(problems), items(plans)
     assert len(p_items) == 6 and "主要表现在以下六个方面" in problems
     # (all five of its targets were missed: not 部分年度目标任务, round 34)
-    assert p_items[-1] == ("其余年度目标任务也没有完成，“我为群众办实事”活动、主题党日活动、警示教育分别完成年度目标的"
+    assert p_items[-1] == ("其余年度目标任务均未完成，“我为群众办实事”活动、主题党日活动、警示教育分别完成年度目标的"
                            "84.2%、85.3%、87.5%")
     assert p_items[4].startswith("发展党员工作还需加强，发展党员13名，未完成16名的年度目标")
     # a target missed by more than a fifth says how far (未完成5401.9万元的年度目标 alone understated 45.7%)
@@ -748,6 +763,22 @@ def test_a_sentences_else_must_come_after_it(tmp_path):
     path = tmp_path / "catalog.yaml"
     path.write_text(_yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(ValueError, match="else"):
+        load_catalog(path)
+
+
+def test_a_norm_must_say_its_rule(tmp_path):
+    """A norm (catalog ``norm``: what the Party's rules ask a year) without ``norm_rule`` has no words for 二: the
+    catalog refuses it."""
+    import yaml as _yaml
+    from zhidang_analysis.model.catalog import load_catalog
+
+    raw = _yaml.safe_load((REPO / "zhidang_analysis" / "data" / "catalog.yaml").read_text(encoding="utf-8"))
+    entry = next(e for e in raw["indicators"] if e["code"] == "theme_party_days")
+    assert entry["norm"] == 12 and entry["norm_rule"] == "每个党支部每月开展一次"
+    del entry["norm_rule"]
+    path = tmp_path / "catalog.yaml"
+    path.write_text(_yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ValueError, match="norm_rule"):
         load_catalog(path)
 
 

@@ -21,7 +21,7 @@ from zhidang_analysis.analysis.problems import same_work
 from zhidang_analysis.report import narrative
 from zhidang_analysis.model.catalog import load_catalog, load_wording
 
-from .conftest import TEST_DATA, report_items, write_profile, write_xlsx
+from .conftest import TEST_DATA, report_items, without_norms, write_profile, write_xlsx
 
 SEED_TOWN, SILENT_TOWN = "天堂镇", "河湾镇"
 # what the seed report says of its own town: never in another town's report
@@ -269,7 +269,9 @@ def test_a_run_of_increases_is_counted_by_hand():
 
 # ------------------------------------------------------------------------------------ problems
 def test_neutral_indicators_are_never_problems(reports, ds):
-    neutral = ds.catalog.frame.index[~ds.catalog.frame["problem"]]
+    # (a volume whose share is compared across towns, 承诺书 of the members, is a problem by its share alone)
+    cov = ds.catalog.coverage
+    neutral = ds.catalog.frame.index[~ds.catalog.frame["problem"]].difference(cov.loc[cov["compare"], "numerator"])
     names = [ds.catalog.name(c) for c in neutral if ds.catalog.frame.at[c, "section"].startswith("s")]
     assert {"化解矛盾纠纷", "关心特殊困难人群户数", "小微权力检查重点内容"} <= set(names)
     for (town, year), r in reports.items():
@@ -287,7 +289,9 @@ def test_a_nearly_met_target_is_basically_done_not_a_failure(ds):
     v = ds.values.copy()
     mask = (v.town == "青石镇") & (v.year == 2025) & (v.indicator == "theme_party_days")
     v.loc[mask, "value"] = round(target * 0.98)
-    d = zd.Dataset(values=v, profile=ds.profile, targets=ds.targets, catalog=ds.catalog, practices=ds.practices)
+    # (without the norm of one 主题党日 a month in every branch, which 青石镇 is below whatever its target)
+    d = zd.Dataset(values=v, profile=ds.profile, targets=ds.targets, catalog=without_norms(ds.catalog),
+                   practices=ds.practices)
     r = narrative.town_report(d, "青石镇", 2025)
     completion = round(target * 0.98) / target
     assert 0.95 <= completion < 1
@@ -297,7 +301,8 @@ def test_a_nearly_met_target_is_basically_done_not_a_failure(ds):
     items = report_items(problems_part(r.text))
     assert not any("主题党日活动" in i for i in items)
     assert "基本完成" not in problems_part(r.text)
-    assert f"完成年度目标的{completion * 100:.1f}%" in r.text.split("二、存在的问题")[0]
+    gap = target - round(target * 0.98)
+    assert f"完成年度目标的{completion * 100:.1f}%，还差{gap:g}次" in r.text.split("二、存在的问题")[0]
     plans = r.text.split("三、下一步工作打算")[1]
     assert "基本完成" not in plans and "未全面完成" not in plans
     # nor praised: a target basically done is no achievement to highlight
@@ -397,7 +402,9 @@ def test_study_campaign_reads_as_a_clause_in_every_year(year):
 def test_the_county_congress_ordinal_follows_the_year(reports):
     assert "围绕县委第十四次党代会" in reports[(SEED_TOWN, 2020)].text
     assert "围绕县委第十五次党代会" in reports[(SEED_TOWN, 2021)].text
-    assert "围绕县委第十五次党代会" in reports[(SEED_TOWN, 2025)].text
+    # (from 2023 the seed town's 三 answers three items, and the line stands beside a lone measure only)
+    assert "围绕县委第十五次党代会" in reports[(SEED_TOWN, 2022)].text
+    assert narrative.congress_ordinal(15, "2021", 2025) == 15
     assert narrative.congress_ordinal(15, "2021", 2026) == 16
 
 

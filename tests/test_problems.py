@@ -20,15 +20,18 @@ from zhidang_analysis.analysis.problems import county_problems, same_work, subje
 LEADS = load_wording()["problem_leads"]
 from zhidang_analysis.report.shortfalls import LONG_LIST
 
-from .conftest import report_items
+from .conftest import report_items, without_norms
 
 TOWNS = ["甲镇", "乙乡", "丙镇", "丁镇", "戊镇"]
 
 
-def county(values: dict, targets: dict | None = None, practices: list | None = None) -> zd.Dataset:
-    """Five towns of equal size, 2024 and 2025. ``values``: code → {town: (2024, 2025)}; ``targets``: code →
-    {town: 2025 target}; ``practices``: (town, field, text) rows of 2025."""
+def county(values: dict, targets: dict | None = None, practices: list | None = None, norms: bool = False) -> zd.Dataset:
+    """Five towns of equal size (12 党支部 each), 2024 and 2025. ``values``: code → {town: (2024, 2025)};
+    ``targets``: code → {town: 2025 target}; ``practices``: (town, field, text) rows of 2025; ``norms``: whether the
+    catalog's norms hold (主题党日 12 a branch a year: off for the rules that use it as any indicator)."""
     cat = load_catalog()
+    if not norms:
+        cat = without_norms(cat)
     rows = []
     for code in cat.value_codes:
         for town in TOWNS:
@@ -142,6 +145,69 @@ def test_the_sole_last_far_below_the_median_on_a_comparable_measure_is_a_problem
     near = county({"theme_party_days": {"甲镇": (55, 55), "乙乡": (60, 60), "丙镇": (60, 60), "丁镇": (70, 70),
                                         "戊镇": (80, 80)}})
     assert kinds(near, "甲镇") == [("behind", "theme_party_days")]
+
+
+def test_below_the_partys_own_rule_for_every_branch_is_a_problem_whatever_the_county_asked():
+    """主题党日 once a month in each 党支部 (catalog ``norm`` 12 a branch a year, 《中国共产党支部工作条例（试行）》): a
+    town below it by more than "basically done", in the county's lower half, has a problem, a target the county set
+    lower met or not (round 37: "6.5 a branch is half the months without one"); a town above the county's middle is
+    not singled out for what most towns share (told of every town below it, the line stood in 14 of 18 reports:
+    "a county template", rounds 38 and 40); 11.5 a branch (96%) is basically done."""
+    said = [p.format(rule="每个党支部每月开展一次") for p in load_wording()["norm_phrases"]]
+    ds = county({"theme_party_days": {"甲镇": (100, 100), "乙乡": (138, 138), "丙镇": (110, 110), "丁镇": (110, 110),
+                                      "戊镇": (110, 110)}}, targets={"theme_party_days": {"甲镇": 96, "乙乡": 130}},
+                norms=True)
+    assert kinds(ds, "甲镇") == [("norm", "theme_party_days")]
+    assert kinds(ds, "乙乡") == []  # 138 / 12 = 11.5, 95.8% of the rule
+    assert kinds(ds, "丙镇") == []  # 9.2 a branch, the county's middle
+    row = town_problems(ds, 2025, "甲镇").iloc[0]
+    assert row["value"] == pytest.approx(8.3) and row["reference"] == 12 and row["ratio"] == pytest.approx(100 / 144)
+    assert row["text"] == "主题党日活动平均每个党支部8.3次，未达到每个党支部每月开展一次的要求"
+    two, three = narrative.town_report(ds, "甲镇", 2025).text.split("二、存在的问题")[1].split("三、下一步工作打算")
+    # its target met (100 of 96), the rule not: both said, in one sentence (the rule's words dealt among the towns)
+    assert any(f"全年开展100次，虽完成县下达的年度目标，但平均每个党支部8.3次，{s}" in two for s in said), two
+    assert any(m.split("。")[0] in three for m in load_wording()["plans"]["by_indicator"]["theme_party_days"])
+    # a target missed too: the target first, then the rule, and no place in the county beside it (six claims in one
+    # item: round 39)
+    missed = county({"theme_party_days": {t: (100, 100) if t == "甲镇" else (110, 110) for t in TOWNS}},
+                    targets={"theme_party_days": {"甲镇": 120}}, norms=True)
+    two = narrative.town_report(missed, "甲镇", 2025).text.split("二、存在的问题")[1].split("三、")[0]
+    assert any(f"全年开展100次，未完成120次的年度目标，平均每个党支部8.3次，{s}" in two for s in said), two
+    assert "居全县" not in two
+    # at the county's middle: its target is its problem, the rule is not said
+    middle = county({"theme_party_days": {t: (100, 100) for t in TOWNS}}, targets={"theme_party_days": {"甲镇": 120}},
+                    norms=True)
+    assert kinds(middle, "甲镇") == [("target_missed", "theme_party_days")]
+    # the town's own 坚持每月开展“主题党日+政策宣讲” beside it is said without the 每月 its figures cannot bear;
+    # a town that holds one a month in every branch keeps it
+    routine = [(t, "study_routine", "每月“主题党日+政策宣讲”") for t in ("甲镇", "丙镇")]
+    ds = county({"theme_party_days": {"甲镇": (100, 100), "乙乡": (150, 150), "丙镇": (150, 150), "丁镇": (150, 150),
+                                      "戊镇": (150, 150)}}, practices=routine, norms=True)
+    assert "坚持开展“主题党日+政策宣讲”" in narrative.town_report(ds, "甲镇", 2025).text
+    assert "坚持每月开展“主题党日+政策宣讲”" in narrative.town_report(ds, "丙镇", 2025).text
+
+
+def test_the_share_of_members_who_signed_a_pledge_far_below_the_countys_is_a_problem_the_count_never_is():
+    """承诺书 are signed by members, one each: the count follows the town's size (never compared), the share of its
+    members (catalog coverage ``compare``) does — the county's sole last and below 80% of its median (round 37: 40.7%
+    of a town's members against 71–95% elsewhere) is a problem; a last place near the median is not."""
+    ds = county({"pledges_signed": {"甲镇": (120, 120), "乙乡": (270, 270), "丙镇": (280, 280), "丁镇": (285, 285),
+                                    "戊镇": (290, 290)}})  # 300 members each: 40%, median 93.3%
+    assert kinds(ds, "甲镇") == [("lagging", "pledges_signed")] and kinds(ds, "乙乡") == []
+    row = town_problems(ds, 2025, "甲镇").iloc[0]
+    assert row["text"] == "党员承诺书签订率40%，居全县末位（全县中位数93.3%）"
+    two, three = narrative.town_report(ds, "甲镇", 2025).text.split("二、存在的问题")[1].split("三、下一步工作打算")
+    assert "签订不信教不涉黑涉恶承诺书120份，占党员总数的40%，连续两年居全县末位" in two
+    assert any(two.split("主要是")[1].startswith(lead) for lead in LEADS["pledges_signed"])
+    assert "抓实党员承诺工作。" in three
+    near = county({"pledges_signed": {"甲镇": (250, 250), "乙乡": (270, 270), "丙镇": (280, 280), "丁镇": (285, 285),
+                                      "戊镇": (290, 290)}})
+    assert kinds(near, "甲镇") == []
+    # a count far below the others' in a small town is no problem: 120 of 130 members
+    small = county({"pledges_signed": {"甲镇": (120, 120), "乙乡": (270, 270), "丙镇": (280, 280), "丁镇": (285, 285),
+                                       "戊镇": (290, 290)}})
+    small.profile.loc["甲镇", "party_members"] = 130.0
+    assert kinds(small, "甲镇") == []
 
 
 def test_below_the_middle_is_stated_only_where_a_report_would_list_fewer_than_three_problems():

@@ -188,6 +188,25 @@ def frame(rows: list) -> pd.DataFrame:
     return df.sort_values(["town", "year", "field"], kind="stable").reset_index(drop=True)
 
 
+_ROUTINE = re.compile("(" + "|".join(ROUTINES) + ")[^。；，\n]{0,8}(" + "|".join(ROUTINE_WORK) + ")")
+
+
+def unborne_routine(text: str, figures: dict, sizes) -> tuple[str, str, float, float] | None:
+    """The routine ``text`` states that the town's own figures cannot bear, as (routine word, the work, times done,
+    units counted per), or None: 坚持每月开展“主题党日+政策宣讲” in a year of 107 主题党日 in 11 branches.
+    ``figures`` maps an indicator code to the town's value that year, ``sizes`` its profile (党支部数)."""
+    m = _ROUTINE.search(text)
+    if m is None:
+        return None
+    routine, work = m.groups()
+    code, per = ROUTINE_WORK[work]
+    done = figures.get(code)
+    units = sizes.get(per) if sizes is not None else None
+    if done is None or pd.isna(done) or not units or pd.isna(units) or done / units >= ROUTINES[routine]:
+        return None
+    return routine, work, float(done), float(units)
+
+
 def routine_claims(practices: pd.DataFrame, values: pd.DataFrame, profile: pd.DataFrame, cat: Catalog) -> list[Problem]:
     """请核实 where a town's own text states a routine its own figures cannot bear: 坚持每月开展“主题党日+政策宣讲” in a
     year of 107 主题党日 in 11 branches (9.7 each, not one a month). The report would print the town's words beside
@@ -196,21 +215,20 @@ def routine_claims(practices: pd.DataFrame, values: pd.DataFrame, profile: pd.Da
     out: list[Problem] = []
     if practices.empty or values.empty:
         return out
-    pattern = re.compile("(" + "|".join(ROUTINES) + ")[^。；，\n]{0,8}(" + "|".join(ROUTINE_WORK) + ")")
     names = cat.practice_fields["name"].to_dict() if not cat.practice_fields.empty else {}
     counted = {code for code, _ in ROUTINE_WORK.values()}
     have = values[values["indicator"].isin(counted) & (values["status"] == "present")]
-    figures = {(t, int(y), c): v for t, y, c, v in zip(have["town"], have["year"], have["indicator"], have["value"])}
+    figures: dict[tuple, dict] = {}
+    for t, y, c, v in zip(have["town"], have["year"], have["indicator"], have["value"]):
+        figures.setdefault((t, int(y)), {})[c] = v
     for r in practices.itertuples():
-        m = pattern.search(r.text)
-        if m is None:
+        sizes = profile.loc[r.town] if r.town in profile.index else None
+        found = unborne_routine(r.text, figures.get((r.town, int(r.year)), {}), sizes)
+        if found is None:
             continue
-        routine, work = m.groups()
+        routine, work, done, units = found
         code, per = ROUTINE_WORK[work]
-        done = figures.get((r.town, int(r.year), code))
-        units = profile.at[r.town, per] if r.town in profile.index and per in profile.columns else None
-        if done is None or not units or pd.isna(units) or done / units >= ROUTINES[routine]:
-            continue
+        m = _ROUTINE.search(r.text)
         file, sheet, cell = r.source.split("!")
         shown = r.text if len(r.text) <= 30 else m.group(0)  # a short field whole (每月“主题党日+政策宣讲”)
         said = shown.replace("“", "‘").replace("”", "’")  # quoted inside the message's quotes

@@ -22,7 +22,7 @@ from ..errors import UnknownNameError
 _COLUMNS = [
     "name", "unit", "section", "integer", "min", "max", "first_year", "last_year",
     "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem", "measure", "praise", "compare", "aliases",
-    "subject", "ranked",
+    "subject", "ranked", "norm", "norm_rule",
 ]
 
 # Characters that differ between how people type a header and how the catalog spells it.
@@ -74,7 +74,8 @@ class Catalog:
     ``frame``: one row per indicator code (see ``data/catalog.yaml`` for the columns' meaning).
     ``sections``: section code → Chinese title. ``profile_fields``: text columns of the profile sheet.
     ``coverage``: ratios the seed implies (index code; columns name, numerator, denominator, full: whether
-    anything short of all of them is a shortfall, as for 一肩挑).
+    anything short of all of them is a shortfall, as for 一肩挑; compare: whether the share compares across towns,
+    the members who signed a pledge).
     ``practice_fields``: the text columns of the 特色做法 sheet (index code; name, section, kind, max, help).
     ``sentences``: how section （六） is composed from its indicators' phrases (name → lead/tail/requires).
     """
@@ -346,8 +347,10 @@ def _load_catalog(path: str | None) -> Catalog:
     if unknown:
         raise ValueError(f"catalog.yaml: unknown sections {sorted(unknown)}")
     profile_fields = pd.DataFrame(raw["profile_fields"]).set_index("code")
-    coverage = pd.DataFrame(raw.get("coverage", []), columns=["code", "name", "numerator", "denominator", "full"])
-    coverage = coverage.set_index("code").assign(full=lambda c: c["full"].fillna(False).astype(bool))
+    coverage = pd.DataFrame(raw.get("coverage", []),
+                            columns=["code", "name", "numerator", "denominator", "full", "compare"])
+    coverage = coverage.set_index("code").assign(full=lambda c: c["full"].fillna(False).astype(bool),
+                                                 compare=lambda c: c["compare"].fillna(False).astype(bool))
     bad = set(coverage["numerator"]).union(coverage["denominator"]) - set(frame.index)
     if bad:
         raise ValueError(f"catalog.yaml: coverage refers to unknown codes {sorted(bad)}")
@@ -395,7 +398,19 @@ def _row(entry: dict) -> dict:
         "compare": bool(entry.get("compare", False)),
         "aliases": tuple(str(a) for a in entry.get("aliases") or ()),
         "subject": entry.get("subject"),
+        "norm": _norm(entry),
+        "norm_rule": entry.get("norm_rule"),
     }
+
+
+def _norm(entry: dict) -> float:
+    """The least a year the Party's own rules ask of the indicator, in the scale the score compares it by
+    (catalog.yaml ``norm``, with ``norm_rule`` saying the rule in words), or NaN."""
+    if entry.get("norm") is None:
+        return float("nan")
+    if not entry.get("norm_rule"):
+        raise ValueError(f"catalog.yaml: {entry.get('code')}: a norm needs its norm_rule (the rule in words)")
+    return float(entry["norm"])
 
 
 #: The （六） sentence of a county's own indicators (the sheet 本县指标): written first in （六）.

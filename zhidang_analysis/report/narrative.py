@@ -28,6 +28,7 @@ from ..model.dataset import Dataset
 from ..analysis.numerals import chinese_numeral, chinese_year, format_number, percent_text  # noqa: F401 - re-exported
 from ..analysis.problems import DROP_THRESHOLD, MAX_FINDINGS, NEARLY_MET
 from ..analysis.standing import SCALE_TEXT, county_context, county_flags, county_scores  # noqa: F401 - re-exported
+from ..inputs.practices import unborne_routine
 from ..inputs.towntext import split_items
 from .highlights import Highlights, place_highlights
 from .phrasing import MARKS as _MARKS
@@ -385,7 +386,14 @@ class _Filler(Sections, Shortfalls, Highlights):
         m = _SPAN.match(span)
         if m:
             head, body, tail = m.groups()
-            span = head + _FREQUENCY.sub(r"\1开展", body) + tail
+            body = _FREQUENCY.sub(r"\1开展", body)
+            # a routine its own figures cannot bear (每月 in a year of 9.7 主题党日 a branch: 二 says so) is said
+            # without its frequency, as a secretary would correct it (the check asks the town, 请核实)
+            found = unborne_routine(body, {c: self.standing.at[c, "value"] for c in self.standing.index},
+                                    self.profile)
+            if found is not None:
+                body = body.replace(found[0], "", 1)
+            span = head + body + tail
         return Markup("坚持") + Markup(span)
 
     def folded(self, code: str, start: int) -> Markup:

@@ -87,7 +87,7 @@ class Sections:
             body = Markup("").join(kept)
             lead = self._fill(self._variant(spec.get("lead"), f"sentence-{name}-lead"))
             if name == LOCAL_SENTENCE and besides:
-                lead = Markup("主导产业之外")  # (此外 after a lead that told nothing of them “follows nothing”: round 35)
+                lead = Markup("因地制宜发展多元产业")  # (此外 “follows nothing”: round 35; 主导产业之外 clumsy: 37)
             # a brand the town's own paragraph of the section names already is not introduced again (围绕“柏林秋色·塬边
             # 牧场”品牌，… in its own words, then 围绕“柏林秋色·塬边牧场”品牌发展乡村旅游 a few lines on): the
             # sentence's plain lead instead (``plain_lead``, else none)
@@ -109,11 +109,15 @@ class Sections:
             # read backwards, and a lone 全镇户均增收 joined to the apples read as theirs: round 36)
             at, to = names.index(LOCAL_SENTENCE), names.index("养殖")
             out.insert(to, out.pop(at))
+            names.insert(to, names.pop(at))
             lone = {i - (at < i <= to) for i in lone if i != at}
         # the town's own largest movement leads (a key-project investment that grew sixfold, a tourism income that
         # halved): a sentence whose change is at least half again moves to the front and says so
-        if out:
-            first = max(range(len(out)), key=lambda i: out[i][0])
+        # (not the industries the town did not name: they follow its own, and a lone 全镇户均增收 after them read as
+        # theirs — 因地制宜发展多元产业，种植苹果1400亩，同比增长55.6%，全镇户均增收0.7万元, round 38)
+        movers = [i for i in range(len(out)) if not (besides and names[i] == LOCAL_SENTENCE)]
+        if movers:
+            first = max(movers, key=lambda i: out[i][0])
             size, code, body = out[first]
             if size >= 0.5:
                 if "{chg}" not in str(rows.at[code, "phrase"]):
