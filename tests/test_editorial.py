@@ -343,8 +343,15 @@ def test_a_secretary_would_not_change_these(county):
             # the brand first, then what is studied with it (打造“光伏课堂”，认真学习领会…指示精神: the instructions'
             # sentence stood alone in every report, round 30), never tacked on after them
             said = re.search(rf"(?:^|[。\n])(?:持续)?(\w\w){re.escape(carrier[0])}，", head) if carrier else None
-            if said:  # the template's sentence (not the town's own paragraph): a brand kept is used, not built again
-                built = "用好" if last_carrier and last_carrier[0] == carrier[0] else "打造"
+            if said:  # the template's sentence (not the town's own paragraph): a brand kept is used, not built again;
+                # one its own problems fault is 建设 (round 39: 持续用好 beside 学习角利用率不高)
+                name = re.sub("[“”]", "", carrier[0])
+                own = ds.practice(town, year).get("own_problems", ("",))[0]
+                faulted = any(name[i:i + 3] in own for i in range(len(name) - 2))
+                built = ("设" if faulted else "用好" if last_carrier and last_carrier[0] == carrier[0] else "打造")
+                if faulted:
+                    assert said.group(1)[-1] == "设" and f"建设{carrier[0]}" in head, (town, year, carrier[0])
+                    continue
                 assert said.group(1) == built, (town, year, built, carrier[0])
                 carriers += built == "用好"
         assert not re.search(r"[一二三四五六七八九十两]个方面\d+个问题", text), (town, year)
@@ -492,7 +499,8 @@ def test_the_towns_own_words_on_its_study_carrier_follow_the_carrier(tmp_path):
     that names the carrier, not the 送学上门 figures (where it read tacked on, 学习角 named twice apart)."""
     ds = zd.load_dataset(second_county(tmp_path), cache=False)
     # (a brand kept is used, not “innovated” again: 不断创新…，持续用好 clashed, round 31)
-    for year, verb in ((2024, "不断创新学习载体和学习方式，打造"), (2025, "。持续用好")):
+    # (2025: its own problems fault it, 学习角利用率不高: built on, not praised as kept up, round 39)
+    for year, verb in ((2024, "不断创新学习载体和学习方式，打造"), (2025, "。建设")):
         one = narrative.town_report(ds, "高庙镇", year).text.split("（一）")[1].split("（二）")[0]
         assert f"{verb}“庙前学习角”。在镇村两级设立学习角12个，" in one
         assert one.index("在镇村两级设立学习角") < one.index("送学上门"), year
@@ -796,3 +804,12 @@ def test_a_small_count_target_beaten_is_said_without_a_percentage(tmp_path):
         for m in re.finditer(r"(\d+)(次|名|件|个)，完成年度目标的(\d+(?:\.\d)?)%", text):
             target = float(m.group(1)) / (float(m.group(3)) / 100)
             assert float(m.group(3)) < 100 or target >= SMALL_TARGET - 0.5, (town, m.group(0))
+
+
+def test_a_practice_the_towns_own_problems_fault_is_not_kept_up_as_praise(tmp_path):
+    """Round 39: 高庙镇 2025 wrote 学习角利用率不高 among its own problems, and its report said 持续用好“庙前学习角” in
+    (一) — praising what it faults. A study carrier its own problems name is 依托; one kept without fault is 持续用好."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    gaomiao = narrative.town_report(ds, "高庙镇", 2025).text.split("（二）")[0]
+    assert "建设“庙前学习角”" in gaomiao and "持续用好“庙前学习角”" not in gaomiao
+    assert "持续用好“塬上夜校”" in narrative.town_report(ds, "塬上镇", 2025).text

@@ -363,6 +363,14 @@ class _Filler(Sections, Shortfalls, Highlights):
         last = self.last_practices.get(code)
         return last is not None and code in self.practices and last[0] == self.practices[code][0]
 
+    def faulted(self, code: str) -> bool:
+        """Whether the town's own 自查问题 this year names the practice (its 学习角利用率不高 of a “庙前学习角”): then the
+        practice is 建设 (work going on), not 持续用好 — a report that praises what its own problems fault contradicts
+        itself (round 39)."""
+        name = re.sub(r"[“”\"'「」]", "", self.raw(code))
+        problems = self.raw("own_problems")
+        return bool(name and problems) and any(name[i:i + 3] in problems for i in range(len(name) - 2))
+
     def raw(self, code: str) -> str:
         """The town's own text of a practice, unescaped and without its source (for choosing the wording)."""
         return self.practices[code][0] if code in self.practices else ""
@@ -659,7 +667,7 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         title=title, title_html=Markup("<br>").join(title_lines(title)), town=town, year=year, k=filler.kind, phrases=year_phrases(year),
         profile={k: ("" if pd.isna(v) else v) for k, v in filler.profile.items()},
         n=filler.number, chg=filler.change, p=filler.text, value=filler.value, share=filler.share,
-        pr=filler.practice, adhere=filler.adhere, own_first=filler.own_first, of_carrier=filler.of_carrier, own_says=filler.own_says, has=filler.has, raw=filler.raw, kept=filler.kept, items=filler.items, industries=filler.industries,
+        pr=filler.practice, adhere=filler.adhere, own_first=filler.own_first, of_carrier=filler.of_carrier, own_says=filler.own_says, has=filler.has, raw=filler.raw, kept=filler.kept, faulted=filler.faulted, items=filler.items, industries=filler.industries,
         industry_lead=filler.industry_lead,
         w=filler.wording, problems_and_plans=filler.problems_and_plans, own_inline=filler.own_inline, own_block=filler.own_block, folded=filler.folded,
         cadres=filler.cadres(), section_text=filler.section_text,
