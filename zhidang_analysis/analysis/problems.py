@@ -123,11 +123,11 @@ def county_problems(ds: Dataset, year: int, drop_threshold: float = DROP_THRESHO
     shares = cov[cov["code"].isin(comp) & cov["ratio"].notna()]
     if len(shares):
         g = shares.groupby("code")["ratio"]
-        lowest = g.transform("min")
-        sole = shares.groupby("code")["ratio"].transform(lambda r: int((r == r.min()).sum())) == 1
-        last = shares[(g.transform("count") >= 5) & (shares["ratio"] == lowest) & sole
-                      & (shares["ratio"] < LAGGING_SHARE * g.transform("median"))]
-        med = g.transform("median")[last.index]
+        sole = g.transform(lambda r: int((r == r.min()).sum())) == 1
+        median = g.transform("median")
+        last = shares[(g.transform("count") >= 5) & (shares["ratio"] == g.transform("min")) & sole
+                      & (shares["ratio"] < LAGGING_SHARE * median)]
+        med = median[last.index]
         rows.append(pd.DataFrame({"town": last["town"], "indicator": last["code"].map(cat.coverage["numerator"]),
                                   "flag": "lagging", "value": (last["ratio"] * 100).round(1),
                                   "reference": (med * 100).round(1), "ratio": last["ratio"] / med, "scale": "share"}))

@@ -417,9 +417,9 @@ class Shortfalls:
         text = self._shortfall_phrase(r)
         if last_kind is None:
             return text
-        if {last_kind, r.kind} == {"lagging", "norm"}:  # below the rule and the county's last: one shortfall
-            if "居全县末位" in text:
-                return Markup(str(text).replace("居全县末位", "连续两年居全县末位", 1))
+        if {last_kind, r.kind} == {"lagging", "norm"}:
+            # one shortfall of one work, told on one ground last year and another now: it persisted (not 连续两年居全县
+            # 末位, which a town below the rule last year but not the county's last could not bear)
             text += Markup("，这一短板上年已经存在")
         elif last_kind != r.kind:
             text += Markup("，上年报告已列出，至今仍未整改到位")
@@ -466,7 +466,7 @@ class Shortfalls:
             # 主题党日活动65次，平均每个党支部6.5次，在全县9个乡镇中居第9位: what was done, then how it compares
             return Markup(escape(name)) + (num + self._missed(r.indicator) + Markup("，") if scale else Markup("")) + told
         if r.kind == "norm":
-            # 主题党日活动87次，虽完成县下达的年度目标，但平均每个党支部8.7次，未达到每个党支部每月开展1次的要求: the
+            # 主题党日活动87次，虽完成县下达的年度目标，但平均每个党支部8.7次，未达到每个党支部每月开展一次的要求: the
             # Party's rule, not the county's target, is what falls short (a target missed is said first)
             st = self.standing.loc[r.indicator]
             branches = self.profile.get("party_branches")
@@ -481,11 +481,8 @@ class Shortfalls:
             said = self._pick(load_wording()["norm_phrases"], f"norm-{r.indicator}",
                               self._listing(r.indicator, ("norm",))).format(rule=row["norm_rule"])
             told = self._provenance(f"{scale_text(r.scale)}{format_number(r.value, integer=False)}{unit}", title)
-            if met:
-                return (Markup(escape(name)) + num + Markup("，虽完成县下达的年度目标，但") + told
-                        + Markup("，") + Markup(escape(said)))
-            return (Markup(escape(name)) + num + self._missed(r.indicator) + Markup("，") + told
-                    + Markup("，") + Markup(escape(said)))
+            between = Markup("，虽完成县下达的年度目标，但") if met else self._missed(r.indicator) + Markup("，")
+            return Markup(escape(name)) + num + between + told + Markup("，") + Markup(escape(said))
         if r.kind == "lagging" and r.scale == "share":
             # 签订不信教不涉黑涉恶承诺书533份，占党员总数的40.7%，居全县末位: the count, then the share compared
             cov = self.cat.coverage
