@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 
 import zhidang_analysis as zd
 from zhidang_analysis.analysis import indicators as ind
+from zhidang_analysis.analysis.problems import economic
 from zhidang_analysis.model.catalog import load_wording
 from zhidang_analysis.report import narrative
 from zhidang_analysis.report.shortfalls import Shortfalls
@@ -223,13 +224,21 @@ def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
     problems = _items(text.split("二、存在的问题")[1].split("三、下一步工作打算")[0])
     plans = _items(text.split("三、下一步工作打算")[1].split("中共柳林镇委员会")[0])
     own = ds.practice("柳林镇", 2025)["own_problems"][0].splitlines()
-    # the town's own problems first (one about its economy after a lead), then its data's shortfalls, one each
+    # the town's own problems first, then its data's shortfalls, one each — the Party's own work before the town's
+    # economy (its own 马铃薯、食用菌合作社产业链条短 after the data's Party-work shortfalls)
     assert len(problems) == len(own) + len(r.findings)
+    eco = [economic("own", "", o) for o in own]
+    assert eco == [False, True]
+    order = ([("own", o) for o, e in zip(own, eco) if not e] + [("data", f) for f in r.findings if f.section != "s6"]
+             + [("own", o) for o, e in zip(own, eco) if e] + [("data", f) for f in r.findings if f.section == "s6"])
+    mine = [i for i, (kind, _) in enumerate(order) if kind == "own"]
+    assert mine[0] == 0 and mine[1] > 1
     # (the sample town names the same problems every year: 二 says they were named last year and are not solved)
     again = load_wording()["problem_again"]
-    assert all(p.rstrip("。").startswith(o.rstrip("。") + "，") and any(p.rstrip("。").endswith(a) for a in again)
-               for p, o in zip(problems[:len(own)], own))
-    for item, finding in zip(problems[len(own):], r.findings):
+    assert all(problems[i].rstrip("。").startswith(order[i][1].rstrip("。") + "，")
+               and any(problems[i].rstrip("。").endswith(a) for a in again) for i in mine)
+    told = [(problems[i], plans[i], f) for i, (kind, f) in enumerate(order) if kind == "data"]
+    for item, _, finding in told:
         # one item per shortfall, or two shortfalls of one work (a group of wording.yaml) under the group's lead
         group = next((g for g in load_wording()["plans"]["groups"] if set(finding.codes) <= set(g["codes"])), None)
         assert len(finding.codes) == 1 or (group and len(finding.codes) == 2), finding.codes
@@ -240,7 +249,7 @@ def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
     assert len(plans) == len(problems) + (len(problems) == 1 and len(plans) == 2)
     measures = load_wording()["plans"]
     missed = []
-    for plan, finding in zip(plans[len(own):], r.findings):
+    for _, plan, finding in told:
         group = next((g for g in measures["groups"] if set(finding.codes) <= set(g["codes"])), None)
         # an indicator's measure, or its formulations (one of them is dealt to the town)
         texts = [[t] if isinstance(t := measures["by_indicator"][c], str) else t
@@ -256,7 +265,7 @@ def test_findings_become_problems_with_numbers_and_each_gets_its_measure(ds):
                        for t in variants) for variants in texts), plan
         missed += ["target_missed" in finding.kinds or "的年度目标" in str(finding.text)]  # (inside a norm's item)
     # a missed target's measure ends on it, once in 三 (the first measure that answers one)
-    said = [p.endswith(tuple(load_wording()["plans"]["target_close"])) for p in plans[len(own):len(own) + len(r.findings)]]
+    said = [p.endswith(tuple(load_wording()["plans"]["target_close"])) for _, p, _ in told]
     assert said == [m and not any(missed[:i]) for i, m in enumerate(missed)], (plans, missed)
 
 
@@ -272,8 +281,12 @@ def test_the_towns_own_measures_answer_its_own_problems(ds):
     plans = _items(r.text.split("三、下一步工作打算")[1].split("中共柳林镇委员会")[0])
     own = ds.practice("柳林镇", 2025)["own_problems"][0].splitlines()
     topics = load_wording()["plans"]["by_topic"]
-    # the town's own measure as it wrote it, under the heading of its problem's topic (none for the catch-all one)
-    for plan, mine, problem in zip(plans, ["建立后备干部“一人一档”，年内每村储备两名以上", "每月调度一次合作社运营"], own):
+    # the town's own measure as it wrote it, under the heading of its problem's topic (none for the catch-all one);
+    # each stays with its problem, where 二 tells it (the Party's own work first, the town's economy after it)
+    problems = _items(r.text.split("二、存在的问题")[1].split("三、下一步工作打算")[0])
+    at = [next(k for k, p in enumerate(problems) if p.startswith(o.rstrip("。"))) for o in own]
+    for k, mine, problem in zip(at, ["建立后备干部“一人一档”，年内每村储备两名以上", "每月调度一次合作社运营"], own):
+        plan = plans[k]
         topic = next(t for t in topics if not t["keywords"] or any(k in problem for k in t["keywords"]))
         head = Shortfalls._topic_words(topic, problem)["head"]
         assert plan == (f"{head}。{mine}" if topic["keywords"] else mine), (plan, problem)
@@ -282,7 +295,7 @@ def test_the_towns_own_measures_answer_its_own_problems(ds):
     if len(own) > 2:
         topic = next(t for t in load_wording()["plans"]["by_topic"]
                      if not t["keywords"] or any(k in own[2] for k in t["keywords"]))
-        assert plans[2].startswith(Shortfalls._topic_words(topic, own[2])["head"] + "。"), plans[2]
+        assert plans[at[2]].startswith(Shortfalls._topic_words(topic, own[2])["head"] + "。"), plans[at[2]]
 
 
 def test_general_problems_only_for_a_town_with_none_of_its_own(ds):

@@ -43,8 +43,8 @@ from .numerals import format_number, percent_text
 from .standing import SCALE_TEXT, county_context, county_flags, printed
 from ..inputs.towntext import split_items
 
-__all__ = ["KINDS", "DROP_THRESHOLD", "LAGGING_SHARE", "MAX_FINDINGS", "MAX_ITEMS", "NEARLY_MET", "county_problems", "lagging_subject", "same_work",
-           "share_name", "subject_name", "town_problems"]
+__all__ = ["KINDS", "DROP_THRESHOLD", "LAGGING_SHARE", "MAX_FINDINGS", "MAX_ITEMS", "NEARLY_MET", "county_problems",
+           "economic", "lagging_subject", "problem_topic", "same_work", "share_name", "subject_name", "town_problems"]
 
 #: The kinds of problem, in Chinese (what the overview, the index and the explorer call them).
 KINDS = {
@@ -299,6 +299,23 @@ def same_work(item: str, codes) -> bool:
     return any(w in item for c in codes for w in words.get(c, ()))
 
 
+def problem_topic(item: str) -> dict:
+    """The topic of a problem the town named itself (wording.yaml ``plans.by_topic``): the first whose keywords it
+    holds (the catch-all one, with none, last). Its heading and measure answer the problem in 三."""
+    return next(t for t in load_wording()["plans"]["by_topic"]
+                if not t["keywords"] or any(k in item for k in t["keywords"]))
+
+
+def economic(kind: str, section: str, text: str) -> bool:
+    """Whether a problem is of the town's economy (its markets, industries, incomes) rather than of the Party's own
+    work: a town's own item by its topic (wording.yaml ``area: development``: 中药材价格波动大, 苹果销售渠道单一), a data
+    problem by its section ((六), s6: 户均增收, 旅游综合收入). 二 tells the Party's own work first: a report on
+    全面从严治党主体责任 that opened with 中药材价格波动大 and told its 警示教育 shortfall third read as misplaced."""
+    if kind == "own":
+        return problem_topic(text).get("area") == "development"
+    return section == "s6"
+
+
 def lagging_subject(cat, code: str, scale: str) -> str:
     """A lagging measure as the report names it, with its scale (``scale`` as :func:`indicators.scaled_values`
     gives it): 主题党日活动平均每个党支部, 户均增收."""
@@ -324,7 +341,8 @@ def town_problems(ds: Dataset, year: int, town: str | None = None, *, drop_thres
                   listed_only: bool = True) -> pd.DataFrame:
     """The problems of ``town`` (or of every town) in ``year``, as every output states them: the town's own
     自查问题 first (kind ``own``, in its order, with the cell they came from), then the data problems a report
-    lists (all of them with ``listed_only=False``), largest first. Columns as :data:`COLUMNS`.
+    lists (all of them with ``listed_only=False``), largest first (the report tells the Party's own work before the
+    town's economy: :func:`economic`). Columns as :data:`COLUMNS`.
 
     On a dataset of several counties, each county is read on its own (a town is compared with its county).
     """

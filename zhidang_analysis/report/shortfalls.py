@@ -11,7 +11,8 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from ..analysis.numerals import format_number, percent_text
-from ..analysis.problems import county_problems, lagging_subject, same_work, share_name, subject_name
+from ..analysis.problems import (county_problems, economic, lagging_subject, problem_topic, same_work, share_name,
+                                 subject_name)
 from ..inputs.towntext import split_items
 from ..model.catalog import load_wording
 from .phrasing import MARKS, scale_text
@@ -70,11 +71,13 @@ class Shortfalls:
         last = self.last_practices.get("own_problems")
         named_before = split_items(last[0]) if last else []  # what the town named the year before
         again: list[int] = []  # the town's own problems it named the year before too
+        economy: list[bool] = []  # per problem: of the town's economy (its markets, industries, incomes)
         for i, (item, text) in enumerate(zip(self.items("own_problems"), raw_problems)):
             problems.append(item)  # as the town wrote it: no frame around it (党建引领产业发展还有短板，… read pooled)
             persists = self._persists(text, named_before)
             if persists:
                 again.append(i)
+            economy.append(economic("own", "", text))
             if i < len(own_plans):
                 plans.append(self._headed(own_plans[i], text))
             else:  # a problem it named last year too: last year's measure did not work, this year's is another
@@ -118,6 +121,7 @@ class Shortfalls:
                     text = Markup(re.sub(rf"中(\d+)个尚未实现{re.escape(str(escape(core)))}", r"中还有\1个未实现",
                                          str(text)))
             problems.append(Markup(escape(lead)) + Markup("，") + text)
+            economy.append(economic("data", f.section, ""))
             plan = self._finding_plan(f, group)
             if ("target_missed" in f.kinds or any(self._missed(c) for c in f.codes)) and not target_said:
                 plan, target_said = plan + self._target_close(), True
@@ -141,7 +145,14 @@ class Shortfalls:
                             + Markup("分别完成年度目标的") + shares)
             plan = Markup(escape(self._pick(w["plans"]["missed"], "plan-missed").format(names=names, k=self.kind)))
             plans.append(plan + (Markup("") if target_said else self._target_close()))
+            economy.append(True)  # (the targets told together close the list, whatever their work)
             target_said = True
+        # the Party's own work first, the town's economy after it (as the problem model orders them), each group in its
+        # order, each measure with its problem
+        if any(economy) and not all(economy):
+            order = sorted(range(len(problems)), key=lambda i: economy[i])
+            problems, head = [problems[i] for i in order], [plans[i] for i in order]
+            plans = head + plans[len(order):]
         # a shortfall that persisted is said so once in those words; a second says it in others (这一短板上年已经存在
         # twice in one paragraph: round 38)
         persisted = "这一短板上年已经存在"
@@ -255,8 +266,7 @@ class Shortfalls:
     @staticmethod
     def _topic(problem: str) -> dict:
         """The topic of a problem the town named itself: the first whose keywords it contains (wording.yaml)."""
-        topics = load_wording()["plans"]["by_topic"]
-        return next(t for t in topics if not t["keywords"] or any(k in problem for k in t["keywords"]))
+        return problem_topic(problem)
 
     @staticmethod
     def _topic_words(topic: dict, problem: str) -> dict:
