@@ -21,7 +21,7 @@ import zhidang_analysis as zd
 from zhidang_analysis.report import narrative
 from zhidang_analysis.analysis import similarity
 from zhidang_analysis.model.catalog import load_wording
-from zhidang_analysis.analysis.problems import subject_name, town_problems
+from zhidang_analysis.analysis.problems import economic, subject_name, town_problems
 from zhidang_analysis.report.shortfalls import LONG_LIST, Shortfalls
 from zhidang_analysis.inputs.towntext import split_items
 
@@ -140,7 +140,7 @@ def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
     shared = set(cov.loc[cov["compare"], "numerator"])
     never = [ds.catalog.name(c).strip("“”") for c in frame.index[~frame["problem"]]
              if frame.at[c, "section"].startswith("s") and c not in shared]
-    own_answered = 0
+    own_answered = party_gaps = 0
     for (town, year), r in reports.items():
         _, problems, plans = parts(r.text)
         for f in r.findings:  # a performance measure; a volume only for its own fall where the catalog says so, or
@@ -176,6 +176,15 @@ def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
         none = n_own + len(r.findings) == 0
         # 【待补：本镇自查问题】 where the town named none and its data name at most one (a thin list goes back to it)
         marker = n_own == 0 and len(r.findings) < 2 and not (none and seed_words)
+        # and where every problem is of the town's economy, none of the Party's own work (石岭县 塬上镇 2024: 苹果储藏能力
+        # 不足 and an income rank, round 42), the draft asks for one: 此外，【待补：本镇党建工作方面的问题】
+        economy = [economic(k, sec, t) for k, sec, t in zip(model["kind"], model["section"], model["text"])]
+        party_gap = not marker and bool(economy) and all(economy)
+        if party_gap:
+            assert re.fullmatch(r"【待补：本[镇乡]党建工作方面的问题】", p_items[-1]), (town, year, p_items)
+            assert plan_items[-1] == "【待补：针对党建工作问题的整改措施】", (town, year, plan_items)
+            party_gaps += 1
+        marker = marker or party_gap
         # a shortfall of work the town named itself is told inside its own item (f.within)
         # the smaller targets missed of a long list are one item (f.together), the last, naming each
         alone = sum(f.within is None and not f.together for f in r.findings)
@@ -188,6 +197,7 @@ def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
             assert all(subject_name(ds.catalog, f.codes[0]) in p_items[-1] for f in together)
             assert all(f.values[0] >= 0.8 * f.references[0] for f in together)
     assert own_answered >= 15
+    assert party_gaps == (1 if ds.county == "石岭县" else 0)
 
 
 def test_sentences_every_report_shares_are_few_and_no_two_reports_read_alike(county):
@@ -341,15 +351,16 @@ def test_a_secretary_would_not_change_these(county):
             assert not re.search(r"指示精神，(打造|坚持)", head), (town, year)
             carrier = ds.practice(town, year).get("study_carrier")
             last_carrier = ds.practice(town, year - 1).get("study_carrier")
-            # the brand first, then what is studied with it (打造“光伏课堂”，认真学习领会…指示精神: the instructions'
-            # sentence stood alone in every report, round 30), never tacked on after them
+            # the brand first, then what is studied with it (依托“光伏课堂”，认真学习领会…指示精神: the instructions'
+            # sentence stood alone in every report, round 30), never tacked on after them; a new brand is what the
+            # study relies on (依托), not a venue named beside the instructions (打造“塬上夜校”，认真学习贯彻…, round 42)
             said = re.search(rf"(?:^|[。\n])(?:持续)?(\w\w){re.escape(carrier[0])}，", head) if carrier else None
             if said:  # the template's sentence (not the town's own paragraph): a brand kept is used, not built again;
                 # one its own problems fault is 建设 (round 39: 持续用好 beside 学习角利用率不高)
                 name = re.sub("[“”]", "", carrier[0])
                 own = ds.practice(town, year).get("own_problems", ("",))[0]
                 faulted = any(name[i:i + 3] in own for i in range(len(name) - 2))
-                built = ("设" if faulted else "用好" if last_carrier and last_carrier[0] == carrier[0] else "打造")
+                built = ("设" if faulted else "用好" if last_carrier and last_carrier[0] == carrier[0] else "依托")
                 if faulted:
                     assert said.group(1)[-1] == "设" and f"建设{carrier[0]}" in head, (town, year, carrier[0])
                     continue
@@ -450,7 +461,7 @@ def test_a_county_indicator_is_told_for_the_towns_whose_industry_it_is_and_a_las
     k = next(i for i, p in enumerate(items(problems_ng)) if p.startswith("主题党日"))
     # (round 37: below the once a month of every branch both years, which is said in its place; round 39: no place
     # in the county beside it)
-    said = [p.format(rule="每个党支部每月开展一次") for p in load_wording()["norm_phrases"]]
+    said = [p.format(rule="每月开展一次", source="《中国共产党支部工作条例（试行）》") for p in load_wording()["norm_phrases"]]
     assert items(problems_ng)[k] in [f"{lead}，全年开展63次，未完成68次的年度目标，平均每个党支部6.3次，{s}，这一短板上年已经存在"
                                      for lead in load_wording()["problem_leads"]["theme_party_days"] for s in said]
     assert items(plans_ng)[k].startswith(firmer["theme_party_days"]), items(plans_ng)[k]
@@ -710,11 +721,13 @@ def test_fresh_gives_way_for_a_figure_already_said():
 
 
 def test_an_opening_does_not_pursue_targets_it_mostly_missed(county):
-    """Round 33: 北川乡 2025 opened 「…一项一项抓好目标任务」 in a year it missed three targets of four. Where half of
-    the year's targets or more were missed, the opening says so in a clause of its own; where all were (龙泉镇 2025,
-    five of five, round 34), it does not say 部分."""
+    """Round 33: 北川乡 2025 opened 「…一项一项抓好目标任务」 in a year it missed three targets of four; round 35: 工作有了
+    新的起色 beside 42 of 49 indicators down; round 42 (both readers): 「…，但仍有多项年度目标任务未完成，现将…」 — a
+    confession out of place in the opening. Where half of the year's targets or more were missed, the opening says
+    nothing of them (二 does); elsewhere it says how they went."""
     ds, reports = county
     slots = load_wording()["slots"]
+    said = slots["targets_pursued"] + slots["targets_met"] + slots["targets_none"] + ["基本完成"]
     seen = 0
     for (town, year), r in reports.items():
         filler = narrative._Filler(ds, town, year, narrative.ReportOptions())
@@ -722,14 +735,14 @@ def test_an_opening_does_not_pursue_targets_it_mostly_missed(county):
         mine = c[c["completion"].notna() & (c.index.map(ds.catalog.frame["polarity"]) != 0)]
         missed = int((mine["completion"] < narrative.ReportOptions().nearly_met).sum())
         opening = r.text.split("一、")[0]
-        short = any(s in opening for s in slots["targets_short"])
-        unmet = any(s in opening for s in slots["targets_unmet"])  # 部分 when all five were missed was untrue
-        assert unmet == (len(mine) >= 2 and missed == len(mine)), (town, year, missed, len(mine))
-        assert short == (len(mine) >= 2 and len(mine) > missed and missed * 2 >= len(mine)), (town, year, missed)
-        if short or unmet:
-            assert not any(s in opening for s in slots["targets_pursued"] + slots["targets_met"]), (town, year)
-            assert "新成效" not in opening, (town, year)  # 以…新成效凝聚…合力，但…均未完成 (round 36)
+        aim = opening.split("现将履行")[0]
+        if len(mine) >= 2 and missed * 2 >= len(mine):
+            assert not any(s in opening for s in said), (town, year)
+            assert "未完成" not in opening and "差距" not in opening and "新成效" not in opening, (town, year)
+            assert aim.endswith("，") and aim.count("，") >= 3, (town, year, aim)
             seen += 1
+        else:
+            assert any(s in opening for s in said), (town, year)
     assert seen >= 2
 
 
@@ -785,7 +798,8 @@ def test_a_norm_must_say_its_rule(tmp_path):
 
     raw = _yaml.safe_load((REPO / "zhidang_analysis" / "data" / "catalog.yaml").read_text(encoding="utf-8"))
     entry = next(e for e in raw["indicators"] if e["code"] == "theme_party_days")
-    assert entry["norm"] == 12 and entry["norm_rule"] == "每个党支部每月开展一次"
+    assert entry["norm"] == 12 and entry["norm_rule"] == "每月开展一次"
+    assert entry["norm_source"] == "《中国共产党支部工作条例（试行）》"  # named where a town is held to it (round 42)
     del entry["norm_rule"]
     path = tmp_path / "catalog.yaml"
     path.write_text(_yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -32,7 +32,7 @@ def test_practices_are_read_per_town_and_year_with_their_cells(data_dir):
     }
     assert ds.practice("乙乡", 2025) == {} and ds.practice("丙镇", 2025) == {}
     text = zd.narrative.town_report(ds, "甲镇", 2025).text
-    assert "打造周三“田间课堂”" in text and "问题一" in text and "问题二" in text
+    assert "依托周三“田间课堂”" in text and "问题一" in text and "问题二" in text
 
 
 def test_every_problem_of_the_sheet_is_reported_in_one_pass(data_dir):

@@ -153,7 +153,7 @@ def test_below_the_partys_own_rule_for_every_branch_is_a_problem_whatever_the_co
     lower met or not (round 37: "6.5 a branch is half the months without one"); a town above the county's middle is
     not singled out for what most towns share (told of every town below it, the line stood in 14 of 18 reports:
     "a county template", rounds 38 and 40); 11.5 a branch (96%) is basically done."""
-    said = [p.format(rule="每个党支部每月开展一次") for p in load_wording()["norm_phrases"]]
+    said = [p.format(rule="每月开展一次", source="《中国共产党支部工作条例（试行）》") for p in load_wording()["norm_phrases"]]
     ds = county({"theme_party_days": {"甲镇": (100, 100), "乙乡": (138, 138), "丙镇": (110, 110), "丁镇": (110, 110),
                                       "戊镇": (110, 110)}}, targets={"theme_party_days": {"甲镇": 96, "乙乡": 130}},
                 norms=True)
@@ -162,7 +162,7 @@ def test_below_the_partys_own_rule_for_every_branch_is_a_problem_whatever_the_co
     assert kinds(ds, "丙镇") == []  # 9.2 a branch, the county's middle
     row = town_problems(ds, 2025, "甲镇").iloc[0]
     assert row["value"] == pytest.approx(8.3) and row["reference"] == 12 and row["ratio"] == pytest.approx(100 / 144)
-    assert row["text"] == "主题党日活动平均每个党支部8.3次，未达到每个党支部每月开展一次的要求"
+    assert row["text"] == "主题党日活动平均每个党支部8.3次，未达到《中国共产党支部工作条例（试行）》每月开展一次的要求"
     two, three = narrative.town_report(ds, "甲镇", 2025).text.split("二、存在的问题")[1].split("三、下一步工作打算")
     # its target met (100 of 96), the rule not: both said, in one sentence (the rule's words dealt among the towns)
     assert any(f"全年开展100次，虽完成县下达的年度目标，但平均每个党支部8.3次，{s}" in two for s in said), two

@@ -278,7 +278,7 @@ def _text(r, cat) -> str:
                 f"（全县中位数{format_number(r.reference, integer=False)}{unit}）")
     if r.kind == "norm":
         return (f"{lagging_subject(cat, r.indicator, r.scale)}{format_number(r.value, integer=False)}{unit}，未达到"
-                f"{row['norm_rule']}的要求")
+                f"{row['norm_source']}{row['norm_rule']}的要求")
     if r.kind == "behind":
         return (f"{lagging_subject(cat, r.indicator, r.scale)}{format_number(r.value, integer=False)}{unit}，低于全县"
                 f"中位数（{format_number(r.reference, integer=False)}{unit}）")  # the analyst's words; a report ranks

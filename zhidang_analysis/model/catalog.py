@@ -22,7 +22,7 @@ from ..errors import UnknownNameError
 _COLUMNS = [
     "name", "unit", "section", "integer", "min", "max", "first_year", "last_year",
     "polarity", "origin", "key", "numeral", "additive", "help", "sentence", "phrase", "join", "problem", "measure", "praise", "compare", "aliases",
-    "subject", "ranked", "norm", "norm_rule",
+    "subject", "ranked", "norm", "norm_rule", "norm_source",
 ]
 
 # Characters that differ between how people type a header and how the catalog spells it.
@@ -400,6 +400,7 @@ def _row(entry: dict) -> dict:
         "subject": entry.get("subject"),
         "norm": _norm(entry),
         "norm_rule": entry.get("norm_rule"),
+        "norm_source": entry.get("norm_source") or "",
     }
 
 

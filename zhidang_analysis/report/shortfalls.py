@@ -175,6 +175,13 @@ class Shortfalls:
             where = escape(f"特色做法表“自查问题”“下一步打算”栏 · {self.year}年 · 待补")
             problems.append(Markup(f'<span class="missing" title="{where}">【待补：本{self.kind}自查问题】</span>'))
             plans.append(Markup(f'<span class="missing" title="{where}">【待补：针对自查问题的整改措施】</span>'))
+        elif problems and all(economy) and not self.options.general_problems:
+            # every problem is of the town's economy (苹果储藏能力不足 and an income rank), none of the Party's own work,
+            # in a report on 全面从严治党主体责任 (both readers of round 42 would send it back): where neither the town nor
+            # its data name one, the draft says what is still to be written (此外，【待补：…】, after the list)
+            where = escape(f"特色做法表“自查问题”“下一步打算”栏 · {self.year}年 · 待补：党建工作方面")
+            problems.append(Markup(f'<span class="missing" title="{where}">【待补：本{self.kind}党建工作方面的问题】</span>'))
+            plans.append(Markup(f'<span class="missing" title="{where}">【待补：针对党建工作问题的整改措施】</span>'))
         # measures the town wrote beyond its problems are its own too
         plans += [self._headed(p, "") for p in own_plans[len(raw_problems):]]
         if self.options.general_problems:
@@ -476,20 +483,21 @@ class Shortfalls:
             # 主题党日活动65次，平均每个党支部6.5次，在全县9个乡镇中居第9位: what was done, then how it compares
             return Markup(escape(name)) + (num + self._missed(r.indicator) + Markup("，") if scale else Markup("")) + told
         if r.kind == "norm":
-            # 主题党日活动87次，虽完成县下达的年度目标，但平均每个党支部8.7次，未达到每个党支部每月开展一次的要求: the
+            # 主题党日活动87次，虽完成县下达的年度目标，但平均每个党支部8.7次，未达到《中国共产党支部工作条例（试行）》每月开展一次的要求: the
             # Party's rule, not the county's target, is what falls short (a target missed is said first)
             st = self.standing.loc[r.indicator]
             branches = self.profile.get("party_branches")
             title = (f"{row['name']} · {format_number(st['value'])}{unit}"
                      + (f" ÷ 党支部数{format_number(branches)}个" if r.scale == "per_branch" and pd.notna(branches)
                         else "")
-                     + f" · 规定：{row['norm_rule']}，全年{format_number(r.reference, integer=False)}{unit}"
+                     + f" · 规定：{row['norm_source']}{row['norm_rule']}，全年{format_number(r.reference, integer=False)}{unit}"
                      f" · 来源：{self._source(r.indicator, self.year)}")
             met = pd.notna(st.get("completion")) and st["completion"] >= 1
             # the rule's words, dealt among the towns that fall short of it (未达到…的要求 in every report read as a
             # county template: round 38); no place in the county beside it (six claims in one item: round 39)
             said = self._pick(load_wording()["norm_phrases"], f"norm-{r.indicator}",
-                              self._listing(r.indicator, ("norm",))).format(rule=row["norm_rule"])
+                              self._listing(r.indicator, ("norm",))).format(rule=row["norm_rule"],
+                                                                             source=row["norm_source"])
             told = self._provenance(f"{scale_text(r.scale)}{format_number(r.value, integer=False)}{unit}", title)
             between = Markup("，虽完成县下达的年度目标，但") if met else self._missed(r.indicator) + Markup("，")
             return Markup(escape(name)) + num + between + told + Markup("，") + Markup(escape(said))
