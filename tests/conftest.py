@@ -66,10 +66,11 @@ def without_norms(cat):
 
 
 def report_items(part: str) -> list[str]:
-    """The 一是…二是… items of 二 or 三 of a report's text (a single one reads 主要是…), then the 【待补】 items the
-    town still has to write, which follow them unnumbered (此外，【待补：本镇自查问题】 in 二, a paragraph in 三)."""
-    todo = re.findall(r"【待补：[^】]*】", part)
-    part = re.sub(r"(?:此外，)?【待补：[^】]*】。?", "", part)
+    """The 一是…二是… items of 二 or 三 of a report's text (a single one reads 主要是…), the 【待补】 item the town
+    still has to write among them (二: the last, numbered), then those that follow them unnumbered (a paragraph in
+    三)."""
+    todo = re.findall(r"(?<!是)【待补：[^】]*】", part)
+    part = re.sub(r"(?<!是)【待补：[^】]*】。?", "", part)
     found = [i.strip().rstrip("。") for i in re.split(r"[一二三四五六七八九十]+是", part)[1:]]
     if not found and "主要是" in part and part.split("主要是", 1)[1].strip(" 。\n"):
         found = [part.split("主要是", 1)[1].strip().rstrip("。")]

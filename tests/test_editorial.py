@@ -63,7 +63,7 @@ def parts(text: str) -> tuple[str, str, str]:
 
 def items(part: str) -> list[str]:
     """The 一是…二是… items of 二 or 三 (a single problem reads 主要是…), and last the 【待补】 item the town still
-    has to write, which follows them unnumbered (此外，【待补：本镇自查问题】 in 二, its own paragraph in 三)."""
+    has to write, the last aspect of 二 (二是【待补：本镇自查问题】), its own paragraph in 三."""
     return report_items(part)
 
 
@@ -177,7 +177,7 @@ def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
         # 【待补：本镇自查问题】 where the town named none and its data name at most one (a thin list goes back to it)
         marker = n_own == 0 and len(r.findings) < 2 and not (none and seed_words)
         # and where every problem is of the town's economy, none of the Party's own work (石岭县 塬上镇 2024: 苹果储藏能力
-        # 不足 and an income rank, round 42), the draft asks for one: 此外，【待补：本镇党建工作方面的问题】
+        # 不足 and an income rank, round 42), the draft asks for one: 三是【待补：本镇党建工作方面的问题】
         economy = [economic(k, sec, t) for k, sec, t in zip(model["kind"], model["section"], model["text"])]
         party_gap = not marker and bool(economy) and all(economy)
         if party_gap:
@@ -590,7 +590,9 @@ def test_round_22_a_measure_fits_the_towns_work_and_a_brand_is_introduced_once(t
     # income 8th of 9 — not 7th beside two, nor 8th left out beside two
     _, yuanshang, _ = parts(narrative.town_report(ds, "塬上镇", 2024).text)
     _, bailin2, _ = parts(narrative.town_report(ds, "柏林镇", 2024).text)
-    assert "户均增收0.59万元，在全县9个乡镇中居第7位" in yuanshang and "以下两个方面" in yuanshang
+    # (and, none of them the Party's own work, the item the town still has to write: 三是【待补…】, round 43)
+    assert "户均增收0.59万元，在全县9个乡镇中居第7位" in yuanshang and "以下三个方面" in yuanshang
+    assert yuanshang.strip().endswith("三是【待补：本镇党建工作方面的问题】。")
     assert "户均增收0.55万元，在全县9个乡镇中居第8位" in bailin2 and "以下三个方面" in bailin2
     # a change after a number of the same unit names its own: which crop grew? it goes first (a semicolon between
     # the two split the list: rounds 34–35)

@@ -185,7 +185,7 @@ def test_flag_table_lists_the_problems_the_reports_list(tiny, ds):
         text = narrative.town_report(ds, town, 2025).text
         problems = text.split("二、存在的问题")[1].split("三、下一步工作打算")[0]
         rows = f25[f25["乡镇"] == town]
-        items = re.split(r"[一二三四五六七八九十]+是", problems)[1:]
+        items = [i for i in re.split(r"[一二三四五六七八九十]+是", problems)[1:] if not i.startswith("【待补")]
         if rows.empty:  # none of its own, none in its data: a marker for the editor
             assert "【待补：本" in problems and "自查问题】" in problems
             continue

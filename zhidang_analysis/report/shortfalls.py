@@ -178,7 +178,7 @@ class Shortfalls:
         elif problems and all(economy) and not self.options.general_problems:
             # every problem is of the town's economy (苹果储藏能力不足 and an income rank), none of the Party's own work,
             # in a report on 全面从严治党主体责任 (both readers of round 42 would send it back): where neither the town nor
-            # its data name one, the draft says what is still to be written (此外，【待补：…】, after the list)
+            # its data name one, the draft says what is still to be written (the last aspect: 三是【待补：…】)
             where = escape(f"特色做法表“自查问题”“下一步打算”栏 · {self.year}年 · 待补：党建工作方面")
             problems.append(Markup(f'<span class="missing" title="{where}">【待补：本{self.kind}党建工作方面的问题】</span>'))
             plans.append(Markup(f'<span class="missing" title="{where}">【待补：针对党建工作问题的整改措施】</span>'))
