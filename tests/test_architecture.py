@@ -24,7 +24,7 @@ MAX_LINES = 800
 FUNCTION_IMPORTS = {
     **{("zhidang_analysis.cli", f"zhidang_analysis.{target}"): "CLI lazy loading: a command loads only what it runs"
        for target in ("inputs.load", "outputs.export", "outputs.checks", "outputs.template", "running.runner",
-                      "inputs.extract", "outputs.extracted",
+                      "inputs.extract", "outputs.extracted", "model.catalog", "running.pool",
                       "running.batch", "outputs.summary", "outputs.tidy")},
     ("zhidang_analysis.explorer", "zhidang_analysis.running.runner"):
         "start-up cost: papermill and nbconvert load only when the explorer writes a report",
@@ -34,6 +34,16 @@ FUNCTION_IMPORTS = {
         "start-up cost: the chart data and summary workbooks load only when a batch is asked for them",
     ("zhidang_analysis.running.batch", "zhidang_analysis.running.cluster"):
         "optional dependency and start-up cost: distributed loads only when a batch runs on a Dask cluster",
+    ("zhidang_analysis.running.pool", "zhidang_analysis.running.runner"):
+        "start-up cost: a batch starts its workers before papermill and nbconvert load (they load in the workers)",
+    ("zhidang_analysis.running.executors", "zhidang_analysis.running.runner"):
+        "start-up cost: the executors' interface loads with the pool, which a batch starts first; a job runs in a worker",
+    ("zhidang_analysis.running.executors", "zhidang_analysis.outputs.export"):
+        "start-up cost: the executors' interface loads with the pool, which a batch starts first; a job runs in a worker",
+    ("zhidang_analysis.report.params", "zhidang_analysis.inputs.load"):
+        "start-up cost: a worker tells its kernel the notebook's parameters without loading pandas and the loaders",
+    ("zhidang_analysis.running.runner", "zhidang_analysis.report.params"):
+        "start-up cost: only the batch inspects the notebook for its workers' kernels (pandas stays out of a worker)",
     ("zhidang_analysis.running.runner", "zhidang_analysis.running.plan"):
         "start-up cost: a batch worker runs notebooks and plans nothing (no pandas, no analysis in its process)",
     ("zhidang_analysis.outputs.export", "zhidang_analysis.report.charts"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -375,7 +377,8 @@ def test_a_batch_worker_process_loads_neither_pandas_nor_matplotlib_and_the_pack
 def test_a_kernel_warmed_up_before_the_first_notebook_serves_it_cleared_and_ctrl_c_stays_as_it_was(tmp_path):
     import signal
 
-    from zhidang_analysis.running.runner import WarmKernelEngine, warm_up_code
+    from zhidang_analysis.running.pool import warm_up_code
+    from zhidang_analysis.running.runner import WarmKernelEngine
 
     marker = tmp_path / "warm.txt"
     before = signal.getsignal(signal.SIGINT)
@@ -395,6 +398,23 @@ def test_a_kernel_warmed_up_before_the_first_notebook_serves_it_cleared_and_ctrl
         assert WarmKernelEngine.warm_up(code, cwd=str(PROBE.parent))
     finally:
         WarmKernelEngine.shutdown()
+
+
+def test_the_warm_up_hands_the_kernel_the_notebooks_parameters_so_it_never_imports_papermill():
+    """Inspecting the town notebook's parameters in the kernel imported papermill there (0.4 s of every worker's
+    start): the batch inspects them and the warm-up code hands them over (params.remember)."""
+    from zhidang_analysis.report import params
+    from zhidang_analysis.running.pool import warm_up_code
+    from zhidang_analysis.running.runner import parameters_code
+
+    # what WarmKernelEngine.warm_up runs in a worker's kernel: the parameters, then the batch's warm-up
+    code = parameters_code() + warm_up_code(None, 2025).replace("except Exception:\n    pass", "except Exception:\n    raise")
+    probe = code + ("import json, sys\n"
+                    "print(json.dumps([zd.params.declared('town_report'), 'papermill' in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    spec, papermill_loaded = json.loads(out.strip().splitlines()[-1])
+    assert not papermill_loaded  # no papermill in a kernel's process
+    assert spec == params.declared("town_report") and {"town", "year", "data"} <= set(spec)
 
 
 def test_workers_started_before_the_batch_plans_warm_up_run_its_reports_and_stop(tmp_path):

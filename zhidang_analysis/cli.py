@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from .errors import ZhidangError
-from .inputs.load import parse_towns
+from .inputs.townnames import parse_towns
 from .model.bundled import SAMPLE_DATA, __version__
-from .model.catalog import load_catalog
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -127,6 +125,10 @@ def main() -> None:
 @click.option("--section", default=None, help="只列出某一部分的指标，如 s2、size。")
 def indicators_cmd(section: str | None) -> None:
     """列出指标目录：代码、名称、单位、所属部分、适用年度。"""
+    import pandas as pd
+
+    from .model.catalog import load_catalog
+
     cat = load_catalog()
     table = cat.table()
     if section:
@@ -352,7 +354,7 @@ def batch_cmd(year, years, towns, counties, data, out, jobs, force, timeout, no_
     有报告失败时退出码为1。输出文件夹不可写（只读）时：报告都是最新的则照常结束，不写入任何文件；
     否则在开始前报错。
     """
-    from .running.batch import start_local_pool
+    from .running.pool import start_local_pool
 
     if year is not None and years is not None:
         raise click.UsageError("--year 与 --years 只能给出一个。")

@@ -41,6 +41,7 @@ from .cache import disk_load, disk_path, disk_store
 from .cells import cell_name, county_text
 from .crosscheck import check
 from .profile import LOCAL_SHEET, PROFILE_SHEET, parse_local_indicators, parse_profile
+from .townnames import parse_towns
 from .sheets import (
     Collector, CountyView, cell_text, cell_value, find_header_row, is_footer_label, is_total_label, town_name
 )
@@ -536,26 +537,6 @@ def load_dataset(*paths: str | Path, catalog: Catalog | None = None, cache: bool
 
 
 _DATASETS: dict[tuple, Dataset] = {}
-
-
-def parse_towns(towns) -> list[str]:
-    """Town names from a list, from a JSON list of strings (``'["甲,镇", "乙镇"]'``), or from one string
-    separated by commas (，、 too). A name that holds a comma or 、 must come as a list or a JSON list: that
-    is how the batch passes the notebook parameter ``exclude_towns``.
-    """
-    if isinstance(towns, str):
-        text = towns.strip()
-        if text.startswith("["):
-            import json
-
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                parsed = None
-            if isinstance(parsed, list) and all(isinstance(t, str) for t in parsed):
-                return [t.strip() for t in parsed if t.strip()]
-        towns = re.split(r"[,，、]", towns)
-    return [str(t).strip() for t in towns or () if t and str(t).strip()]
 
 
 def _cache_key(paths) -> tuple | None:

@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import DataError, UnknownNameError, ZhidangError
-from ..inputs.load import load_dataset
 from ..model.bundled import NOTEBOOKS, SAMPLE_DATA
 from ..startup import skip_iri_parsers
 
@@ -49,17 +48,30 @@ class ParameterError(ZhidangError):
         return [f"参数错误：{self}"]
 
 
-@functools.cache
+#: What :func:`declared` found, by notebook path (or was told: :func:`remember`).
+_DECLARED: dict[str, dict[str, dict]] = {}
+
+
 def declared(notebook: str | Path) -> dict[str, dict]:
     """The parameters a notebook declares: name → ``{"type", "default", "help"}`` (papermill's inspection).
 
     ``notebook`` is a path or the stem of a notebook in ``notebooks/`` (``"town_report"``).
     """
-    skip_iri_parsers()  # a second of a kernel's first report
-    from papermill.inspection import inspect_notebook
+    key = str(_path(notebook).resolve())
+    if key not in _DECLARED:
+        skip_iri_parsers()  # a second of a kernel's first report
+        from papermill.inspection import inspect_notebook
 
-    return {name: {"type": p["inferred_type_name"], "default": p["default"], "help": p["help"]}
-            for name, p in inspect_notebook(str(_path(notebook))).items()}
+        _DECLARED[key] = {name: {"type": p["inferred_type_name"], "default": p["default"], "help": p["help"]}
+                          for name, p in inspect_notebook(str(_path(notebook))).items()}
+    return _DECLARED[key]
+
+
+def remember(notebook: str | Path, spec: dict[str, dict]) -> None:
+    """Take ``spec`` as what ``notebook`` declares (:func:`declared` as another process found it): a batch tells its
+    workers' kernels, which then never import papermill (0.4 s of every kernel's start: only the inspection needs it
+    there)."""
+    _DECLARED[str(_path(notebook).resolve())] = spec
 
 
 @functools.cache
@@ -158,6 +170,8 @@ def _check_data(namespace: dict, target: dict | None = None) -> None:
         raise ParameterError(f"参数“data”：找不到数据文件或文件夹“{data}”", name="data")
     if "town" not in namespace and "year" not in namespace:
         return
+    from ..inputs.load import load_dataset
+
     try:
         ds = load_dataset(data or SAMPLE_DATA, exclude_towns=namespace.get("exclude_towns", ""))
         county = namespace.get("county") or None

@@ -63,7 +63,7 @@ from .executors import Executor, get_executor, register_executor, utc_now
 from .job import OVERVIEW, REGION, Job
 from .manifest import manifest_path, read_manifest, report_links, town_entries, write_manifest
 from .plan import DEFAULT_OUT, TOWN_NOTEBOOK, county_folders, file_hash, layout, load_for_batch, plan, town_list_param  # noqa: F401 - re-exported: zd.batch.layout, zd.batch.town_list_param
-from .pool import LocalPool
+from .pool import LocalPool, start_local_pool  # noqa: F401 - re-exported: the batch's own entry
 from .runner import (
     OutputFolderError,
     clean_stale_kernel_files,
@@ -71,7 +71,6 @@ from .runner import (
     output_folder_problem,
     report_path_problem,
     unwritable_reason,
-    warm_up_code,
 )
 
 LOCK_NAME = ".zhidang-batch.lock"
@@ -333,19 +332,6 @@ def parse_years(text: str) -> list[int]:
 
 #: The manifest is rewritten after a job when at least this many times its last rewrite's duration has passed.
 MANIFEST_SPACING = 10
-
-
-def start_local_pool(jobs: int | None = None, *, data: str | Path | None = None, years: list[int] | None = None,
-                     towns: list[str] | None = None, notebook: str | Path = TOWN_NOTEBOOK) -> LocalPool:
-    """The local worker pool of a batch, started before the batch loads and plans (:meth:`LocalPool.start`): one
-    worker per job (default: per CPU core), no more than the reports ``towns`` × ``years`` (and the overviews)
-    could need, each warming its kernel up on ``data`` (and the year, when there is one) meanwhile. The caller
-    passes it to :func:`run_batch` and closes it (:meth:`LocalPool.close`) when the batch ends."""
-    size = max(1, jobs or os.cpu_count() or 1)
-    if towns is not None and years:
-        size = min(size, max(1, len(towns)) * len(years) + len(years))
-    year = years[0] if years and len(years) == 1 else None
-    return LocalPool(size).start(warm_up=(warm_up_code(data, year), str(Path(notebook).resolve().parent)))
 
 
 def run_batch(years: Iterable[int], *, data: str | Path | None = None, towns: Iterable[str] | None = None,

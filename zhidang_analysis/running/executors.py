@@ -17,9 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import ReportError, UnknownNameError, ZhidangError
-from ..outputs.export import convert, outdated_formats
 from .job import REGION, Job
-from .runner import before_write, execute_notebook, report_title
 
 
 class Executor(ABC):
@@ -51,6 +49,9 @@ def get_executor(name: str, **options) -> Executor:
 
 def run_job(job: Job, timeout: int | None) -> Job:
     """Worker: run one job; every failure is recorded on the job, never raised."""
+    from ..outputs.export import convert, outdated_formats
+    from .runner import before_write, execute_notebook, report_title
+
     start = time.perf_counter()
     title = report_title(job.year, job.town if job.kind == "town" else None, county=job.county if job.folder else "",
                          region=job.kind == REGION)

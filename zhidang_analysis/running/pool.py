@@ -1,5 +1,8 @@
 """The local executor: worker processes on this machine, each keeping a warm kernel, one job at a time; a
-worker that dies fails its job alone and is replaced."""
+worker that dies fails its job alone and is replaced.
+
+This module is light on purpose (papermill, nbconvert and the export load in the workers, :func:`_runner`): a batch
+starts its workers before it imports anything heavy itself, so their kernels warm up while it loads and plans."""
 
 from __future__ import annotations
 
@@ -13,10 +16,10 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import contextmanager
 
-from . import runner
+from pathlib import Path
+
 from .executors import CtrlC, Executor, run_job, utc_now
-from .job import OVERVIEW, Job
-from .runner import WarmKernelEngine
+from .job import OVERVIEW, TOWN_NOTEBOOK, Job
 
 
 class LocalPool(Executor):
@@ -28,7 +31,7 @@ class LocalPool(Executor):
 
     def start(self, warm_up: tuple[str, str | None] | None = None) -> LocalPool:
         """Start the workers now, before the batch has loaded and planned: each starts its kernel and runs
-        ``warm_up`` (code and working folder, see :func:`runner.warm_up_code`) in it while the batch still
+        ``warm_up`` (code and working folder, see :func:`warm_up_code`) in it while the batch still
         plans, so that its first report costs what the others do. :meth:`run` then uses them; :meth:`close`
         stops those it never used."""
         ctx = multiprocessing.get_context("spawn")
@@ -265,8 +268,8 @@ def _worker_main(conn, warm_up: tuple[str, str | None] | None = None) -> None:
     try:
         if warm_up is not None:
             code, cwd = warm_up
-            WarmKernelEngine.warm_up(code, cwd=cwd)
-            runner.warm_up_export()
+            _runner().WarmKernelEngine.warm_up(code, cwd=cwd)
+            _runner().warm_up_export()
         while True:
             try:
                 task = conn.recv()
@@ -277,7 +280,7 @@ def _worker_main(conn, warm_up: tuple[str, str | None] | None = None) -> None:
             job, timeout = task
             conn.send(run_job(job, timeout))
     finally:
-        WarmKernelEngine.shutdown()
+        _runner().WarmKernelEngine.shutdown()
     # Asked to stop: every result is sent and the kernel is stopped, so nothing is left to flush. Leave without the
     # interpreter's teardown (modules, caches and figures freed one by one: most of a second the batch would wait).
     conn.close()
@@ -306,6 +309,7 @@ def _worker_init() -> None:
     if hasattr(signal, "pthread_sigmask"):  # started with it blocked too: unblock it for the kernels
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _PARENT = multiprocessing.parent_process()
+    runner = _runner()
     if _PARENT is not None:
         runner.die_with_parent(_PARENT.pid)
         runner.set_write_guard(_exit_if_orphaned)
@@ -324,7 +328,7 @@ def _parent_alive() -> bool:
 def _exit_if_orphaned() -> None:
     """End this worker and its kernel at once if its batch is gone (the output folder's lock went with it)."""
     if not _parent_alive():
-        WarmKernelEngine.kill_now()
+        _runner().WarmKernelEngine.kill_now()
         os._exit(1)
 
 
@@ -332,3 +336,48 @@ def _watch_parent() -> None:
     while True:
         time.sleep(0.5)
         _exit_if_orphaned()
+
+
+def _runner():
+    """The runner (papermill, nbconvert, the export), loaded where the notebooks run: in a worker, never in the batch
+    that only starts it."""
+    from . import runner
+
+    return runner
+
+
+def warm_up_code(data: str | Path | None = None, year: int | None = None) -> str:
+    """The code a batch worker runs in its kernel before its first report (:meth:`WarmKernelEngine.warm_up`): the
+    town notebook's imports and load of ``data`` (as the batch passes it), then the first town's narrative and trend
+    chart of ``year`` (default: the latest), whose county figures are kept for every town of that county and year
+    and whose figure is lent to the next report. Nothing is written, nothing is shown; a failure is silent (the
+    report that follows says what is wrong). The kernel is told the notebook's parameters by the warm-up itself
+    (:func:`runner.parameters_code`)."""
+    data_param = str(Path(data).resolve()) if data else ""
+    return (
+        "import zhidang_analysis as zd\n"
+        "from IPython.display import display\n"
+        "try:\n"
+        f"    _ds = zd.load_dataset({data_param!r} or zd.SAMPLE_DATA, exclude_towns='')\n"
+        "    if not _ds.multi:\n"
+        f"        _year, _town = {year!r} or _ds.years[-1], _ds.towns[0]\n"
+        "        zd.narrative.town_report(_ds, _town, _year).text\n"
+        "        zd.narrative.county_scores(_ds, _year)\n"
+        "        zd.export.FigureHTML(zd.charts.town_trend(zd.indicators.up_to(_ds.values, _year), _town, reuse=True),"
+        " '', dpi=300)._repr_html_()\n"
+        "except Exception:\n"
+        "    pass\n"
+    )
+
+
+def start_local_pool(jobs: int | None = None, *, data: str | Path | None = None, years: list[int] | None = None,
+                     towns: list[str] | None = None, notebook: str | Path = TOWN_NOTEBOOK) -> LocalPool:
+    """The local worker pool of a batch, started before the batch loads and plans (:meth:`LocalPool.start`): one
+    worker per job (default: per CPU core), no more than the reports ``towns`` × ``years`` (and the overviews)
+    could need, each warming its kernel up on ``data`` (and the year, when there is one) meanwhile. The caller
+    passes it to :func:`batch.run_batch` and closes it (:meth:`LocalPool.close`) when the batch ends."""
+    size = max(1, jobs or os.cpu_count() or 1)
+    if towns is not None and years:
+        size = min(size, max(1, len(towns)) * len(years) + len(years))
+    year = years[0] if years and len(years) == 1 else None
+    return LocalPool(size).start(warm_up=(warm_up_code(data, year), str(Path(notebook).resolve().parent)))

@@ -182,14 +182,14 @@ class WarmKernelEngine(NBClientEngine):
 
     @classmethod
     def warm_up(cls, code: str, *, cwd: str | None = None, kernel_name: str = "python3", timeout: int = 120) -> bool:
-        """Start this process's kept kernel now and run ``code`` in it (see :func:`warm_up_code`): what the first
+        """Start this process's kept kernel now and run ``code`` in it (see :func:`pool.warm_up_code`), told first what the town notebook's parameters are (:func:`parameters_code`): what the first
         notebook would pay (the kernel's start, the imports, the dataset, the county's figures, the first chart),
         paid while the batch still loads and plans. The namespace is then cleared as after a notebook. True when
         the kernel is kept; on any failure it is stopped (the first notebook starts its own) and False returned."""
         if cls._km is not None and cls._km.has_kernel:
             return True
         cls._km = ProjectKernelManager(kernel_name=kernel_name)
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(parameters_code() + code)])
         client = NotebookClient(nb, km=cls._km, kernel_name=kernel_name, timeout=timeout, startup_timeout=60)
         ok = False
         try:
@@ -505,28 +505,13 @@ def _failure(exc: BaseException, nb_path: Path | None) -> ReportError:
     return ReportError(f"笔记本运行失败：{type(exc).__name__}：{exc}", detail=str(exc))
 
 
-def warm_up_code(data: str | Path | None = None, year: int | None = None) -> str:
-    """The code a batch worker runs in its kernel before its first report (:meth:`WarmKernelEngine.warm_up`): the
-    town notebook's imports and load of ``data`` (as the batch passes it), then the first town's narrative and trend
-    chart of ``year`` (default: the latest), whose county figures are kept for every town of that county and year
-    and whose figure is lent to the next report. Nothing is written, nothing is shown; a failure is silent (the
-    report that follows says what is wrong)."""
-    data_param = str(Path(data).resolve()) if data else ""
-    return (
-        "import zhidang_analysis as zd\n"
-        "from IPython.display import display\n"
-        "try:\n"
-        f"    _ds = zd.load_dataset({data_param!r} or zd.SAMPLE_DATA, exclude_towns='')\n"
-        "    if not _ds.multi:\n"
-        f"        _year, _town = {year!r} or _ds.years[-1], _ds.towns[0]\n"
-        "        zd.params.declared('town_report')\n"
-        "        zd.narrative.town_report(_ds, _town, _year).text\n"
-        "        zd.narrative.county_scores(_ds, _year)\n"
-        "        zd.export.FigureHTML(zd.charts.town_trend(zd.indicators.up_to(_ds.values, _year), _town, reuse=True),"
-        " '', dpi=300)._repr_html_()\n"
-        "except Exception:\n"
-        "    pass\n"
-    )
+def parameters_code(notebook: Path = TOWN_NOTEBOOK) -> str:
+    """Code that tells a kernel what ``notebook``'s parameters are (:func:`params.remember`), as papermill inspects
+    them in this process: inspecting them in the kernel would import papermill there (0.4 s of every warm-up)."""
+    from ..report import params
+
+    spec = params.declared(notebook)
+    return f"import zhidang_analysis as zd\nzd.params.remember({str(Path(notebook).resolve())!r}, {spec!r})\n"
 
 
 def warm_up_export() -> None:
