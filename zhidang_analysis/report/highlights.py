@@ -193,7 +193,9 @@ def place_highlights(html: str, year: int) -> str:
             if stop != -1:
                 html = html[:stop + 1] + alone + html[stop + 1:]
                 continue
-        # the next item of a list starts after a semicolon, so the rank is not read as covering it too
-        after = "；" + html[end + 1:] if html[end:end + 1] == "，" else html[end:]
+        # a target's completion stays at its number, and the list goes on after a comma (开展警示教育11次，超额完成年度
+        # 目标，受教育396人次): a semicolon there split the list, “a note wedged into the figures” (rounds 42–43, both
+        # readers); a rank left amid a list (no sentence end to follow) still ends its item with a semicolon
+        after = ("；" if rank else "，") + html[end + 1:] if html[end:end + 1] == "，" else html[end:]
         html = html[:end] + "，" + inline + after
     return html
