@@ -178,7 +178,9 @@ def test_problems_are_real_shortfalls_and_each_gets_its_measure(county):
         marker = n_own == 0 and len(r.findings) < 2 and not (none and seed_words)
         # and where every problem is of the town's economy, none of the Party's own work (石岭县 塬上镇 2024: 苹果储藏能力
         # 不足 and an income rank, round 42), the draft asks for one: 三是【待补：本镇党建工作方面的问题】
-        economy = [economic(k, sec, t) for k, sec, t in zip(model["kind"], model["section"], model["text"])]
+        sentence = ds.catalog.frame["sentence"]
+        economy = [economic(k, sec, t, sentence.get(c)) for k, sec, t, c in
+                   zip(model["kind"], model["section"], model["text"], model["indicator"])]
         party_gap = not marker and bool(economy) and all(economy)
         if party_gap:
             assert re.fullmatch(r"【待补：本[镇乡]党建工作方面的问题】", p_items[-1]), (town, year, p_items)
@@ -494,6 +496,24 @@ def test_the_smaller_targets_missed_of_a_long_list_are_told_together(tmp_path):
     spans = BeautifulSoup(str(r.html), "html.parser").find_all("span", title=re.compile("2025年目标"))
     titles = [s["title"] for s in spans if s.get_text() in ("84.2%", "85.3%", "87.5%")]
     assert len(titles) == 3 and all("来源：" in t and "完成" in t for t in titles)
+
+
+def test_the_partys_own_work_comes_before_the_towns_economy_and_service_is_the_partys(tmp_path):
+    """Rounds 37–42: 二 of a 主体责任 report that opened with 中药材价格波动大 and told its 警示教育 shortfall third read as
+    misplaced. 石岭县 2025: 南沟乡 tells its 主题党日 and 警示教育, then its “我为群众办实事” (told in （六）, but the
+    Party's work with the people), and only then its income; 北川乡 its Party work, then its own market items and its
+    income; each measure in 三 where its problem stands."""
+    ds = zd.load_dataset(second_county(tmp_path), cache=False)
+    _, problems, plans = parts(narrative.town_report(ds, "南沟乡", 2025).text)
+    heads = [i[:6] for i in items(problems)]
+    assert heads == ["主题党日活动", "廉政警示教育", "为民办实事的", "群众增收出现"], heads
+    assert items(plans)[2].startswith("扎实为群众办实事") or "办实事" in items(plans)[2].split("。")[0]
+    assert "增收" in items(plans)[3].split("。")[0]
+    _, problems, plans = parts(narrative.town_report(ds, "北川乡", 2025).text)
+    p_items, plan_items = items(problems), items(plans)
+    price = next(i for i, p in enumerate(p_items) if p.startswith("中药材价格波动大"))
+    party = [i for i, p in enumerate(p_items) if "警示教育" in p or "主题党日" in p]
+    assert party and max(party) < price and plan_items[price].startswith("增强农户抗风险能力。")
 
 
 def test_a_section_tells_one_movement_its_largest_first(tmp_path):

@@ -43,8 +43,9 @@ from .numerals import format_number, percent_text
 from .standing import SCALE_TEXT, county_context, county_flags, printed
 from ..inputs.towntext import split_items
 
-__all__ = ["KINDS", "DROP_THRESHOLD", "LAGGING_SHARE", "MAX_FINDINGS", "MAX_ITEMS", "NEARLY_MET", "county_problems",
-           "economic", "lagging_subject", "problem_topic", "same_work", "share_name", "subject_name", "town_problems"]
+__all__ = ["KINDS", "DROP_THRESHOLD", "LAGGING_SHARE", "MAX_FINDINGS", "MAX_ITEMS", "NEARLY_MET", "SERVICE_SENTENCES",
+           "county_problems", "economic", "lagging_subject", "problem_topic", "same_work", "share_name", "subject_name",
+           "town_problems"]
 
 #: The kinds of problem, in Chinese (what the overview, the index and the explorer call them).
 KINDS = {
@@ -306,14 +307,19 @@ def problem_topic(item: str) -> dict:
                 if not t["keywords"] or any(k in item for k in t["keywords"]))
 
 
-def economic(kind: str, section: str, text: str) -> bool:
+#: The sentences of （六） that tell the Party's own work with the people (基层治理, “我为群众办实事”), not the economy.
+SERVICE_SENTENCES = frozenset({"民生"})
+
+
+def economic(kind: str, section: str, text: str, sentence: object = None) -> bool:
     """Whether a problem is of the town's economy (its markets, industries, incomes) rather than of the Party's own
     work: a town's own item by its topic (wording.yaml ``area: development``: 中药材价格波动大, 苹果销售渠道单一), a data
-    problem by its section ((六), s6: 户均增收, 旅游综合收入). 二 tells the Party's own work first: a report on
+    problem by its section ((六), s6: 户均增收, 旅游综合收入) unless its catalog ``sentence`` is one of the Party's work
+    with the people (:data:`SERVICE_SENTENCES`: “我为群众办实事”活动). 二 tells the Party's own work first: a report on
     全面从严治党主体责任 that opened with 中药材价格波动大 and told its 警示教育 shortfall third read as misplaced."""
     if kind == "own":
         return problem_topic(text).get("area") == "development"
-    return section == "s6"
+    return section == "s6" and sentence not in SERVICE_SENTENCES
 
 
 def lagging_subject(cat, code: str, scale: str) -> str:

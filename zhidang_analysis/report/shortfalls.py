@@ -121,7 +121,7 @@ class Shortfalls:
                     text = Markup(re.sub(rf"中(\d+)个尚未实现{re.escape(str(escape(core)))}", r"中还有\1个未实现",
                                          str(text)))
             problems.append(Markup(escape(lead)) + Markup("，") + text)
-            economy.append(economic("data", f.section, ""))
+            economy.append(economic("data", f.section, "", self.cat.frame.at[f.codes[0], "sentence"]))
             plan = self._finding_plan(f, group)
             if ("target_missed" in f.kinds or any(self._missed(c) for c in f.codes)) and not target_said:
                 plan, target_said = plan + self._target_close(), True
