@@ -168,12 +168,14 @@ class Shortfalls:
                 problems.append(Markup(escape(text)))
                 plans.append(self.general_line(kind))
             return problems, (own_plans or plans)
-        if not raw_problems and len(problems) < 2 and not self.options.general_problems:
-            # the town named none, and its data show at most one: the draft says what is still to be written (after
-            # what its data show, which is no self-examination of the town's; where the data show two or more,
-            # those are its problems — a marker beside four shortfalls read as a report left unfinished)
+        if len(problems) < 2 and not self.options.general_problems:
+            # the town named at most one, and its data show at most one beside it: the draft says what is still to be
+            # written (after what its data show, which is no self-examination of the town's; where there are two or
+            # more, those are its problems — a marker beside four shortfalls read as a report left unfinished; a
+            # 二 of one line of the town's own, 主要是党员队伍老化，35岁以下党员少, was sent back: rounds 41–44)
             where = escape(f"特色做法表“自查问题”“下一步打算”栏 · {self.year}年 · 待补")
-            problems.append(Markup(f'<span class="missing" title="{where}">【待补：本{self.kind}自查问题】</span>'))
+            what = "其他方面的问题" if raw_problems else "自查问题"
+            problems.append(Markup(f'<span class="missing" title="{where}">【待补：本{self.kind}{what}】</span>'))
             plans.append(Markup(f'<span class="missing" title="{where}">【待补：针对自查问题的整改措施】</span>'))
         elif problems and all(economy) and not self.options.general_problems:
             # every problem is of the town's economy (苹果储藏能力不足 and an income rank), none of the Party's own work,
