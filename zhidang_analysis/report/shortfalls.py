@@ -147,8 +147,8 @@ class Shortfalls:
             plans.append(plan + (Markup("") if target_said else self._target_close()))
             economy.append(True)  # (the targets told together close the list, whatever their work)
             target_said = True
-        # the Party's own work first, the town's economy after it (as the problem model orders them), each group in its
-        # order, each measure with its problem
+        # the Party's own work first, the town's economy after it (:func:`problems.economic`), each group in its order,
+        # each measure with its problem
         if any(economy) and not all(economy):
             order = sorted(range(len(problems)), key=lambda i: economy[i])
             problems, head = [problems[i] for i in order], [plans[i] for i in order]

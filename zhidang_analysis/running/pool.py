@@ -15,7 +15,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import contextmanager
-
 from pathlib import Path
 
 from .executors import CtrlC, Executor, run_job, utc_now
