@@ -270,3 +270,19 @@ def test_cli_extract_and_compare(tmp_path):
     assert result.exit_code == 0 and "不一致" in result.output
     result = CliRunner().invoke(main, ["extract", "--help"])
     assert "从往年报告提取数据" in result.output
+
+
+def test_a_drafts_pending_markers_are_not_read_as_the_towns_words():
+    """A report drafted by this tool and signed with its 【待补】 still in it: the markers are what the town had still to
+    write, neither its practice nor a problem of its own."""
+    from zhidang_analysis.inputs.extract import own_text
+
+    paras = ["一、责任落实情况", "（一）提高政治站位，认真履行全面从严治党主体责任", "坚持不懈用党的创新理论武装头脑。",
+             "依托“石岭讲堂”开展宣讲。【待补：本年新进展，此段与上年相同】",
+             "二、存在的问题", "主要表现在以下两个方面：一是党员队伍老化。二是【待补：本乡自查问题】。",
+             "三、下一步工作打算", "下一步工作中，乡党委将……。", "一是加强党员队伍建设。",
+             "二是【待补：针对自查问题的整改措施】"]
+    got = own_text(paras)
+    assert got["s1_practice"] == "依托“石岭讲堂”开展宣讲。"
+    assert got["own_problems"] == "党员队伍老化。"
+    assert got["own_plans"] == "加强党员队伍建设。"

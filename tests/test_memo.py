@@ -76,3 +76,24 @@ def test_a_county_catalog_of_its_own_is_not_served_the_packaged_results(tmp_path
 
     top = rank(packaged).idxmin()
     assert rank(reversed_)[top] == rank(reversed_).max()
+
+
+def test_one_report_takes_its_datasets_fingerprint_once(monkeypatch):
+    """A report reads the county's tables six times and never changes its dataset: inside ``memo.pinned`` the
+    fingerprint is taken once; after the block a dataset changed in place is computed afresh again."""
+    ds = zd.load_dataset().copy()  # (changed in place below: not the loader's own)
+    narrative.town_report(ds, "城关镇", 2025)
+    real, taken = memo.fingerprint, []
+    monkeypatch.setattr(memo, "fingerprint", lambda d: taken.append(id(d)) or real(d))
+    narrative.town_report(ds, "青石镇", 2025)
+    assert taken == [id(ds)]
+    taken.clear()
+    with memo.pinned(ds):
+        a = narrative.county_context(ds, 2025)
+        narrative.county_context(ds, 2024)
+    assert taken == [id(ds)]
+    v = ds.values
+    v.loc[(v["town"] == "河湾镇") & (v["year"] == 2025) & (v["indicator"] == "new_members"), "value"] = 500.0
+    b = narrative.county_context(ds, 2025)  # outside the block: the change is seen
+    assert not a.equals(b) and len(taken) == 2
+    assert b.query("town == '河湾镇' and indicator == 'new_members'")["rank"].iloc[0] == 1

@@ -240,7 +240,9 @@ def test_rank_streak_record_and_target_sentences_agree_with_the_data(ds, reports
         for m in re.finditer(r"完成年度目标的([\d.]+)%", text):  # a target beaten, or basically done (95%–100%)
             assert float(m.group(1)) >= 95 and any(abs(done - float(m.group(1))) < 0.051), (town, m.group(0))
             checked += 1
-    assert checked >= 5  # one highlight per section at most, praise for performance only: few, but checked
+    # one highlight per section at most, praise for performance only, a target basically done not told: few, but
+    # checked
+    assert checked >= 3
 
 
 def test_a_run_of_increases_is_counted_by_hand():
@@ -297,12 +299,14 @@ def test_a_nearly_met_target_is_basically_done_not_a_failure(ds):
     assert 0.95 <= completion < 1
     assert "theme_party_days" not in {c for f in r.findings for c in f.codes}
     # not among the problems, nor said as a gap in 二 (a sentence before the list read clumsy) or in 三 (“answers a
-    # problem 二 never raised”); its percentage stands in 一 at its number
+    # problem 二 never raised”); in 一 its number stands alone (its completion beside it read as a target met, rounds
+    # 30–38, or with what is still missing as a statistics bulletin's tail, rounds 41–44)
     items = report_items(problems_part(r.text))
     assert not any("主题党日活动" in i for i in items)
     assert "基本完成" not in problems_part(r.text)
-    gap = target - round(target * 0.98)
-    assert f"完成年度目标的{completion * 100:.1f}%，还差{gap:g}次" in r.text.split("二、存在的问题")[0]
+    one = r.text.split("二、存在的问题")[0]
+    assert f"主题党日活动{round(target * 0.98)}次" in one
+    assert f"{completion * 100:.1f}%" not in one and "还差" not in one
     plans = r.text.split("三、下一步工作打算")[1]
     assert "基本完成" not in plans and "未全面完成" not in plans
     # nor praised: a target basically done is no achievement to highlight
@@ -334,19 +338,22 @@ def test_own_problems_are_listed_and_general_ones_only_where_there_are_none(ds, 
                 assert item.rstrip("。") in problems
         n = len(report_items(problems))
         # no problem of its own: a marker for the editor after what the data show, never the seed's general
-        # problems (but the seed town with no shortfall either, whose words they are: 行文用语：范本)
+        # problems (but the seed town, whose words they are: 行文用语：范本)
         seed_words = ds.profile.at[town, "wording_style"] == "范本"
-        none = len(r.findings) + n_own == 0
-        marker = n_own == 0 and len(r.findings) < 2 and not (none and seed_words)  # a thin list: also the marker
         # a shortfall of work the town named itself is told inside its own item (f.within)
         # and the smaller targets missed of a long list are one item (f.together)
         alone = sum(f.within is None and not f.together for f in r.findings)
-        assert n == (3 if none and seed_words else alone + any(f.together for f in r.findings) + n_own + marker)
+        # a thin list, or none of its own whatever the data show (their shortfalls are no self-examination of the
+        # town's, round 45): the marker
+        told = alone + any(f.together for f in r.findings) + n_own
+        # (the seed town's own words, the seed's three general problems, stand after what its data show instead)
+        marker = (told < 2 or n_own == 0) and not seed_words
+        assert n == told + marker + (3 if seed_words and not n_own else 0), (town, year)
         for f in r.findings:
             if f.within is not None:
                 assert same_work(own[0].splitlines()[f.within], f.codes)
         general = [t for ts in load_wording()["general_problems"].values() for t in ts]
-        assert any(g in problems for g in general) == (none and seed_words)
+        assert any(g in problems for g in general) == (seed_words and not n_own)
         assert ("【待补：本" in problems) == marker
 
 

@@ -282,10 +282,16 @@ def extract_paragraphs(paragraphs: list[str], *, town: str | None = None, year: 
     return ex
 
 
+#: A draft's marker of what is still to be written (【待补：本镇自查问题】, 【待补：本年新进展，此段与上年相同】).
+_PENDING = re.compile(r"【待补[：:][^】]*】")
+
+
 def own_text(paragraphs: list[str]) -> dict[str, str]:
     """The town's own paragraphs, by 特色做法 field: in each section （一）…（六） the paragraphs after its
-    first one (the model text); the items 一是…二是… of 二 (own_problems) and of 三 (own_plans), one a line."""
+    first one (the model text); the items 一是…二是… of 二 (own_problems) and of 三 (own_plans), one a line. A
+    draft's 【待补：…】 is what the town had still to write, not its words: left out (an item of nothing else, too)."""
     rules = extract_rules()
+    paragraphs = [p for p in (_PENDING.sub("", p).strip() for p in paragraphs) if p]
     heads = {v: k for k, v in rules["section_headings"].items()}
     out: dict[str, list[str]] = {}
     part, section, seen = "work", None, 0
@@ -305,7 +311,8 @@ def own_text(paragraphs: list[str]) -> dict[str, str]:
             if seen > 1:
                 out.setdefault(f"{section}_practice", []).append(para)
         elif part in ("problems", "next"):
-            items = [m.group(1) for m in re.finditer(r"[一二三四五六七八九十]+是(.+?。)(?=[一二三四五六七八九十]+是|$)", para)]
+            items = [m.group(1) for m in re.finditer(r"[一二三四五六七八九十]+是(.+?。)(?=[一二三四五六七八九十]+是|$)", para)
+                     if m.group(1).strip("。 ")]
             out.setdefault("own_problems" if part == "problems" else "own_plans", []).extend(items)
     return {k: "\n".join(v) for k, v in out.items() if v}
 

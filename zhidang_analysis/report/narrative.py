@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select
 from markupsafe import Markup, escape
 
 from ..analysis import indicators as ind
+from ..analysis import memo
 from ..model.catalog import Catalog, load_wording, year_phrases
 from ..model.dataset import Dataset
 from ..analysis.numerals import chinese_numeral, chinese_year, format_number, percent_text  # noqa: F401 - re-exported
@@ -384,8 +385,15 @@ class _Filler(Sections, Shortfalls, Highlights):
         if fields.at[code, "kind"] == "paragraph" and not text.endswith(("。", "！", "？", "”", "）")):
             text += "。"
         label = fields.at[code, "name"]
+        stale = ""
+        if fields.at[code, "kind"] == "paragraph" and self.kept(code):
+            # last year's paragraph word for word (学习角12个 both years): the draft asks the town for this year's
+            # progress (rounds 44–45: "copied from last year, to be confirmed"), at the end of the paragraph
+            # (:func:`_stale_last`); validate names the cell
+            where = escape(f"特色做法 · {label} · {self.year}年 · 待补：与{self.year - 1}年一字不差")
+            stale = f'<span class="missing stale" title="{where}">{STALE}</span>'
         return Markup(f'<span class="practice" data-field="{code}" data-source="{escape(source)}" '
-                      f'title="{escape(f"特色做法 · {label} · 来源：{source}")}">{escape(text)}</span>')
+                      f'title="{escape(f"特色做法 · {label} · 来源：{source}")}">{escape(text)}{stale}</span>')
 
     def adhere(self, code: str) -> Markup:
         """坚持 and the routine the town keeps; a routine typed as its frequency and a quoted name, with no verb
@@ -511,6 +519,29 @@ class _Filler(Sections, Shortfalls, Highlights):
         name = re.sub(r"[“”‘’\"'「」《》\s]", "", self.raw("study_carrier"))
         return len(name) >= 2 and (name in self.raw(code) or name[-3:] in self.raw(code))
 
+    def own_missing(self, section: str) -> Markup:
+        """After a section the town wrote nothing of (no field of it in 特色做法; for (六) no 主导产业 either): what only
+        it can write, as a 【待补】, after the section's general lines (a town that wrote 无 everywhere read as "the
+        county skeleton with numbers filled in", rounds 44–47) — not for the seed's own words."""
+        if str(self.profile.get("wording_style") or "") == "范本" or section not in _OWN_ASKED:
+            return Markup("")
+        fields = self.cat.practice_fields
+        codes = list(fields.index[fields["section"] == section]) + (["leading_industries"] if section == "s6" else [])
+        if any(c in self.practices for c in codes):
+            return Markup("")
+        what = f"本{self.kind}{_OWN_ASKED[section]}"
+        where = escape(f"特色做法表 · {self.year}年 · 待补：{what}")
+        return Markup(f'<span class="missing" title="{where}">【待补：{escape(what)}】</span>')
+
+    def check_results(self) -> Markup:
+        """After (五)'s cross-check: what it found and what was put right, which no sheet collects and only the town can
+        write (「发现问题x个，整改x个」: a check told without its results read hollow, rounds 44–46, both readers), as
+        a 【待补】 — unless the town's own (五) passage tells them, or the report is in the seed's own words."""
+        if str(self.profile.get("wording_style") or "") == "范本" or _RESULTS.search(self.raw("s5_practice")):
+            return Markup("")
+        where = escape(f"（五）小微权力运行交叉检查 · {self.year}年 · 待补：发现的问题和整改情况")
+        return Markup(f'<span class="missing" title="{where}">【待补：交叉检查发现的问题及整改情况】</span>')
+
     def of_my_industries(self, name: str) -> bool:
         """Whether an indicator's name (苹果种植面积) tells of one of the town's 主导产业 (苹果, 苹果产业)."""
         stems = [re.sub(r"产业$|种植$|养殖$|经济$", "", split)[:2] for split in split_items(self.raw("leading_industries"),
@@ -608,6 +639,31 @@ class _Filler(Sections, Shortfalls, Highlights):
 
 
 
+#: What a town that wrote nothing of a section is asked for (:meth:`_Filler.own_missing`).
+_OWN_ASKED = {"s1": "学习教育的载体和做法", "s3": "作风建设的机制和做法", "s6": "主导产业和党建引领发展的做法"}
+
+#: A check's results in the town's own words: 发现问题5个, 查出问题12个、整改到位10个, 问题3个.
+_RESULTS = re.compile(r"(发现|查出|查摆|排查出)[^。；]{0,12}\d+|问题\d+|\d+个问题|整改[^。；]{0,6}\d+")
+
+#: What the draft says after a paragraph of the town's that is last year's word for word.
+STALE = "【待补：本年新进展，此段与上年相同】"
+_STALE_SPAN = re.compile(r'<span class="missing stale"[^>]*>[^<]*</span>')
+
+
+def _stale_last(html: str) -> str:
+    """Each paragraph's 【待补：本年新进展…】 at its end, where the town adds what is new (inside the paragraph it split
+    the town's words from the section's next sentence: round 45)."""
+    def paragraph(m: re.Match) -> str:
+        body = m.group(2)
+        spans = _STALE_SPAN.findall(body)
+        if "【待补：交叉检查" in body:  # (五) asks for the year's results already: one marker, not two in a row
+            spans = []
+        return m.group(1) + _STALE_SPAN.sub("", body) + "".join(spans[:1]) + m.group(3) if body != _STALE_SPAN.sub(
+            "", body) else m.group(0)
+
+    return re.sub(r"(<p>)(.*?)(</p>)", paragraph, html, flags=re.S)
+
+
 def _prune(html: str) -> str:
     """Drop clauses holding a not-applicable number or only zero numbers; remove the markers.
 
@@ -659,6 +715,11 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
     options = options or ReportOptions(**kwargs)
     ds.check_town(town)
     year = ds.check_year(year)
+    with memo.pinned(ds):  # the county's tables are read six times, the dataset is not changed
+        return _town_report(ds, town, year, options)
+
+
+def _town_report(ds: Dataset, town: str, year: int, options: ReportOptions) -> TownReport:
     filler = _Filler(ds, town, year, options)
     findings = filler.findings()
     title = f"中共{town}委员会关于{chinese_year(year)}年度履行全面从严治党主体责任暨书记第一责任人责任情况的报告"
@@ -672,11 +733,11 @@ def town_report(ds: Dataset, town: str, year: int, options: ReportOptions | None
         w=filler.wording, problems_and_plans=filler.problems_and_plans, own_inline=filler.own_inline, own_block=filler.own_block, folded=filler.folded,
         cadres=filler.cadres(), section_text=filler.section_text,
         hl=lambda section: filler.highlights(section, skip={c for f in findings for c in f.codes}),
-        targets=filler.target_state(), seed_style=str(filler.profile.get("wording_style") or "") == "范本",
+        targets=filler.target_state(), nearly_told=filler.nearly_told, check_results=filler.check_results, own_missing=filler.own_missing, seed_style=str(filler.profile.get("wording_style") or "") == "范本",
         cn=chinese_numeral, count_word=_count_word, findings=findings, options=options,
         sign_date=options.sign_date or f"{year}年12月31日",
     )
-    html = Markup(place_highlights(_prune(html), year).strip())
+    html = Markup(_stale_last(place_highlights(_prune(html), year)).strip())
     cat = ds.catalog
     missing = pd.DataFrame(
         [{"code": c, "name": cat.name(c), "unit": cat.frame.at[c, "unit"], "source": s or "（未填报）"}

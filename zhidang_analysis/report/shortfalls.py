@@ -153,26 +153,30 @@ class Shortfalls:
             order = sorted(range(len(problems)), key=lambda i: economy[i])
             problems, head = [problems[i] for i in order], [plans[i] for i in order]
             plans = head + plans[len(order):]
-        # a shortfall that persisted is said so once in those words; a second says it in others (这一短板上年已经存在
-        # twice in one paragraph: round 38)
-        persisted = "这一短板上年已经存在"
+        # a shortfall that persisted is said so once, of the first (这一短板上年已经存在 twice in one paragraph, round 38;
+        # then in other words the second time, 上年也存在这一问题, read as the same tag twice, round 45): the others'
+        # measures still say it by being firmer ones
+        persisted = "，这一短板上年已经存在"
         first = next((i for i, p in enumerate(problems) if persisted in str(p)), None)
         for i in range(len(problems)):
             if first is not None and i > first and persisted in str(problems[i]):
-                problems[i] = Markup(str(problems[i]).replace(persisted, "上年也存在这一问题"))
+                problems[i] = Markup(str(problems[i]).replace(persisted, ""))
         general = {kind: self._pick(texts, f"general-problem-{kind}") for kind, texts in w["general_problems"].items()}
         seed_words = str(self.profile.get("wording_style") or "") == "范本"
-        if not problems and (self.options.general_problems or seed_words):
-            # the seed's general problems: when asked for, or for the seed town itself (they are its own words)
+        if (not problems and self.options.general_problems) or (seed_words and not raw_problems):
+            # the seed's general problems: when asked for, or for the seed town itself, after what its data show (they
+            # are its own words: the problem model counts them as its own, _speaks_for_itself)
+            data_plans = list(plans)
             for kind, text in general.items():
                 problems.append(Markup(escape(text)))
                 plans.append(self.general_line(kind))
-            return problems, (own_plans or plans)
-        if len(problems) < 2 and not self.options.general_problems:
-            # the town named at most one, and its data show at most one beside it: the draft says what is still to be
-            # written (after what its data show, which is no self-examination of the town's; where there are two or
-            # more, those are its problems — a marker beside four shortfalls read as a report left unfinished; a
-            # 二 of one line of the town's own, 主要是党员队伍老化，35岁以下党员少, was sent back: rounds 41–44)
+            # (the measures of its data's shortfalls, then its own 下一步打算, the seed's, where it wrote them)
+            return problems, (data_plans + own_plans if own_plans else plans)
+        if (len(problems) < 2 or not (raw_problems or seed_words)) and not self.options.general_problems:
+            # the town named none, or one and its data show at most one beside it: the draft says what is still to
+            # be written, after what its data show, which is no self-examination of the town's (a 二 of one line of
+            # the town's own, 主要是党员队伍老化，35岁以下党员少, was sent back: rounds 41–44; four shortfalls of the
+            # data passed off as the 乡党委's own findings of a town that wrote 没有, round 45, both readers)
             where = escape(f"特色做法表“自查问题”“下一步打算”栏 · {self.year}年 · 待补")
             what = "其他方面的问题" if raw_problems else "自查问题"
             problems.append(Markup(f'<span class="missing" title="{where}">【待补：本{self.kind}{what}】</span>'))
@@ -501,8 +505,16 @@ class Shortfalls:
                               self._listing(r.indicator, ("norm",))).format(rule=row["norm_rule"],
                                                                              source=row["norm_source"])
             told = self._provenance(f"{scale_text(r.scale)}{format_number(r.value, integer=False)}{unit}", title)
-            between = Markup("，虽完成县下达的年度目标，但") if met else self._missed(r.indicator) + Markup("，")
-            return Markup(escape(name)) + num + between + told + Markup("，") + Markup(escape(said))
+            if met:
+                return (Markup(escape(name)) + num + Markup("，虽完成县下达的年度目标，但") + told + Markup("，")
+                        + Markup(escape(said)))
+            missed = self._missed(r.indicator)
+            if missed:
+                # both yardsticks after both figures (全年开展63次、平均每个党支部6.3次，既未完成68次的年度目标，也未达到…):
+                # count, target, average and rule one after another read as a statistics bulletin (round 45)
+                return (Markup(escape(name)) + num + Markup("、") + told + Markup("，既") + missed.removeprefix("，")
+                        + Markup("，也") + Markup(escape(said)))
+            return Markup(escape(name)) + num + Markup("，") + told + Markup("，") + Markup(escape(said))
         if r.kind == "lagging" and r.scale == "share":
             # 签订不信教不涉黑涉恶承诺书533份，占党员总数的40.7%，居全县末位: the count, then the share compared
             cov = self.cat.coverage
