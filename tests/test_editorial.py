@@ -906,6 +906,12 @@ def test_a_paragraph_copied_from_last_year_asks_the_town_for_this_years(tmp_path
         five = text.split("（五）")[1].split("（六）")[0]
         assert marker not in five and "【待补：交叉检查发现的问题及整改情况】" in five
         assert text.count(marker) == len([c for c in copied if c != "s5_practice"]), town
+    # the sample's (五) passages, long enough for a paragraph of their own and copied by ten towns: one marker too
+    # (the seed town's, in the seed's words, asks for no results: its copy is marked)
+    sample = zd.load_dataset()
+    for town in sample.towns:
+        five = narrative.town_report(sample, town, 2025).text.split("（五）")[1].split("（六）")[0]
+        assert five.count("【待补") == 1, town
 
 
 def test_the_cross_check_asks_the_town_for_what_it_found(tmp_path):

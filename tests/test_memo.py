@@ -93,7 +93,12 @@ def test_one_report_takes_its_datasets_fingerprint_once(monkeypatch):
         narrative.county_context(ds, 2024)
     assert taken == [id(ds)]
     v = ds.values
-    v.loc[(v["town"] == "河湾镇") & (v["year"] == 2025) & (v["indicator"] == "new_members"), "value"] = 500.0
-    b = narrative.county_context(ds, 2025)  # outside the block: the change is seen
-    assert not a.equals(b) and len(taken) == 2
+    with memo.pinned(ds):
+        v.loc[(v["town"] == "河湾镇") & (v["year"] == 2025) & (v["indicator"] == "new_members"), "value"] = 500.0
+        with memo.pinned(ds):  # a block inside another reads its own fingerprint, taken after the change
+            inner = narrative.county_context(ds, 2025)
+    assert inner.query("town == '河湾镇' and indicator == 'new_members'")["rank"].iloc[0] == 1
+    taken.clear()
+    b = narrative.county_context(ds, 2025)  # outside the blocks: the change is seen
+    assert not a.equals(b) and len(taken) == 1
     assert b.query("town == '河湾镇' and indicator == 'new_members'")["rank"].iloc[0] == 1

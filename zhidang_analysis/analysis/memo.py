@@ -64,7 +64,7 @@ def per_county(fn):
     @functools.wraps(fn)
     def wrapper(ds, year, *args, **kwargs):
         try:
-            fp = next((f for i, f in _PINNED.get() if i == id(ds)), None)
+            fp = next((f for i, f in reversed(_PINNED.get()) if i == id(ds)), None)  # the innermost block's
             fp = fingerprint(ds) if fp is None else fp
             key = (fn.__module__, fn.__qualname__, fp, int(year), args, tuple(sorted(kwargs.items())))
             hash(key)

@@ -386,7 +386,9 @@ class _Filler(Sections, Shortfalls, Highlights):
             text += "。"
         label = fields.at[code, "name"]
         stale = ""
-        if fields.at[code, "kind"] == "paragraph" and self.kept(code):
+        # (not in (五) where it asks for the year's results already: one marker there, not two in a row)
+        if fields.at[code, "kind"] == "paragraph" and self.kept(code) and not (code == "s5_practice"
+                                                                               and self.check_results()):
             # last year's paragraph word for word (学习角12个 both years): the draft asks the town for this year's
             # progress (rounds 44–45: "copied from last year, to be confirmed"), at the end of the paragraph
             # (:func:`_stale_last`); validate names the cell
@@ -643,7 +645,8 @@ class _Filler(Sections, Shortfalls, Highlights):
 _OWN_ASKED = {"s1": "学习教育的载体和做法", "s3": "作风建设的机制和做法", "s6": "主导产业和党建引领发展的做法"}
 
 #: A check's results in the town's own words: 发现问题5个, 查出问题12个、整改到位10个, 问题3个.
-_RESULTS = re.compile(r"(发现|查出|查摆|排查出)[^。；]{0,12}\d+|问题\d+|\d+个问题|整改[^。；]{0,6}\d+")
+_RESULTS = re.compile(r"(发现|查出|查摆|排查出|整改)[^。；，]{0,8}?([0-9０-９]+|[一二三四五六七八九十两]+)\s*(个|项|条|处|起)"
+                      r"|问题([0-9０-９]+|[一二三四五六七八九十两]+)\s*(个|项|条|处)")
 
 #: What the draft says after a paragraph of the town's that is last year's word for word.
 STALE = "【待补：本年新进展，此段与上年相同】"
@@ -656,10 +659,7 @@ def _stale_last(html: str) -> str:
     def paragraph(m: re.Match) -> str:
         body = m.group(2)
         spans = _STALE_SPAN.findall(body)
-        if "【待补：交叉检查" in body:  # (五) asks for the year's results already: one marker, not two in a row
-            spans = []
-        return m.group(1) + _STALE_SPAN.sub("", body) + "".join(spans[:1]) + m.group(3) if body != _STALE_SPAN.sub(
-            "", body) else m.group(0)
+        return m.group(1) + _STALE_SPAN.sub("", body) + spans[0] + m.group(3) if spans else m.group(0)
 
     return re.sub(r"(<p>)(.*?)(</p>)", paragraph, html, flags=re.S)
 
